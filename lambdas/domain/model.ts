@@ -1,0 +1,102 @@
+/** The chat's vocabulary, as the API exposes it and the domain reasons about it. No AWS here. */
+
+export type UserId = string;
+export type RoomId = string;
+
+export interface Message {
+  readonly messageId: string;
+  readonly roomId: RoomId;
+  readonly senderId: UserId;
+  readonly content: string;
+  readonly sentAt: string;
+  readonly clientMessageId?: string;
+}
+
+export interface MemberState {
+  /** The newest message this participant has read, or null before they read anything. */
+  readonly lastReadMessageId: string | null;
+  /** Other participants' messages after the read pointer. */
+  readonly unreadCount: number;
+}
+
+export interface Room {
+  readonly roomId: RoomId;
+  /** Sorted user ids; the room name is derived from them. */
+  readonly participants: readonly UserId[];
+  readonly createdAt: string;
+  /** Last activity: creation or the last message. */
+  readonly updatedAt: string;
+  readonly lastMessage: Message | null;
+  readonly members: Readonly<Record<UserId, MemberState>>;
+}
+
+/** A live WebSocket connection as the fan-out sees it. */
+export interface ConnectionRef {
+  readonly connectionId: string;
+  /** Set when the connection was opened with `&room=`: it gets only that room's events. */
+  readonly roomId?: RoomId;
+  /** Epoch seconds after which the connection cannot be alive (API Gateway's 2-hour limit). */
+  readonly expiresAt: number;
+}
+
+export interface UserProfile {
+  readonly userId: UserId;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+  readonly lastSeenAt: string | null;
+  readonly connections: readonly ConnectionRef[];
+}
+
+export interface ParticipantView {
+  readonly userId: UserId;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+}
+
+export interface RoomView {
+  readonly roomId: RoomId;
+  readonly participants: readonly ParticipantView[];
+  readonly lastMessage: Message | null;
+  readonly unreadCount: number;
+  readonly lastReadMessageId: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface MessageView extends Message {
+  readonly read: boolean;
+}
+
+/** Frames the server sends over WebSocket (API.md "Server to client"). */
+export type ServerFrame =
+  | { readonly type: 'ack'; readonly clientMessageId?: string; readonly message: Message }
+  | { readonly type: 'chat_message'; readonly message: Message }
+  | {
+      readonly type: 'read';
+      readonly roomId: RoomId;
+      readonly userId: UserId;
+      readonly messageId: string;
+      readonly readAt: string;
+    }
+  | { readonly type: 'typing'; readonly roomId: RoomId; readonly userId: UserId; readonly isTyping: boolean }
+  | { readonly type: 'presence'; readonly userId: UserId; readonly online: boolean; readonly lastSeenAt: string | null }
+  | { readonly type: 'pong' }
+  | {
+      readonly type: 'error';
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly action?: string;
+      readonly clientMessageId?: string;
+    };
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited'
+  | 'internal';

@@ -1,0 +1,132 @@
+/** Input rules from API.md, as pure functions. Each failure names the field and the rule. */
+import { badRequest } from './errors.js';
+import type { RoomId, UserId } from './model.js';
+
+export const MAX_CONTENT_CODE_POINTS = 4000;
+export const MAX_CLIENT_MESSAGE_ID = 64;
+export const MAX_DISPLAY_NAME = 80;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 100;
+
+// Cognito subs are UUIDs; local sign-in ids are short names. Neither '#' nor '/' may appear: '#'
+// separates key parts and '/' would break REST paths.
+const USER_ID = /^[A-Za-z0-9_.@+-]{1,128}$/;
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+const ROOM_PREFIX = 'chat_';
+// Lone surrogates cannot be encoded as UTF-8 (DynamoDB would reject them); C0 controls other than
+// tab and line breaks have no place in a chat message.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+export const isValidUserId = (value: unknown): value is UserId => typeof value === 'string' && USER_ID.test(value);
+export const isUlid = (value: unknown): value is string => typeof value === 'string' && ULID.test(value);
+
+/** The room of two users: `chat_{a}_{b}` with the ids sorted as strings. */
+export function roomIdFor(userA: UserId, userB: UserId): RoomId {
+  const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
+  return `${ROOM_PREFIX}${a}_${b}`;
+}
+
+/**
+ * The participant pairs a room name can stand for. User ids may contain '_', so `chat_a_b_c` is
+ * either (a, b_c) or (a_b, c); the stored room item is the authority on which it is.
+ */
+export function participantCandidates(roomId: RoomId): UserId[] {
+  if (!roomId.startsWith(ROOM_PREFIX)) return [];
+  const rest = roomId.slice(ROOM_PREFIX.length);
+  const candidates = new Set<UserId>();
+  for (let i = rest.indexOf('_'); i !== -1; i = rest.indexOf('_', i + 1)) {
+    const a = rest.slice(0, i);
+    const b = rest.slice(i + 1);
+    if (isValidUserId(a) && isValidUserId(b) && a < b) {
+      candidates.add(a);
+      candidates.add(b);
+    }
+  }
+  return [...candidates];
+}
+
+export function parseRoomId(value: unknown): RoomId {
+  if (typeof value !== 'string' || value.length > 300 || participantCandidates(value).length === 0) {
+    throw badRequest('roomId must be a room name of the form chat_{userA}_{userB}');
+  }
+  return value;
+}
+
+export function parseUserId(value: unknown, field = 'userId'): UserId {
+  if (!isValidUserId(value)) {
+    throw badRequest(`${field} must be 1 to 128 characters of letters, digits and _ . @ + -`);
+  }
+  return value;
+}
+
+export function parseMessageId(value: unknown, field = 'messageId'): string {
+  if (!isUlid(value)) throw badRequest(`${field} must be a ULID (26 characters)`);
+  return value;
+}
+
+function assertCleanText(value: string, field: string): void {
+  if (LONE_SURROGATE.test(value)) throw badRequest(`${field} contains invalid Unicode`);
+  if (FORBIDDEN_CONTROL.test(value)) throw badRequest(`${field} contains control characters`);
+}
+
+/** Message content: trimmed, then 1 to 4,000 code points. */
+export function parseContent(value: unknown): string {
+  if (typeof value !== 'string') throw badRequest('content must be a string');
+  const trimmed = value.trim();
+  assertCleanText(trimmed, 'content');
+  let codePoints = 0;
+  for (const _ of trimmed) codePoints++;
+  if (codePoints === 0) throw badRequest('content must not be empty');
+  if (codePoints > MAX_CONTENT_CODE_POINTS) {
+    throw badRequest(`content must be at most ${MAX_CONTENT_CODE_POINTS} characters`);
+  }
+  return trimmed;
+}
+
+export function parseClientMessageId(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length < 1 || value.length > MAX_CLIENT_MESSAGE_ID) {
+    throw badRequest(`clientMessageId must be a string of 1 to ${MAX_CLIENT_MESSAGE_ID} characters`);
+  }
+  assertCleanText(value, 'clientMessageId');
+  return value;
+}
+
+export function parseDisplayName(value: unknown): string {
+  if (typeof value !== 'string') throw badRequest('displayName must be a string');
+  const trimmed = value.trim();
+  assertCleanText(trimmed, 'displayName');
+  const length = [...trimmed].length;
+  if (length < 1 || length > MAX_DISPLAY_NAME) {
+    throw badRequest(`displayName must be 1 to ${MAX_DISPLAY_NAME} characters`);
+  }
+  return trimmed;
+}
+
+export function parseAvatarUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 2048) throw badRequest('avatarUrl must be an https URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badRequest('avatarUrl must be an https URL');
+  }
+  if (url.protocol !== 'https:') throw badRequest('avatarUrl must be an https URL');
+  return value;
+}
+
+export function parseLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PAGE_LIMIT;
+  if (!/^\d{1,3}$/.test(value)) throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  const limit = Number(value);
+  if (limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  }
+  return limit;
+}
+
+export function parseBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw badRequest(`${field} must be true or false`);
+  return value;
+}

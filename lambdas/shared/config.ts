@@ -1,0 +1,36 @@
+/**
+ * The one place handlers read configuration. Read once at cold start; a missing variable fails the
+ * init with its name rather than surfacing later as an obscure SDK error.
+ */
+import { envVars } from '../../definitions/routes.js';
+import { type TableName, tables } from '../../definitions/tables.js';
+
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`Missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+export function tableName(table: TableName, env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(tables[table].envVar, env);
+}
+
+export interface AuthConfig {
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly jwksUrl: string | undefined;
+}
+
+export function authConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  return {
+    userPoolId: requireEnv(envVars.userPoolId, env),
+    clientId: requireEnv(envVars.userPoolClientId, env),
+    jwksUrl: env[envVars.jwksUrl] || undefined,
+  };
+}
+
+export function callbackUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.callbackUrl, env);
+}
