@@ -198,3 +198,18 @@ export const envVars = {
   /** Optional: where to fetch the JWKS from instead of the Cognito issuer's (the local stack). */
   jwksUrl: 'JWKS_URL',
 } as const;
+
+const allHandlers: readonly HandlerDefinition[] = [
+  ...httpRoutes,
+  ...webSocketRoutes,
+  httpAuthorizer,
+  webSocketAuthorizer,
+  postConfirmationTrigger,
+];
+
+/** The definition a handler module was deployed from, by its function id. */
+export function handlerDefinition(functionId: string): HandlerDefinition {
+  const definition = allHandlers.find((candidate) => candidate.functionId === functionId);
+  if (!definition) throw new Error(`No handler definition ${functionId}`);
+  return definition;
+}

@@ -12,6 +12,7 @@ export class ChatError extends Error {
 }
 
 export const badRequest = (message: string) => new ChatError('bad_request', message);
-export const forbidden = (message = 'You are not a participant of this room') => new ChatError('forbidden', message);
+export const forbidden = (message = 'You are not a participant of this room') =>
+  new ChatError('forbidden', message);
 export const notFound = (message: string) => new ChatError('not_found', message);
 export const conflict = (message: string) => new ChatError('conflict', message);

@@ -81,7 +81,12 @@ export type ServerFrame =
       readonly readAt: string;
     }
   | { readonly type: 'typing'; readonly roomId: RoomId; readonly userId: UserId; readonly isTyping: boolean }
-  | { readonly type: 'presence'; readonly userId: UserId; readonly online: boolean; readonly lastSeenAt: string | null }
+  | {
+      readonly type: 'presence';
+      readonly userId: UserId;
+      readonly online: boolean;
+      readonly lastSeenAt: string | null;
+    }
   | { readonly type: 'pong' }
   | {
       readonly type: 'error';

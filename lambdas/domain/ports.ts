@@ -2,7 +2,7 @@
  * What the domain needs from the outside world. DynamoDB and the API Gateway management API
  * implement these in `adapters/`; unit tests use the in-memory fakes in `test/fakes`.
  */
-import type { ConnectionRef, Message, Room, RoomId, ServerFrame, UserId, UserProfile } from './model.js';
+import type { ConnectionRef, Message, Room, RoomId, UserId, UserProfile } from './model.js';
 
 export interface MessagePageQuery {
   readonly before?: string;
@@ -16,7 +16,9 @@ export interface MessagePage {
   readonly hasMore: boolean;
 }
 
-export type PutMessageResult = { readonly status: 'stored' } | { readonly status: 'duplicate'; readonly existing: Message };
+export type PutMessageResult =
+  | { readonly status: 'stored' }
+  | { readonly status: 'duplicate'; readonly existing: Message };
 
 export interface Membership {
   readonly roomId: RoomId;
@@ -53,14 +55,24 @@ export interface ChatStore {
     options: { readonly onlyIfNewest: boolean },
   ): Promise<'recorded' | 'skipped'>;
   /** Moves the read pointer forward only; false when it was already at or past `messageId`. */
-  advanceReadPointer(roomId: RoomId, userId: UserId, messageId: string, unreadCount: number): Promise<boolean>;
+  advanceReadPointer(
+    roomId: RoomId,
+    userId: UserId,
+    messageId: string,
+    unreadCount: number,
+  ): Promise<boolean>;
 
   /** Conditional on the sender's clientMessageId: a retry gets the stored copy back. */
   putMessage(message: Message): Promise<PutMessageResult>;
   listMessages(roomId: RoomId, query: MessagePageQuery): Promise<MessagePage>;
   getMessage(roomId: RoomId, messageId: string): Promise<Message | undefined>;
   /** Messages after `afterMessageId` not sent by `excludeSender`, counted up to `cap`. */
-  countMessagesAfter(roomId: RoomId, afterMessageId: string, excludeSender: UserId, cap: number): Promise<number>;
+  countMessagesAfter(
+    roomId: RoomId,
+    afterMessageId: string,
+    excludeSender: UserId,
+    cap: number,
+  ): Promise<number>;
 
   getUser(userId: UserId): Promise<UserProfile | undefined>;
   getUsers(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, UserProfile>>;
@@ -89,7 +101,8 @@ export class ThrottledError extends Error {
 }
 
 export interface Notifier {
-  post(connectionId: string, frame: ServerFrame): Promise<PostResult>;
+  /** `payload` is the JSON frame, encoded once per fan-out rather than once per connection. */
+  post(connectionId: string, payload: string): Promise<PostResult>;
 }
 
 export interface Clock {
@@ -97,3 +110,9 @@ export interface Clock {
 }
 
 export type IdGenerator = (now: Date) => string;
+
+export interface Logger {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}

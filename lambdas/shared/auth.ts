@@ -5,8 +5,8 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { AuthConfig } from './config.js';
 import { isValidUserId } from '../domain/validation.js';
+import type { AuthConfig } from './config.js';
 
 export interface VerifiedCaller {
   readonly userId: string;

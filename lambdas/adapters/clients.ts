@@ -1,0 +1,17 @@
+/**
+ * SDK clients, built once per container. Endpoints come from the SDK's own configuration
+ * (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB on the local stack), never from a "local" branch here.
+ */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export function makeDocumentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function makeManagementClient(callbackUrl: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl });
+}

@@ -1,0 +1,21 @@
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+
+/** Cognito post-confirmation: a new user gets a profile, so others can start a chat with them. */
+export const makeHandler = (chat: ChatService) => async (event: PostConfirmationTriggerEvent) => {
+  const attributes = event.request.userAttributes;
+  const userId = attributes.sub;
+  if (userId) {
+    const name =
+      attributes.name || attributes.preferred_username || attributes.email?.split('@')[0] || event.userName;
+    await chat.getProfile(userId, name);
+  } else {
+    logger.warn('post-confirmation event without sub', { userName: event.userName });
+  }
+  return event;
+};
+
+export const handler = makeHandler(buildChatService(handlerDefinition('PostConfirmationFunction')));

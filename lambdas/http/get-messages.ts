@@ -1,0 +1,22 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseLimit, parseMessageId, parseRoomId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { httpHandler } from './respond.js';
+
+/** GET /chat/messages/{roomId}/ — a page of history; the newest page marks the room read. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  httpHandler(log, async ({ callerId, event }) => {
+    const roomId = parseRoomId(event.pathParameters?.roomId);
+    const query = event.queryStringParameters ?? {};
+    const page = await chat.getMessages(callerId, roomId, {
+      limit: parseLimit(query.limit),
+      ...(query.before === undefined ? {} : { before: parseMessageId(query.before, 'before') }),
+      ...(query.after === undefined ? {} : { after: parseMessageId(query.after, 'after') }),
+    });
+    return { status: 200, body: page };
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('GetMessagesFunction')), logger);

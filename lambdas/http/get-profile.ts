@@ -1,0 +1,16 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { profileView } from './profile-view.js';
+import { httpHandler } from './respond.js';
+
+/** GET /users/me/ — the caller's profile, created from the token's name on first use. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  httpHandler(log, async ({ callerId, suggestedName }) => ({
+    status: 200,
+    body: profileView(await chat.getProfile(callerId, suggestedName)),
+  }));
+
+export const handler = makeHandler(buildChatService(handlerDefinition('GetProfileFunction')), logger);

@@ -1,0 +1,17 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseMessageId, parseRoomId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { httpHandler, jsonBody } from './respond.js';
+
+/** POST /chat/read/{roomId}/ — moves the caller's read pointer forward (never back). */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  httpHandler(log, async ({ callerId, event }) => {
+    const roomId = parseRoomId(event.pathParameters?.roomId);
+    const messageId = parseMessageId(jsonBody(event).messageId);
+    return { status: 200, body: await chat.markRead({ userId: callerId }, roomId, messageId) };
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('MarkReadHttpFunction')), logger);

@@ -1,0 +1,17 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseUserId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { httpHandler } from './respond.js';
+
+/** POST /chat/start/{userId}/ — 201 with the new room, 200 with the existing one. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  httpHandler(log, async ({ callerId, event }) => {
+    const otherUserId = parseUserId(event.pathParameters?.userId);
+    const { created, room } = await chat.startChat(callerId, otherUserId);
+    return { status: created ? 201 : 200, body: { room } };
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('StartChatFunction')), logger);

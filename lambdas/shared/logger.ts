@@ -1,0 +1,5 @@
+import { makeConsoleLogger } from '../adapters/console-logger.js';
+import type { Logger } from '../domain/ports.js';
+
+/** One logger per container, shared by the handler wrapper and the service. */
+export const logger: Logger = makeConsoleLogger();

@@ -1,0 +1,27 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
+
+/**
+ * `$connect`: records the connection (any non-2xx answer refuses the handshake, and nothing is
+ * written) and tells the user's chat partners when this is their first connection.
+ */
+export const makeHandler =
+  (chat: ChatService, log: Logger) =>
+  async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const caller = callerOf(event);
+    if (!caller) return { statusCode: 401 };
+    try {
+      if (!(await chat.mayConnect(caller.userId, caller.scopeRoomId))) return { statusCode: 403 };
+      await chat.connect(caller, event.requestContext.authorizer?.name);
+      return { statusCode: 200 };
+    } catch (error) {
+      log.error('connect failed', { connectionId: caller.connectionId, error: String(error) });
+      return { statusCode: 500 };
+    }
+  };
+
+export const handler = makeHandler(buildChatService(handlerDefinition('ConnectFunction')), logger);

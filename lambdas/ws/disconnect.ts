@@ -1,0 +1,23 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
+
+/** `$disconnect`: forgets the connection; the user's last one going offline is announced. */
+export const makeHandler =
+  (chat: ChatService, log: Logger) =>
+  async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const caller = callerOf(event);
+    if (!caller) return { statusCode: 200 };
+    try {
+      await chat.disconnect(caller);
+    } catch (error) {
+      // The connection is gone either way; its record expires by TTL if this failed.
+      log.error('disconnect failed', { connectionId: caller.connectionId, error: String(error) });
+    }
+    return { statusCode: 200 };
+  };
+
+export const handler = makeHandler(buildChatService(handlerDefinition('DisconnectFunction')), logger);

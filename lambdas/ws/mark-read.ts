@@ -1,0 +1,16 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseMessageId, parseRoomId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { webSocketHandler } from './respond.js';
+
+/** `markRead`: moves the read pointer forward; every participant's connections get a `read` event. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  webSocketHandler(log, async ({ caller, body }) => {
+    await chat.markRead(caller, parseRoomId(body.roomId), parseMessageId(body.messageId));
+    return undefined;
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('MarkReadWsFunction')), logger);

@@ -1,0 +1,21 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseClientMessageId, parseContent, parseRoomId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { webSocketHandler } from './respond.js';
+
+/** `sendMessage`: stores the message (idempotent on clientMessageId), fans it out, answers `ack`. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  webSocketHandler(log, async ({ caller, body }) => {
+    const clientMessageId = parseClientMessageId(body.clientMessageId);
+    const message = await chat.sendMessage(caller, {
+      roomId: parseRoomId(body.roomId),
+      content: parseContent(body.content),
+      ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    });
+    return { type: 'ack', ...(clientMessageId === undefined ? {} : { clientMessageId }), message };
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('SendMessageFunction')), logger);

@@ -1,0 +1,16 @@
+import { handlerDefinition } from '../../definitions/routes.js';
+import type { ChatService } from '../domain/chat-service.js';
+import type { Logger } from '../domain/ports.js';
+import { parseBoolean, parseRoomId } from '../domain/validation.js';
+import { logger } from '../shared/logger.js';
+import { buildChatService } from '../shared/service.js';
+import { webSocketHandler } from './respond.js';
+
+/** `typing`: relayed to the other participants' connections, never stored. */
+export const makeHandler = (chat: ChatService, log: Logger) =>
+  webSocketHandler(log, async ({ caller, body }) => {
+    await chat.typing(caller, parseRoomId(body.roomId), parseBoolean(body.isTyping, 'isTyping'));
+    return undefined;
+  });
+
+export const handler = makeHandler(buildChatService(handlerDefinition('TypingFunction')), logger);
