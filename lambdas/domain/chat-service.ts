@@ -196,12 +196,13 @@ export class ChatService {
   async sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
     this.assertInScope(caller, input.roomId);
     const { room, users } = await this.loadRoomForParticipant(caller.userId, input.roomId);
+    const now = this.clock.now();
     const message: Message = {
-      messageId: this.newMessageId(this.clock.now()),
+      messageId: this.newMessageId(now),
       roomId: room.roomId,
       senderId: caller.userId,
       content: input.content,
-      sentAt: this.clock.now().toISOString(),
+      sentAt: now.toISOString(),
       ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
     };
 
