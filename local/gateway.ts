@@ -1,0 +1,254 @@
+/**
+ * The gateway emulator: one Node http server for the HTTP API, the WebSocket API and its management
+ * API, the local sign-in endpoints and the web client. It knows nothing of DynamoDB: handlers come
+ * from a resolver and profiles from a callback, so unit tests run it with stubs.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type HandlerDefinition,
+  type HttpRouteDefinition,
+  httpAuthorizer,
+  httpRoutes,
+  type WebSocketRouteDefinition,
+  webSocketAuthorizer,
+  webSocketRoutes,
+} from '../definitions/routes.js';
+import { ChatError } from '../lambdas/domain/errors.js';
+import { isValidUserId, MAX_DISPLAY_NAME, parseDisplayName } from '../lambdas/domain/validation.js';
+import { createHttpApi } from './http-api.js';
+import { preflightHeaders, readBody, sendError, sendInternalError, sendJson } from './http-util.js';
+import type { HandlerResolver } from './lambda.js';
+import type { Log } from './log.js';
+import { jwks, type SigningKey, signIdToken } from './sign-in.js';
+import { serveStatic } from './static-files.js';
+import { WebSocketApi, type WebSocketLimits } from './websocket-api.js';
+
+export interface DemoUser {
+  readonly userId: string;
+  readonly displayName: string;
+}
+
+export interface SignInOptions {
+  readonly key: SigningKey;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly region: string;
+  readonly tokenLifetimeSeconds: number;
+  readonly demoUsers: readonly DemoUser[];
+  /** Creates the profile if it does not exist; answers the profile's display name. */
+  readonly createProfile: (userId: string, displayName: string) => Promise<{ readonly displayName: string }>;
+}
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly stage: string;
+  readonly resolve: HandlerResolver;
+  readonly limits: WebSocketLimits;
+  readonly log: Log;
+  readonly signIn: SignInOptions;
+  readonly webRoot?: string;
+  readonly handlerTimeoutMs?: number;
+  readonly httpRoutes?: readonly HttpRouteDefinition[];
+  readonly httpAuthorizer?: HandlerDefinition;
+  readonly webSocketRoutes?: readonly WebSocketRouteDefinition[];
+  readonly webSocketAuthorizer?: HandlerDefinition;
+}
+
+export interface Gateway {
+  readonly server: Server;
+  readonly port: number;
+  /** `http://host:port`, no trailing slash. */
+  readonly baseUrl: string;
+  /** `ws://host:port/<stage>`. */
+  readonly wsUrl: string;
+  readonly webSocketApi: WebSocketApi;
+  close(): Promise<void>;
+}
+
+/** `host` as it goes into a URL (IPv6 literals in brackets; the wildcard becomes loopback). */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { log, stage, signIn } = options;
+  const httpApi = createHttpApi({
+    routes: options.httpRoutes ?? httpRoutes,
+    authorizer: options.httpAuthorizer ?? httpAuthorizer,
+    resolve: options.resolve,
+    log,
+    ...(options.handlerTimeoutMs !== undefined ? { timeoutMs: options.handlerTimeoutMs } : {}),
+  });
+  const webSocketApi = new WebSocketApi({
+    stage,
+    routes: options.webSocketRoutes ?? webSocketRoutes,
+    authorizer: options.webSocketAuthorizer ?? webSocketAuthorizer,
+    identityQueryParameter: 'token',
+    resolve: options.resolve,
+    log,
+    limits: options.limits,
+    ...(options.handlerTimeoutMs !== undefined ? { timeoutMs: options.handlerTimeoutMs } : {}),
+  });
+  const webRoot = options.webRoot !== undefined && existsSync(options.webRoot) ? options.webRoot : undefined;
+  const managementPrefix = `/${stage}/@connections/`;
+  let baseUrl = '';
+  let wsUrl = '';
+
+  async function signInRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let input: { userId?: unknown; displayName?: unknown };
+    try {
+      input = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8') || '{}') as typeof input;
+      if (typeof input !== 'object' || input === null) throw new Error('not an object');
+    } catch {
+      sendError(req, res, 400, 'bad_request', 'Body must be JSON: {"userId": "...", "displayName": "..."}');
+      return;
+    }
+    const { userId } = input;
+    if (!isValidUserId(userId)) {
+      sendError(
+        req,
+        res,
+        400,
+        'bad_request',
+        'userId must be 1 to 128 characters of letters, digits and _ . @ + -',
+      );
+      return;
+    }
+    try {
+      const displayName =
+        input.displayName === undefined || input.displayName === null
+          ? userId.slice(0, MAX_DISPLAY_NAME)
+          : parseDisplayName(input.displayName);
+      const profile = await signIn.createProfile(userId, displayName);
+      const token = signIdToken(signIn.key, {
+        userId,
+        displayName: profile.displayName,
+        userPoolId: signIn.userPoolId,
+        clientId: signIn.clientId,
+        region: signIn.region,
+        lifetimeSeconds: signIn.tokenLifetimeSeconds,
+      });
+      sendJson(req, res, 200, { token, userId, displayName: profile.displayName });
+    } catch (error) {
+      if (error instanceof ChatError) {
+        sendError(req, res, 400, 'bad_request', error.message);
+        return;
+      }
+      log.error('Local sign-in failed', error);
+      sendInternalError(req, res);
+    }
+  }
+
+  async function throttleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let input: { count?: unknown; connectionId?: unknown };
+    try {
+      input = JSON.parse((await readBody(req, 4096)).toString('utf8') || '{}') as typeof input;
+    } catch {
+      input = {};
+    }
+    const count = typeof input.count === 'number' && Number.isInteger(input.count) ? input.count : 1;
+    if (count < 1 || (input.connectionId !== undefined && typeof input.connectionId !== 'string')) {
+      sendError(req, res, 400, 'bad_request', 'Body: {"count": positive integer, "connectionId"?: string}');
+      return;
+    }
+    webSocketApi.throttleNextPosts(count, input.connectionId as string | undefined);
+    res.writeHead(204, preflightHeaders(req));
+    res.end();
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { pathname } = url;
+    const method = req.method ?? 'GET';
+
+    if (method === 'OPTIONS') {
+      // CORS preflight, answered by the gateway without calling the authorizer (as an HTTP API does).
+      res.writeHead(204, preflightHeaders(req));
+      res.end();
+      return;
+    }
+    if (pathname.startsWith(managementPrefix)) {
+      await webSocketApi.handleManagement(req, res, pathname.slice(managementPrefix.length));
+      return;
+    }
+    if (method === 'POST' && pathname === '/dev/token') return signInRequest(req, res);
+    if (method === 'GET' && pathname === '/dev/jwks.json') return sendJson(req, res, 200, jwks(signIn.key));
+    if (method === 'GET' && pathname === '/dev/users') {
+      return sendJson(req, res, 200, { users: signIn.demoUsers });
+    }
+    if (method === 'GET' && pathname === '/dev/connections') {
+      return sendJson(req, res, 200, { connections: webSocketApi.connections() });
+    }
+    if (method === 'POST' && pathname === '/dev/throttle') return throttleRequest(req, res);
+    if (method === 'GET' && pathname === '/config.json') {
+      return sendJson(req, res, 200, { restUrl: baseUrl, wsUrl, signInUrl: `${baseUrl}/dev/token` });
+    }
+
+    const match = httpApi.match(method, pathname);
+    if (match !== undefined) return httpApi.serve(req, res, url, match);
+    if (webRoot !== undefined && (await serveStatic(req, res, webRoot, pathname))) return;
+    sendError(req, res, 404, 'not_found', `No route for ${method} ${pathname}`);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      log.error(`Request ${req.method} ${req.url} failed`, error);
+      sendInternalError(req, res);
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === webSocketApi.stagePath || url.pathname === `${webSocketApi.stagePath}/`) {
+      webSocketApi.handleUpgrade(req, socket, head, url);
+      return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${options.port} on ${options.host} is in use: pick another with --port (0 = any free port)`,
+            )
+          : error,
+      );
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${urlHost(options.host)}:${port}`;
+  wsUrl = `ws://${urlHost(options.host)}:${port}/${stage}`;
+
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    baseUrl,
+    wsUrl,
+    webSocketApi,
+    close() {
+      closed ??= (async () => {
+        // Connections first: their $disconnect handlers still post presence through this server.
+        await webSocketApi.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+}

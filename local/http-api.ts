@@ -1,0 +1,313 @@
+/**
+ * The HTTP API half of the gateway emulator: route matching, the Lambda REQUEST authorizer (simple
+ * responses), payload format 2.0 events, and the mapping of handler results back to HTTP responses.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import type { HandlerDefinition, HttpRouteDefinition } from '../definitions/routes.js';
+import {
+  BodyTooLargeError,
+  corsHeaders,
+  lowerCaseHeaders,
+  queryParameters,
+  readBody,
+  requestTime,
+  sendError,
+  sendInternalError,
+  shortRequestId,
+  sourceIp,
+} from './http-util.js';
+import { type HandlerResolver, invoke } from './lambda.js';
+import type { Log } from './log.js';
+
+export const HTTP_API_ID = 'localhttp';
+const ACCOUNT_ID = '123456789012';
+const REGION = 'us-east-1';
+
+export interface HttpRouteMatch {
+  readonly route: HttpRouteDefinition;
+  readonly pathParameters: Record<string, string> | undefined;
+}
+
+interface CompiledRoute {
+  readonly route: HttpRouteDefinition;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+function compile(route: HttpRouteDefinition): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{(\w+)\}$/.exec(segment);
+      if (parameter?.[1] !== undefined) {
+        names.push(parameter[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  // The seed's paths end in '/', API Gateway's do not: both are accepted.
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
+  const compiled = routes.map(compile);
+  return (method: string, path: string): HttpRouteMatch | undefined => {
+    for (const { route, pattern, names } of compiled) {
+      if (route.method !== method) continue;
+      const match = pattern.exec(path);
+      if (match === null) continue;
+      if (names.length === 0) return { route, pathParameters: undefined };
+      const pathParameters: Record<string, string> = {};
+      for (const [index, name] of names.entries()) {
+        const raw = match[index + 1] ?? '';
+        try {
+          pathParameters[name] = decodeURIComponent(raw);
+        } catch {
+          pathParameters[name] = raw;
+        }
+      }
+      return { route, pathParameters };
+    }
+    return undefined;
+  };
+}
+
+/** HTTP APIs pass these content types as text; every other body reaches the handler base64-encoded. */
+export function isTextContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type.endsWith('+json') ||
+    type === 'application/xml' ||
+    type.endsWith('+xml') ||
+    type === 'application/javascript' ||
+    type === 'application/graphql'
+  );
+}
+
+export interface HttpApiOptions {
+  readonly routes: readonly HttpRouteDefinition[];
+  readonly authorizer: HandlerDefinition;
+  readonly resolve: HandlerResolver;
+  readonly log: Log;
+  readonly timeoutMs?: number;
+}
+
+export interface HttpApi {
+  match(method: string, path: string): HttpRouteMatch | undefined;
+  /** Serves a matched route: authorizer, then the route's handler. Never throws. */
+  serve(req: IncomingMessage, res: ServerResponse, url: URL, match: HttpRouteMatch): Promise<void>;
+}
+
+type AuthorizerDecision =
+  | { readonly kind: 'allow'; readonly context: Record<string, unknown> }
+  | { readonly kind: 'deny' }
+  | { readonly kind: 'error' };
+
+export function createHttpApi(options: HttpApiOptions): HttpApi {
+  const { resolve, log } = options;
+  const match = makeRouteMatcher(options.routes);
+
+  async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerDecision> {
+    let result: unknown;
+    try {
+      result = await invoke(resolve, options.authorizer, event, options.timeoutMs);
+    } catch (error) {
+      // A REQUEST authorizer that throws 'Unauthorized' is the documented way to say 401.
+      if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'deny' };
+      log.error(`${options.authorizer.functionId} failed`, error);
+      return { kind: 'error' };
+    }
+    return authorizerDecision(result);
+  }
+
+  return {
+    match,
+    async serve(req, res, url, { route, pathParameters }) {
+      const method = req.method ?? 'GET';
+      const routeKey = `${route.method} ${route.path}`;
+      let body: Buffer;
+      try {
+        body = await readBody(req);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          sendError(req, res, 413, 'too_large', 'Request body is larger than 10 MB');
+        } else {
+          res.destroy();
+        }
+        return;
+      }
+
+      const now = new Date();
+      const headers = lowerCaseHeaders(req);
+      const cookies = req.headers.cookie?.split(/;\s*/).filter((cookie) => cookie.length > 0);
+      const queryStringParameters = queryParameters(url.searchParams);
+      const host = req.headers.host ?? '127.0.0.1';
+      const requestContext = {
+        accountId: ACCOUNT_ID,
+        apiId: HTTP_API_ID,
+        domainName: host,
+        domainPrefix: host.split('.')[0] ?? host,
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: sourceIp(req),
+          userAgent: req.headers['user-agent'] ?? '',
+        },
+        requestId: shortRequestId(),
+        routeKey,
+        stage: '$default',
+        time: requestTime(now),
+        timeEpoch: now.getTime(),
+      };
+      const common = {
+        version: '2.0' as const,
+        routeKey,
+        rawPath: url.pathname,
+        rawQueryString: url.search.startsWith('?') ? url.search.slice(1) : url.search,
+        ...(cookies !== undefined && cookies.length > 0 ? { cookies } : {}),
+        headers,
+        ...(queryStringParameters !== undefined ? { queryStringParameters } : {}),
+        ...(pathParameters !== undefined ? { pathParameters } : {}),
+      };
+
+      // The identity source is the Authorization header: without it API Gateway never calls the authorizer.
+      const authorization = req.headers.authorization;
+      if (authorization === undefined || authorization === '') {
+        sendError(req, res, 401, 'unauthorized', 'Missing Authorization header');
+        return;
+      }
+      const decision = await authorize({
+        ...common,
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${HTTP_API_ID}/$default/${route.method}${route.path}`,
+        identitySource: [authorization],
+        requestContext,
+      } as APIGatewayRequestAuthorizerEventV2);
+      if (decision.kind === 'error') {
+        sendInternalError(req, res);
+        return;
+      }
+      if (decision.kind === 'deny') {
+        sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
+        return;
+      }
+
+      const isText = body.length === 0 || isTextContentType(req.headers['content-type']);
+      const event = {
+        ...common,
+        requestContext: { ...requestContext, authorizer: { lambda: decision.context } },
+        ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+        isBase64Encoded: !isText,
+      } as unknown as APIGatewayProxyEventV2;
+
+      let result: unknown;
+      try {
+        result = await invoke(resolve, route, event, options.timeoutMs);
+      } catch (error) {
+        log.error(`${route.functionId} failed on ${method} ${url.pathname}`, error);
+        sendInternalError(req, res);
+        return;
+      }
+      writeResult(req, res, result, route, log);
+    },
+  };
+}
+
+/** Simple responses (`isAuthorized`) and, for completeness, IAM policy responses. */
+export function authorizerDecision(result: unknown): AuthorizerDecision {
+  if (typeof result !== 'object' || result === null) return { kind: 'error' };
+  const record = result as Record<string, unknown>;
+  const context = (
+    typeof record.context === 'object' && record.context !== null ? record.context : {}
+  ) as Record<string, unknown>;
+  if (typeof record.isAuthorized === 'boolean') {
+    return record.isAuthorized ? { kind: 'allow', context } : { kind: 'deny' };
+  }
+  if (typeof record.policyDocument === 'object' && record.policyDocument !== null) {
+    return policyAllows(record.policyDocument, undefined) ? { kind: 'allow', context } : { kind: 'deny' };
+  }
+  return { kind: 'error' };
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(value);
+}
+
+/**
+ * IAM evaluation reduced to what an authorizer policy can say about one method ARN: an explicit Deny
+ * wins, then any Allow. `resource` undefined matches every statement (the HTTP API's route ARN
+ * format differs from what authorizers usually write, and AWS matches them leniently).
+ */
+export function policyAllows(policyDocument: object, resource: string | undefined): boolean {
+  const statements = (policyDocument as { Statement?: unknown }).Statement;
+  const list = Array.isArray(statements) ? statements : statements === undefined ? [] : [statements];
+  let allowed = false;
+  for (const statement of list) {
+    if (typeof statement !== 'object' || statement === null) continue;
+    const { Effect, Resource } = statement as { Effect?: unknown; Resource?: unknown };
+    const resources = (Array.isArray(Resource) ? Resource : [Resource]).filter(
+      (r): r is string => typeof r === 'string',
+    );
+    const applies = resource === undefined || resources.some((pattern) => globMatches(pattern, resource));
+    if (!applies) continue;
+    if (Effect === 'Deny') return false;
+    if (Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+function writeResult(
+  req: IncomingMessage,
+  res: ServerResponse,
+  result: unknown,
+  route: HttpRouteDefinition,
+  log: Log,
+): void {
+  // Payload 2.0: a result without `statusCode` is taken as a 200 JSON body.
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    res.writeHead(200, { ...corsHeaders(req), 'content-type': 'application/json' });
+    res.end(body);
+    return;
+  }
+  const { statusCode, headers, cookies, body, isBase64Encoded } = result as {
+    statusCode: unknown;
+    headers?: Record<string, unknown>;
+    cookies?: unknown;
+    body?: unknown;
+    isBase64Encoded?: unknown;
+  };
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 100 ||
+    statusCode > 599
+  ) {
+    log.error(`${route.functionId} returned an invalid statusCode: ${String(statusCode)}`);
+    sendInternalError(req, res);
+    return;
+  }
+  const outgoing: OutgoingHttpHeaders = { ...corsHeaders(req) };
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined && value !== null) outgoing[name.toLowerCase()] = String(value);
+  }
+  if (Array.isArray(cookies) && cookies.length > 0) outgoing['set-cookie'] = cookies.map(String);
+  const payload =
+    typeof body === 'string'
+      ? Buffer.from(body, isBase64Encoded === true ? 'base64' : 'utf8')
+      : Buffer.alloc(0);
+  outgoing['content-length'] = payload.length;
+  res.writeHead(statusCode, outgoing);
+  res.end(payload);
+}

@@ -1,0 +1,292 @@
+/**
+ * The local stack: DynamoDB Local with the project's tables, the gateway emulator in front of the
+ * real handler modules, and the local sign-in. `npm start` runs it (local/start.ts); the integration
+ * and e2e suites start it in their global setup.
+ *
+ * Handlers read their configuration once, at import. So the environment is final before the first
+ * handler import, and a process can host one stack at a time; a later stack in the same process (after
+ * stop()) reuses the same ports so the already-imported handlers still reach it.
+ */
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  envVars,
+  type HandlerDefinition,
+  httpAuthorizer,
+  httpRoutes,
+  webSocketAuthorizer,
+  webSocketRoutes,
+} from '../definitions/routes.js';
+import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
+import {
+  checkJava,
+  type DynamoLocal,
+  ensureTables,
+  freePort,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoLocal,
+} from './dynamo-local.js';
+import { type DemoUser, type Gateway, startGateway } from './gateway.js';
+import { type HandlerResolver, moduleResolver } from './lambda.js';
+import { type Log, makeLog } from './log.js';
+import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './sign-in.js';
+
+export interface LocalStackOptions {
+  /** 0 = any free port; default 3000. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Keep DynamoDB Local's data in memory (a throwaway run). */
+  inMemory?: boolean;
+  /** Where DynamoDB Local keeps its data; default <repo>/.local-data. */
+  dataDir?: string;
+  /** Close a WebSocket connection after this long without a client frame; default 10 minutes. */
+  idleTimeoutMs?: number;
+  /** Close a WebSocket connection this long after it opened; default 2 hours. */
+  maxConnectionMs?: number;
+  /** Largest WebSocket frame a client may send; default 32 KB. */
+  maxFrameBytes?: number;
+  /** No start-up or request chatter (handler failures are still logged). */
+  quiet?: boolean;
+  /** Folder of static files served at / if it exists; default <repo>/web/dist. */
+  webRoot?: string;
+}
+
+export interface LocalStack {
+  webUrl: string;
+  restUrl: string;
+  wsUrl: string;
+  signInUrl: string;
+  dynamoEndpoint: string;
+  /** The environment given to the handlers. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const STAGE = 'local';
+export const LOCAL_USER_POOL_ID = 'us-east-1_localChat';
+export const LOCAL_CLIENT_ID = 'local-client';
+export const DEMO_USERS: readonly DemoUser[] = [
+  { userId: 'ann', displayName: 'Ann' },
+  { userId: 'bob', displayName: 'Bob' },
+  { userId: 'cat', displayName: 'Cat' },
+];
+const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
+const ALL_HANDLERS: readonly HandlerDefinition[] = [
+  httpAuthorizer,
+  ...httpRoutes,
+  webSocketAuthorizer,
+  ...webSocketRoutes,
+];
+
+/** On AWS the table names are generated; locally each table is named after its construct id. */
+export const localTableName = (definition: TableDefinition) => definition.constructId;
+
+/** What this process's handler modules were imported with; they cannot be re-configured. */
+let importedWith: { env: Record<string, string>; port: number; dynamoPort: number } | undefined;
+let running = false;
+/** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
+let memoryKey: SigningKey | undefined;
+
+function inMemoryKey(): SigningKey {
+  memoryKey ??= generateSigningKey();
+  return memoryKey;
+}
+
+interface ProfileStore {
+  createProfileIfMissing(userId: string, displayName: string): Promise<{ readonly displayName: string }>;
+}
+
+/**
+ * The store adapter from lambdas/adapters, imported (like a handler) only once the environment is
+ * final: its DynamoDB client takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when it is built.
+ */
+async function loadProfileStore(): Promise<ProfileStore> {
+  const adapters = join(repoRoot, 'lambdas', 'adapters');
+  const clients = (await import(
+    pathToFileURL(join(adapters, 'clients.ts')).href
+  )) as typeof import('../lambdas/adapters/clients.js');
+  const store = (await import(
+    pathToFileURL(join(adapters, 'dynamo-store.ts')).href
+  )) as typeof import('../lambdas/adapters/dynamo-store.js');
+  const tableNames = Object.fromEntries(
+    Object.entries(tables).map(([name, definition]) => [name, localTableName(definition)]),
+  ) as Record<TableName, string>;
+  return new store.DynamoChatStore(clients.makeDocumentClient(), tableNames);
+}
+
+export function handlerEnv(
+  port: number,
+  dynamoPort: number,
+  host = '127.0.0.1',
+  logLevel = 'WARN',
+): Record<string, string> {
+  const loopback =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
+    [envVars.callbackUrl]: `http://${loopback}:${port}/${STAGE}`,
+    [envVars.userPoolId]: LOCAL_USER_POOL_ID,
+    [envVars.userPoolClientId]: LOCAL_CLIENT_ID,
+    [envVars.jwksUrl]: `http://${loopback}:${port}/dev/jwks.json`,
+    LOG_LEVEL: logLevel,
+  };
+  for (const definition of Object.values(tables)) env[definition.envVar] = localTableName(definition);
+  return env;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running) throw new Error('A local stack is already running in this process: stop it first');
+  checkJava();
+  running = true;
+  const log = makeLog(options.quiet ?? false);
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
+  let requestedPort = options.port ?? 3000;
+  if (importedWith !== undefined) {
+    if (requestedPort === 0) requestedPort = importedWith.port;
+    if (requestedPort !== importedWith.port) {
+      running = false;
+      throw new Error(
+        `This process already imported the handlers for port ${importedWith.port}; ` +
+          'a second stack in one process must use the same port (handlers read their config once).',
+      );
+    }
+  }
+
+  let gateway: Gateway | undefined;
+  let dynamo: DynamoLocal | undefined;
+  const cleanUp = async () => {
+    await gateway?.close();
+    await dynamo?.stop();
+    running = false;
+  };
+
+  try {
+    // Handlers are resolved only after the environment below is final.
+    let envReady: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      envReady = resolve;
+    });
+    const modules = moduleResolver(repoRoot);
+    const resolve: HandlerResolver = async (definition) => {
+      await gate;
+      return modules(definition);
+    };
+    let store: Promise<ProfileStore> | undefined;
+    const profileStore = () => {
+      store ??= gate.then(loadProfileStore);
+      store.catch(() => {
+        store = undefined;
+      });
+      return store;
+    };
+
+    const key =
+      dataDir === undefined ? inMemoryKey() : loadOrCreateSigningKey(join(dataDir, 'local-signing-key.pem'));
+    gateway = await startGateway({
+      host,
+      port: requestedPort,
+      stage: STAGE,
+      resolve,
+      log,
+      limits: {
+        maxFrameBytes: options.maxFrameBytes ?? 32 * 1024,
+        idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60 * 1000,
+        maxConnectionMs: options.maxConnectionMs ?? 2 * 60 * 60 * 1000,
+      },
+      signIn: {
+        key,
+        userPoolId: LOCAL_USER_POOL_ID,
+        clientId: LOCAL_CLIENT_ID,
+        region: LOCAL_REGION,
+        tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+        demoUsers: DEMO_USERS,
+        createProfile: async (userId, displayName) =>
+          (await profileStore()).createProfileIfMissing(userId, displayName),
+      },
+      webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
+    });
+
+    const dynamoPort = importedWith?.dynamoPort ?? (await freePort());
+    const env = handlerEnv(gateway.port, dynamoPort, host, process.env.LOG_LEVEL ?? 'WARN');
+    if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
+      throw new Error(
+        'This process already imported the handlers with another environment; start one stack per process',
+      );
+    }
+    Object.assign(process.env, env);
+    importedWith = { env, port: gateway.port, dynamoPort };
+    envReady();
+
+    // The JVM's start-up and the handlers' imports (the local cold starts) overlap.
+    const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
+    const startedAt = performance.now();
+    const [dynamoStarted, imports] = await Promise.all([
+      startDynamoLocal({ port: dynamoPort, dataDir, log }).then((started) => {
+        log.info(`DynamoDB Local answered after ${since(startedAt)}`);
+        return started;
+      }),
+      Promise.allSettled(ALL_HANDLERS.map((definition) => modules(definition))).then((results) => {
+        log.info(`Handler modules imported after ${since(startedAt)}`);
+        return results;
+      }),
+    ]);
+    dynamo = dynamoStarted;
+    reportImportFailures(imports, log);
+    const tablesAt = performance.now();
+    await ensureTables(dynamo.client as DynamoDBClient, Object.values(tables), localTableName, log);
+    await seedDemoUsers(profileStore, log);
+    log.info(`Tables and demo users ready in ${since(tablesAt)}`);
+
+    const stack = gateway;
+    const started = dynamo;
+    let stopped: Promise<void> | undefined;
+    return {
+      webUrl: `${stack.baseUrl}/`,
+      restUrl: stack.baseUrl,
+      wsUrl: stack.wsUrl,
+      signInUrl: `${stack.baseUrl}/dev/token`,
+      dynamoEndpoint: started.endpoint,
+      env,
+      stop() {
+        stopped ??= cleanUp();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+function reportImportFailures(results: PromiseSettledResult<unknown>[], log: Log): void {
+  const failed = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${ALL_HANDLERS[index]?.entry}: ${firstLine(result.reason)}`] : [],
+  );
+  if (failed.length > 0) {
+    log.warn(
+      `Some handlers could not be loaded; their routes answer 500 until fixed:\n  ${failed.join('\n  ')}`,
+    );
+  }
+}
+
+async function seedDemoUsers(profileStore: () => Promise<ProfileStore>, log: Log): Promise<void> {
+  try {
+    const store = await profileStore();
+    await Promise.all(DEMO_USERS.map((user) => store.createProfileIfMissing(user.userId, user.displayName)));
+  } catch (error) {
+    log.warn(`Demo users not seeded (local sign-in answers 500 until this is fixed): ${firstLine(error)}`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}

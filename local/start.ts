@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the whole chat on one machine. Options: --port N (default 3000, 0 = any free port),
+ * --host H, --in-memory, --data-dir DIR, --quiet. Ctrl-C (SIGINT) or SIGTERM stops everything,
+ * DynamoDB Local included.
+ */
+
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_USERS, type LocalStack, type LocalStackOptions, repoRoot, startLocalStack } from './stack.js';
+
+const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--quiet]
+  --port N        port of the web client, REST and WebSocket APIs (default 3000; 0 = any free port)
+  --host H        interface to listen on (default 127.0.0.1)
+  --in-memory     keep DynamoDB Local's data in memory (a throwaway run)
+  --data-dir DIR  where DynamoDB Local keeps its data (default .local-data)
+  --quiet         no start-up chatter`;
+
+function parseOptions(argv: string[]): LocalStackOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'in-memory': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const options: LocalStackOptions = {};
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535)
+      throw new Error(`--port must be 0 to 65535, not ${values.port}`);
+    options.port = port;
+  }
+  if (values.host !== undefined) options.host = values.host;
+  if (values['in-memory'] === true) options.inMemory = true;
+  if (values['data-dir'] !== undefined) options.dataDir = values['data-dir'];
+  if (values.quiet === true) options.quiet = true;
+  return options;
+}
+
+async function main(): Promise<void> {
+  let options: LocalStackOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+
+  const startedAt = performance.now();
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(options);
+  } catch (error) {
+    console.error(`The local stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+
+  console.log(
+    [
+      '',
+      `Web:       ${stack.webUrl}`,
+      `REST:      ${stack.restUrl}`,
+      `WebSocket: ${stack.wsUrl}`,
+      `Sign-in:   POST ${stack.signInUrl}`,
+      '',
+      `Demo users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName})`).join(', ')}`,
+      `  curl -s -X POST ${stack.signInUrl} -H 'content-type: application/json' -d '{"userId":"ann","displayName":"Ann"}'`,
+      `Data: ${options.inMemory === true ? 'in memory (lost on exit)' : (options.dataDir ?? join(repoRoot, '.local-data'))}`,
+      `Started in ${seconds} s. Ctrl-C to stop.`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    // tsx relays the terminal's SIGINT too: a repeat while stopping is the same request.
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack...`);
+    const force = setTimeout(() => {
+      console.error('Stopping took too long; exiting anyway.');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    stack.stop().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('Error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', shutdown);
+}
+
+await main();

@@ -1,0 +1,248 @@
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeTokenVerifier } from '../../../lambdas/shared/auth.js';
+import { isTextContentType, makeRouteMatcher } from '../../../local/http-api.js';
+import type { LambdaHandler } from '../../../local/lambda.js';
+import { startTestGateway, stubHttpRoutes, type TestGateway } from './support.js';
+
+describe('route matching', () => {
+  const match = makeRouteMatcher(stubHttpRoutes);
+
+  it('accepts the path with and without a trailing slash and decodes path parameters', () => {
+    expect(match('POST', '/echo/a%20b')?.pathParameters).toEqual({ id: 'a b' });
+    expect(match('POST', '/echo/x/')?.pathParameters).toEqual({ id: 'x' });
+    expect(match('GET', '/chat/list/')?.route.functionId).toBe('List');
+  });
+
+  it('matches neither another method nor a longer path', () => {
+    expect(match('GET', '/echo/x')).toBeUndefined();
+    expect(match('POST', '/echo/x/y')).toBeUndefined();
+    expect(match('GET', '/chat/listing')).toBeUndefined();
+  });
+
+  it('treats JSON and text bodies as text and everything else as binary, like an HTTP API', () => {
+    expect(isTextContentType('application/json; charset=utf-8')).toBe(true);
+    expect(isTextContentType('text/plain')).toBe(true);
+    expect(isTextContentType('application/octet-stream')).toBe(false);
+    expect(isTextContentType(undefined)).toBe(false);
+  });
+});
+
+describe('HTTP API emulation', () => {
+  let gateway: TestGateway;
+  let authorizerEvents: APIGatewayRequestAuthorizerEventV2[];
+  let routeEvents: APIGatewayProxyEventV2[];
+  let echo: LambdaHandler;
+  const handlers: Record<string, LambdaHandler> = {
+    HttpAuthorizer: async (event) => {
+      const e = event as APIGatewayRequestAuthorizerEventV2;
+      authorizerEvents.push(e);
+      return e.identitySource?.[0] === 'Bearer good'
+        ? { isAuthorized: true, context: { userId: 'ann' } }
+        : { isAuthorized: false };
+    },
+    Echo: (event, context) => echo(event, context),
+    List: async () => ({ rooms: [] }),
+  };
+
+  beforeAll(async () => {
+    gateway = await startTestGateway(handlers);
+  });
+  afterAll(() => gateway.close());
+  beforeEach(() => {
+    authorizerEvents = [];
+    routeEvents = [];
+    echo = async (event) => {
+      routeEvents.push(event as APIGatewayProxyEventV2);
+      return { statusCode: 201, headers: { 'X-Echo': 'yes' }, body: JSON.stringify({ ok: true }) };
+    };
+  });
+
+  const call = (path: string, init: RequestInit = {}) => fetch(`${gateway.baseUrl}${path}`, init);
+
+  it('answers 401 in the contract shape without calling the authorizer when the header is missing', async () => {
+    const response = await call('/chat/list');
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+    expect(authorizerEvents).toHaveLength(0);
+  });
+
+  it('answers 401 when the authorizer says no', async () => {
+    const response = await call('/chat/list', { headers: { authorization: 'Bearer bad' } });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect(authorizerEvents[0]).toMatchObject({
+      version: '2.0',
+      type: 'REQUEST',
+      routeKey: 'GET /chat/list',
+      identitySource: ['Bearer bad'],
+      routeArn: expect.stringMatching(
+        /^arn:aws:execute-api:us-east-1:\d{12}:[^/]+\/\$default\/GET\/chat\/list$/,
+      ),
+    });
+  });
+
+  it('passes a payload 2.0 event with the authorizer context and maps the result back', async () => {
+    const response = await call('/echo/room%201/?b=2&a=1&a=3', {
+      method: 'POST',
+      headers: {
+        authorization: 'Bearer good',
+        'content-type': 'application/json',
+        'X-Custom': 'v',
+        cookie: 'c=1; d=2',
+      },
+      body: '{"hello":"world"}',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-echo')).toBe('yes');
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await response.json()).toEqual({ ok: true });
+
+    const event = routeEvents[0];
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /echo/{id}',
+      rawPath: '/echo/room%201/',
+      rawQueryString: 'b=2&a=1&a=3',
+      queryStringParameters: { a: '1,3', b: '2' },
+      pathParameters: { id: 'room 1' },
+      cookies: ['c=1', 'd=2'],
+      body: '{"hello":"world"}',
+      isBase64Encoded: false,
+      requestContext: {
+        routeKey: 'POST /echo/{id}',
+        stage: '$default',
+        http: { method: 'POST', path: '/echo/room%201/', sourceIp: '127.0.0.1' },
+        authorizer: { lambda: { userId: 'ann' } },
+      },
+    });
+    expect(event?.headers['x-custom']).toBe('v');
+    expect(event?.headers.cookie).toBeUndefined();
+    expect(typeof event?.requestContext.timeEpoch).toBe('number');
+  });
+
+  it('base64-encodes a binary body', async () => {
+    await call('/echo/x', {
+      method: 'POST',
+      headers: { authorization: 'Bearer good', 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0, 255, 1]),
+    });
+    expect(routeEvents[0]).toMatchObject({
+      isBase64Encoded: true,
+      body: Buffer.from([0, 255, 1]).toString('base64'),
+    });
+  });
+
+  it('takes a result without statusCode as a 200 JSON body', async () => {
+    const response = await call('/chat/list/', { headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ rooms: [] });
+  });
+
+  it('answers 500 in the contract shape, without detail, when a handler throws', async () => {
+    echo = async () => {
+      throw new Error('secret detail at line 42');
+    };
+    const response = await call('/echo/x', { method: 'POST', headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'Internal server error' } });
+    expect(text).not.toContain('secret');
+  });
+
+  it('answers 404 in the contract shape for an unknown route', async () => {
+    const response = await call('/nope', { headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('answers a CORS preflight without the authorizer', async () => {
+    const response = await call('/chat/list', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://example.test', 'access-control-request-headers': 'authorization' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://example.test');
+    expect(response.headers.get('access-control-allow-headers')).toBe('authorization');
+    expect(authorizerEvents).toHaveLength(0);
+  });
+
+  it('serves the web client and its config', async () => {
+    const index = await call('/');
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(await index.text()).toContain('<title>chat</title>');
+    expect((await call('/app.js')).headers.get('content-type')).toContain('javascript');
+    expect((await call('/rooms/some-room', { headers: { accept: 'text/html' } })).status).toBe(200);
+    expect((await call('/rooms/some-room')).status).toBe(404);
+    expect((await call('/../package.json')).status).toBe(404);
+    expect(await (await call('/config.json')).json()).toEqual({
+      restUrl: gateway.baseUrl,
+      wsUrl: gateway.wsUrl,
+      signInUrl: `${gateway.baseUrl}/dev/token`,
+    });
+  });
+});
+
+describe('local sign-in', () => {
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({});
+  });
+  afterAll(() => gateway.close());
+
+  const signIn = (body: unknown) =>
+    fetch(`${gateway.baseUrl}/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('issues a token that the handlers’ own verifier accepts, and creates the profile', async () => {
+    const response = await signIn({ userId: 'ann', displayName: ' Ann ' });
+    expect(response.status).toBe(200);
+    const { token } = (await response.json()) as { token: string };
+    const verify = makeTokenVerifier({
+      userPoolId: 'us-east-1_localChat',
+      clientId: 'local-client',
+      jwksUrl: `${gateway.baseUrl}/dev/jwks.json`,
+    });
+    expect(await verify(token)).toEqual({ userId: 'ann', suggestedName: 'Ann' });
+    expect(gateway.captured.profiles).toContainEqual({ userId: 'ann', displayName: 'Ann' });
+  });
+
+  it('rejects a token for another client id', async () => {
+    const { token } = (await (await signIn({ userId: 'bob' })).json()) as { token: string };
+    const verify = makeTokenVerifier({
+      userPoolId: 'us-east-1_localChat',
+      clientId: 'another-client',
+      jwksUrl: `${gateway.baseUrl}/dev/jwks.json`,
+    });
+    expect(await verify(token)).toBeUndefined();
+    expect(gateway.captured.profiles).toContainEqual({ userId: 'bob', displayName: 'bob' });
+  });
+
+  it.each([
+    [{ userId: 'has/slash' }],
+    [{ userId: '' }],
+    [{}],
+    [{ userId: 'ann', displayName: 'x'.repeat(81) }],
+    [{ userId: 'ann', displayName: 7 }],
+  ])('answers 400 for %j', async (body) => {
+    const response = await signIn(body);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'bad_request' } });
+  });
+
+  it('lists the demo users and serves the JWKS', async () => {
+    expect(await (await fetch(`${gateway.baseUrl}/dev/users`)).json()).toEqual({
+      users: [{ userId: 'ann', displayName: 'Ann' }],
+    });
+    const { keys } = (await (await fetch(`${gateway.baseUrl}/dev/jwks.json`)).json()) as {
+      keys: Record<string, string>[];
+    };
+    expect(keys).toEqual([
+      expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: gateway.key.kid }),
+    ]);
+  });
+});
