@@ -1,0 +1,74 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { postConfirmationTrigger } from '../definitions/routes.js';
+import { ChatFunction } from './chat-function.js';
+import type { ChatTables } from './chat-tables.js';
+
+export interface ChatAuthProps {
+  readonly tables: ChatTables;
+  readonly repoRoot: string;
+}
+
+/** The Cognito user pool, its app client and the trigger that creates a profile on sign-up. */
+export class ChatAuth extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly userPoolClient: cognito.UserPoolClient;
+  readonly postConfirmationFunction: ChatFunction;
+
+  constructor(scope: Construct, id: string, props: ChatAuthProps) {
+    super(scope, id);
+
+    this.postConfirmationFunction = new ChatFunction(this, {
+      definition: postConfirmationTrigger,
+      resources: { tables: props.tables },
+      repoRoot: props.repoRoot,
+      // Cognito gives a trigger 5 seconds, then fails the confirmation.
+      timeout: Duration.seconds(5),
+    });
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      lambdaTriggers: { postConfirmation: this.postConfirmationFunction },
+      // The pool is the users' identities: never deleted with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.userPoolClient = this.userPool.addClient('UserPoolClient', {
+      // A public client (browser, CLI): no secret. SRP for apps, USER_PASSWORD for CLI token retrieval.
+      generateSecret: false,
+      authFlows: { userSrp: true, userPassword: true },
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+    });
+
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'MFA is optional (TOTP) rather than required: a consumer chat must allow sign-up without an authenticator app, and required MFA would break the USER_PASSWORD_AUTH CLI token flow.',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'Threat protection needs the Plus feature plan, billed per monthly active user with no free tier: more than the rest of this stack costs at its target volume. Essentials with a strong password policy and optional MFA instead.',
+      },
+    );
+  }
+}

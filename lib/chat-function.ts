@@ -1,0 +1,139 @@
+import * as path from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { envVars, type HandlerDefinition, type TableAccess } from '../definitions/routes.js';
+import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
+import { acknowledgeWildcardResource } from './acknowledge.js';
+
+/** The deployed resources a handler definition may ask for. */
+export interface ChatFunctionResources {
+  readonly tables: Readonly<Record<TableName, dynamodb.Table>>;
+  /** Required by definitions with `verifiesTokens`. */
+  readonly auth?: { readonly userPoolId: string; readonly userPoolClientId: string };
+  /** Required by definitions with `postsToConnections`. */
+  readonly webSocketStage?: apigwv2.WebSocketStage;
+}
+
+export interface ChatFunctionProps {
+  readonly definition: HandlerDefinition;
+  readonly resources: ChatFunctionResources;
+  /** Absolute path of the repository root; the definition's entry is relative to it. */
+  readonly repoRoot: string;
+  /** Authorizers and the Cognito trigger sit in front of a caller that waits: keep them short. */
+  readonly timeout?: Duration;
+}
+
+const defaultTimeout = Duration.seconds(10);
+
+/**
+ * A Lambda function built from a `HandlerDefinition`, with every default set once. The construct id
+ * is the definition's `functionId` (part of the contract), and each grant the definition lists is
+ * applied together with the environment variable the handler reads, so permission and configuration
+ * cannot drift apart.
+ */
+export class ChatFunction extends NodejsFunction {
+  readonly definition: HandlerDefinition;
+  private readonly executionRole: iam.Role;
+
+  constructor(scope: Construct, props: ChatFunctionProps) {
+    const { definition, repoRoot } = props;
+    const id = definition.functionId;
+    // Own log group (retention, no log-group creation right) and own role (no AWS managed policy).
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, { retention: logs.RetentionDays.ONE_MONTH });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${id}`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: path.join(repoRoot, definition.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: props.timeout ?? defaultTimeout,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'chat',
+        LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // File and line numbers are enough for stack traces; embedding the sources doubles the bundle.
+        sourcesContent: false,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        // The Node.js runtime ships AWS SDK v3.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    this.definition = definition;
+    this.executionRole = role;
+
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    );
+    Validations.of(this).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously only (API Gateway, Cognito): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
+    });
+
+    for (const [table, access] of Object.entries(definition.tables) as [TableName, TableAccess][]) {
+      this.useTable(table, props.resources.tables[table], access);
+    }
+    if (definition.verifiesTokens) {
+      const { auth } = props.resources;
+      if (auth === undefined) throw new Error(`${id} verifies tokens but no user pool was given`);
+      this.addEnvironment(envVars.userPoolId, auth.userPoolId);
+      this.addEnvironment(envVars.userPoolClientId, auth.userPoolClientId);
+    }
+    if (definition.postsToConnections) {
+      const stage = props.resources.webSocketStage;
+      if (stage === undefined) throw new Error(`${id} posts to connections but no WebSocket stage was given`);
+      this.allowPostingToConnections(stage);
+    }
+  }
+
+  /** Grants access to a table and hands its name to the handler in the same call. */
+  private useTable(name: TableName, table: dynamodb.Table, access: TableAccess): void {
+    if (access === 'readWrite') table.grantReadWriteData(this);
+    else table.grantReadData(this);
+    this.addEnvironment(tableDefinitions[name].envVar, table.tableName);
+
+    const indexes = [...tableDefinitions[name].globalIndexes, ...tableDefinitions[name].localIndexes];
+    if (indexes.length > 0) {
+      acknowledgeWildcardResource(
+        this.executionRole,
+        `${table.tableArn}/index/*`,
+        `Queries on the ${name} table go through its indexes (${indexes.map((index) => index.indexName).join(', ')}); the wildcard covers this table's indexes only.`,
+      );
+    }
+  }
+
+  /** Grants the `@connections` management API of the stage and hands its URL to the handler. */
+  private allowPostingToConnections(stage: apigwv2.WebSocketStage): void {
+    stage.grantManagementApiAccess(this);
+    this.addEnvironment(envVars.callbackUrl, stage.callbackUrl);
+    acknowledgeWildcardResource(
+      this.executionRole,
+      `${Stack.of(stage).formatArn({ service: 'execute-api', resource: stage.api.apiId })}/${stage.stageName}/*/@connections/*`,
+      'Connection ids are only known at run time; the grant is execute-api:ManageConnections on the @connections API of this one stage.',
+    );
+  }
+}

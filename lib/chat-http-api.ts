@@ -1,0 +1,116 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { httpAuthorizer, httpRoutes } from '../definitions/routes.js';
+import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+
+export interface ChatHttpApiProps {
+  readonly resources: ChatFunctionResources;
+  readonly repoRoot: string;
+  /** Browser origins allowed by CORS; empty: no CORS configuration at all. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** Stage-wide limits, per second across all clients (API Gateway's account limit is far higher). */
+export const httpThrottle = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
+ * Access log fields. Deliberately absent: headers (the Authorization bearer token), the query string
+ * and the request path (user and room ids), so the log never holds a credential.
+ */
+export const httpAccessLogFormat = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  error: '$context.error.message',
+} as const;
+
+/** The REST side: an HTTP API with a Lambda authorizer in front of every route. */
+export class ChatHttpApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly functions: readonly ChatFunction[];
+
+  constructor(scope: Construct, id: string, props: ChatHttpApiProps) {
+    super(scope, id);
+    const { resources, repoRoot } = props;
+
+    const authorizerFunction = new ChatFunction(this, {
+      definition: httpAuthorizer,
+      resources,
+      repoRoot,
+      timeout: Duration.seconds(5),
+    });
+    const authorizer = new HttpLambdaAuthorizer('HttpAuthorizer', authorizerFunction, {
+      authorizerName: 'jwt',
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      identitySource: ['$request.header.Authorization'],
+      resultsCacheTtl: Duration.minutes(5),
+    });
+
+    this.api = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Chat REST API',
+      createDefaultStage: false,
+      corsPreflight:
+        props.allowedOrigins.length === 0
+          ? undefined
+          : {
+              allowOrigins: [...props.allowedOrigins],
+              allowMethods: [
+                apigwv2.CorsHttpMethod.GET,
+                apigwv2.CorsHttpMethod.POST,
+                apigwv2.CorsHttpMethod.PUT,
+                apigwv2.CorsHttpMethod.OPTIONS,
+              ],
+              allowHeaders: ['Authorization', 'Content-Type'],
+              maxAge: Duration.hours(1),
+            },
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: httpThrottle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(httpAccessLogFormat)),
+      },
+    });
+
+    this.functions = [
+      authorizerFunction,
+      ...httpRoutes.map((route) => {
+        const fn = new ChatFunction(this, { definition: route, resources, repoRoot });
+        const integration = new HttpLambdaIntegration(`${route.functionId}Integration`, fn);
+        // API.md makes the trailing slash optional. An HTTP API route key cannot end in "/" (rejected by
+        // API Gateway and by this L2); API Gateway matches "/chat/list/" to the "/chat/list" route itself.
+        this.api.addRoutes({
+          path: route.path,
+          methods: [apigwv2.HttpMethod[route.method]],
+          integration,
+          authorizer,
+        });
+        return fn;
+      }),
+    ];
+  }
+
+  get url(): string {
+    // The $default stage is served at the API's root.
+    return this.api.apiEndpoint;
+  }
+}

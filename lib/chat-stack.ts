@@ -1,0 +1,60 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ChatAuth } from './chat-auth.js';
+import { ChatHttpApi } from './chat-http-api.js';
+import { type ChatTables, createTables } from './chat-tables.js';
+import { ChatWebSocketApi } from './chat-websocket-api.js';
+
+/** The repository root: handler entries in `definitions/` are relative to it. */
+export const defaultRepoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ChatStackProps extends StackProps {
+  /** Browser origins allowed by the REST API's CORS; empty: no CORS. */
+  readonly allowedOrigins?: readonly string[];
+  /** Where `lambdas/` and `package-lock.json` live; defaults to this repository. */
+  readonly repoRoot?: string;
+}
+
+/**
+ * The whole chat backend. Construct ids below are part of the contract (renaming one replaces the
+ * resource): tables use their definition's `constructId` at the top level, functions their
+ * definition's `functionId` inside `Auth`, `Http` or `WebSocket`.
+ */
+export class ChatStack extends Stack {
+  readonly tables: ChatTables;
+  readonly auth: ChatAuth;
+  readonly httpApi: ChatHttpApi;
+  readonly webSocketApi: ChatWebSocketApi;
+
+  constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
+    super(scope, id, props);
+    const repoRoot = props.repoRoot ?? defaultRepoRoot;
+
+    this.tables = createTables(this);
+    this.auth = new ChatAuth(this, 'Auth', { tables: this.tables, repoRoot });
+    const resources = {
+      tables: this.tables,
+      auth: {
+        userPoolId: this.auth.userPool.userPoolId,
+        userPoolClientId: this.auth.userPoolClient.userPoolClientId,
+      },
+    };
+    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', { resources, repoRoot });
+    this.httpApi = new ChatHttpApi(this, 'Http', {
+      // REST handlers that announce reads post to connections too.
+      resources: { ...resources, webSocketStage: this.webSocketApi.stage },
+      repoRoot,
+      allowedOrigins: props.allowedOrigins ?? [],
+    });
+
+    new CfnOutput(this, 'RestApiUrl', { value: this.httpApi.url, description: 'REST base URL' });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.webSocketApi.url,
+      description: 'WebSocket URL (append ?token=<JWT>)',
+    });
+    new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'Region', { value: this.region });
+  }
+}

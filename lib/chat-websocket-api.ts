@@ -1,0 +1,138 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { webSocketAuthorizer, webSocketRoutes } from '../definitions/routes.js';
+import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+
+export interface ChatWebSocketApiProps {
+  /** Tables and user pool; the stage is created here. */
+  readonly resources: Omit<ChatFunctionResources, 'webSocketStage'>;
+  readonly repoRoot: string;
+}
+
+export const webSocketStageName = 'prod';
+
+/** Messages per second across all connections of the stage (typing events included). */
+export const webSocketThrottle = { rateLimit: 100, burstLimit: 200 } as const;
+
+/**
+ * Access log fields. The token travels in the `$connect` query string, so nothing that can echo the
+ * request (query string, headers, `$context.requestOverride`) is ever logged.
+ */
+export const webSocketAccessLogFormat = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  connectionId: '$context.connectionId',
+  routeKey: '$context.routeKey',
+  eventType: '$context.eventType',
+  messageDirection: '$context.messageDirection',
+  status: '$context.status',
+  integrationLatency: '$context.integrationLatency',
+  error: '$context.error.message',
+  authorizerError: '$context.authorizer.error',
+} as const;
+
+/**
+ * The API Gateway account setting (one per region) naming the role API Gateway uses to write
+ * WebSocket and REST logs to CloudWatch. Retained on deletion like the CDK's own RestApi does: other
+ * APIs in the account may rely on it.
+ */
+class ApiGatewayCloudWatchRole extends Construct {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway account-level role for writing CloudWatch logs',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+      ],
+    });
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; the role is region-wide (shared by every API in the account), so it cannot be scoped to this stack’s log groups.',
+    });
+  }
+}
+
+/**
+ * The real-time side: a WebSocket API whose `$connect` goes through a Lambda REQUEST authorizer
+ * reading `?token=`, one function per route, and the `prod` stage whose `@connections` management
+ * API the posting functions are allowed to call.
+ */
+export class ChatWebSocketApi extends Construct {
+  readonly api: apigwv2.WebSocketApi;
+  readonly stage: apigwv2.WebSocketStage;
+  readonly functions: readonly ChatFunction[];
+
+  constructor(scope: Construct, id: string, props: ChatWebSocketApiProps) {
+    super(scope, id);
+    const { repoRoot } = props;
+
+    this.api = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      description: 'Chat WebSocket API',
+      routeSelectionExpression: '$request.body.action',
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: webSocketStageName,
+      autoDeploy: true,
+      throttle: webSocketThrottle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(webSocketAccessLogFormat)),
+      },
+    });
+    // Unlike HTTP APIs, WebSocket APIs write their logs with the region's account-level role.
+    this.stage.node.addDependency(new ApiGatewayCloudWatchRole(this, 'CloudWatchRole'));
+
+    const resources: ChatFunctionResources = { ...props.resources, webSocketStage: this.stage };
+
+    const authorizerFunction = new ChatFunction(this, {
+      definition: webSocketAuthorizer,
+      resources,
+      repoRoot,
+      timeout: Duration.seconds(5),
+    });
+    const authorizer = new WebSocketLambdaAuthorizer('WebSocketAuthorizer', authorizerFunction, {
+      authorizerName: 'jwt-query',
+      // A request without `token` is refused by API Gateway itself (401), without invoking the function.
+      identitySource: ['route.request.querystring.token'],
+    });
+
+    this.functions = [
+      authorizerFunction,
+      ...webSocketRoutes.map((route) => {
+        const fn = new ChatFunction(this, { definition: route, resources, repoRoot });
+        const isConnect = route.routeKey === '$connect';
+        const wsRoute = this.api.addRoute(route.routeKey, {
+          integration: new WebSocketLambdaIntegration(`${route.functionId}Integration`, fn),
+          authorizer: isConnect ? authorizer : undefined,
+          returnResponse: route.returnResponse,
+        });
+        if (!isConnect) {
+          Validations.of(wsRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: `API Gateway authorizes a WebSocket connection once, on $connect; ${route.routeKey} only runs on a connection that passed the Lambda authorizer and gets its userId from the authorizer context.`,
+          });
+        }
+        return fn;
+      }),
+    ];
+  }
+
+  /** The `wss://` URL clients connect to (append `?token=<JWT>`). */
+  get url(): string {
+    return this.stage.url;
+  }
+}

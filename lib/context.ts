@@ -1,0 +1,21 @@
+/**
+ * Parses the `allowedOrigins` context value (`-c allowedOrigins=https://a.example,https://b.example`)
+ * into CORS origins. Absent or empty: no origin, hence no CORS configuration. A value that is not a
+ * bare origin (scheme, host, optional port; no path) fails the synth rather than the browser.
+ */
+export function parseAllowedOrigins(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  if (typeof value !== 'string') throw new Error('Context allowedOrigins must be a comma-separated string');
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new Error(
+        `Context allowedOrigins: "${origin}" is not an origin such as https://chat.example.com`,
+      );
+    }
+  }
+  return origins;
+}

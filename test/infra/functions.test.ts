@@ -1,0 +1,220 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  envVars,
+  type HandlerDefinition,
+  httpAuthorizer,
+  httpRoutes,
+  postConfirmationTrigger,
+  webSocketAuthorizer,
+  webSocketRoutes,
+} from '../../definitions/routes.js';
+import { type TableName, tables } from '../../definitions/tables.js';
+import {
+  allFunctions,
+  type CfnResourceJson,
+  findResource,
+  functionFor,
+  logicalIdOf,
+  onlyResource,
+  resourcesOfType,
+  type SynthesizedChat,
+  synthesizeChat,
+} from './helpers.js';
+
+const definitions: HandlerDefinition[] = [
+  ...httpRoutes,
+  httpAuthorizer,
+  ...webSocketRoutes,
+  webSocketAuthorizer,
+  postConfirmationTrigger,
+];
+const cases = definitions.map((definition) => [definition.functionId, definition] as const);
+const baseEnv = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
+
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+describe('Lambda functions', () => {
+  let chat: SynthesizedChat;
+  let lambdas: Record<string, CfnResourceJson>;
+  let policies: CfnResourceJson[];
+  beforeAll(() => {
+    chat = synthesizeChat();
+    lambdas = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+    policies = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'));
+  });
+
+  function lambdaOf(definition: HandlerDefinition): CfnResourceJson {
+    const resource = lambdas[logicalIdOf(functionFor(chat.stack, definition))];
+    if (resource === undefined) throw new Error(`No function ${definition.functionId}`);
+    return resource;
+  }
+  function envOf(definition: HandlerDefinition): Record<string, unknown> {
+    return (lambdaOf(definition).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  }
+  /** Every statement of the execution role's policies. */
+  function statementsOf(definition: HandlerDefinition): Statement[] {
+    const roleId = (lambdaOf(definition).Properties.Role as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
+    return policies
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  }
+  function tableArn(table: TableName): string {
+    const logicalId = Object.keys(resourcesOfType(chat.template, 'AWS::DynamoDB::Table')).find((id) =>
+      id.startsWith(tables[table].constructId),
+    );
+    return JSON.stringify({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+  }
+
+  it('builds one function per handler definition, and no other', () => {
+    chat.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
+    expect(
+      allFunctions(chat.stack)
+        .map((fn) => fn.definition.functionId)
+        .sort(),
+    ).toEqual(definitions.map((definition) => definition.functionId).sort());
+  });
+
+  it('gives every function the same defaults: Node.js 24 on arm64, 512 MB, tracing, own log group', () => {
+    for (const [, fn] of Object.entries(lambdas)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'chat',
+            LOG_LEVEL: 'INFO',
+          }),
+        },
+      });
+    }
+  });
+
+  it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {
+    for (const definition of definitions) {
+      const short = [httpAuthorizer, webSocketAuthorizer, postConfirmationTrigger].includes(definition);
+      expect(lambdaOf(definition).Properties.Timeout, definition.functionId).toBe(short ? 5 : 10);
+    }
+  });
+
+  it('keeps function logs for a month', () => {
+    for (const fn of Object.values(lambdas)) {
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(
+        resourcesOfType(chat.template, 'AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays,
+      ).toBe(30);
+    }
+  });
+
+  it('uses no AWS managed policy on execution roles (log rights come from each function’s own log group)', () => {
+    const roles = resourcesOfType(chat.template, 'AWS::IAM::Role');
+    for (const fn of Object.values(lambdas)) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect(roles[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it.each(cases)('%s gets exactly the environment its definition asks for', (_, definition) => {
+    const expected = [
+      ...baseEnv,
+      ...(Object.keys(definition.tables) as TableName[]).map((table) => tables[table].envVar),
+      ...(definition.verifiesTokens ? [envVars.userPoolId, envVars.userPoolClientId] : []),
+      ...(definition.postsToConnections ? [envVars.callbackUrl] : []),
+    ];
+    expect(Object.keys(envOf(definition)).sort()).toEqual(expected.sort());
+  });
+
+  it.each(cases)(
+    '%s may touch exactly the tables of its definition, with the access it lists',
+    (_, definition) => {
+      const statements = statementsOf(definition);
+      for (const table of Object.keys(tables) as TableName[]) {
+        const access = definition.tables[table];
+        const onTable = statements.filter((statement) =>
+          JSON.stringify(statement.Resource).includes(tableArn(table)),
+        );
+        const actions = onTable.flatMap((statement) => [statement.Action].flat());
+        if (access === undefined) {
+          expect(onTable, `${definition.functionId} on ${table}`).toEqual([]);
+          continue;
+        }
+        expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+        if (access === 'readWrite') {
+          expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+        } else {
+          expect(actions.filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+        }
+        expect(envOf(definition)[tables[table].envVar]).toEqual({
+          Ref: JSON.parse(tableArn(table))['Fn::GetAtt'][0],
+        });
+      }
+    },
+  );
+
+  it.each(cases)('%s may call the @connections API only if its definition posts', (_, definition) => {
+    const manages = statementsOf(definition).some((statement) =>
+      [statement.Action].flat().includes('execute-api:ManageConnections'),
+    );
+    expect(manages).toBe(definition.postsToConnections);
+  });
+
+  it('points posting functions at the prod stage’s callback URL', () => {
+    const [apiId] = findResource(
+      chat.template,
+      'AWS::ApiGatewayV2::Api',
+      (api) => api.Properties.ProtocolType === 'WEBSOCKET',
+    );
+    const sendMessage = webSocketRoutes.find((route) => route.routeKey === 'sendMessage');
+    const ping = webSocketRoutes.find((route) => route.routeKey === 'ping');
+    if (sendMessage === undefined || ping === undefined) throw new Error('route table changed');
+    const env = envOf(sendMessage);
+    expect(env.MESSAGES_TABLE).toBeDefined();
+    expect(env.WS_CALLBACK_URL).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: apiId },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/prod',
+        ],
+      ],
+    });
+    expect(envOf(ping).MESSAGES_TABLE).toBeUndefined();
+    expect(envOf(ping).WS_CALLBACK_URL).toBeUndefined();
+    chat.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'execute-api:ManageConnections',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/prod/*/@connections/*'])] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('hands the authorizers the user pool and client ids', () => {
+    const [poolId] = onlyResource(chat.template, 'AWS::Cognito::UserPool');
+    const [clientId] = onlyResource(chat.template, 'AWS::Cognito::UserPoolClient');
+    for (const definition of [httpAuthorizer, webSocketAuthorizer]) {
+      expect(envOf(definition)).toMatchObject({
+        [envVars.userPoolId]: { Ref: poolId },
+        [envVars.userPoolClientId]: { Ref: clientId },
+      });
+    }
+  });
+});

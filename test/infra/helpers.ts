@@ -1,0 +1,74 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { HandlerDefinition } from '../../definitions/routes.js';
+import type { ChatFunction } from '../../lib/chat-function.js';
+import { ChatStack, type ChatStackProps } from '../../lib/chat-stack.js';
+
+export interface SynthesizedChat {
+  readonly app: App;
+  readonly stack: ChatStack;
+  readonly template: Template;
+}
+
+/** A fresh app without bundling (esbuild takes minutes on 2 cores; the template does not need it). */
+export function newApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+export function synthesizeChat(props: ChatStackProps = {}): SynthesizedChat {
+  const app = newApp();
+  const stack = new ChatStack(app, 'ChatStack', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+export function allFunctions(stack: ChatStack): ChatFunction[] {
+  return [stack.auth.postConfirmationFunction, ...stack.httpApi.functions, ...stack.webSocketApi.functions];
+}
+
+export function functionFor(stack: ChatStack, definition: HandlerDefinition): ChatFunction {
+  const fn = allFunctions(stack).find((candidate) => candidate.definition === definition);
+  if (fn === undefined) throw new Error(`No function for ${definition.functionId}`);
+  return fn;
+}
+
+export function logicalIdOf(fn: ChatFunction): string {
+  return Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnFunction);
+}
+
+/** A CloudFormation resource as `Template.findResources` returns it. */
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DependsOn?: string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+export function resourcesOfType(template: Template, type: string): Record<string, CfnResourceJson> {
+  return template.findResources(type) as Record<string, CfnResourceJson>;
+}
+
+export function onlyResource(template: Template, type: string): [string, CfnResourceJson] {
+  const entries = Object.entries(resourcesOfType(template, type));
+  if (entries.length !== 1) throw new Error(`Expected one ${type}, found ${entries.length}`);
+  return entries[0] as [string, CfnResourceJson];
+}
+
+/** The one resource of a type that satisfies the predicate; throws when there is none. */
+export function findResource(
+  template: Template,
+  type: string,
+  predicate: (resource: CfnResourceJson, logicalId: string) => boolean,
+): [string, CfnResourceJson] {
+  const found = Object.entries(resourcesOfType(template, type)).find(([id, resource]) =>
+    predicate(resource, id),
+  );
+  if (found === undefined) throw new Error(`No matching ${type}`);
+  return found;
+}
+
+/** Whether the resource belongs to the API with this logical id. */
+export function onApi(apiId: string): (resource: CfnResourceJson) => boolean {
+  return (resource) => (resource.Properties.ApiId as { Ref?: string }).Ref === apiId;
+}

@@ -1,0 +1,124 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { httpAuthorizer, httpRoutes } from '../../definitions/routes.js';
+import {
+  findResource,
+  functionFor,
+  logicalIdOf,
+  onApi,
+  resourcesOfType,
+  type SynthesizedChat,
+  synthesizeChat,
+} from './helpers.js';
+
+describe('HTTP API', () => {
+  let chat: SynthesizedChat;
+  let apiId: string;
+  let authorizerId: string;
+  beforeAll(() => {
+    chat = synthesizeChat();
+    [apiId] = findResource(
+      chat.template,
+      'AWS::ApiGatewayV2::Api',
+      (api) => api.Properties.ProtocolType === 'HTTP',
+    );
+    [authorizerId] = findResource(chat.template, 'AWS::ApiGatewayV2::Authorizer', onApi(apiId));
+  });
+
+  it('has a Lambda authorizer: simple responses, bearer header, results cached', () => {
+    const authorizerFunctionId = logicalIdOf(functionFor(chat.stack, httpAuthorizer));
+    chat.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      ApiId: { Ref: apiId },
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerUri: {
+        'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [authorizerFunctionId, 'Arn'] }])],
+      },
+    });
+  });
+
+  it('has exactly the routes of the route table, none ending in a slash', () => {
+    const routeKeys = Object.values(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
+      .filter(onApi(apiId))
+      .map((route) => route.Properties.RouteKey as string)
+      .sort();
+    expect(routeKeys).toEqual(httpRoutes.map((route) => `${route.method} ${route.path}`).sort());
+    // API Gateway rejects HTTP route keys ending in "/" and routes "/chat/list/" to "GET /chat/list"
+    // itself, which is how API.md's optional trailing slash is honoured.
+    for (const key of routeKeys) expect(key).not.toMatch(/\/$/);
+  });
+
+  it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s goes through the Lambda authorizer to its own function',
+    (routeKey, route) => {
+      const functionId = logicalIdOf(functionFor(chat.stack, route));
+      const [integrationId, integration] = findResource(
+        chat.template,
+        'AWS::ApiGatewayV2::Integration',
+        (candidate) =>
+          JSON.stringify(candidate.Properties.IntegrationUri) ===
+          JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
+      );
+      expect(integration.Properties).toMatchObject({
+        ApiId: { Ref: apiId },
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+      chat.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        ApiId: { Ref: apiId },
+        RouteKey: routeKey,
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+      });
+    },
+  );
+
+  it('has no CORS configuration unless origins are given', () => {
+    chat.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.absent(),
+    });
+  });
+
+  it('serves a throttled $default stage with token-free JSON access logs', () => {
+    const stages = Object.values(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Stage')).filter(
+      onApi(apiId),
+    );
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]?.Properties ?? {};
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    const settings = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const [logGroupId] = (settings.DestinationArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+    expect(resourcesOfType(chat.template, 'AWS::Logs::LogGroup')[logGroupId]?.Properties).toMatchObject({
+      RetentionInDays: 30,
+    });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(settings.Format).not.toMatch(/token|querystring|header|authorization|requestOverride/i);
+  });
+});
+
+describe('HTTP API with allowed origins', () => {
+  it('allows exactly those origins, with the Authorization and Content-Type headers', () => {
+    const { template } = synthesizeChat({
+      allowedOrigins: ['https://chat.example.com', 'http://localhost:5173'],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: {
+        AllowOrigins: ['https://chat.example.com', 'http://localhost:5173'],
+        AllowHeaders: ['Authorization', 'Content-Type'],
+        AllowMethods: Match.arrayWith(['GET', 'POST', 'PUT']),
+        AllowCredentials: Match.absent(),
+      },
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatStack } from '../../lib/chat-stack.js';
+import { addNagChecks, nagPacks } from '../../lib/nag-checks.js';
+import { newApp } from './helpers.js';
+
+/** Every acknowledgment in the tree, as `rule id -> reasons`. */
+function acknowledgments(root: IConstruct): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        const ruleId = id.replace(/^annotation::/i, '');
+        found.set(ruleId, [...(found.get(ruleId) ?? []), reason]);
+      }
+    }
+  }
+  return found;
+}
+
+describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
+  let stack: ChatStack;
+  let outdir: string;
+  beforeAll(() => {
+    const app = newApp();
+    stack = new ChatStack(app, 'ChatStack', { allowedOrigins: ['https://chat.example.com'] });
+    addNagChecks(app);
+    // With the packs registered as in bin/chat.ts, an unacknowledged error makes synth throw.
+    outdir = app.synth().directory;
+  });
+
+  it('leaves no finding unaddressed, warnings included', () => {
+    for (const pack of nagPacks(newApp())) {
+      const report = pack.validateScope(stack);
+      expect(
+        report.violations.map((violation) => ({
+          rule: violation.ruleName,
+          resources: violation.violatingResources.map((resource) => resource.constructPath),
+        })),
+        pack.readPackName,
+      ).toEqual([]);
+    }
+  });
+
+  it('writes an empty validation report', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: unknown[];
+    };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('acknowledges only the reviewed rules, each with a specific reason', () => {
+    const acknowledged = acknowledgments(stack);
+    expect([...acknowledged.keys()].sort()).toEqual(
+      [
+        'AwsSolutions-APIG4',
+        'AwsSolutions-COG2',
+        'AwsSolutions-COG8',
+        'AwsSolutions-DDB3',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::<ConnectionsTable8000B8A1.Arn>/index/*]',
+        'AwsSolutions-IAM5[Resource::<MessagesTable05B58A27.Arn>/index/*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/*/@connections/*]',
+        'Serverless-LambdaDLQ',
+      ].sort(),
+    );
+    for (const [id, reasons] of acknowledged) {
+      for (const reason of reasons) expect(reason.length, id).toBeGreaterThan(40);
+    }
+  });
+});
