@@ -199,17 +199,11 @@ export const envVars = {
   jwksUrl: 'JWKS_URL',
 } as const;
 
-const allHandlers: readonly HandlerDefinition[] = [
+/** Every handler, for code that walks them all (the handlers' declared needs are checked against it). */
+export const allHandlers: readonly HandlerDefinition[] = [
   ...httpRoutes,
   ...webSocketRoutes,
   httpAuthorizer,
   webSocketAuthorizer,
   postConfirmationTrigger,
 ];
-
-/** The definition a handler module was deployed from, by its function id. */
-export function handlerDefinition(functionId: string): HandlerDefinition {
-  const definition = allHandlers.find((candidate) => candidate.functionId === functionId);
-  if (!definition) throw new Error(`No handler definition ${functionId}`);
-  return definition;
-}

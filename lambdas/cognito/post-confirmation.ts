@@ -1,8 +1,7 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 
 /** Cognito post-confirmation: a new user gets a profile, so others can start a chat with them. */
 export const makeHandler = (chat: ChatService) => async (event: PostConfirmationTriggerEvent) => {
@@ -18,4 +17,6 @@ export const makeHandler = (chat: ChatService) => async (event: PostConfirmation
   return event;
 };
 
-export const handler = makeHandler(buildChatService(handlerDefinition('PostConfirmationFunction')));
+export const needs: ServiceNeeds = { tables: ['users'], posts: false };
+
+export const handler = makeHandler(buildChatService(needs));

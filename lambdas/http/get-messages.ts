@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseLimit, parseMessageId, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
 /** GET /chat/messages/{roomId}/ — a page of history; the newest page marks the room read. */
@@ -19,4 +18,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { status: 200, body: page };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('GetMessagesFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,8 +1,7 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { profileView } from './profile-view.js';
 import { httpHandler } from './respond.js';
 
@@ -13,4 +12,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     body: profileView(await chat.getProfile(callerId, suggestedName)),
   }));
 
-export const handler = makeHandler(buildChatService(handlerDefinition('GetProfileFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['users'], posts: false };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseLimit } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
 /** GET /chat/list/ — the caller's rooms, most recent activity first. */
@@ -14,4 +13,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { status: 200, body: result };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('ListRoomsFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'users'], posts: false };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseMessageId, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler, jsonBody } from './respond.js';
 
 /** POST /chat/read/{roomId}/ — moves the caller's read pointer forward (never back). */
@@ -14,4 +13,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { status: 200, body: await chat.markRead({ userId: callerId }, roomId, messageId) };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('MarkReadHttpFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseUserId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
 /** POST /chat/start/{userId}/ — 201 with the new room, 200 with the existing one. */
@@ -14,4 +13,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { status: created ? 201 : 200, body: { room } };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('StartChatFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'users'], posts: false };
+
+export const handler = makeHandler(buildChatService(needs), logger);

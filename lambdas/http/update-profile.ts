@@ -1,10 +1,9 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import { badRequest } from '../domain/errors.js';
 import type { Logger } from '../domain/ports.js';
 import { parseAvatarUrl, parseDisplayName } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { profileView } from './profile-view.js';
 import { httpHandler, jsonBody } from './respond.js';
 
@@ -26,4 +25,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { status: 200, body: profileView(await chat.updateProfile(callerId, changes, suggestedName)) };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('UpdateProfileFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['users'], posts: false };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -3,7 +3,6 @@
  * connections gets no management client and needs no callback URL.
  */
 import { monotonicFactory } from 'ulid';
-import type { HandlerDefinition } from '../../definitions/routes.js';
 import type { TableName } from '../../definitions/tables.js';
 import { makeDocumentClient, makeManagementClient } from '../adapters/clients.js';
 import { DynamoChatStore } from '../adapters/dynamo-store.js';
@@ -18,12 +17,21 @@ const notPosting: Notifier = {
 };
 
 /**
- * Builds the service for one function from its route definition: the tables it is granted must be
- * in its environment (a missing one fails the cold start by name); the others it never touches.
+ * What a handler uses. Each handler module exports its own, and a test checks it against the grants
+ * in definitions/routes.ts; the handlers do not import the route table itself (bundle size).
  */
-export function buildChatService(definition: HandlerDefinition): ChatService {
+export interface ServiceNeeds {
+  readonly tables: readonly TableName[];
+  readonly posts: boolean;
+}
+
+/**
+ * Builds the service a handler needs: the tables it uses must be in its environment (a missing one
+ * fails the cold start by name); the others it never touches.
+ */
+export function buildChatService(needs: ServiceNeeds): ChatService {
   const nextUlid = monotonicFactory();
-  const table = (name: TableName) => (definition.tables[name] ? tableName(name) : `${name}-not-granted`);
+  const table = (name: TableName) => (needs.tables.includes(name) ? tableName(name) : `${name}-not-granted`);
   const store = new DynamoChatStore(makeDocumentClient(), {
     rooms: table('rooms'),
     messages: table('messages'),
@@ -32,9 +40,7 @@ export function buildChatService(definition: HandlerDefinition): ChatService {
   });
   return new ChatService({
     store,
-    notifier: definition.postsToConnections
-      ? new ApiGatewayNotifier(makeManagementClient(callbackUrl()))
-      : notPosting,
+    notifier: needs.posts ? new ApiGatewayNotifier(makeManagementClient(callbackUrl())) : notPosting,
     clock: { now: () => new Date() },
     newMessageId: (now) => nextUlid(now.getTime()),
     logger,

@@ -1,8 +1,7 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
 
 /**
@@ -24,4 +23,6 @@ export const makeHandler =
     }
   };
 
-export const handler = makeHandler(buildChatService(handlerDefinition('ConnectFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);

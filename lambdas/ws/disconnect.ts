@@ -1,8 +1,7 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
 
 /** `$disconnect`: forgets the connection; the user's last one going offline is announced. */
@@ -20,4 +19,6 @@ export const makeHandler =
     return { statusCode: 200 };
   };
 
-export const handler = makeHandler(buildChatService(handlerDefinition('DisconnectFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseClientMessageId, parseContent, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `sendMessage`: stores the message (idempotent on clientMessageId), fans it out, answers `ack`. */
@@ -18,4 +17,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return { type: 'ack', ...(clientMessageId === undefined ? {} : { clientMessageId }), message };
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('SendMessageFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);

@@ -1,9 +1,8 @@
-import { handlerDefinition } from '../../definitions/routes.js';
 import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
 import { parseBoolean, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService } from '../shared/service.js';
+import { buildChatService, type ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `typing`: relayed to the other participants' connections, never stored. */
@@ -13,4 +12,6 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
     return undefined;
   });
 
-export const handler = makeHandler(buildChatService(handlerDefinition('TypingFunction')), logger);
+export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
+
+export const handler = makeHandler(buildChatService(needs), logger);
