@@ -7,6 +7,8 @@
  */
 import type { TableName } from './tables.js';
 
+export { envVars } from './env.js';
+
 export type TableAccess = 'read' | 'readWrite';
 
 export interface HandlerDefinition {
@@ -188,16 +190,6 @@ export const postConfirmationTrigger: HandlerDefinition = {
   postsToConnections: false,
   verifiesTokens: false,
 };
-
-/** Environment variables besides the tables' (see tables.ts `envVar`). */
-export const envVars = {
-  /** https URL of the WebSocket stage's management API (`@connections`). */
-  callbackUrl: 'WS_CALLBACK_URL',
-  userPoolId: 'USER_POOL_ID',
-  userPoolClientId: 'USER_POOL_CLIENT_ID',
-  /** Optional: where to fetch the JWKS from instead of the Cognito issuer's (the local stack). */
-  jwksUrl: 'JWKS_URL',
-} as const;
 
 /** Every handler, for code that walks them all (the handlers' declared needs are checked against it). */
 export const allHandlers: readonly HandlerDefinition[] = [

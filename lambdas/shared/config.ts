@@ -2,7 +2,7 @@
  * The one place handlers read configuration. Read once at cold start; a missing variable fails the
  * init with its name rather than surfacing later as an obscure SDK error.
  */
-import { envVars } from '../../definitions/routes.js';
+import { envVars } from '../../definitions/env.js';
 import { type TableName, tables } from '../../definitions/tables.js';
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
