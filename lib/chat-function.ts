@@ -66,7 +66,6 @@ export class ChatFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'chat',
         LOG_LEVEL: 'INFO',
       },
       bundling: {

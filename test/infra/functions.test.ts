@@ -30,7 +30,7 @@ const definitions: HandlerDefinition[] = [
   postConfirmationTrigger,
 ];
 const cases = definitions.map((definition) => [definition.functionId, definition] as const);
-const baseEnv = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
+const baseEnv = ['NODE_OPTIONS', 'LOG_LEVEL'];
 
 interface Statement {
   readonly Action: string | string[];
@@ -92,7 +92,6 @@ describe('Lambda functions', () => {
         Environment: {
           Variables: expect.objectContaining({
             NODE_OPTIONS: '--enable-source-maps',
-            POWERTOOLS_SERVICE_NAME: 'chat',
             LOG_LEVEL: 'INFO',
           }),
         },
