@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import type { Message, ServerFrame } from '../../../lambdas/domain/model.js';
+import { isUlid } from '../../../lambdas/domain/validation.js';
+import { makeWorld } from '../../fakes/chat-world.js';
+import { T0 } from '../../fakes/clock.js';
+
+const chatError = (code: string) => expect.objectContaining({ name: 'ChatError', code });
+
+/** ann (a1 sending, a2, a3 scoped here) and bob (b1, b2, b3 scoped to his room with cat). */
+async function busyRoom() {
+  const world = makeWorld();
+  const roomId = await world.room('ann', 'bob');
+  const otherRoom = await world.room('bob', 'cat');
+  await world.connect('ann', 'a1');
+  await world.connect('ann', 'a2');
+  await world.connect('ann', 'a3', roomId);
+  await world.connect('bob', 'b1');
+  await world.connect('bob', 'b2');
+  await world.connect('bob', 'b3', otherRoom);
+  world.notifier.clear();
+  return { world, roomId, otherRoom };
+}
+
+describe('ChatService.sendMessage', () => {
+  it('answers the stored message with a ULID, the sender, the trimmed content and the send time', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+
+    const message = await world.service.sendMessage(
+      { userId: 'ann', connectionId: 'a1' },
+      { roomId, content: 'hello', clientMessageId: 'c-1' },
+    );
+
+    expect(message).toEqual<Message>({
+      messageId: expect.any(String),
+      roomId,
+      senderId: 'ann',
+      content: 'hello',
+      sentAt: T0,
+      clientMessageId: 'c-1',
+    });
+    expect(isUlid(message.messageId)).toBe(true);
+    expect(world.store.storedMessages(roomId)).toEqual([message]);
+  });
+
+  it('makes the message the last message, bumps the activity time and counts it unread for the recipient only', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    world.clock.advance(30_000);
+
+    const message = await world.send('ann', roomId, 'hello');
+
+    const room = await world.store.getRoom(roomId);
+    expect(room?.lastMessage).toEqual(message);
+    expect(room?.updatedAt).toBe(message.sentAt);
+    expect(room?.members).toEqual({
+      ann: { lastReadMessageId: null, unreadCount: 0 },
+      bob: { lastReadMessageId: null, unreadCount: 1 },
+    });
+  });
+
+  it("sends chat_message to every other connection of every participant, the sender's own included, but not the sending one", async () => {
+    const { world, roomId } = await busyRoom();
+
+    const message = await world.send('ann', roomId, 'hello', { connectionId: 'a1' });
+
+    expect(world.notifier.deliveredTo()).toEqual(['a2', 'a3', 'b1', 'b2']);
+    for (const connectionId of ['a2', 'a3', 'b1', 'b2']) {
+      expect(world.notifier.framesFor(connectionId)).toEqual<ServerFrame[]>([
+        { type: 'chat_message', message },
+      ]);
+    }
+  });
+
+  it("does not send the message to a participant's connection scoped to another room", async () => {
+    const { world, roomId } = await busyRoom();
+
+    await world.send('ann', roomId, 'hello', { connectionId: 'a1' });
+
+    expect(world.notifier.attemptsTo('b3')).toBe(0);
+  });
+
+  it('sends to every connection when the message does not come through a WebSocket connection', async () => {
+    const { world, roomId } = await busyRoom();
+
+    await world.send('ann', roomId, 'hello');
+
+    expect(world.notifier.deliveredTo()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
+  });
+
+  it("skips a participant's expired connection", async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    world.store.seedConnection('bob', { connectionId: 'stale', expiresAt: world.clock.nowSeconds() - 1 });
+    await world.connect('bob', 'b1');
+    world.notifier.clear();
+
+    await world.send('ann', roomId, 'hello');
+
+    expect(world.notifier.attempts.map((p) => p.connectionId)).toEqual(['b1']);
+  });
+
+  it('refuses a sender who is not a participant as forbidden, stores nothing and tells no one', async () => {
+    const { world, roomId } = await busyRoom();
+    await world.connect('cat', 'c1');
+    world.notifier.clear();
+
+    const attempt = world.service.sendMessage(
+      { userId: 'cat', connectionId: 'c1' },
+      { roomId, content: 'hi' },
+    );
+
+    await expect(attempt).rejects.toEqual(chatError('forbidden'));
+    expect(world.store.storedMessages(roomId)).toEqual([]);
+    expect(world.notifier.attempts).toEqual([]);
+  });
+
+  it('refuses a user named in an ambiguous room name who is not one of its participants', async () => {
+    // chat_a_b_c was started by a and b_c; a_b is a candidate reading of the name, not a participant.
+    const world = makeWorld();
+    const roomId = await world.room('a', 'b_c');
+    world.users('a_b');
+
+    const attempt = world.service.sendMessage({ userId: 'a_b' }, { roomId, content: 'hi' });
+
+    await expect(attempt).rejects.toEqual(chatError('forbidden'));
+    expect(world.store.storedMessages(roomId)).toEqual([]);
+  });
+
+  it('answers not_found for a room that was never started, storing nothing', async () => {
+    const world = makeWorld();
+    world.users('ann', 'bob');
+
+    const attempt = world.service.sendMessage({ userId: 'ann' }, { roomId: 'chat_ann_bob', content: 'hi' });
+
+    await expect(attempt).rejects.toEqual(chatError('not_found'));
+    expect(world.store.storedMessages('chat_ann_bob')).toEqual([]);
+  });
+
+  it('refuses a connection scoped to one room sending to another as forbidden', async () => {
+    const world = makeWorld();
+    const withBob = await world.room('ann', 'bob');
+    const withCat = await world.room('ann', 'cat');
+
+    const attempt = world.service.sendMessage(
+      { userId: 'ann', connectionId: 'a1', scopeRoomId: withCat },
+      { roomId: withBob, content: 'hi' },
+    );
+
+    await expect(attempt).rejects.toEqual(chatError('forbidden'));
+    expect(world.store.storedMessages(withBob)).toEqual([]);
+  });
+
+  it('lets a scoped connection send to its own room', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+
+    const message = await world.service.sendMessage(
+      { userId: 'ann', connectionId: 'a1', scopeRoomId: roomId },
+      { roomId, content: 'hi' },
+    );
+
+    expect(world.store.storedMessages(roomId)).toEqual([message]);
+  });
+
+  it('answers a retried clientMessageId with the first message, stores it once and tells no one again', async () => {
+    const { world, roomId } = await busyRoom();
+    const first = await world.send('ann', roomId, 'hello', { connectionId: 'a1', clientMessageId: 'c-1' });
+    world.notifier.clear();
+
+    const retry = await world.send('ann', roomId, 'hello', { connectionId: 'a1', clientMessageId: 'c-1' });
+
+    expect(retry).toEqual(first);
+    expect(world.store.storedMessages(roomId)).toEqual([first]);
+    expect(world.notifier.attempts).toEqual([]);
+    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
+  });
+
+  it('answers a retry from a new connection after a reconnect with the same message', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    const first = await world.send('ann', roomId, 'hello', { connectionId: 'old', clientMessageId: 'c-1' });
+
+    const retry = await world.send('ann', roomId, 'hello', { connectionId: 'new', clientMessageId: 'c-1' });
+
+    expect(retry.messageId).toBe(first.messageId);
+    expect(world.store.storedMessages(roomId)).toHaveLength(1);
+  });
+
+  it('does not repeat an old message when its retry comes after newer messages', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    const first = await world.send('ann', roomId, 'first', { clientMessageId: 'c-1' });
+    const later = await world.send('bob', roomId, 'later');
+    world.notifier.clear();
+
+    const retry = await world.send('ann', roomId, 'first', { clientMessageId: 'c-1' });
+
+    expect(retry).toEqual(first);
+    expect(world.notifier.attempts).toEqual([]);
+    const room = await world.store.getRoom(roomId);
+    expect(room?.lastMessage).toEqual(later);
+    expect(room?.members.bob?.unreadCount).toBe(1);
+  });
+
+  it('keeps the same clientMessageId from two senders, or in two rooms, as different messages', async () => {
+    const world = makeWorld();
+    const withBob = await world.room('ann', 'bob');
+    const withCat = await world.room('ann', 'cat');
+
+    const fromAnn = await world.send('ann', withBob, 'x', { clientMessageId: 'same' });
+    const fromBob = await world.send('bob', withBob, 'y', { clientMessageId: 'same' });
+    const elsewhere = await world.send('ann', withCat, 'z', { clientMessageId: 'same' });
+
+    expect(new Set([fromAnn.messageId, fromBob.messageId, elsewhere.messageId]).size).toBe(3);
+    expect(world.store.storedMessages(withBob)).toHaveLength(2);
+    expect(world.store.storedMessages(withCat)).toHaveLength(1);
+  });
+
+  it('stores every message without a clientMessageId, even with the same content', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+
+    await world.send('ann', roomId, 'same');
+    await world.send('ann', roomId, 'same');
+
+    expect(world.store.storedMessages(roomId)).toHaveLength(2);
+  });
+
+  it('completes a send that crashed between the put and the room update when the client retries', async () => {
+    const { world, roomId } = await busyRoom();
+    world.store.crashAfterNextPut();
+    const crashed = world.service.sendMessage(
+      { userId: 'ann', connectionId: 'a1' },
+      { roomId, content: 'hello', clientMessageId: 'c-1' },
+    );
+    await expect(crashed).rejects.toThrow('crashed');
+    const [stored] = world.store.storedMessages(roomId);
+    expect(world.notifier.attempts).toEqual([]);
+    expect((await world.store.getRoom(roomId))?.lastMessage).toBeNull();
+    world.clock.advance(5000);
+
+    const retry = await world.service.sendMessage(
+      { userId: 'ann', connectionId: 'a1' },
+      { roomId, content: 'hello', clientMessageId: 'c-1' },
+    );
+
+    expect(retry).toEqual(stored);
+    const room = await world.store.getRoom(roomId);
+    expect(room?.lastMessage).toEqual(stored);
+    expect(room?.members.bob?.unreadCount).toBe(1);
+    expect(world.notifier.deliveredTo()).toEqual(['a2', 'a3', 'b1', 'b2']);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: stored }]);
+  });
+
+  it('delivers a message once when a retry races the first attempt still in flight', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    world.notifier.clear();
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+
+    const [first, retry] = await Promise.all([
+      world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+      world.service.sendMessage({ userId: 'ann', connectionId: 'a2' }, input),
+    ]);
+
+    expect(retry).toEqual(first);
+    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: first }]);
+  });
+
+  it('completes a crashed send on retry even when the other participant wrote in between', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    world.store.crashAfterNextPut();
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    await expect(world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input)).rejects.toThrow(
+      'crashed',
+    );
+    world.clock.advance(1000);
+    await world.send('bob', roomId, 'meanwhile');
+    world.notifier.clear();
+
+    const retry = await world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
+
+    // The acked message is bob's to read: it counts as unread and reaches his connection.
+    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: retry }]);
+  });
+
+  it('persists the message before any connection is told of it', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    const storedWhenPosted: number[] = [];
+    const post = world.notifier.post.bind(world.notifier);
+    world.notifier.post = async (connectionId, payload) => {
+      storedWhenPosted.push(world.store.storedMessages(roomId).length);
+      return post(connectionId, payload);
+    };
+
+    await world.send('ann', roomId, 'hello');
+
+    expect(storedWhenPosted).toEqual([1]);
+  });
+
+  it('forgets a connection that API Gateway reports gone and still delivers to the others', async () => {
+    const { world, roomId } = await busyRoom();
+    world.notifier.markGone('b1');
+
+    const message = await world.send('ann', roomId, 'hello', { connectionId: 'a1' });
+
+    expect(world.notifier.framesFor('b2')).toEqual([{ type: 'chat_message', message }]);
+    const bob = await world.store.getUser('bob');
+    expect(bob?.connections.map((c) => c.connectionId).sort()).toEqual(['b2', 'b3']);
+    expect(world.store.connectionRecord('b1')).toBeUndefined();
+  });
+
+  it('still answers the sender when a post fails unexpectedly, and logs the failure', async () => {
+    const { world, roomId } = await busyRoom();
+    world.notifier.failWith('b1', new Error('socket hang up'));
+
+    const message = await world.send('ann', roomId, 'hello', { connectionId: 'a1' });
+
+    expect(world.store.storedMessages(roomId)).toEqual([message]);
+    expect(world.notifier.framesFor('b2')).toEqual([{ type: 'chat_message', message }]);
+    expect(world.logger.entries).toContainEqual({
+      level: 'warn',
+      message: 'post to connection failed',
+      details: { connectionId: 'b1', error: 'Error: socket hang up' },
+    });
+  });
+
+  it('gives messages sent later larger ids, so history orders by id', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+
+    const first = await world.send('ann', roomId, 'one');
+    const second = await world.send('bob', roomId, 'two');
+
+    expect(second.messageId > first.messageId).toBe(true);
+  });
+});
