@@ -1,9 +1,9 @@
 /** API.md: `GET /users/me/` and `PUT /users/me/`, and the profile as other participants see it. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { roomEntry } from './support/chat.js';
-import { expectError, expectOk } from './support/rest.js';
+import { expectError, expectOk, RestClient } from './support/rest.js';
 import { participantOf } from './support/shapes.js';
-import { freshUsers, startRoom, type TestUser } from './support/users.js';
+import { freshUsers, signIn, startRoom, type TestUser } from './support/users.js';
 import { closeAllSockets } from './support/ws.js';
 
 afterEach(closeAllSockets);
@@ -38,6 +38,14 @@ describe('PUT /users/me/', () => {
     const again = { displayName: 'Ann', avatarUrl: 'https://example.com/avatars/ann-2.png' };
     expect(expectOk(await ann.api.updateMe(again, false))).toMatchObject(again);
     expect(participantOf(await roomEntry(bob, room), ann.userId)).toMatchObject(again);
+  });
+
+  it('is kept when the user signs in again (sign-in creates a profile only if there is none)', async () => {
+    const [ann] = await pair();
+    const changes = { displayName: 'Ann Lee', avatarUrl: 'https://example.com/avatars/ann.png' };
+    expectOk(await ann.api.updateMe(changes));
+    const token = await signIn(ann.userId, 'Someone Else');
+    expect(expectOk(await new RestClient(token).me())).toMatchObject({ userId: ann.userId, ...changes });
   });
 
   it('accepts names of 1 and 80 characters (code points)', async () => {

@@ -50,6 +50,30 @@ describe('POST /chat/start/{userId}/', () => {
     expect(expectOk(await bob.api.listRooms()).rooms.map((r) => r.roomId)).toEqual([room.roomId]);
   });
 
+  it('answers an existing room as the caller sees it in the chat list (last message, unread count)', async () => {
+    const [ann, bob] = await trio();
+    const roomId = await startRoom(ann, bob);
+    const annWs = await ann.connect();
+    const sent = await annWs.sendMessage(roomId, 'hi Bob', 'h-1');
+
+    const { room } = expectOk(await bob.api.startRoom(ann.userId), 200);
+    expectRoomEntry(room);
+    expect(room).toMatchObject({
+      roomId,
+      lastMessage: {
+        messageId: sent.messageId,
+        senderId: ann.userId,
+        content: 'hi Bob',
+        sentAt: sent.sentAt,
+      },
+      unreadCount: 1,
+      lastReadMessageId: null,
+    });
+    expect(participantOf(room, ann.userId)).toMatchObject({ online: true });
+    const listed = await roomEntry(bob, roomId);
+    expect(room).toMatchObject({ lastMessage: listed.lastMessage, unreadCount: listed.unreadCount });
+  });
+
   it('creates the room once when both participants start it at the same time', async () => {
     const [ann, bob] = await trio();
     const results = await Promise.all([ann.api.startRoom(bob.userId), bob.api.startRoom(ann.userId)]);

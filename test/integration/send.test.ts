@@ -172,11 +172,12 @@ describe('idempotent sending (clientMessageId)', () => {
   it('stores a message once when the retry races the first attempt', async () => {
     const [ann, bob] = await trio();
     const room = await startRoom(ann, bob);
-    const connections = await Promise.all([ann.connect(), ann.connect(), ann.connect()]);
+    const connections = await Promise.all([ann.connect(), ann.connect(), ann.connect(), ann.connect()]);
     const frame = { action: 'sendMessage', roomId: room, content: 'raced', clientMessageId: 'race-1' };
-    // Two attempts from each of three connections, all in flight together.
-    for (const ws of [...connections, ...connections]) ws.send(frame);
-    const acks = await Promise.all([...connections, ...connections].map((ws) => ws.next('ack')));
+    // Three attempts from each of four connections, all in flight together.
+    const attempts = [...connections, ...connections, ...connections];
+    for (const ws of attempts) ws.send(frame);
+    const acks = await Promise.all(attempts.map((ws) => ws.next('ack')));
     const first = at(acks, 0).message;
     for (const ack of acks) expect(ack).toEqual({ type: 'ack', clientMessageId: 'race-1', message: first });
     // Counted once as unread (checked before Bob's history read marks it read).

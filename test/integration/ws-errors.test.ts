@@ -29,6 +29,8 @@ async function errorFor(ws: WsClient, frame: string | object): Promise<FrameOf<'
   const error = await ws.next('error');
   expect(error.message, 'error message').toEqual(expect.any(String));
   expect(error.message.length).toBeGreaterThan(0);
+  // No stack trace or internal detail (API.md "Errors").
+  expect(JSON.stringify(error)).not.toMatch(/\\n\s+at |\.(?:ts|js):\d+|node_modules|"stack"\s*:/);
   await ws.ping();
   expect(ws.isOpen).toBe(true);
   return error;
@@ -76,7 +78,7 @@ describe('rejected sendMessage', () => {
     ['a non-string clientMessageId', { content: 'hi', clientMessageId: 7 }, 'bad_request', undefined],
   ];
 
-  it.each(cases)('rejects %s (%s) and stores nothing', async (_label, fields, code, echoed) => {
+  it.each(cases)('rejects %s and stores nothing', async (_label, fields, code, echoed) => {
     const ws = await ann.connect();
     const itemsBefore = stack().local ? await storedMessageItems(roomAB) : 0;
     const error = await errorFor(ws, { action: 'sendMessage', roomId: roomAB, ...fields });
