@@ -1,0 +1,220 @@
+/**
+ * Two people chatting in headless Chromium: the web client served by the local stack, each user in
+ * their own browser context, signed in through the UI. Unique user ids per run keep runs apart.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ChatApi, ChatConnection, signInLocal } from '../../web/sdk/index.js';
+import { e2eEnv } from './support/env.js';
+
+const env = e2eEnv();
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
+const run = Date.now().toString(36);
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+interface User {
+  readonly id: string;
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: env.chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+});
+
+async function signIn(prefix: string, name: string, viewport = { width: 1100, height: 760 }): Promise<User> {
+  const id = `${prefix}${run}`;
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${id}] page error:`, error));
+  await page.goto(env.webUrl);
+  await page.getByTestId('signin-user-id').fill(id);
+  await page.getByTestId('signin-display-name').fill(name);
+  await page.getByTestId('signin-submit').click();
+  await banner(page, 'online');
+  await page.getByTestId('me-name').filter({ hasText: name }).waitFor({ state: 'attached' });
+  return { id, name, context, page };
+}
+
+const banner = (page: Page, state: string) =>
+  page.locator(`[data-testid="connection-banner"][data-state="${state}"]`).waitFor();
+
+const chatItem = (user: User, peer: User): Locator =>
+  user.page.locator(`[data-testid="chat-item"][data-peer-id="${peer.id}"]`);
+
+/** The room view's message with exactly this text, if it is there. */
+const bubble = (user: User, text: string, status?: string): Locator =>
+  user.page
+    .locator(`[data-testid="message"]${status === undefined ? '' : `[data-status="${status}"]`}`)
+    .filter({ has: user.page.getByTestId('message-content').getByText(text, { exact: true }) });
+
+const roomId = (a: User, b: User) => `chat_${[a.id, b.id].sort().join('_')}`;
+
+const contents = (user: User) => user.page.getByTestId('message-content').allTextContents();
+
+async function startChat(user: User, peer: User): Promise<void> {
+  await user.page.getByTestId('start-chat-input').fill(peer.id);
+  await user.page.getByTestId('start-chat-submit').click();
+  await user.page.getByTestId('room-title').filter({ hasText: peer.name }).waitFor();
+}
+
+async function send(user: User, text: string): Promise<void> {
+  await user.page.getByTestId('composer-input').fill(text);
+  await user.page.getByTestId('composer-input').press('Enter');
+}
+
+const screenshot = (user: User, name: string) =>
+  user.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+describe('two users chatting', () => {
+  it('delivers live with an unread badge, shows read ticks and typing', async () => {
+    const ann = await signIn('ann', 'Ann');
+    const bob = await signIn('bob', 'Bob');
+
+    await startChat(ann, bob);
+    await send(ann, 'Hello Bob!');
+    await bubble(ann, 'Hello Bob!', 'sent').waitFor();
+    expect(await ann.page.getByTestId('char-counter').textContent()).toBe('0 / 4000');
+
+    // Bob was not in the room: it appears in his list, live, with an unread badge and Ann online.
+    const annInBobsList = chatItem(bob, ann);
+    await annInBobsList.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+    await annInBobsList.getByTestId('online-dot').waitFor();
+    expect(await annInBobsList.getByTestId('chat-last').textContent()).toBe('Hello Bob!');
+    expect(await annInBobsList.getByTestId('chat-name').textContent()).toBe('Ann');
+    await screenshot(bob, 'bob-chat-list-unread');
+
+    // Opening the room reads it: the badge goes, and Ann's message gets the read tick.
+    await annInBobsList.click();
+    await bubble(bob, 'Hello Bob!').waitFor();
+    await annInBobsList.getByTestId('unread-badge').waitFor({ state: 'detached' });
+    await bubble(ann, 'Hello Bob!', 'read').waitFor();
+    expect(await bubble(ann, 'Hello Bob!').getByTestId('message-status').getAttribute('aria-label')).toBe(
+      'Read',
+    );
+
+    // Typing shows on the other side, and goes when the message arrives.
+    await bob.page.getByTestId('composer-input').pressSequentially('Hi Ann');
+    expect(await bob.page.getByTestId('char-counter').textContent()).toBe('6 / 4000');
+    await ann.page.getByTestId('typing-indicator').filter({ hasText: 'Bob is typing' }).waitFor();
+    await chatItem(ann, bob).getByTestId('chat-last').filter({ hasText: 'typing…' }).waitFor();
+    await screenshot(ann, 'ann-sees-typing');
+    await bob.page.getByTestId('composer-input').press('Shift+Enter');
+    await bob.page.getByTestId('composer-input').pressSequentially('second line');
+    await bob.page.getByTestId('composer-input').press('Enter');
+    await bubble(ann, 'Hi Ann\nsecond line').waitFor();
+    await ann.page.getByTestId('typing-indicator').filter({ hasText: /^$/ }).waitFor();
+
+    // Ann has the room open, so Bob's message is read at once: no badge for Ann, ✓✓ for Bob.
+    await bubble(bob, 'Hi Ann\nsecond line', 'read').waitFor();
+    expect(await chatItem(ann, bob).getByTestId('unread-badge').count()).toBe(0);
+    await screenshot(ann, 'ann-room-read-ticks');
+    await screenshot(bob, 'bob-room');
+  });
+
+  it('fills the gap after a lost connection and delivers what was written offline', async () => {
+    const ann = await signIn('annoff', 'Ann');
+    const bob = await signIn('boboff', 'Bob');
+    await startChat(ann, bob);
+    await send(ann, 'Are you there?');
+    await chatItem(bob, ann).click();
+    await bubble(bob, 'Are you there?').waitFor();
+
+    // The browser goes offline: the client drops its socket and says so.
+    await ann.context.setOffline(true);
+    await banner(ann.page, 'offline');
+
+    await send(bob, 'Sent while you were away (1)');
+    await send(bob, 'Sent while you were away (2)');
+    await bubble(bob, 'Sent while you were away (2)', 'sent').waitFor();
+    await bubble(bob, 'Sent while you were away (1)', 'sent').waitFor();
+    expect(await bubble(ann, 'Sent while you were away (1)').count()).toBe(0);
+
+    await send(ann, 'Written offline');
+    await bubble(ann, 'Written offline', 'pending').waitFor();
+    await screenshot(ann, 'ann-offline');
+
+    // Back online: reconnect, catch up with after=, send the pending message once.
+    const catchUps: string[] = [];
+    ann.page.on('request', (request) => {
+      if (request.url().includes('after=')) catchUps.push(new URL(request.url()).pathname);
+    });
+    await ann.context.setOffline(false);
+    await banner(ann.page, 'online');
+    await bubble(ann, 'Sent while you were away (2)').waitFor();
+    await bubble(ann, 'Written offline', 'sent')
+      .or(bubble(ann, 'Written offline', 'read'))
+      .waitFor();
+    await bubble(bob, 'Written offline').waitFor();
+
+    expect(await contents(ann)).toEqual([
+      'Are you there?',
+      'Sent while you were away (1)',
+      'Sent while you were away (2)',
+      'Written offline',
+    ]);
+    expect(await contents(bob)).toEqual(await contents(ann));
+    expect(catchUps).toEqual([`/chat/messages/${roomId(ann, bob)}/`]);
+    await bubble(bob, 'Sent while you were away (2)', 'read').waitFor();
+    await screenshot(ann, 'ann-after-reconnect');
+  });
+
+  it('loads older history while scrolling up, on a phone-sized screen', async () => {
+    // Cat writes 70 messages through the SDK in Node (its ws transport), then Dan reads them in the UI.
+    const dan = await signIn('dan', 'Dan', { width: 390, height: 844 });
+    const catId = `cat${run}`;
+    const { token } = await signInLocal(env.signInUrl, { userId: catId, displayName: 'Cat' });
+    const api = new ChatApi({ restUrl: env.restUrl, token });
+    const { room } = await api.startChat(dan.id);
+    const connection = new ChatConnection({ wsUrl: env.wsUrl, token, api, WebSocket }).connect();
+    try {
+      for (let n = 1; n <= 70; n++) await connection.send(room.roomId, `Message ${n}`).done;
+    } finally {
+      connection.close();
+    }
+
+    const catInDansList = dan.page.locator(`[data-testid="chat-item"][data-peer-id="${catId}"]`);
+    await catInDansList.getByTestId('unread-badge').filter({ hasText: '70' }).waitFor();
+    await screenshot(dan, 'phone-chat-list');
+    await catInDansList.click();
+    await dan.page.getByTestId('message-content').getByText('Message 70', { exact: true }).waitFor();
+    expect(await dan.page.getByTestId('message').count()).toBe(50);
+
+    await dan.page.getByTestId('message-scroller').evaluate((scroller) => {
+      scroller.scrollTop = 0;
+    });
+    await dan.page.getByTestId('message-content').getByText('Message 1', { exact: true }).waitFor();
+    await dan.page
+      .getByTestId('history-status')
+      .filter({ hasText: 'beginning of your chat with Cat' })
+      .waitFor();
+    const texts = await dan.page.getByTestId('message-content').allTextContents();
+    expect(texts).toEqual(Array.from({ length: 70 }, (_, i) => `Message ${i + 1}`));
+    await screenshot(dan, 'phone-room-history');
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * Builds the web client, starts the local stack that serves it, and checks that Chromium is there:
+ * the tests drive Debian's chromium through playwright-core (Playwright's own browsers cannot be
+ * downloaded here).
+ */
+import { existsSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { buildWeb } from '../../web/build.js';
+import type { E2eEnv } from './support/env.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium ` +
+        '(or set CHROMIUM_PATH to a Chromium executable).',
+    );
+  }
+  const { outDir } = await buildWeb();
+  const { startLocalStack } = await import('../../local/stack.js');
+  const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true, webRoot: outDir });
+  const env: E2eEnv = {
+    webUrl: stack.webUrl,
+    restUrl: stack.restUrl,
+    wsUrl: stack.wsUrl,
+    signInUrl: stack.signInUrl,
+    chromiumPath: CHROMIUM,
+  };
+  project.provide('e2e', env);
+  return () => stack.stop();
+}

@@ -1,0 +1,125 @@
+/** The wire shapes of the chat API (shared/API.md), as a client sees them. */
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited'
+  | 'internal';
+
+export interface Participant {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+}
+
+export interface Message {
+  readonly messageId: string;
+  readonly roomId: string;
+  readonly senderId: string;
+  readonly content: string;
+  readonly sentAt: string;
+  readonly clientMessageId?: string;
+}
+
+/** A history message: `read` is true once every other participant has read it. */
+export interface HistoryMessage extends Message {
+  readonly read: boolean;
+}
+
+export interface Room {
+  readonly roomId: string;
+  readonly participants: readonly Participant[];
+  readonly lastMessage: Omit<Message, 'roomId'> | null;
+  readonly unreadCount: number;
+  readonly lastReadMessageId: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface RoomPage {
+  readonly rooms: readonly Room[];
+  readonly nextCursor: string | null;
+}
+
+export interface MessagePage {
+  readonly messages: readonly HistoryMessage[];
+  readonly hasMore: boolean;
+}
+
+export interface ReadPointer {
+  readonly roomId?: string;
+  readonly lastReadMessageId: string | null;
+  readonly unreadCount: number;
+}
+
+export interface Profile {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+}
+
+export interface ProfileChanges {
+  readonly displayName?: string;
+  readonly avatarUrl?: string | null;
+}
+
+export interface ReadEvent {
+  readonly type: 'read';
+  readonly roomId: string;
+  readonly userId: string;
+  readonly messageId: string;
+  readonly readAt: string;
+}
+
+export interface TypingEvent {
+  readonly type: 'typing';
+  readonly roomId: string;
+  readonly userId: string;
+  readonly isTyping: boolean;
+}
+
+export interface PresenceEvent {
+  readonly type: 'presence';
+  readonly userId: string;
+  readonly online: boolean;
+  readonly lastSeenAt?: string | null;
+}
+
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly action?: string;
+  readonly clientMessageId?: string;
+}
+
+export type ServerFrame =
+  | { readonly type: 'ack'; readonly clientMessageId?: string; readonly message: Message }
+  | { readonly type: 'chat_message'; readonly message: Message }
+  | ReadEvent
+  | TypingEvent
+  | PresenceEvent
+  | { readonly type: 'pong' }
+  | ErrorFrame;
+
+export type ClientFrame =
+  | {
+      readonly action: 'sendMessage';
+      readonly roomId: string;
+      readonly content: string;
+      readonly clientMessageId: string;
+    }
+  | { readonly action: 'markRead'; readonly roomId: string; readonly messageId: string }
+  | { readonly action: 'typing'; readonly roomId: string; readonly isTyping: boolean }
+  | { readonly action: 'ping' };
+
+/** A JWT, or a function that gives a fresh one (called before every request and every connect). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export const MAX_CONTENT_LENGTH = 4000;

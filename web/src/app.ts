@@ -1,0 +1,386 @@
+/** The signed-in screen: the chat list and the open room, both kept current from the SDK's events. */
+import {
+  ChatApi,
+  ChatApiError,
+  ChatConnection,
+  type ConnectionState,
+  type Message,
+  type PresenceEvent,
+  type Profile,
+  type ReadEvent,
+  type TypingEvent,
+} from '../sdk/index.js';
+import { renderChatList } from './chat-list.js';
+import { h, part } from './dom.js';
+import { avatar } from './format.js';
+import { type RoomItem, roomItem } from './model.js';
+import { RoomView } from './room-view.js';
+import type { Session } from './session.js';
+
+const BANNER: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  online: 'Online',
+  reconnecting: 'Connection lost. Reconnecting…',
+  offline: 'You are offline. Messages will be sent when you are back online.',
+};
+
+const TYPING_SHOWN_MS = 8000;
+const READ_DEBOUNCE_MS = 250;
+const STALE_TYPING_MS = 1500;
+
+declare global {
+  interface Window {
+    /** A handle for debugging and for the end-to-end test. */
+    chat?: { readonly api: ChatApi; readonly connection: ChatConnection };
+  }
+}
+
+export class ChatApp {
+  private readonly api: ChatApi;
+  private readonly connection: ChatConnection;
+  private readonly rooms = new Map<string, RoomItem>();
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** When the other participant's last message arrived, by room. */
+  private readonly lastMessageAt = new Map<string, number>();
+  private readonly stops: (() => void)[] = [];
+  private readonly root: HTMLElement;
+  private room: RoomView | undefined;
+  private everOnline = false;
+
+  constructor(
+    container: HTMLElement,
+    private readonly session: Session,
+    private readonly signOut: (notice?: string) => void,
+  ) {
+    this.api = new ChatApi({ restUrl: session.restUrl, token: () => session.token });
+    this.connection = new ChatConnection({ wsUrl: session.wsUrl, token: () => session.token, api: this.api });
+    window.chat = { api: this.api, connection: this.connection };
+
+    this.root = h(
+      'div',
+      { class: 'app', 'data-testid': 'chat-app' },
+      h(
+        'header',
+        { class: 'topbar' },
+        h('div', { class: 'me', 'data-testid': 'me' }),
+        h(
+          'div',
+          { class: 'banner', role: 'status', 'data-testid': 'connection-banner', 'data-state': 'connecting' },
+          h('span', { 'data-testid': 'connection-text' }, BANNER.connecting),
+          h(
+            'button',
+            { type: 'button', class: 'link', hidden: true, onclick: () => this.connection.reconnect() },
+            'Retry now',
+          ),
+        ),
+        h('button', { type: 'button', 'data-testid': 'sign-out', onclick: () => this.close() }, 'Sign out'),
+      ),
+      h(
+        'div',
+        { class: 'panes' },
+        h(
+          'nav',
+          { class: 'sidebar', 'aria-label': 'Chats' },
+          h(
+            'form',
+            {
+              class: 'start-chat',
+              'data-testid': 'start-chat-form',
+              onsubmit: (event) => this.startChat(event),
+            },
+            h('label', { for: 'start-chat-input' }, 'Start a chat with user id'),
+            h(
+              'div',
+              { class: 'row' },
+              h('input', {
+                id: 'start-chat-input',
+                required: true,
+                autocomplete: 'off',
+                'data-testid': 'start-chat-input',
+              }),
+              h('button', { type: 'submit', class: 'primary', 'data-testid': 'start-chat-submit' }, 'Start'),
+            ),
+            h('p', { class: 'form-error', role: 'alert', 'data-testid': 'start-chat-error' }),
+          ),
+          h('h2', { class: 'visually-hidden' }, 'Your chats'),
+          h('ul', { class: 'chat-list', 'data-testid': 'chat-list', role: 'list' }),
+          h('p', { class: 'empty', 'data-testid': 'chat-list-empty' }, 'No chats yet: start one above.'),
+        ),
+        h('main', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
+      ),
+      h('div', { class: 'visually-hidden', 'aria-live': 'polite', 'data-testid': 'announcer' }),
+    );
+    container.replaceChildren(this.root);
+
+    const c = this.connection;
+    this.stops.push(
+      c.on('connection', (state) => this.onConnection(state)),
+      c.on('message', (message) => this.onMessage(message)),
+      c.on('read', (event) => this.onRead(event)),
+      c.on('typing', (event) => this.onTyping(event)),
+      c.on('presence', (event) => this.onPresence(event)),
+      c.on('outgoing', (outgoing) => {
+        if (this.room?.roomId === outgoing.roomId) this.room.outgoingChanged(outgoing);
+      }),
+      c.on('error', (error) => console.warn('chat:', error)),
+    );
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') this.markOpenRoomRead();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    this.stops.push(() => document.removeEventListener('visibilitychange', onVisible));
+  }
+
+  async start(): Promise<void> {
+    try {
+      const me = await this.api.getMe();
+      this.renderMe(me);
+      await this.refreshRooms();
+      this.connection.connect();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  close(notice?: string): void {
+    for (const stop of this.stops) stop();
+    for (const timer of [...this.typingTimers.values(), ...this.readTimers.values()]) clearTimeout(timer);
+    this.room?.destroy();
+    this.connection.close();
+    window.chat = undefined;
+    this.signOut(notice);
+  }
+
+  // ------------------------------------------------------------------ SDK events
+
+  private onConnection(state: ConnectionState): void {
+    const banner = part(this.root, 'connection-banner');
+    banner.dataset.state = state;
+    part(this.root, 'connection-text').textContent = BANNER[state];
+    const retry = banner.querySelector('button');
+    if (retry) retry.hidden = state !== 'reconnecting';
+    if (state !== 'online') return;
+    // Events for rooms that are not open were missed while away: the list is cheap to read again.
+    if (this.everOnline) void this.refreshRooms().catch((error: unknown) => this.onError(error));
+    this.everOnline = true;
+  }
+
+  private onMessage(message: Message): void {
+    if (message.senderId !== this.session.userId) {
+      this.clearTyping(message.roomId);
+      this.lastMessageAt.set(message.roomId, Date.now());
+    }
+    const room = this.rooms.get(message.roomId);
+    if (room === undefined) {
+      // A room someone else just started with us.
+      void this.refreshRooms().catch((error: unknown) => this.onError(error));
+      return;
+    }
+    if (room.lastMessage === null || message.messageId > room.lastMessage.messageId) {
+      room.lastMessage = message;
+      room.updatedAt = message.sentAt;
+      if (message.senderId !== this.session.userId && !this.isReading(room.roomId)) room.unreadCount += 1;
+    }
+    if (this.room?.roomId === room.roomId) this.room.addLive(message);
+    this.renderList();
+  }
+
+  private onRead(event: ReadEvent): void {
+    if (event.userId === this.session.userId) {
+      // Our own pointer moved, from here or another device.
+      const room = this.rooms.get(event.roomId);
+      if (room && (room.lastMessage === null || event.messageId >= room.lastMessage.messageId)) {
+        room.unreadCount = 0;
+        this.renderList();
+      }
+      return;
+    }
+    if (this.room?.roomId === event.roomId) this.room.peerRead(event.messageId);
+  }
+
+  private onTyping(event: TypingEvent): void {
+    if (event.userId === this.session.userId) return;
+    // Frames travel through separate invocations: a "typing" sent just before a message may arrive
+    // just after it, when it is already stale.
+    const sinceMessage = Date.now() - (this.lastMessageAt.get(event.roomId) ?? 0);
+    if (event.isTyping && sinceMessage < STALE_TYPING_MS) return;
+    this.clearTyping(event.roomId);
+    if (event.isTyping) {
+      this.typingTimers.set(
+        event.roomId,
+        setTimeout(() => this.clearTyping(event.roomId), TYPING_SHOWN_MS),
+      );
+    }
+    if (this.room?.roomId === event.roomId) this.room.showTyping(event.isTyping);
+    this.renderList();
+  }
+
+  private onPresence(event: PresenceEvent): void {
+    for (const room of this.rooms.values()) {
+      if (room.peer.userId !== event.userId) continue;
+      room.peer = {
+        ...room.peer,
+        online: event.online,
+        lastSeenAt: event.lastSeenAt ?? room.peer.lastSeenAt,
+      };
+      if (this.room?.roomId === room.roomId) this.room.updateHeader();
+    }
+    this.renderList();
+  }
+
+  // ------------------------------------------------------------------ rooms
+
+  private async refreshRooms(): Promise<void> {
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const { rooms, nextCursor } = await this.api.listRooms({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const room of rooms) {
+        const item = roomItem(room, this.session.userId);
+        const existing = this.rooms.get(item.roomId);
+        // The open room view holds the same object: update it in place.
+        if (existing) Object.assign(existing, item);
+        else this.rooms.set(item.roomId, item);
+        if (this.isReading(item.roomId) && item.unreadCount > 0) this.scheduleRead(item.roomId);
+      }
+      if (nextCursor === null) break;
+      cursor = nextCursor;
+    }
+    this.room?.updateHeader();
+    this.renderList();
+  }
+
+  private async startChat(event: Event): Promise<void> {
+    event.preventDefault();
+    const input = part<HTMLInputElement>(this.root, 'start-chat-input');
+    const error = part(this.root, 'start-chat-error');
+    const userId = input.value.trim();
+    error.textContent = '';
+    if (userId === '') return;
+    try {
+      const { room } = await this.api.startChat(userId);
+      const item = roomItem(room, this.session.userId);
+      this.rooms.set(item.roomId, this.rooms.get(item.roomId) ?? item);
+      input.value = '';
+      this.openRoom(item.roomId);
+    } catch (cause) {
+      if (cause instanceof ChatApiError && cause.status === 404)
+        error.textContent = `There is no user “${userId}”.`;
+      else if (cause instanceof ChatApiError && cause.status !== 401) error.textContent = cause.message;
+      else this.onError(cause);
+    }
+  }
+
+  private openRoom(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (room === undefined) return;
+    if (this.room?.roomId === roomId) {
+      this.room.focusComposer();
+      return;
+    }
+    this.room?.destroy();
+    this.clearTyping(roomId);
+    this.room = new RoomView(room, {
+      api: this.api,
+      connection: this.connection,
+      me: this.session.userId,
+      announce: (text) => {
+        part(this.root, 'announcer').textContent = text;
+      },
+      markRead: () => this.scheduleRead(roomId),
+      onBack: () => this.closeRoom(),
+      onError: (error) => this.onError(error),
+    });
+    part(this.root, 'room-pane').replaceChildren(this.room.element);
+    this.root.classList.add('room-open');
+    // Reading the newest page moves the read pointer on the server.
+    room.unreadCount = 0;
+    this.renderList();
+    this.room.focusComposer();
+    void this.room.load();
+  }
+
+  private closeRoom(): void {
+    const roomId = this.room?.roomId;
+    this.room?.destroy();
+    this.room = undefined;
+    this.root.classList.remove('room-open');
+    part(this.root, 'room-pane').replaceChildren(this.placeholder());
+    this.renderList();
+    if (roomId !== undefined)
+      this.root.querySelector<HTMLElement>(`[data-room-id="${CSS.escape(roomId)}"]`)?.focus();
+  }
+
+  private isReading(roomId: string): boolean {
+    return this.room?.roomId === roomId && document.visibilityState === 'visible';
+  }
+
+  private markOpenRoomRead(): void {
+    const room = this.room && this.rooms.get(this.room.roomId);
+    if (room && room.unreadCount > 0) this.scheduleRead(room.roomId);
+  }
+
+  /** Moves the read pointer to the newest message shown, at most once per burst of messages. */
+  private scheduleRead(roomId: string): void {
+    if (this.readTimers.has(roomId)) return;
+    this.readTimers.set(
+      roomId,
+      setTimeout(async () => {
+        this.readTimers.delete(roomId);
+        const messageId = this.room?.roomId === roomId ? this.room.newestFromPeer() : undefined;
+        const room = this.rooms.get(roomId);
+        if (messageId === undefined || room === undefined) return;
+        try {
+          room.unreadCount = (await this.api.markRead(roomId, messageId)).unreadCount;
+          this.renderList();
+        } catch (error) {
+          this.onError(error);
+        }
+      }, READ_DEBOUNCE_MS),
+    );
+  }
+
+  private clearTyping(roomId: string): void {
+    clearTimeout(this.typingTimers.get(roomId));
+    if (this.typingTimers.delete(roomId)) this.renderList();
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  private renderMe(me: Profile): void {
+    part(this.root, 'me').replaceChildren(
+      avatar(me),
+      h('span', { class: 'me-name', 'data-testid': 'me-name' }, me.displayName),
+    );
+  }
+
+  private renderList(): void {
+    renderChatList(part(this.root, 'chat-list'), {
+      rooms: this.rooms.values(),
+      me: this.session.userId,
+      openRoomId: this.room?.roomId,
+      typingRoomIds: new Set(this.typingTimers.keys()),
+    });
+    part(this.root, 'chat-list-empty').hidden = this.rooms.size > 0;
+    for (const button of this.root.querySelectorAll<HTMLElement>('[data-testid="chat-item"]')) {
+      button.onclick = () => {
+        const roomId = button.dataset.roomId;
+        if (roomId !== undefined) this.openRoom(roomId);
+      };
+    }
+    const unread = [...this.rooms.values()].reduce((sum, room) => sum + room.unreadCount, 0);
+    document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+  }
+
+  private placeholder(): HTMLElement {
+    return h('p', { class: 'placeholder' }, 'Pick a chat, or start one with a user id.');
+  }
+
+  private onError(error: unknown): void {
+    if (error instanceof ChatApiError && error.status === 401) {
+      this.close('Your session has expired. Sign in again.');
+      return;
+    }
+    console.error(error);
+  }
+}

@@ -1,0 +1,68 @@
+/** Presentation helpers: times, names, avatars. */
+import { h } from './dom.js';
+
+const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+
+export const clockTime = (iso: string) =>
+  new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+/** The chat list's time: the clock today, the weekday this week, the date before that. */
+export function shortTime(iso: string, now = new Date()): string {
+  const date = new Date(iso);
+  if (sameDay(date, now)) return clockTime(iso);
+  if (now.getTime() - date.getTime() < 6 * 24 * 3600_000)
+    return date.toLocaleDateString([], { weekday: 'short' });
+  return date.toLocaleDateString([], { day: 'numeric', month: 'short' });
+}
+
+export function lastSeen(iso: string, now = new Date()): string {
+  const day = sameDay(new Date(iso), now) ? '' : `${shortTime(iso, now)} `;
+  return `last seen ${day}at ${clockTime(iso)}`;
+}
+
+export const fullTime = (iso: string) => new Date(iso).toLocaleString();
+
+/** Counted as the server counts: Unicode code points. */
+export const codePoints = (text: string) => [...text].length;
+
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words.at(-1)] : [words[0]];
+  return letters.map((word) => [...(word ?? '')][0]?.toUpperCase() ?? '').join('') || '?';
+}
+
+function hue(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of text) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193);
+  return (hash >>> 0) % 360;
+}
+
+export interface AvatarSubject {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+}
+
+/** The profile picture, or the initials on a colour derived from the user id. Decorative: the name is next to it. */
+export function avatar(subject: AvatarSubject, extraClass = ''): HTMLSpanElement {
+  const element = h(
+    'span',
+    {
+      class: `avatar ${extraClass}`.trim(),
+      style: `--avatar-hue: ${hue(subject.userId)}`,
+      'aria-hidden': 'true',
+    },
+    initials(subject.displayName),
+  );
+  if (subject.avatarUrl?.startsWith('https://')) {
+    const image = h('img', {
+      src: subject.avatarUrl,
+      alt: '',
+      loading: 'lazy',
+      referrerpolicy: 'no-referrer',
+    });
+    image.addEventListener('error', () => image.remove());
+    element.append(image);
+  }
+  return element;
+}

@@ -1,0 +1,470 @@
+/** One open room: its history (older pages on scroll up), live messages with ticks, typing, the composer. */
+import {
+  type ChatApi,
+  type ChatConnection,
+  type HistoryMessage,
+  MAX_CONTENT_LENGTH,
+  type Message,
+  type OutgoingMessage,
+} from '../sdk/index.js';
+import { append, h, part } from './dom.js';
+import { avatar, clockTime, codePoints, fullTime, lastSeen } from './format.js';
+import type { RoomItem } from './model.js';
+
+export interface RoomViewDeps {
+  readonly api: ChatApi;
+  readonly connection: ChatConnection;
+  readonly me: string;
+  /** Tells screen reader users about a new message. */
+  readonly announce: (text: string) => void;
+  /** The newest message seen here, to move the read pointer to. */
+  readonly markRead: (messageId: string) => void;
+  readonly onBack: () => void;
+  readonly onError: (error: unknown) => void;
+}
+
+interface Bubble {
+  key: string;
+  readonly order: number;
+  readonly mine: boolean;
+  message?: Message;
+  outgoing?: OutgoingMessage;
+  readFlag: boolean;
+  readonly element: HTMLLIElement;
+}
+
+type Status = 'pending' | 'sent' | 'read' | 'failed' | 'received';
+
+const TICKS: Record<Status, [symbol: string, label: string]> = {
+  pending: ['…', 'Sending'],
+  sent: ['✓', 'Sent'],
+  read: ['✓✓', 'Read'],
+  failed: ['!', 'Not sent'],
+  received: ['', ''],
+};
+
+/** Typing is announced at most this often, and stopped after this long without a keystroke. */
+const TYPING_REPEAT_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+/** A typing indicator whose "stopped" frame got lost clears itself. */
+const TYPING_SHOWN_MS = 8000;
+
+export class RoomView {
+  readonly element: HTMLElement;
+  private readonly scroller: HTMLElement;
+  private readonly list: HTMLOListElement;
+  private readonly historyStatus: HTMLElement;
+  private readonly typingIndicator: HTMLElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly counter: HTMLElement;
+  private readonly sendButton: HTMLButtonElement;
+
+  /** Keyed by messageId, or by `c:{clientMessageId}` until the server acknowledges the message. */
+  private readonly bubbles = new Map<string, Bubble>();
+  private readonly pendingByClientId = new Map<string, Bubble>();
+  private order = 0;
+  /** The newest of my messages the other participant has read. */
+  private peerReadUpTo = '';
+  private hasMore = false;
+  private loadingOlder = false;
+  private destroyed = false;
+  private typingSentAt = 0;
+  private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
+  private typingShownTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly room: RoomItem,
+    private readonly deps: RoomViewDeps,
+  ) {
+    this.element = h(
+      'section',
+      {
+        class: 'room',
+        'data-testid': 'room-view',
+        'data-room-id': room.roomId,
+        'aria-labelledby': 'room-title',
+      },
+      h(
+        'header',
+        { class: 'room-header' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'back',
+            'aria-label': 'Back to chats',
+            'data-testid': 'room-back',
+            onclick: deps.onBack,
+          },
+          '←',
+        ),
+        h('span', { class: 'room-avatar' }),
+        h(
+          'div',
+          {},
+          h('h2', { id: 'room-title', 'data-testid': 'room-title' }),
+          h('p', { class: 'room-status', 'data-testid': 'room-status' }),
+        ),
+      ),
+      h(
+        'div',
+        {
+          class: 'scroller',
+          'data-testid': 'message-scroller',
+          tabindex: 0,
+          'aria-label': 'Message history',
+        },
+        h('div', { class: 'history-status', 'data-testid': 'history-status' }),
+        h('ol', { class: 'messages', 'data-testid': 'message-list', 'aria-label': 'Messages' }),
+      ),
+      h('p', { class: 'typing', 'data-testid': 'typing-indicator', 'aria-live': 'polite' }),
+      h(
+        'form',
+        { class: 'composer', 'data-testid': 'composer', onsubmit: (event) => this.submit(event) },
+        h('label', { for: 'composer-input', class: 'visually-hidden' }, 'Message'),
+        h('textarea', {
+          id: 'composer-input',
+          rows: 1,
+          placeholder: 'Message',
+          'aria-describedby': 'composer-counter composer-help',
+          'data-testid': 'composer-input',
+        }),
+        h(
+          'span',
+          { id: 'composer-help', class: 'visually-hidden' },
+          'Enter sends, Shift+Enter adds a new line.',
+        ),
+        h('span', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' }),
+        h(
+          'button',
+          { type: 'submit', class: 'primary', 'data-testid': 'composer-send', disabled: true },
+          'Send',
+        ),
+      ),
+    );
+    this.scroller = part(this.element, 'message-scroller');
+    this.list = part(this.element, 'message-list');
+    this.historyStatus = part(this.element, 'history-status');
+    this.typingIndicator = part(this.element, 'typing-indicator');
+    this.input = part(this.element, 'composer-input');
+    this.counter = part(this.element, 'char-counter');
+    this.sendButton = part(this.element, 'composer-send');
+
+    this.scroller.addEventListener('scroll', () => {
+      if (this.scroller.scrollTop < 120) void this.loadOlder();
+    });
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.input.addEventListener('input', () => {
+      this.updateComposer();
+      this.signalTyping();
+    });
+    this.input.addEventListener('blur', () => this.stopTyping());
+    this.updateHeader();
+    this.updateComposer();
+  }
+
+  get roomId(): string {
+    return this.room.roomId;
+  }
+
+  focusComposer(): void {
+    this.input.focus();
+  }
+
+  /** The newest page; reading it moves our read pointer on the server. */
+  async load(): Promise<void> {
+    this.historyStatus.textContent = 'Loading…';
+    try {
+      const page = await this.deps.api.getMessages(this.roomId);
+      if (this.destroyed) return;
+      this.hasMore = page.hasMore;
+      this.deps.connection.watchRoom(this.roomId, page.messages);
+      this.addMessages(page.messages, 'append');
+      this.scroller.scrollTop = this.scroller.scrollHeight;
+      this.updateHistoryStatus();
+      await this.fillScroller();
+    } catch (error) {
+      if (this.destroyed) return;
+      this.historyStatus.textContent = 'Could not load the messages.';
+      this.deps.onError(error);
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.stopTyping();
+    clearTimeout(this.typingShownTimer);
+    this.deps.connection.unwatchRoom(this.roomId);
+  }
+
+  /** A message from the SDK: new, our own acknowledged, or caught up after a reconnect. */
+  addLive(message: Message): void {
+    const isNew = !this.bubbles.has(message.messageId);
+    this.addMessages([message], 'append');
+    if (!isNew || message.senderId === this.deps.me) return;
+    this.showTyping(false);
+    this.deps.announce(`${this.room.peer.displayName}: ${message.content}`);
+    if (document.visibilityState === 'visible') this.deps.markRead(message.messageId);
+  }
+
+  outgoingChanged(outgoing: OutgoingMessage): void {
+    const bubble = this.pendingByClientId.get(outgoing.clientMessageId);
+    if (bubble === undefined) return;
+    bubble.outgoing = outgoing;
+    if (outgoing.message !== undefined) this.addMessages([outgoing.message], 'append');
+    else this.renderBubble(bubble);
+  }
+
+  /** The other participant read up to `messageId`: everything of ours up to it gets ✓✓. */
+  peerRead(messageId: string): void {
+    if (messageId <= this.peerReadUpTo) return;
+    this.peerReadUpTo = messageId;
+    for (const bubble of this.bubbles.values()) if (bubble.mine) this.renderBubble(bubble);
+  }
+
+  /** The newest message from the other participant, if any is shown. */
+  newestFromPeer(): string | undefined {
+    let newest: string | undefined;
+    for (const { message } of this.bubbles.values()) {
+      if (
+        message &&
+        message.senderId !== this.deps.me &&
+        (newest === undefined || message.messageId > newest)
+      ) {
+        newest = message.messageId;
+      }
+    }
+    return newest;
+  }
+
+  showTyping(isTyping: boolean): void {
+    clearTimeout(this.typingShownTimer);
+    this.typingIndicator.textContent = isTyping ? `${this.room.peer.displayName} is typing…` : '';
+    if (isTyping) this.typingShownTimer = setTimeout(() => this.showTyping(false), TYPING_SHOWN_MS);
+  }
+
+  updateHeader(): void {
+    const { peer } = this.room;
+    part(this.element, 'room-title').textContent = peer.displayName;
+    const status = peer.online ? 'online' : peer.lastSeenAt !== null ? lastSeen(peer.lastSeenAt) : '';
+    part(this.element, 'room-status').textContent = status;
+    this.element.querySelector('.room-avatar')?.replaceChildren(avatar(peer));
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private addMessages(messages: readonly Message[], where: 'append' | 'prepend'): void {
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    const atBottom = scrollHeight - scrollTop - clientHeight < 48;
+    for (const message of messages) this.upsert(message);
+    this.renderOrder();
+    if (where === 'prepend')
+      this.scroller.scrollTop = this.scroller.scrollHeight - (scrollHeight - scrollTop);
+    else if (atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  private upsert(message: Message): void {
+    const clientMessageId = message.clientMessageId;
+    const pending = clientMessageId === undefined ? undefined : this.pendingByClientId.get(clientMessageId);
+    if (pending !== undefined && clientMessageId !== undefined) {
+      // Our own message, acknowledged: the pending bubble becomes the message's.
+      this.pendingByClientId.delete(clientMessageId);
+      this.bubbles.delete(pending.key);
+      if (this.bubbles.has(message.messageId)) pending.element.remove();
+      else {
+        pending.key = message.messageId;
+        this.bubbles.set(pending.key, pending);
+      }
+    }
+    const bubble =
+      this.bubbles.get(message.messageId) ??
+      this.createBubble(message.messageId, message.senderId === this.deps.me);
+    bubble.message = message;
+    if ((message as Partial<HistoryMessage>).read === true) bubble.readFlag = true;
+    if (bubble.mine && bubble.readFlag && message.messageId > this.peerReadUpTo)
+      this.peerReadUpTo = message.messageId;
+    this.renderBubble(bubble);
+  }
+
+  private createBubble(key: string, mine: boolean): Bubble {
+    const bubble: Bubble = {
+      key,
+      order: this.order++,
+      mine,
+      readFlag: false,
+      element: h('li', { class: `bubble ${mine ? 'mine' : 'theirs'}`, 'data-testid': 'message' }),
+    };
+    this.bubbles.set(key, bubble);
+    return bubble;
+  }
+
+  private status(bubble: Bubble): Status {
+    if (!bubble.mine) return 'received';
+    if (bubble.outgoing?.status === 'failed') return 'failed';
+    if (bubble.message === undefined) return 'pending';
+    return bubble.readFlag || bubble.message.messageId <= this.peerReadUpTo ? 'read' : 'sent';
+  }
+
+  private renderBubble(bubble: Bubble): void {
+    const { element, message, outgoing } = bubble;
+    const status = this.status(bubble);
+    const content = message?.content ?? outgoing?.content ?? '';
+    const sentAt = message?.sentAt;
+    const [tick, tickLabel] = TICKS[status];
+    element.dataset.status = status;
+    if (message !== undefined) element.dataset.messageId = message.messageId;
+    const clientMessageId = message?.clientMessageId ?? outgoing?.clientMessageId;
+    if (clientMessageId !== undefined) element.dataset.clientMessageId = clientMessageId;
+    element.replaceChildren();
+    append(
+      element,
+      h('span', { class: 'visually-hidden' }, bubble.mine ? 'You:' : `${this.room.peer.displayName}:`),
+      h('p', { class: 'content', 'data-testid': 'message-content' }, content.trim()),
+      h(
+        'span',
+        { class: 'meta' },
+        sentAt !== undefined && h('time', { datetime: sentAt, title: fullTime(sentAt) }, clockTime(sentAt)),
+        tick !== '' &&
+          h(
+            'span',
+            {
+              class: `tick ${status}`,
+              role: 'img',
+              'aria-label': tickLabel,
+              'data-testid': 'message-status',
+            },
+            tick,
+          ),
+      ),
+      status === 'failed' &&
+        h(
+          'p',
+          { class: 'error', 'data-testid': 'message-error' },
+          `Not sent: ${outgoing?.error?.message ?? ''}`,
+        ),
+    );
+  }
+
+  /** Puts the list in messageId order, messages still pending last in the order they were written. */
+  private renderOrder(): void {
+    const ordered = [...this.bubbles.values()].sort((a, b) => {
+      if (a.message && b.message) return a.message.messageId < b.message.messageId ? -1 : 1;
+      if (a.message || b.message) return a.message ? -1 : 1;
+      return a.order - b.order;
+    });
+    ordered.forEach((bubble, index) => {
+      if (this.list.children[index] !== bubble.element)
+        this.list.insertBefore(bubble.element, this.list.children[index] ?? null);
+    });
+  }
+
+  private async loadOlder(): Promise<void> {
+    if (!this.hasMore || this.loadingOlder || this.destroyed) return;
+    const oldest = [...this.bubbles.values()].reduce<string | undefined>(
+      (min, { message }) =>
+        message && (min === undefined || message.messageId < min) ? message.messageId : min,
+      undefined,
+    );
+    if (oldest === undefined) return;
+    this.loadingOlder = true;
+    this.historyStatus.textContent = 'Loading older messages…';
+    try {
+      const page = await this.deps.api.getMessages(this.roomId, { before: oldest });
+      if (this.destroyed) return;
+      this.hasMore = page.hasMore;
+      this.addMessages(page.messages, 'prepend');
+    } catch (error) {
+      this.deps.onError(error);
+    } finally {
+      this.loadingOlder = false;
+      this.updateHistoryStatus();
+    }
+    await this.fillScroller();
+  }
+
+  /** Until the history overflows the view there is nothing to scroll: fetch older pages now. */
+  private async fillScroller(): Promise<void> {
+    if (this.hasMore && this.scroller.scrollHeight <= this.scroller.clientHeight) await this.loadOlder();
+  }
+
+  private updateHistoryStatus(): void {
+    if (this.hasMore) {
+      this.historyStatus.replaceChildren(
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            'data-testid': 'load-older',
+            onclick: () => void this.loadOlder(),
+          },
+          'Load older messages',
+        ),
+      );
+    } else {
+      this.historyStatus.textContent = `This is the beginning of your chat with ${this.room.peer.displayName}.`;
+    }
+  }
+
+  // ------------------------------------------------------------------ composer
+
+  private submit(event: Event): void {
+    event.preventDefault();
+    this.send();
+  }
+
+  private send(): void {
+    const content = this.input.value;
+    const length = codePoints(content.trim());
+    if (length === 0 || length > MAX_CONTENT_LENGTH) return;
+    // The message itself ends the typing indicator on the other side; a separate "stopped" frame
+    // could overtake the earlier "typing" frame and leave the indicator on.
+    clearTimeout(this.typingIdleTimer);
+    this.typingSentAt = 0;
+    const outgoing = this.deps.connection.send(this.roomId, content);
+    const bubble = this.createBubble(`c:${outgoing.clientMessageId}`, true);
+    bubble.outgoing = outgoing;
+    this.pendingByClientId.set(outgoing.clientMessageId, bubble);
+    this.renderBubble(bubble);
+    this.renderOrder();
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.input.value = '';
+    this.updateComposer();
+  }
+
+  private updateComposer(): void {
+    const length = codePoints(this.input.value);
+    const trimmed = codePoints(this.input.value.trim());
+    this.counter.textContent = `${length} / ${MAX_CONTENT_LENGTH}`;
+    this.counter.classList.toggle('over', length > MAX_CONTENT_LENGTH);
+    this.sendButton.disabled = trimmed === 0 || trimmed > MAX_CONTENT_LENGTH;
+    // Grow with the text up to a few lines, then scroll inside.
+    this.input.style.height = '';
+    if (this.input.value !== '') this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 160)}px`;
+  }
+
+  private signalTyping(): void {
+    if (this.input.value.trim() === '') {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.typingSentAt > TYPING_REPEAT_MS && this.deps.connection.typing(this.roomId, true)) {
+      this.typingSentAt = now;
+    }
+    clearTimeout(this.typingIdleTimer);
+    this.typingIdleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingIdleTimer);
+    if (this.typingSentAt === 0) return;
+    this.typingSentAt = 0;
+    this.deps.connection.typing(this.roomId, false);
+  }
+}
