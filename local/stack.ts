@@ -9,7 +9,6 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   envVars,
   type HandlerDefinition,
@@ -22,7 +21,6 @@ import { type TableDefinition, type TableName, tables } from '../definitions/tab
 import {
   checkJava,
   type DynamoLocal,
-  ensureTables,
   freePort,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -143,7 +141,6 @@ export function handlerEnv(
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   if (running) throw new Error('A local stack is already running in this process: stop it first');
-  checkJava();
   running = true;
   const log = makeLog(options.quiet ?? false);
   const host = options.host ?? '127.0.0.1';
@@ -160,15 +157,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
 
+  const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
+  const startedAt = performance.now();
   let gateway: Gateway | undefined;
-  let dynamo: DynamoLocal | undefined;
+  let dynamoStarting: Promise<DynamoLocal> | undefined;
   const cleanUp = async () => {
     await gateway?.close();
+    const dynamo = await dynamoStarting?.catch(() => undefined);
     await dynamo?.stop();
     running = false;
   };
 
   try {
+    // The JVM is the slowest part: it starts first, and everything else happens while it warms up.
+    const dynamoPort = importedWith?.dynamoPort ?? (await freePort());
+    // `java -version` runs alongside the JVM's start; its verdict explains a failed start.
+    const javaCheck = checkJava();
+    javaCheck.catch(() => undefined);
+    dynamoStarting = startDynamoLocal({ port: dynamoPort, dataDir, log, javaCheck }).then((started) => {
+      log.info(`DynamoDB Local answered after ${since(startedAt)}`);
+      return started;
+    });
+    // Awaited below; this only keeps a failure from being unhandled while the gateway starts.
+    dynamoStarting.catch(() => undefined);
+
     // Handlers are resolved only after the environment below is final.
     let envReady: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -214,7 +226,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
 
-    const dynamoPort = importedWith?.dynamoPort ?? (await freePort());
     const env = handlerEnv(gateway.port, dynamoPort, host, process.env.LOG_LEVEL ?? 'WARN');
     if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
       throw new Error(
@@ -225,35 +236,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     importedWith = { env, port: gateway.port, dynamoPort };
     envReady();
 
-    // The JVM's start-up and the handlers' imports (the local cold starts) overlap.
-    const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
-    const startedAt = performance.now();
-    const [dynamoStarted, imports] = await Promise.all([
-      startDynamoLocal({ port: dynamoPort, dataDir, log }).then((started) => {
-        log.info(`DynamoDB Local answered after ${since(startedAt)}`);
-        return started;
-      }),
-      Promise.allSettled(ALL_HANDLERS.map((definition) => modules(definition))).then((results) => {
-        log.info(`Handler modules imported after ${since(startedAt)}`);
-        return results;
-      }),
-    ]);
-    dynamo = dynamoStarted;
+    // The handlers' imports (the local cold starts) overlap the JVM's start-up.
+    const imports = await Promise.allSettled(ALL_HANDLERS.map((definition) => modules(definition)));
+    log.info(`Handler modules imported after ${since(startedAt)}`);
     reportImportFailures(imports, log);
-    const tablesAt = performance.now();
-    await ensureTables(dynamo.client as DynamoDBClient, Object.values(tables), localTableName, log);
+    const dynamo = await dynamoStarting;
+    const { ensureTables, localDynamoClient } = await import('./tables.js');
+    const client = localDynamoClient(dynamo.endpoint);
+    try {
+      await ensureTables(client, Object.values(tables), localTableName, log);
+    } finally {
+      client.destroy();
+    }
     await seedDemoUsers(profileStore, log);
-    log.info(`Tables and demo users ready in ${since(tablesAt)}`);
+    log.info(`Tables and demo users ready after ${since(startedAt)}`);
 
-    const stack = gateway;
-    const started = dynamo;
+    const { baseUrl, wsUrl } = gateway;
     let stopped: Promise<void> | undefined;
     return {
-      webUrl: `${stack.baseUrl}/`,
-      restUrl: stack.baseUrl,
-      wsUrl: stack.wsUrl,
-      signInUrl: `${stack.baseUrl}/dev/token`,
-      dynamoEndpoint: started.endpoint,
+      webUrl: `${baseUrl}/`,
+      restUrl: baseUrl,
+      wsUrl,
+      signInUrl: `${baseUrl}/dev/token`,
+      dynamoEndpoint: dynamo.endpoint,
       env,
       stop() {
         stopped ??= cleanUp();

@@ -181,6 +181,17 @@ export class WebSocketApi {
       };
     };
 
+    // A malformed handshake is refused before any handler runs: ws would refuse it after $connect,
+    // leaving a connection record that no $disconnect would ever remove.
+    const key = req.headers['sec-websocket-key'];
+    if (
+      req.headers['sec-websocket-version'] !== '13' ||
+      key === undefined ||
+      !/^[+/0-9A-Za-z]{22}==$/.test(key)
+    ) {
+      refuseHandshake(socket, 400, { message: 'Bad Request' });
+      return;
+    }
     const token = url.searchParams.get(this.#options.identityQueryParameter);
     if (token === null || token === '') {
       refuseHandshake(socket, 401, { message: 'Unauthorized' });
@@ -212,15 +223,20 @@ export class WebSocketApi {
     if (connectRoute !== undefined) {
       let result: unknown;
       try {
-        result = await invoke(this.#options.resolve, connectRoute, {
-          headers,
-          multiValueHeaders,
-          ...(queryStringParameters !== undefined
-            ? { queryStringParameters, multiValueQueryStringParameters }
-            : {}),
-          requestContext: { ...baseContext(), authorizer: outcome.authorizer },
-          isBase64Encoded: false,
-        });
+        result = await invoke(
+          this.#options.resolve,
+          connectRoute,
+          {
+            headers,
+            multiValueHeaders,
+            ...(queryStringParameters !== undefined
+              ? { queryStringParameters, multiValueQueryStringParameters }
+              : {}),
+            requestContext: { ...baseContext(), authorizer: outcome.authorizer },
+            isBase64Encoded: false,
+          },
+          this.#options.timeoutMs,
+        );
       } catch (error) {
         log.error(`${connectRoute.functionId} failed`, error);
         refuseHandshake(socket, 500, { message: 'Internal server error' });

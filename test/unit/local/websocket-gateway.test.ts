@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -95,6 +96,20 @@ describe('WebSocket connect', () => {
 
   it('refuses with 401 without a token, without calling the authorizer', async () => {
     await expect(open('room=x')).rejects.toThrow('refused 401');
+    expect(events).toHaveLength(0);
+  });
+
+  it('refuses a malformed handshake with 400 before any handler runs', async () => {
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(`${gateway().wsUrl.replace('ws:', 'http:')}?token=good-ann`, {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13' },
+      });
+      req.on('response', (res) => resolve(res.statusCode));
+      req.on('upgrade', (res) => resolve(res.statusCode));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
     expect(events).toHaveLength(0);
   });
 
