@@ -95,7 +95,7 @@ export const connectionsTable: TableDefinition = {
 
 /**
  * users: the profile (display name, avatar) plus presence: one attribute per live connection
- * (`conn:<connectionId>`), so a send learns every participant's connections from the same BatchGet
+ * (`conn#<connectionId>`), so a send learns every participant's connections from the same BatchGet
  * that loads the room, and the first/last connection is detected atomically from one UpdateItem.
  */
 export const usersTable: TableDefinition = {

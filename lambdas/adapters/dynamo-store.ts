@@ -1,6 +1,6 @@
 /**
  * The ChatStore port on DynamoDB. Item shapes (see definitions/tables.ts for the keys):
- *   rooms:       { pk: roomId, sk: "room", participants, createdAt, updatedAt, lastMessage?, members: { [userId]: { unread, lastRead? } } }
+ *   rooms:       { pk: roomId, sk: "room", participants, createdAt, updatedAt, lastMessage?, members: { [userId]: { unread, lastRead?, lastSent? } } }
  *                { pk: "member#" + userId, sk: roomId, peers }
  *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId? }
  *   connections: { connectionId, userId, roomId?, connectedAt, expiresAt }
@@ -19,6 +19,7 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
@@ -37,6 +38,7 @@ import type {
   MessagePageQuery,
   ProfileChanges,
   PutMessageResult,
+  RecordMode,
 } from '../domain/ports.js';
 
 export interface TableNames {
@@ -83,7 +85,12 @@ function toRoom(item: Item): Room {
   if (isRecord(item.members)) {
     for (const [userId, state] of Object.entries(item.members)) {
       const record = isRecord(state) ? state : {};
-      members[userId] = { lastReadMessageId: str(record.lastRead) ?? null, unreadCount: num(record.unread) };
+      const lastSent = str(record.lastSent);
+      members[userId] = {
+        lastReadMessageId: str(record.lastRead) ?? null,
+        unreadCount: num(record.unread),
+        ...(lastSent === undefined ? {} : { lastSentMessageId: lastSent }),
+      };
     }
   }
   return {
@@ -229,52 +236,73 @@ export class DynamoChatStore implements ChatStore {
     roomId: RoomId,
     message: Message,
     recipients: readonly UserId[],
-    options: { readonly onlyIfNewest: boolean },
+    mode: RecordMode,
   ): Promise<'recorded' | 'skipped'> {
-    const names: Record<string, string> = {};
+    const key = { pk: roomId, sk: ROOM_SK };
+    const names: Record<string, string> = { '#sender': message.senderId };
     const increments = recipients.map((userId, i) => {
       names[`#r${i}`] = userId;
       return `members.#r${i}.unread = members.#r${i}.unread + :one`;
     });
-    const values: Record<string, unknown> = { ':one': 1 };
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { pk: roomId, sk: ROOM_SK },
-          UpdateExpression: `SET ${['lastMessage = :message', 'updatedAt = :sentAt', ...increments].join(', ')}`,
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(lastMessage) OR lastMessage.messageId < :messageId)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ...values,
-            ':message': { ...message },
-            ':sentAt': message.sentAt,
-            ':messageId': message.messageId,
-          },
-        }),
-      );
-      return 'recorded';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || options.onlyIfNewest) {
-        if (error instanceof ConditionalCheckFailedException) return 'skipped';
-        throw error;
-      }
-    }
-    // A newer message got there first (concurrent sends): it stays the last message, but this one
-    // is still unread for its recipients.
-    if (increments.length === 0) return 'recorded';
-    await this.db.send(
-      new UpdateCommand({
+    const counted = { ':one': 1, ':messageId': message.messageId };
+    const lastMessageOlder = '(attribute_not_exists(lastMessage) OR lastMessage.messageId < :messageId)';
+    const lastSentOlder =
+      '(attribute_not_exists(members.#sender.lastSent) OR members.#sender.lastSent < :messageId)';
+    const setLastMessage = { ':message': { ...message }, ':sentAt': message.sentAt };
+
+    // The common case, one request: newest message of the room and of its sender.
+    if (
+      mode === 'new' &&
+      (await this.updateIf({
         TableName: this.tables.rooms,
-        Key: { pk: roomId, sk: ROOM_SK },
-        UpdateExpression: `SET ${increments.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
+        Key: key,
+        UpdateExpression: `SET ${['lastMessage = :message', 'updatedAt = :sentAt', 'members.#sender.lastSent = :messageId', ...increments].join(', ')}`,
+        ConditionExpression: `attribute_exists(pk) AND ${lastMessageOlder} AND ${lastSentOlder}`,
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return 'recorded';
+        ExpressionAttributeValues: { ...counted, ...setLastMessage },
+      }))
+    ) {
+      return 'recorded';
+    }
+    // A newer message is already the room's last (a concurrent send), or this is the repair of a
+    // send that died before recording: count it unless the sender's pointer says it was counted.
+    if (
+      await this.updateIf({
+        TableName: this.tables.rooms,
+        Key: key,
+        UpdateExpression: `SET ${['members.#sender.lastSent = :messageId', ...increments].join(', ')}`,
+        ConditionExpression: `attribute_exists(pk) AND ${lastSentOlder}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: counted,
+      })
+    ) {
+      if (mode === 'repair') {
+        await this.updateIf({
+          TableName: this.tables.rooms,
+          Key: key,
+          UpdateExpression: 'SET lastMessage = :message, updatedAt = :sentAt',
+          ConditionExpression: lastMessageOlder,
+          ExpressionAttributeValues: { ':messageId': message.messageId, ...setLastMessage },
+        });
+      }
+      return 'recorded';
+    }
+    // The sender's own newer message got there first (two devices): count this one, which its
+    // pointer now hides, unless the pointer stands at this very message (a retry counted it).
+    if (
+      mode === 'new' &&
+      (await this.updateIf({
+        TableName: this.tables.rooms,
+        Key: key,
+        UpdateExpression: `SET ${increments.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk) AND members.#sender.lastSent <> :messageId',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: counted,
+      }))
+    ) {
+      return 'recorded';
+    }
+    return 'skipped';
   }
 
   async advanceReadPointer(
@@ -518,6 +546,17 @@ export class DynamoChatStore implements ChatStore {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** An UpdateItem whose failed condition is an answer (false), not an error. */
+  private async updateIf(input: UpdateCommandInput): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
 
   /** BatchGetItem with the retries of unprocessed keys that DynamoDB asks for under load. */
   private async batchGet(

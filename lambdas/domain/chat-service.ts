@@ -22,7 +22,7 @@ import type {
   UserId,
   UserProfile,
 } from './model.js';
-import type { ChatStore, Clock, IdGenerator, Logger, Notifier, ProfileChanges } from './ports.js';
+import type { ChatStore, Clock, IdGenerator, Logger, Notifier, ProfileChanges, RecordMode } from './ports.js';
 import { participantCandidates, roomIdFor } from './validation.js';
 
 /** A user's connections expire this long after connecting: API Gateway's 2-hour limit plus margin. */
@@ -77,7 +77,15 @@ interface RoomCursor {
 }
 
 const byActivity = (a: Room, b: Room) =>
-  a.updatedAt === b.updatedAt ? (a.roomId < b.roomId ? -1 : 1) : a.updatedAt > b.updatedAt ? -1 : 1;
+  a.updatedAt !== b.updatedAt
+    ? a.updatedAt > b.updatedAt
+      ? -1
+      : 1
+    : a.roomId < b.roomId
+      ? -1
+      : a.roomId > b.roomId
+        ? 1
+        : 0;
 
 function encodeCursor(room: Room): string {
   return Buffer.from(JSON.stringify({ updatedAt: room.updatedAt, roomId: room.roomId })).toString(
@@ -207,18 +215,18 @@ export class ChatService {
     };
 
     const result = await this.store.putMessage(message);
-    if (result.status === 'duplicate') {
-      const stored = result.existing;
-      // The first attempt stored the message but may have died before updating the room and
-      // telling the others; the room's last message says whether it got that far.
-      const lastRecorded = room.lastMessage?.messageId;
-      if (lastRecorded === undefined || stored.messageId > lastRecorded) {
-        await this.publishMessage(room, users, stored, caller.connectionId, { onlyIfNewest: true });
-      }
-      return stored;
+    if (result.status === 'stored') {
+      await this.publishMessage(room, users, message, caller.connectionId, 'new');
+      return message;
     }
-    await this.publishMessage(room, users, message, caller.connectionId, { onlyIfNewest: false });
-    return message;
+    const stored = result.existing;
+    // The first attempt stored the message but may have died before counting it and telling the
+    // others; the sender's pointer on the room says whether it got that far.
+    const lastSent = room.members[caller.userId]?.lastSentMessageId;
+    if (lastSent === undefined || stored.messageId > lastSent) {
+      await this.publishMessage(room, users, stored, caller.connectionId, 'repair');
+    }
+    return stored;
   }
 
   async getMessages(
@@ -388,24 +396,22 @@ export class ChatService {
     return pointer === null || pointer === undefined || messageId > pointer;
   }
 
+  /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
   private async publishMessage(
     room: Room,
     users: ReadonlyMap<UserId, UserProfile>,
     message: Message,
     sendingConnectionId: string | undefined,
-    options: { onlyIfNewest: boolean },
+    mode: RecordMode,
   ): Promise<void> {
     const recipients = room.participants.filter((id) => id !== message.senderId);
-    // The room summary and the deliveries are independent: run them side by side.
-    await Promise.all([
-      this.store.recordMessage(room.roomId, message, recipients, options),
-      this.deliver(
-        this.usersIn(users, room.participants),
-        room.roomId,
-        { type: 'chat_message', message },
-        sendingConnectionId,
-      ),
-    ]);
+    if ((await this.store.recordMessage(room.roomId, message, recipients, mode)) === 'skipped') return;
+    await this.deliver(
+      this.usersIn(users, room.participants),
+      room.roomId,
+      { type: 'chat_message', message },
+      sendingConnectionId,
+    );
   }
 
   private async announceRead(

@@ -17,6 +17,11 @@ export interface MemberState {
   readonly lastReadMessageId: string | null;
   /** Other participants' messages after the read pointer. */
   readonly unreadCount: number;
+  /**
+   * The newest of this participant's own messages counted in the room, which tells a retried send
+   * whether its first attempt got that far. Internal: not part of any API answer.
+   */
+  readonly lastSentMessageId?: string;
 }
 
 export interface Room {

@@ -16,6 +16,8 @@ export interface MessagePage {
   readonly hasMore: boolean;
 }
 
+export type RecordMode = 'new' | 'repair';
+
 export type PutMessageResult =
   | { readonly status: 'stored' }
   | { readonly status: 'duplicate'; readonly existing: Message };
@@ -43,16 +45,16 @@ export interface ChatStore {
   createRoom(room: Room): Promise<'created' | 'exists'>;
   listMemberships(userId: UserId): Promise<Membership[]>;
   /**
-   * Makes `message` the room's last message and adds one to each recipient's unread count.
-   * `onlyIfNewest`: do nothing unless the message is newer than the room's last message (repairs a
-   * retried send without counting it twice). Otherwise a message older than the stored last message
-   * (a concurrent send) still counts as unread but leaves the last message alone.
+   * Counts `message` as unread for each recipient, once, and makes it the room's last message if it
+   * is the newest. 'new': a message just stored. 'repair': a retried message whose first attempt may
+   * have died before recording it. 'skipped' when it had already been counted (by a racing attempt):
+   * the caller must then not deliver it again.
    */
   recordMessage(
     roomId: RoomId,
     message: Message,
     recipients: readonly UserId[],
-    options: { readonly onlyIfNewest: boolean },
+    mode: RecordMode,
   ): Promise<'recorded' | 'skipped'>;
   /** Moves the read pointer forward only; false when it was already at or past `messageId`. */
   advanceReadPointer(

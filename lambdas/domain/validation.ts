@@ -77,15 +77,21 @@ function assertCleanText(value: string, field: string): void {
   if (hasForbiddenControl(value)) throw badRequest(`${field} contains control characters`);
 }
 
+/** Whether a string has min to max Unicode code points ("characters" in API.md). */
+function withinCodePoints(value: string, min: number, max: number): boolean {
+  if (value.length < min || value.length > max * 2) return false;
+  let codePoints = 0;
+  for (const _ of value) codePoints++;
+  return codePoints >= min && codePoints <= max;
+}
+
 /** Message content: trimmed, then 1 to 4,000 code points. */
 export function parseContent(value: unknown): string {
   if (typeof value !== 'string') throw badRequest('content must be a string');
   const trimmed = value.trim();
   assertCleanText(trimmed, 'content');
-  let codePoints = 0;
-  for (const _ of trimmed) codePoints++;
-  if (codePoints === 0) throw badRequest('content must not be empty');
-  if (codePoints > MAX_CONTENT_CODE_POINTS) {
+  if (trimmed.length === 0) throw badRequest('content must not be empty');
+  if (!withinCodePoints(trimmed, 1, MAX_CONTENT_CODE_POINTS)) {
     throw badRequest(`content must be at most ${MAX_CONTENT_CODE_POINTS} characters`);
   }
   return trimmed;
@@ -93,7 +99,7 @@ export function parseContent(value: unknown): string {
 
 export function parseClientMessageId(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length < 1 || value.length > MAX_CLIENT_MESSAGE_ID) {
+  if (typeof value !== 'string' || !withinCodePoints(value, 1, MAX_CLIENT_MESSAGE_ID)) {
     throw badRequest(`clientMessageId must be a string of 1 to ${MAX_CLIENT_MESSAGE_ID} characters`);
   }
   assertCleanText(value, 'clientMessageId');
@@ -104,8 +110,7 @@ export function parseDisplayName(value: unknown): string {
   if (typeof value !== 'string') throw badRequest('displayName must be a string');
   const trimmed = value.trim();
   assertCleanText(trimmed, 'displayName');
-  const length = [...trimmed].length;
-  if (length < 1 || length > MAX_DISPLAY_NAME) {
+  if (!withinCodePoints(trimmed, 1, MAX_DISPLAY_NAME)) {
     throw badRequest(`displayName must be 1 to ${MAX_DISPLAY_NAME} characters`);
   }
   return trimmed;

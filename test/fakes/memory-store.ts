@@ -20,11 +20,14 @@ import type {
   MessagePageQuery,
   ProfileChanges,
   PutMessageResult,
+  RecordMode,
 } from '../../lambdas/domain/ports.js';
 
 interface StoredMember {
   lastRead: string | null;
   unread: number;
+  /** The newest of the member's own messages counted in the room (the adapter's `lastSent`). */
+  lastSent: string | null;
 }
 
 interface StoredRoom {
@@ -154,7 +157,7 @@ export class MemoryChatStore implements ChatStore {
       updatedAt: room.updatedAt,
       lastMessage: null,
       // Like the adapter, a new room's members start with no pointer and nothing unread.
-      members: new Map(room.participants.map((id) => [id, { lastRead: null, unread: 0 }])),
+      members: new Map(room.participants.map((id) => [id, { lastRead: null, unread: 0, lastSent: null }])),
     });
     for (const userId of room.participants) {
       const rooms = this.memberships.get(userId) ?? new Map<RoomId, UserId[]>();
@@ -179,26 +182,31 @@ export class MemoryChatStore implements ChatStore {
     roomId: RoomId,
     message: Message,
     recipients: readonly UserId[],
-    options: { readonly onlyIfNewest: boolean },
+    mode: RecordMode,
   ): Promise<'recorded' | 'skipped'> {
     await this.enter('recordMessage');
     const room = this.rooms.get(roomId);
-    // The adapter's first update is conditional on the room and on the last message being older.
-    if (!room) {
-      if (options.onlyIfNewest) return 'skipped';
-      throw new Error(`ConditionalCheckFailed: room ${roomId} does not exist`);
-    }
+    // Every update the adapter makes is conditional on the room existing.
+    if (!room) return 'skipped';
     const members = recipients.map((id) => {
       const member = room.members.get(id);
       // DynamoDB rejects an update of a document path that does not exist.
       if (!member) throw new Error(`ValidationException: no member ${id} in ${roomId}`);
       return member;
     });
-    const isNewest = room.lastMessage === null || room.lastMessage.messageId < message.messageId;
-    if (!isNewest && options.onlyIfNewest) return 'skipped';
-    if (isNewest) {
-      room.lastMessage = copy(message);
-      room.updatedAt = message.sentAt;
+    const sender = room.members.get(message.senderId);
+    if (!sender) throw new Error(`ValidationException: no member ${message.senderId} in ${roomId}`);
+    const isNewestOfRoom = room.lastMessage === null || room.lastMessage.messageId < message.messageId;
+    const isNewestOfSender = sender.lastSent === null || sender.lastSent < message.messageId;
+    // The adapter's cascade: full update; counts + sender pointer; counts only ('new' mode).
+    if (isNewestOfSender) {
+      sender.lastSent = message.messageId;
+      if (isNewestOfRoom) {
+        room.lastMessage = copy(message);
+        room.updatedAt = message.sentAt;
+      }
+    } else if (mode === 'repair' || sender.lastSent === message.messageId) {
+      return 'skipped';
     }
     for (const member of members) member.unread++;
     return 'recorded';
@@ -386,7 +394,14 @@ function toRoom(room: StoredRoom): Room {
     updatedAt: room.updatedAt,
     lastMessage: room.lastMessage && copy(room.lastMessage),
     members: Object.fromEntries(
-      [...room.members].map(([id, m]) => [id, { lastReadMessageId: m.lastRead, unreadCount: m.unread }]),
+      [...room.members].map(([id, m]) => [
+        id,
+        {
+          lastReadMessageId: m.lastRead,
+          unreadCount: m.unread,
+          ...(m.lastSent === null ? {} : { lastSentMessageId: m.lastSent }),
+        },
+      ]),
     ),
   };
 }

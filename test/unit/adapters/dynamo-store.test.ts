@@ -133,52 +133,102 @@ describe('DynamoChatStore.putMessage', () => {
 });
 
 describe('DynamoChatStore.recordMessage', () => {
-  const firstUpdate = {
+  const key = { pk: 'chat_ann_bob', sk: 'room' };
+  const names = { '#sender': 'ann', '#r0': 'bob' };
+  const increment = 'members.#r0.unread = members.#r0.unread + :one';
+  const lastMessageOlder = '(attribute_not_exists(lastMessage) OR lastMessage.messageId < :messageId)';
+  const lastSentOlder =
+    '(attribute_not_exists(members.#sender.lastSent) OR members.#sender.lastSent < :messageId)';
+  const fullUpdate = {
     TableName: 'rooms-t',
-    Key: { pk: 'chat_ann_bob', sk: 'room' },
-    UpdateExpression:
-      'SET lastMessage = :message, updatedAt = :sentAt, members.#r0.unread = members.#r0.unread + :one',
-    ConditionExpression:
-      'attribute_exists(pk) AND (attribute_not_exists(lastMessage) OR lastMessage.messageId < :messageId)',
-    ExpressionAttributeNames: { '#r0': 'bob' },
+    Key: key,
+    UpdateExpression: `SET lastMessage = :message, updatedAt = :sentAt, members.#sender.lastSent = :messageId, ${increment}`,
+    ConditionExpression: `attribute_exists(pk) AND ${lastMessageOlder} AND ${lastSentOlder}`,
+    ExpressionAttributeNames: names,
     ExpressionAttributeValues: {
       ':one': 1,
+      ':messageId': message.messageId,
       ':message': message,
       ':sentAt': message.sentAt,
-      ':messageId': message.messageId,
     },
   };
+  const countAndPointer = {
+    TableName: 'rooms-t',
+    Key: key,
+    UpdateExpression: `SET members.#sender.lastSent = :messageId, ${increment}`,
+    ConditionExpression: `attribute_exists(pk) AND ${lastSentOlder}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':one': 1, ':messageId': message.messageId },
+  };
 
-  it("sets the last message and activity time and adds one to each recipient's unread count, if newer", async () => {
+  it("records a new message in one update: last message, activity time, sender's pointer, recipient's unread", async () => {
     ddb.on(UpdateCommand).resolves({});
 
-    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], { onlyIfNewest: false });
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'new');
 
     expect(result).toBe('recorded');
-    expect(ddb).toReceiveCommandExactlyOnceWith(UpdateCommand, firstUpdate);
+    expect(ddb).toReceiveCommandExactlyOnceWith(UpdateCommand, fullUpdate);
   });
 
-  it('only counts an older message as unread when a newer one is already the last message', async () => {
+  it('only counts a new message (and moves the sender pointer) when a newer one is already the last message', async () => {
     ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
 
-    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], { onlyIfNewest: false });
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'new');
 
     expect(result).toBe('recorded');
     expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
-    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, countAndPointer);
+  });
+
+  it("still counts a new message that the sender's own newer message overtook, unless it was this very message", async () => {
+    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed()).resolves({});
+
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'new');
+
+    expect(result).toBe('recorded');
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 3, {
       TableName: 'rooms-t',
-      Key: { pk: 'chat_ann_bob', sk: 'room' },
-      UpdateExpression: 'SET members.#r0.unread = members.#r0.unread + :one',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#r0': 'bob' },
-      ExpressionAttributeValues: { ':one': 1 },
+      Key: key,
+      UpdateExpression: `SET ${increment}`,
+      ConditionExpression: 'attribute_exists(pk) AND members.#sender.lastSent <> :messageId',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':one': 1, ':messageId': message.messageId },
     });
   });
 
-  it('skips, counting nothing, when only a newer message may be recorded and it is not newer', async () => {
+  it('skips a new message that a racing retry already counted', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
 
-    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], { onlyIfNewest: true });
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'new');
+
+    expect(result).toBe('skipped');
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 3);
+  });
+
+  it('repairs a message never counted: counts it, then makes it the last message if it is the newest', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'repair');
+
+    expect(result).toBe('recorded');
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 1, countAndPointer);
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
+      TableName: 'rooms-t',
+      Key: key,
+      UpdateExpression: 'SET lastMessage = :message, updatedAt = :sentAt',
+      ConditionExpression: lastMessageOlder,
+      ExpressionAttributeValues: {
+        ':messageId': message.messageId,
+        ':message': message,
+        ':sentAt': message.sentAt,
+      },
+    });
+  });
+
+  it("skips a repair when the sender's pointer shows the message was counted", async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    const result = await store.recordMessage('chat_ann_bob', message, ['bob'], 'repair');
 
     expect(result).toBe('skipped');
     expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
@@ -187,9 +237,9 @@ describe('DynamoChatStore.recordMessage', () => {
   it('passes any other error on', async () => {
     ddb.on(UpdateCommand).rejects(new Error('ValidationException'));
 
-    await expect(
-      store.recordMessage('chat_ann_bob', message, ['bob'], { onlyIfNewest: false }),
-    ).rejects.toThrow('ValidationException');
+    await expect(store.recordMessage('chat_ann_bob', message, ['bob'], 'new')).rejects.toThrow(
+      'ValidationException',
+    );
   });
 });
 

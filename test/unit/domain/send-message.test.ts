@@ -54,7 +54,7 @@ describe('ChatService.sendMessage', () => {
     expect(room?.lastMessage).toEqual(message);
     expect(room?.updatedAt).toBe(message.sentAt);
     expect(room?.members).toEqual({
-      ann: { lastReadMessageId: null, unreadCount: 0 },
+      ann: { lastReadMessageId: null, unreadCount: 0, lastSentMessageId: message.messageId },
       bob: { lastReadMessageId: null, unreadCount: 1 },
     });
   });

@@ -56,18 +56,13 @@ describe('MemoryChatStore', () => {
     expect(store.storedMessages(ROOM.roomId)).toHaveLength(2);
   });
 
-  it('records a newer message as last, counts an older one only as unread, and skips an older one when asked', async () => {
+  it('counts each message once: newest as last, an older one only as unread, a repeat or a stale repair skipped', async () => {
     await store.createRoom(ROOM);
 
-    expect(await store.recordMessage(ROOM.roomId, message(2), ['bob'], { onlyIfNewest: false })).toBe(
-      'recorded',
-    );
-    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], { onlyIfNewest: false })).toBe(
-      'recorded',
-    );
-    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], { onlyIfNewest: true })).toBe(
-      'skipped',
-    );
+    expect(await store.recordMessage(ROOM.roomId, message(2), ['bob'], 'new')).toBe('recorded');
+    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'new')).toBe('recorded');
+    expect(await store.recordMessage(ROOM.roomId, message(2), ['bob'], 'new')).toBe('skipped');
+    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'repair')).toBe('skipped');
 
     const room = await store.getRoom(ROOM.roomId);
     expect(room?.lastMessage?.messageId).toBe(message(2).messageId);
@@ -116,7 +111,7 @@ describe('MemoryChatStore', () => {
     await store.createRoom(ROOM);
     const before = await store.getRoom(ROOM.roomId);
 
-    await store.recordMessage(ROOM.roomId, message(1), ['bob'], { onlyIfNewest: false });
+    await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'new');
 
     expect(before?.lastMessage).toBeNull();
     expect(before?.members.bob?.unreadCount).toBe(0);
