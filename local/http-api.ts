@@ -106,6 +106,7 @@ export interface HttpApi {
 
 type AuthorizerDecision =
   | { readonly kind: 'allow'; readonly context: Record<string, unknown> }
+  | { readonly kind: 'unauthorized' }
   | { readonly kind: 'deny' }
   | { readonly kind: 'error' };
 
@@ -119,7 +120,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
       result = await invoke(resolve, options.authorizer, event, options.timeoutMs);
     } catch (error) {
       // A REQUEST authorizer that throws 'Unauthorized' is the documented way to say 401.
-      if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'deny' };
+      if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'unauthorized' };
       log.error(`${options.authorizer.functionId} failed`, error);
       return { kind: 'error' };
     }
@@ -194,8 +195,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         sendInternalError(req, res);
         return;
       }
-      if (decision.kind === 'deny') {
+      if (decision.kind === 'unauthorized') {
         sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
+        return;
+      }
+      // API Gateway answers an authorizer's `isAuthorized: false` (or a Deny policy) with 403.
+      if (decision.kind === 'deny') {
+        sendError(req, res, 403, 'forbidden', 'Forbidden');
         return;
       }
 

@@ -56,12 +56,12 @@ describe('HTTP authorizer', () => {
     expect(result).toMatchObject({ isAuthorized: true, context: { userId: 'ann' } });
   });
 
-  it('denies a token the verifier rejects', async () => {
-    const result = await makeHttpAuthorizer(fakeVerifier())(
+  it('refuses a token the verifier rejects with "Unauthorized" (API Gateway answers 401)', async () => {
+    const attempt = makeHttpAuthorizer(fakeVerifier())(
       httpAuthorizerEvent({ authorization: 'Bearer forged' }),
     );
 
-    expect(result).toEqual({ isAuthorized: false, context: {} });
+    await expect(attempt).rejects.toThrow(/^Unauthorized$/);
   });
 
   it.each([
@@ -70,14 +70,17 @@ describe('HTTP authorizer', () => {
     ['the scheme without a token', { authorization: 'Bearer' }],
     ['a token with spaces in it', { authorization: 'Bearer good-ann extra' }],
     ['a bare token without the scheme', { authorization: 'good-ann' }],
-  ])('denies a request with %s, without asking the verifier', async (_label, headers) => {
-    const verify = fakeVerifier();
+  ])(
+    'refuses a request with %s with "Unauthorized", without asking the verifier',
+    async (_label, headers) => {
+      const verify = fakeVerifier();
 
-    const result = await makeHttpAuthorizer(verify)(httpAuthorizerEvent(headers));
+      const attempt = makeHttpAuthorizer(verify)(httpAuthorizerEvent(headers));
 
-    expect(result).toEqual({ isAuthorized: false, context: {} });
-    expect(verify).not.toHaveBeenCalled();
-  });
+      await expect(attempt).rejects.toThrow(/^Unauthorized$/);
+      expect(verify).not.toHaveBeenCalled();
+    },
+  );
 });
 
 describe('WebSocket $connect authorizer', () => {

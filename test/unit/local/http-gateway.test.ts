@@ -37,9 +37,9 @@ describe('HTTP API emulation', () => {
     HttpAuthorizer: async (event) => {
       const e = event as APIGatewayRequestAuthorizerEventV2;
       authorizerEvents.push(e);
-      return e.identitySource?.[0] === 'Bearer good'
-        ? { isAuthorized: true, context: { userId: 'ann' } }
-        : { isAuthorized: false };
+      if (e.identitySource?.[0] === 'Bearer good') return { isAuthorized: true, context: { userId: 'ann' } };
+      if (e.identitySource?.[0] === 'Bearer denied') return { isAuthorized: false };
+      throw new Error('Unauthorized');
     },
     Echo: (event, context) => echo(event, context),
     List: async () => ({ rooms: [] }),
@@ -67,7 +67,13 @@ describe('HTTP API emulation', () => {
     expect(authorizerEvents).toHaveLength(0);
   });
 
-  it('answers 401 when the authorizer says no', async () => {
+  it('answers 403 like API Gateway when the authorizer answers isAuthorized: false', async () => {
+    const response = await call('/chat/list', { headers: { authorization: 'Bearer denied' } });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: 'forbidden' } });
+  });
+
+  it('answers 401 when the authorizer throws Unauthorized', async () => {
     const response = await call('/chat/list', { headers: { authorization: 'Bearer bad' } });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
