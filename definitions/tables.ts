@@ -4,6 +4,7 @@
  *
  * Plain data on purpose: no aws-cdk-lib import, so handlers' tooling and the local stack can load it.
  */
+import { tableEnvVars } from './env.js';
 
 export type KeyType = 'S' | 'N';
 
@@ -47,7 +48,7 @@ export interface TableDefinition {
  */
 export const roomsTable: TableDefinition = {
   constructId: 'RoomsTable',
-  envVar: 'ROOMS_TABLE',
+  envVar: tableEnvVars.rooms,
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalIndexes: [],
@@ -63,7 +64,7 @@ export const roomsTable: TableDefinition = {
  */
 export const messagesTable: TableDefinition = {
   constructId: 'MessagesTable',
-  envVar: 'MESSAGES_TABLE',
+  envVar: tableEnvVars.messages,
   partitionKey: { name: 'roomId', type: 'S' },
   sortKey: { name: 'dedupKey', type: 'S' },
   globalIndexes: [],
@@ -78,7 +79,7 @@ export const messagesTable: TableDefinition = {
  */
 export const connectionsTable: TableDefinition = {
   constructId: 'ConnectionsTable',
-  envVar: 'CONNECTIONS_TABLE',
+  envVar: tableEnvVars.connections,
   partitionKey: { name: 'connectionId', type: 'S' },
   globalIndexes: [
     {
@@ -100,7 +101,7 @@ export const connectionsTable: TableDefinition = {
  */
 export const usersTable: TableDefinition = {
   constructId: 'UsersTable',
-  envVar: 'USERS_TABLE',
+  envVar: tableEnvVars.users,
   partitionKey: { name: 'userId', type: 'S' },
   globalIndexes: [],
   localIndexes: [],

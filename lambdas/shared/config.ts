@@ -2,8 +2,8 @@
  * The one place handlers read configuration. Read once at cold start; a missing variable fails the
  * init with its name rather than surfacing later as an obscure SDK error.
  */
-import { envVars } from '../../definitions/env.js';
-import { type TableName, tables } from '../../definitions/tables.js';
+import { envVars, tableEnvVars } from '../../definitions/env.js';
+import type { TableName } from '../../definitions/tables.js';
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
@@ -14,7 +14,7 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function tableName(table: TableName, env: NodeJS.ProcessEnv = process.env): string {
-  return requireEnv(tables[table].envVar, env);
+  return requireEnv(tableEnvVars[table], env);
 }
 
 export interface AuthConfig {
