@@ -2,12 +2,12 @@
  * Wires the ChatService from configuration, once per container. A function that does not post to
  * connections gets no management client and needs no callback URL.
  */
-import { monotonicFactory } from 'ulid';
 import type { TableName } from '../../definitions/tables.js';
 import { makeDocumentClient, makeManagementClient } from '../adapters/clients.js';
 import { DynamoChatStore } from '../adapters/dynamo-store.js';
 import { ApiGatewayNotifier } from '../adapters/notifier.js';
 import { ChatService } from '../domain/chat-service.js';
+import { monotonicUlidFactory } from '../domain/message-id.js';
 import type { Notifier } from '../domain/ports.js';
 import { callbackUrl, tableName } from './config.js';
 import { logger } from './logger.js';
@@ -30,7 +30,7 @@ export interface ServiceNeeds {
  * fails the cold start by name); the others it never touches.
  */
 export function buildChatService(needs: ServiceNeeds): ChatService {
-  const nextUlid = monotonicFactory();
+  const nextUlid = monotonicUlidFactory();
   const table = (name: TableName) => (needs.tables.includes(name) ? tableName(name) : `${name}-not-granted`);
   const store = new DynamoChatStore(makeDocumentClient(), {
     rooms: table('rooms'),
