@@ -1,10 +1,10 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import type { ChatService } from '../domain/chat-service.js';
+import type { ProfileService } from '../domain/profiles.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildProfileService, type ServiceNeeds } from '../shared/service.js';
 
 /** Cognito post-confirmation: a new user gets a profile, so others can start a chat with them. */
-export const makeHandler = (chat: ChatService) => async (event: PostConfirmationTriggerEvent) => {
+export const makeHandler = (chat: ProfileService) => async (event: PostConfirmationTriggerEvent) => {
   const attributes = event.request.userAttributes;
   const userId = attributes.sub;
   if (userId) {
@@ -19,4 +19,4 @@ export const makeHandler = (chat: ChatService) => async (event: PostConfirmation
 
 export const needs: ServiceNeeds = { tables: ['users'], posts: false };
 
-export const handler = makeHandler(buildChatService(needs));
+export const handler = makeHandler(buildProfileService(needs));

@@ -1,12 +1,12 @@
-import type { ChatService } from '../domain/chat-service.js';
+import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseMessageId, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildMessagingService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler, jsonBody } from './respond.js';
 
 /** POST /chat/read/{roomId}/ — moves the caller's read pointer forward (never back). */
-export const makeHandler = (chat: ChatService, log: Logger) =>
+export const makeHandler = (chat: MessagingService, log: Logger) =>
   httpHandler(log, async ({ callerId, event }) => {
     const roomId = parseRoomId(event.pathParameters?.roomId);
     const messageId = parseMessageId(jsonBody(event).messageId);
@@ -15,4 +15,4 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildMessagingService(needs), logger);

@@ -1,16 +1,16 @@
-import type { ChatService } from '../domain/chat-service.js';
 import { badRequest } from '../domain/errors.js';
 import type { Logger } from '../domain/ports.js';
+import type { ProfileService } from '../domain/profiles.js';
 import { parseAvatarUrl, parseDisplayName } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildProfileService, type ServiceNeeds } from '../shared/service.js';
 import { profileView } from './profile-view.js';
 import { httpHandler, jsonBody } from './respond.js';
 
 const FIELDS = new Set(['displayName', 'avatarUrl']);
 
 /** PUT /users/me/ — changes the display name and/or avatar URL. */
-export const makeHandler = (chat: ChatService, log: Logger) =>
+export const makeHandler = (chat: ProfileService, log: Logger) =>
   httpHandler(log, async ({ callerId, suggestedName, event }) => {
     const body = jsonBody(event);
     const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
@@ -27,4 +27,4 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['users'], posts: false };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildProfileService(needs), logger);

@@ -1,7 +1,7 @@
-import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
+import type { PresenceService } from '../domain/presence.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildPresenceService, type ServiceNeeds } from '../shared/service.js';
 import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
 
 /**
@@ -9,7 +9,7 @@ import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.j
  * written) and tells the user's chat partners when this is their first connection.
  */
 export const makeHandler =
-  (chat: ChatService, log: Logger) =>
+  (chat: PresenceService, log: Logger) =>
   async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     if (!caller) return { statusCode: 401 };
@@ -25,4 +25,4 @@ export const makeHandler =
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildPresenceService(needs), logger);

@@ -1,12 +1,12 @@
-import type { ChatService } from '../domain/chat-service.js';
 import type { Logger } from '../domain/ports.js';
+import type { PresenceService } from '../domain/presence.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildPresenceService, type ServiceNeeds } from '../shared/service.js';
 import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
 
 /** `$disconnect`: forgets the connection; the user's last one going offline is announced. */
 export const makeHandler =
-  (chat: ChatService, log: Logger) =>
+  (chat: PresenceService, log: Logger) =>
   async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     if (!caller) return { statusCode: 200 };
@@ -21,4 +21,4 @@ export const makeHandler =
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildPresenceService(needs), logger);

@@ -4,10 +4,10 @@
  * Every failure becomes an error frame; the connection stays open.
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import type { Caller } from '../domain/chat-service.js';
 import { ChatError } from '../domain/errors.js';
 import type { ErrorCode, ServerFrame } from '../domain/model.js';
 import type { Logger } from '../domain/ports.js';
+import type { Caller } from '../domain/room-access.js';
 
 /** What the `$connect` authorizer put in its context; API Gateway repeats it on every route. */
 export interface WebSocketAuthorizerContext {

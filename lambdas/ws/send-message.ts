@@ -1,12 +1,12 @@
-import type { ChatService } from '../domain/chat-service.js';
+import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseClientMessageId, parseContent, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildMessagingService, type ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `sendMessage`: stores the message (idempotent on clientMessageId), fans it out, answers `ack`. */
-export const makeHandler = (chat: ChatService, log: Logger) =>
+export const makeHandler = (chat: MessagingService, log: Logger) =>
   webSocketHandler(log, async ({ caller, body }) => {
     const clientMessageId = parseClientMessageId(body.clientMessageId);
     const message = await chat.sendMessage(caller, {
@@ -19,4 +19,4 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildMessagingService(needs), logger);

@@ -1,12 +1,12 @@
-import type { ChatService } from '../domain/chat-service.js';
+import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseBoolean, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildChatService, type ServiceNeeds } from '../shared/service.js';
+import { buildMessagingService, type ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `typing`: relayed to the other participants' connections, never stored. */
-export const makeHandler = (chat: ChatService, log: Logger) =>
+export const makeHandler = (chat: MessagingService, log: Logger) =>
   webSocketHandler(log, async ({ caller, body }) => {
     await chat.typing(caller, parseRoomId(body.roomId), parseBoolean(body.isTyping, 'isTyping'));
     return undefined;
@@ -14,4 +14,4 @@ export const makeHandler = (chat: ChatService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildChatService(needs), logger);
+export const handler = makeHandler(buildMessagingService(needs), logger);

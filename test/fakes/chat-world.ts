@@ -60,17 +60,17 @@ export function makeWorld(fanOut: ChatServiceDeps['fanOut'] = {}): ChatWorld {
     users,
     async room(a, b) {
       users(a, b);
-      const { room } = await service.startChat(a, b);
+      const { room } = await service.rooms.startChat(a, b);
       return room.roomId;
     },
     async connect(userId, connectionId, scopeRoomId) {
-      await service.connect(
+      await service.presence.connect(
         { userId, connectionId, ...(scopeRoomId === undefined ? {} : { scopeRoomId }) },
         undefined,
       );
     },
     async send(userId, roomId, content, options = {}) {
-      const message = await service.sendMessage(
+      const message = await service.messaging.sendMessage(
         { userId, ...(options.connectionId === undefined ? {} : { connectionId: options.connectionId }) },
         {
           roomId,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECTION_LIFETIME_SECONDS } from '../../../lambdas/domain/chat-service.js';
 import type { ServerFrame } from '../../../lambdas/domain/model.js';
+import { CONNECTION_LIFETIME_SECONDS } from '../../../lambdas/domain/presence.js';
 import { makeWorld } from '../../fakes/chat-world.js';
 import { T0 } from '../../fakes/clock.js';
 
@@ -22,7 +22,7 @@ describe('ChatService.typing', () => {
     await world.connect('bob', 'b2', roomId);
     world.notifier.clear();
 
-    await world.service.typing({ userId: 'ann', connectionId: 'a1' }, roomId, true);
+    await world.service.messaging.typing({ userId: 'ann', connectionId: 'a1' }, roomId, true);
 
     const frame: ServerFrame = { type: 'typing', roomId, userId: 'ann', isTyping: true };
     expect(world.notifier.deliveredTo()).toEqual(['b1', 'b2']);
@@ -37,7 +37,7 @@ describe('ChatService.typing', () => {
     await world.connect('bob', 'b1', bobAndCat);
     world.notifier.clear();
 
-    await world.service.typing({ userId: 'ann' }, roomId, false);
+    await world.service.messaging.typing({ userId: 'ann' }, roomId, false);
 
     expect(world.notifier.attempts).toEqual([]);
   });
@@ -47,11 +47,15 @@ describe('ChatService.typing', () => {
     const roomId = await world.room('ann', 'bob');
     const annAndCat = await world.room('ann', 'cat');
 
-    await expect(world.service.typing({ userId: 'cat' }, roomId, true)).rejects.toEqual(
+    await expect(world.service.messaging.typing({ userId: 'cat' }, roomId, true)).rejects.toEqual(
       chatError('forbidden'),
     );
     await expect(
-      world.service.typing({ userId: 'ann', connectionId: 'a1', scopeRoomId: annAndCat }, roomId, true),
+      world.service.messaging.typing(
+        { userId: 'ann', connectionId: 'a1', scopeRoomId: annAndCat },
+        roomId,
+        true,
+      ),
     ).rejects.toEqual(chatError('forbidden'));
   });
 });
@@ -80,7 +84,7 @@ describe('ChatService.connect and disconnect', () => {
   it('creates the profile of a first-time user with the suggested name', async () => {
     const world = makeWorld();
 
-    await world.service.connect({ userId: 'newbie', connectionId: 'n1' }, 'New Person');
+    await world.service.presence.connect({ userId: 'newbie', connectionId: 'n1' }, 'New Person');
 
     expect(await world.store.getUser('newbie')).toMatchObject({ displayName: 'New Person' });
   });
@@ -155,7 +159,7 @@ describe('ChatService.connect and disconnect', () => {
     await world.connect('ann', 'a2');
     world.notifier.clear();
 
-    await world.service.disconnect({ userId: 'ann', connectionId: 'a1' });
+    await world.service.presence.disconnect({ userId: 'ann', connectionId: 'a1' });
 
     expect(world.notifier.attempts).toEqual([]);
     expect((await world.store.getUser('ann'))?.connections.map((c) => c.connectionId)).toEqual(['a2']);
@@ -169,7 +173,7 @@ describe('ChatService.connect and disconnect', () => {
     world.clock.advance(90_000);
     world.notifier.clear();
 
-    await world.service.disconnect({ userId: 'ann', connectionId: 'a1' });
+    await world.service.presence.disconnect({ userId: 'ann', connectionId: 'a1' });
 
     const lastSeenAt = world.clock.now().toISOString();
     expect(world.notifier.framesFor('b1')).toEqual<ServerFrame[]>([
@@ -182,7 +186,7 @@ describe('ChatService.connect and disconnect', () => {
   it('handles a disconnect of a user without a profile quietly', async () => {
     const world = makeWorld();
 
-    await world.service.disconnect({ userId: 'nobody', connectionId: 'x1' });
+    await world.service.presence.disconnect({ userId: 'nobody', connectionId: 'x1' });
 
     expect(await world.store.getUser('nobody')).toBeUndefined();
     expect(world.notifier.attempts).toEqual([]);
@@ -193,15 +197,15 @@ describe('ChatService.mayConnect', () => {
   it('accepts an unscoped connection', async () => {
     const world = makeWorld();
 
-    expect(await world.service.mayConnect('ann', undefined)).toBe(true);
+    expect(await world.service.presence.mayConnect('ann', undefined)).toBe(true);
   });
 
   it("accepts a connection scoped to one of the caller's rooms", async () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');
 
-    expect(await world.service.mayConnect('ann', roomId)).toBe(true);
-    expect(await world.service.mayConnect('bob', roomId)).toBe(true);
+    expect(await world.service.presence.mayConnect('ann', roomId)).toBe(true);
+    expect(await world.service.presence.mayConnect('bob', roomId)).toBe(true);
   });
 
   it('refuses a scope of a room the caller is not named in, without reading the store', async () => {
@@ -209,7 +213,7 @@ describe('ChatService.mayConnect', () => {
     const roomId = await world.room('ann', 'bob');
     world.store.calls.length = 0;
 
-    expect(await world.service.mayConnect('cat', roomId)).toBe(false);
+    expect(await world.service.presence.mayConnect('cat', roomId)).toBe(false);
     expect(world.store.calls).toEqual([]);
   });
 
@@ -217,21 +221,21 @@ describe('ChatService.mayConnect', () => {
     const world = makeWorld();
     world.users('ann', 'bob');
 
-    expect(await world.service.mayConnect('ann', 'chat_ann_bob')).toBe(false);
+    expect(await world.service.presence.mayConnect('ann', 'chat_ann_bob')).toBe(false);
   });
 
   it('refuses a scope that is not a room name', async () => {
     const world = makeWorld();
 
-    expect(await world.service.mayConnect('ann', 'lobby')).toBe(false);
+    expect(await world.service.presence.mayConnect('ann', 'lobby')).toBe(false);
   });
 
   it('refuses a candidate of an ambiguous room name who is not its participant', async () => {
     const world = makeWorld();
     const roomId = await world.room('a', 'b_c');
 
-    expect(await world.service.mayConnect('a_b', roomId)).toBe(false);
-    expect(await world.service.mayConnect('b_c', roomId)).toBe(true);
+    expect(await world.service.presence.mayConnect('a_b', roomId)).toBe(false);
+    expect(await world.service.presence.mayConnect('b_c', roomId)).toBe(true);
   });
 });
 
@@ -240,7 +244,7 @@ describe('ChatService profiles', () => {
     const world = makeWorld();
     world.store.seedUser('ann', 'Ann A.', 'https://example.com/ann.png');
 
-    expect(await world.service.getProfile('ann', 'ignored')).toMatchObject({
+    expect(await world.service.profiles.getProfile('ann', 'ignored')).toMatchObject({
       userId: 'ann',
       displayName: 'Ann A.',
       avatarUrl: 'https://example.com/ann.png',
@@ -250,8 +254,8 @@ describe('ChatService profiles', () => {
   it('creates a missing profile from the suggested name, or the user id without one', async () => {
     const world = makeWorld();
 
-    const named = await world.service.getProfile('ann', 'Ann');
-    const unnamed = await world.service.getProfile('bob', undefined);
+    const named = await world.service.profiles.getProfile('ann', 'Ann');
+    const unnamed = await world.service.profiles.getProfile('bob', undefined);
 
     expect(named.displayName).toBe('Ann');
     expect(unnamed.displayName).toBe('bob');
@@ -261,13 +265,13 @@ describe('ChatService profiles', () => {
     const world = makeWorld();
     await world.room('ann', 'bob');
 
-    await world.service.updateProfile(
+    await world.service.profiles.updateProfile(
       'bob',
       { displayName: 'Robert', avatarUrl: 'https://x.test/b.png' },
       undefined,
     );
 
-    const listed = await world.service.listRooms('ann', 50, undefined);
+    const listed = await world.service.rooms.listRooms('ann', 50, undefined);
     expect(listed.rooms[0]?.participants.find((p) => p.userId === 'bob')).toMatchObject({
       displayName: 'Robert',
       avatarUrl: 'https://x.test/b.png',

@@ -21,7 +21,7 @@ describe('ChatService.getMessages', () => {
   it('answers the newest page, oldest first, with hasMore when older messages exist', async () => {
     const { world, roomId } = await roomWithHistory(5);
 
-    const page = await world.service.getMessages('ann', roomId, { limit: 3 });
+    const page = await world.service.messaging.getMessages('ann', roomId, { limit: 3 });
 
     expect(contents(page.messages)).toEqual(['m3', 'm4', 'm5']);
     expect(page.hasMore).toBe(true);
@@ -30,7 +30,7 @@ describe('ChatService.getMessages', () => {
   it('answers every message and hasMore false when they fit in one page', async () => {
     const { world, roomId } = await roomWithHistory(3);
 
-    const page = await world.service.getMessages('ann', roomId, { limit: 3 });
+    const page = await world.service.messaging.getMessages('ann', roomId, { limit: 3 });
 
     expect(contents(page.messages)).toEqual(['m1', 'm2', 'm3']);
     expect(page.hasMore).toBe(false);
@@ -40,8 +40,8 @@ describe('ChatService.getMessages', () => {
     const { world, roomId, messages } = await roomWithHistory(5);
     const m4 = messages[3]?.messageId ?? '';
 
-    const older = await world.service.getMessages('ann', roomId, { limit: 2, before: m4 });
-    const oldest = await world.service.getMessages('ann', roomId, { limit: 5, before: m4 });
+    const older = await world.service.messaging.getMessages('ann', roomId, { limit: 2, before: m4 });
+    const oldest = await world.service.messaging.getMessages('ann', roomId, { limit: 5, before: m4 });
 
     expect(contents(older.messages)).toEqual(['m2', 'm3']);
     expect(older.hasMore).toBe(true);
@@ -53,8 +53,8 @@ describe('ChatService.getMessages', () => {
     const { world, roomId, messages } = await roomWithHistory(5);
     const m2 = messages[1]?.messageId ?? '';
 
-    const next = await world.service.getMessages('ann', roomId, { limit: 2, after: m2 });
-    const rest = await world.service.getMessages('ann', roomId, { limit: 10, after: m2 });
+    const next = await world.service.messaging.getMessages('ann', roomId, { limit: 2, after: m2 });
+    const rest = await world.service.messaging.getMessages('ann', roomId, { limit: 10, after: m2 });
 
     expect(contents(next.messages)).toEqual(['m3', 'm4']);
     expect(next.hasMore).toBe(true);
@@ -66,7 +66,7 @@ describe('ChatService.getMessages', () => {
     const { world, roomId, messages } = await roomWithHistory(3);
     const [first, , last] = messages;
 
-    const attempt = world.service.getMessages('ann', roomId, {
+    const attempt = world.service.messaging.getMessages('ann', roomId, {
       limit: 10,
       after: first?.messageId ?? '',
       before: last?.messageId ?? '',
@@ -82,7 +82,7 @@ describe('ChatService.getMessages', () => {
     world.notifier.clear();
     const newest = messages[2]?.messageId ?? '';
 
-    await world.service.getMessages('ann', roomId, { limit: 50 });
+    await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
 
     expect((await world.store.getRoom(roomId))?.members.ann).toMatchObject({
       lastReadMessageId: newest,
@@ -96,17 +96,17 @@ describe('ChatService.getMessages', () => {
       readAt: world.clock.now().toISOString(),
     };
     expect(world.notifier.framesFor('b1')).toEqual([readEvent]);
-    const listed = await world.service.listRooms('ann', 50, undefined);
+    const listed = await world.service.rooms.listRooms('ann', 50, undefined);
     expect(listed.rooms[0]).toMatchObject({ unreadCount: 0, lastReadMessageId: newest });
   });
 
   it('sends no second read event when the newest page is read again', async () => {
     const { world, roomId } = await roomWithHistory(2);
     await world.connect('bob', 'b1');
-    await world.service.getMessages('ann', roomId, { limit: 50 });
+    await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
     world.notifier.clear();
 
-    await world.service.getMessages('ann', roomId, { limit: 50 });
+    await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
 
     expect(world.notifier.attempts).toEqual([]);
   });
@@ -116,8 +116,14 @@ describe('ChatService.getMessages', () => {
     await world.connect('bob', 'b1');
     world.notifier.clear();
 
-    await world.service.getMessages('ann', roomId, { limit: 50, before: messages[3]?.messageId ?? '' });
-    await world.service.getMessages('ann', roomId, { limit: 50, after: messages[0]?.messageId ?? '' });
+    await world.service.messaging.getMessages('ann', roomId, {
+      limit: 50,
+      before: messages[3]?.messageId ?? '',
+    });
+    await world.service.messaging.getMessages('ann', roomId, {
+      limit: 50,
+      after: messages[0]?.messageId ?? '',
+    });
 
     expect((await world.store.getRoom(roomId))?.members.ann?.lastReadMessageId).toBeNull();
     expect(world.notifier.attempts).toEqual([]);
@@ -128,9 +134,9 @@ describe('ChatService.getMessages', () => {
     const roomId = await world.room('ann', 'bob');
     const a1 = await world.send('ann', roomId, 'a1');
     await world.send('ann', roomId, 'a2');
-    await world.service.markRead({ userId: 'bob' }, roomId, a1.messageId);
+    await world.service.messaging.markRead({ userId: 'bob' }, roomId, a1.messageId);
 
-    const page = await world.service.getMessages('ann', roomId, { limit: 50 });
+    const page = await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
 
     expect(page.messages.map((m) => [m.content, m.read])).toEqual([
       ['a1', true],
@@ -144,7 +150,7 @@ describe('ChatService.getMessages', () => {
     await world.send('bob', roomId, 'b1');
     await world.send('bob', roomId, 'b2');
 
-    const page = await world.service.getMessages('ann', roomId, { limit: 50 });
+    const page = await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
 
     expect(page.messages.map((m) => m.read)).toEqual([true, true]);
   });
@@ -155,7 +161,7 @@ describe('ChatService.getMessages', () => {
     await world.connect('bob', 'b1');
     world.notifier.clear();
 
-    const page = await world.service.getMessages('ann', roomId, { limit: 50 });
+    const page = await world.service.messaging.getMessages('ann', roomId, { limit: 50 });
 
     expect(page).toEqual({ messages: [], hasMore: false });
     expect(world.notifier.attempts).toEqual([]);
@@ -165,7 +171,7 @@ describe('ChatService.getMessages', () => {
     const { world, roomId } = await roomWithHistory(1);
     world.users('cat');
 
-    await expect(world.service.getMessages('cat', roomId, { limit: 50 })).rejects.toEqual(
+    await expect(world.service.messaging.getMessages('cat', roomId, { limit: 50 })).rejects.toEqual(
       chatError('forbidden'),
     );
   });
@@ -174,7 +180,7 @@ describe('ChatService.getMessages', () => {
     const world = makeWorld();
     world.users('ann', 'bob');
 
-    await expect(world.service.getMessages('ann', 'chat_ann_bob', { limit: 50 })).rejects.toEqual(
+    await expect(world.service.messaging.getMessages('ann', 'chat_ann_bob', { limit: 50 })).rejects.toEqual(
       chatError('not_found'),
     );
   });
@@ -185,7 +191,7 @@ describe('ChatService.markRead', () => {
     const { world, roomId, messages } = await roomWithHistory(3);
     const latest = messages[2]?.messageId ?? '';
 
-    const state = await world.service.markRead({ userId: 'ann' }, roomId, latest);
+    const state = await world.service.messaging.markRead({ userId: 'ann' }, roomId, latest);
 
     expect(state).toEqual({
       roomId,
@@ -209,7 +215,7 @@ describe('ChatService.markRead', () => {
     world.notifier.clear();
     const latest = messages[1]?.messageId ?? '';
 
-    await world.service.markRead({ userId: 'ann', connectionId: 'a1' }, roomId, latest);
+    await world.service.messaging.markRead({ userId: 'ann', connectionId: 'a1' }, roomId, latest);
 
     const expected: ServerFrame = {
       type: 'read',
@@ -225,11 +231,11 @@ describe('ChatService.markRead', () => {
   it('never moves the pointer backward and tells no one when asked to', async () => {
     const { world, roomId, messages } = await roomWithHistory(3);
     const [m1, , m3] = messages;
-    await world.service.markRead({ userId: 'ann' }, roomId, m3?.messageId ?? '');
+    await world.service.messaging.markRead({ userId: 'ann' }, roomId, m3?.messageId ?? '');
     await world.connect('bob', 'b1');
     world.notifier.clear();
 
-    const state = await world.service.markRead({ userId: 'ann' }, roomId, m1?.messageId ?? '');
+    const state = await world.service.messaging.markRead({ userId: 'ann' }, roomId, m1?.messageId ?? '');
 
     expect(state.lastReadMessageId).toBe(m3?.messageId);
     expect(state.unreadCount).toBe(0);
@@ -246,10 +252,10 @@ describe('ChatService.markRead', () => {
     await world.send('ann', roomId, 'a2');
     await world.send('bob', roomId, 'b3');
 
-    const state = await world.service.markRead({ userId: 'ann' }, roomId, b1.messageId);
+    const state = await world.service.messaging.markRead({ userId: 'ann' }, roomId, b1.messageId);
 
     expect(state.unreadCount).toBe(2);
-    const listed = await world.service.listRooms('ann', 50, undefined);
+    const listed = await world.service.rooms.listRooms('ann', 50, undefined);
     expect(listed.rooms[0]).toMatchObject({ unreadCount: 2, lastReadMessageId: b1.messageId });
   });
 
@@ -257,7 +263,7 @@ describe('ChatService.markRead', () => {
     const { world, roomId } = await roomWithHistory(1);
     const neverSent = ulidAt('2026-11-24T09:00:00.000Z', 7);
 
-    await expect(world.service.markRead({ userId: 'ann' }, roomId, neverSent)).rejects.toEqual(
+    await expect(world.service.messaging.markRead({ userId: 'ann' }, roomId, neverSent)).rejects.toEqual(
       chatError('not_found'),
     );
   });
@@ -268,9 +274,9 @@ describe('ChatService.markRead', () => {
     const withCat = await world.room('ann', 'cat');
     const elsewhere = await world.send('cat', withCat, 'hi');
 
-    await expect(world.service.markRead({ userId: 'ann' }, withBob, elsewhere.messageId)).rejects.toEqual(
-      chatError('not_found'),
-    );
+    await expect(
+      world.service.messaging.markRead({ userId: 'ann' }, withBob, elsewhere.messageId),
+    ).rejects.toEqual(chatError('not_found'));
   });
 
   it('refuses a connection scoped to another room as forbidden', async () => {
@@ -279,7 +285,7 @@ describe('ChatService.markRead', () => {
     const withCat = await world.room('ann', 'cat');
     const message = await world.send('bob', withBob, 'hi');
 
-    const attempt = world.service.markRead(
+    const attempt = world.service.messaging.markRead(
       { userId: 'ann', connectionId: 'a1', scopeRoomId: withCat },
       withBob,
       message.messageId,
@@ -294,7 +300,7 @@ describe('ChatService.markRead', () => {
     world.users('cat');
 
     await expect(
-      world.service.markRead({ userId: 'cat' }, roomId, messages[0]?.messageId ?? ''),
+      world.service.messaging.markRead({ userId: 'cat' }, roomId, messages[0]?.messageId ?? ''),
     ).rejects.toEqual(chatError('forbidden'));
   });
 });

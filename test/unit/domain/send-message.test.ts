@@ -26,7 +26,7 @@ describe('ChatService.sendMessage', () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');
 
-    const message = await world.service.sendMessage(
+    const message = await world.service.messaging.sendMessage(
       { userId: 'ann', connectionId: 'a1' },
       { roomId, content: 'hello', clientMessageId: 'c-1' },
     );
@@ -105,7 +105,7 @@ describe('ChatService.sendMessage', () => {
     await world.connect('cat', 'c1');
     world.notifier.clear();
 
-    const attempt = world.service.sendMessage(
+    const attempt = world.service.messaging.sendMessage(
       { userId: 'cat', connectionId: 'c1' },
       { roomId, content: 'hi' },
     );
@@ -121,7 +121,7 @@ describe('ChatService.sendMessage', () => {
     const roomId = await world.room('a', 'b_c');
     world.users('a_b');
 
-    const attempt = world.service.sendMessage({ userId: 'a_b' }, { roomId, content: 'hi' });
+    const attempt = world.service.messaging.sendMessage({ userId: 'a_b' }, { roomId, content: 'hi' });
 
     await expect(attempt).rejects.toEqual(chatError('forbidden'));
     expect(world.store.storedMessages(roomId)).toEqual([]);
@@ -131,7 +131,10 @@ describe('ChatService.sendMessage', () => {
     const world = makeWorld();
     world.users('ann', 'bob');
 
-    const attempt = world.service.sendMessage({ userId: 'ann' }, { roomId: 'chat_ann_bob', content: 'hi' });
+    const attempt = world.service.messaging.sendMessage(
+      { userId: 'ann' },
+      { roomId: 'chat_ann_bob', content: 'hi' },
+    );
 
     await expect(attempt).rejects.toEqual(chatError('not_found'));
     expect(world.store.storedMessages('chat_ann_bob')).toEqual([]);
@@ -142,7 +145,7 @@ describe('ChatService.sendMessage', () => {
     const withBob = await world.room('ann', 'bob');
     const withCat = await world.room('ann', 'cat');
 
-    const attempt = world.service.sendMessage(
+    const attempt = world.service.messaging.sendMessage(
       { userId: 'ann', connectionId: 'a1', scopeRoomId: withCat },
       { roomId: withBob, content: 'hi' },
     );
@@ -155,7 +158,7 @@ describe('ChatService.sendMessage', () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');
 
-    const message = await world.service.sendMessage(
+    const message = await world.service.messaging.sendMessage(
       { userId: 'ann', connectionId: 'a1', scopeRoomId: roomId },
       { roomId, content: 'hi' },
     );
@@ -231,7 +234,7 @@ describe('ChatService.sendMessage', () => {
   it('completes a send that crashed between the put and the room update when the client retries', async () => {
     const { world, roomId } = await busyRoom();
     world.store.crashAfterNextPut();
-    const crashed = world.service.sendMessage(
+    const crashed = world.service.messaging.sendMessage(
       { userId: 'ann', connectionId: 'a1' },
       { roomId, content: 'hello', clientMessageId: 'c-1' },
     );
@@ -241,7 +244,7 @@ describe('ChatService.sendMessage', () => {
     expect((await world.store.getRoom(roomId))?.lastMessage).toBeNull();
     world.clock.advance(5000);
 
-    const retry = await world.service.sendMessage(
+    const retry = await world.service.messaging.sendMessage(
       { userId: 'ann', connectionId: 'a1' },
       { roomId, content: 'hello', clientMessageId: 'c-1' },
     );
@@ -262,8 +265,8 @@ describe('ChatService.sendMessage', () => {
     const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
 
     const [first, retry] = await Promise.all([
-      world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
-      world.service.sendMessage({ userId: 'ann', connectionId: 'a2' }, input),
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a2' }, input),
     ]);
 
     expect(retry).toEqual(first);
@@ -277,14 +280,14 @@ describe('ChatService.sendMessage', () => {
     await world.connect('bob', 'b1');
     world.store.crashAfterNextPut();
     const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
-    await expect(world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input)).rejects.toThrow(
-      'crashed',
-    );
+    await expect(
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+    ).rejects.toThrow('crashed');
     world.clock.advance(1000);
     await world.send('bob', roomId, 'meanwhile');
     world.notifier.clear();
 
-    const retry = await world.service.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
 
     // The acked message is bob's to read: it counts as unread and reaches his connection.
     expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);

@@ -10,7 +10,7 @@ describe('ChatService.startChat', () => {
     const world = makeWorld();
     world.users('bob', 'ann');
 
-    const result = await world.service.startChat('bob', 'ann');
+    const result = await world.service.rooms.startChat('bob', 'ann');
 
     expect(result.created).toBe(true);
     expect(result.room).toEqual<RoomView>({
@@ -32,11 +32,11 @@ describe('ChatService.startChat', () => {
   it('returns the existing room (created false) when started again, from either side', async () => {
     const world = makeWorld();
     world.users('ann', 'bob');
-    const first = await world.service.startChat('ann', 'bob');
+    const first = await world.service.rooms.startChat('ann', 'bob');
     world.clock.advance(60_000);
 
-    const again = await world.service.startChat('ann', 'bob');
-    const reverse = await world.service.startChat('bob', 'ann');
+    const again = await world.service.rooms.startChat('ann', 'bob');
+    const reverse = await world.service.rooms.startChat('bob', 'ann');
 
     expect(again.created).toBe(false);
     expect(reverse.created).toBe(false);
@@ -50,8 +50,8 @@ describe('ChatService.startChat', () => {
     world.users('ann', 'bob');
 
     const [fromAnn, fromBob] = await Promise.all([
-      world.service.startChat('ann', 'bob'),
-      world.service.startChat('bob', 'ann'),
+      world.service.rooms.startChat('ann', 'bob'),
+      world.service.rooms.startChat('bob', 'ann'),
     ]);
 
     expect([fromAnn.created, fromBob.created].sort()).toEqual([false, true]);
@@ -63,14 +63,14 @@ describe('ChatService.startChat', () => {
     const world = makeWorld();
     world.users('ann');
 
-    await expect(world.service.startChat('ann', 'ann')).rejects.toEqual(chatError('bad_request'));
+    await expect(world.service.rooms.startChat('ann', 'ann')).rejects.toEqual(chatError('bad_request'));
   });
 
   it('answers not_found for a user without a profile and creates nothing', async () => {
     const world = makeWorld();
     world.users('ann');
 
-    await expect(world.service.startChat('ann', 'ghost')).rejects.toEqual(chatError('not_found'));
+    await expect(world.service.rooms.startChat('ann', 'ghost')).rejects.toEqual(chatError('not_found'));
     expect(await world.store.getRoom('chat_ann_ghost')).toBeUndefined();
     expect(await world.store.listMemberships('ann')).toEqual([]);
   });
@@ -79,9 +79,9 @@ describe('ChatService.startChat', () => {
     // chat_a_b_c is the name of both (a, b_c) and (a_b, c).
     const world = makeWorld();
     world.users('a', 'b_c', 'a_b', 'c');
-    await world.service.startChat('a', 'b_c');
+    await world.service.rooms.startChat('a', 'b_c');
 
-    await expect(world.service.startChat('a_b', 'c')).rejects.toEqual(chatError('conflict'));
+    await expect(world.service.rooms.startChat('a_b', 'c')).rejects.toEqual(chatError('conflict'));
     expect(await world.store.listMemberships('c')).toEqual([]);
   });
 
@@ -90,7 +90,7 @@ describe('ChatService.startChat', () => {
     world.users('ann', 'bob');
     await world.connect('bob', 'b1');
 
-    const { room } = await world.service.startChat('ann', 'bob');
+    const { room } = await world.service.rooms.startChat('ann', 'bob');
 
     expect(room.participants.find((p) => p.userId === 'bob')?.online).toBe(true);
     expect(room.participants.find((p) => p.userId === 'ann')?.online).toBe(false);
@@ -102,7 +102,10 @@ describe('ChatService.listRooms', () => {
     const world = makeWorld();
     world.users('ann');
 
-    expect(await world.service.listRooms('ann', 50, undefined)).toEqual({ rooms: [], nextCursor: null });
+    expect(await world.service.rooms.listRooms('ann', 50, undefined)).toEqual({
+      rooms: [],
+      nextCursor: null,
+    });
   });
 
   it('orders rooms by last activity, most recent first', async () => {
@@ -115,7 +118,7 @@ describe('ChatService.listRooms', () => {
     world.clock.advance(1000);
     await world.send('bob', withBob, 'latest activity');
 
-    const { rooms } = await world.service.listRooms('ann', 50, undefined);
+    const { rooms } = await world.service.rooms.listRooms('ann', 50, undefined);
 
     expect(rooms.map((r) => r.roomId)).toEqual([withBob, withDan, withCat]);
   });
@@ -126,7 +129,7 @@ describe('ChatService.listRooms', () => {
     await world.room('ann', 'bob');
     await world.room('ann', 'cat');
 
-    const { rooms } = await world.service.listRooms('ann', 50, undefined);
+    const { rooms } = await world.service.rooms.listRooms('ann', 50, undefined);
 
     expect(rooms.map((r) => r.roomId)).toEqual(['chat_ann_bob', 'chat_ann_cat', 'chat_ann_dan']);
   });
@@ -137,8 +140,8 @@ describe('ChatService.listRooms', () => {
     await world.send('bob', roomId, 'one');
     const second = await world.send('bob', roomId, 'two');
 
-    const forAnn = (await world.service.listRooms('ann', 50, undefined)).rooms[0];
-    const forBob = (await world.service.listRooms('bob', 50, undefined)).rooms[0];
+    const forAnn = (await world.service.rooms.listRooms('ann', 50, undefined)).rooms[0];
+    const forBob = (await world.service.rooms.listRooms('bob', 50, undefined)).rooms[0];
 
     expect(forAnn).toMatchObject({ unreadCount: 2, lastReadMessageId: null, lastMessage: second });
     expect(forBob).toMatchObject({ unreadCount: 0, lastMessage: second });
@@ -151,10 +154,10 @@ describe('ChatService.listRooms', () => {
     await world.room('ann', 'cat');
     await world.connect('bob', 'b1');
     world.clock.advance(5000);
-    await world.service.disconnect({ userId: 'bob', connectionId: 'b1' });
+    await world.service.presence.disconnect({ userId: 'bob', connectionId: 'b1' });
     await world.connect('cat', 'c1');
 
-    const { rooms } = await world.service.listRooms('ann', 50, undefined);
+    const { rooms } = await world.service.rooms.listRooms('ann', 50, undefined);
     const participant = (userId: string) =>
       rooms.flatMap((r) => r.participants).find((p) => p.userId === userId);
 
@@ -168,13 +171,13 @@ describe('ChatService.listRooms', () => {
       await world.room('ann', peer);
       world.clock.advance(1000);
     }
-    const everything = (await world.service.listRooms('ann', 50, undefined)).rooms.map((r) => r.roomId);
+    const everything = (await world.service.rooms.listRooms('ann', 50, undefined)).rooms.map((r) => r.roomId);
 
     const seen: string[] = [];
     const pageSizes: number[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 5; page++) {
-      const result = await world.service.listRooms('ann', 2, cursor);
+      const result = await world.service.rooms.listRooms('ann', 2, cursor);
       seen.push(...result.rooms.map((r) => r.roomId));
       pageSizes.push(result.rooms.length);
       if (result.nextCursor === null) break;
@@ -189,8 +192,8 @@ describe('ChatService.listRooms', () => {
     const world = makeWorld();
     for (const peer of ['bob', 'cat', 'dan']) await world.room('ann', peer);
 
-    const first = await world.service.listRooms('ann', 1, undefined);
-    const second = await world.service.listRooms('ann', 1, first.nextCursor ?? undefined);
+    const first = await world.service.rooms.listRooms('ann', 1, undefined);
+    const second = await world.service.rooms.listRooms('ann', 1, first.nextCursor ?? undefined);
 
     expect(first.rooms.map((r) => r.roomId)).toEqual(['chat_ann_bob']);
     expect(second.rooms.map((r) => r.roomId)).toEqual(['chat_ann_cat']);
@@ -201,7 +204,7 @@ describe('ChatService.listRooms', () => {
     await world.room('ann', 'bob');
     await world.room('ann', 'cat');
 
-    expect((await world.service.listRooms('ann', 2, undefined)).nextCursor).toBeNull();
+    expect((await world.service.rooms.listRooms('ann', 2, undefined)).nextCursor).toBeNull();
   });
 
   it.each([
@@ -212,6 +215,6 @@ describe('ChatService.listRooms', () => {
     const world = makeWorld();
     await world.room('ann', 'bob');
 
-    await expect(world.service.listRooms('ann', 10, cursor)).rejects.toEqual(chatError('bad_request'));
+    await expect(world.service.rooms.listRooms('ann', 10, cursor)).rejects.toEqual(chatError('bad_request'));
   });
 });

@@ -25,12 +25,12 @@ beforeEach(() => {
 
 describe('every REST route', () => {
   const routes = [
-    ['GET /chat/list', () => makeListRooms(world.service, world.logger)],
-    ['GET /chat/messages/{roomId}', () => makeGetMessages(world.service, world.logger)],
-    ['POST /chat/start/{userId}', () => makeStartChat(world.service, world.logger)],
-    ['POST /chat/read/{roomId}', () => makeMarkRead(world.service, world.logger)],
-    ['GET /users/me', () => makeGetProfile(world.service, world.logger)],
-    ['PUT /users/me', () => makeUpdateProfile(world.service, world.logger)],
+    ['GET /chat/list', () => makeListRooms(world.service.rooms, world.logger)],
+    ['GET /chat/messages/{roomId}', () => makeGetMessages(world.service.messaging, world.logger)],
+    ['POST /chat/start/{userId}', () => makeStartChat(world.service.rooms, world.logger)],
+    ['POST /chat/read/{roomId}', () => makeMarkRead(world.service.messaging, world.logger)],
+    ['GET /users/me', () => makeGetProfile(world.service.profiles, world.logger)],
+    ['PUT /users/me', () => makeUpdateProfile(world.service.profiles, world.logger)],
   ] as const;
 
   it.each(routes)('%s answers 401 unauthorized without an authorizer context', async (routeKey, make) => {
@@ -58,7 +58,7 @@ describe('every REST route', () => {
 describe('POST /chat/start/{userId}', () => {
   const start = (callerId: string, userId: string) =>
     makeStartChat(
-      world.service,
+      world.service.rooms,
       world.logger,
     )(httpEvent({ callerId, routeKey: 'POST /chat/start/{userId}', pathParameters: { userId } })).then(
       parseHttpResult,
@@ -136,7 +136,7 @@ describe('POST /chat/start/{userId}', () => {
 describe('GET /chat/list', () => {
   const list = (callerId: string, query?: Record<string, string>) =>
     makeListRooms(
-      world.service,
+      world.service.rooms,
       world.logger,
     )(httpEvent({ callerId, routeKey: 'GET /chat/list', ...(query === undefined ? {} : { query }) })).then(
       parseHttpResult,
@@ -202,7 +202,7 @@ describe('GET /chat/list', () => {
 describe('GET /chat/messages/{roomId}', () => {
   const getMessages = (callerId: string, roomId: string, query?: Record<string, string>) =>
     makeGetMessages(
-      world.service,
+      world.service.messaging,
       world.logger,
     )(
       httpEvent({
@@ -295,7 +295,7 @@ describe('GET /chat/messages/{roomId}', () => {
 describe('POST /chat/read/{roomId}', () => {
   const markRead = (callerId: string, roomId: string, body: string | undefined, isBase64Encoded = false) =>
     makeMarkRead(
-      world.service,
+      world.service.messaging,
       world.logger,
     )(
       httpEvent({
@@ -393,14 +393,14 @@ describe('POST /chat/read/{roomId}', () => {
 describe('GET and PUT /users/me', () => {
   const getProfile = (callerId: string, name?: string) =>
     makeGetProfile(
-      world.service,
+      world.service.profiles,
       world.logger,
     )(httpEvent({ callerId, routeKey: 'GET /users/me', ...(name === undefined ? {} : { name }) })).then(
       parseHttpResult,
     );
   const putProfile = (callerId: string, body: string) =>
     makeUpdateProfile(
-      world.service,
+      world.service.profiles,
       world.logger,
     )(httpEvent({ callerId, routeKey: 'PUT /users/me', body })).then(parseHttpResult);
 

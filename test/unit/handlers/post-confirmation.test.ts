@@ -26,7 +26,7 @@ describe('Cognito post-confirmation trigger', () => {
     const world = makeWorld();
     const event = confirmed({ sub: 'u-1', name: 'Ann', email: 'ann@example.com' });
 
-    const result = await makeHandler(world.service)(event);
+    const result = await makeHandler(world.service.profiles)(event);
 
     expect(result).toBe(event);
     expect(await world.store.getUser('u-1')).toMatchObject({ displayName: 'Ann' });
@@ -35,7 +35,7 @@ describe('Cognito post-confirmation trigger', () => {
   it('falls back to the local part of the email for the name', async () => {
     const world = makeWorld();
 
-    await makeHandler(world.service)(confirmed({ sub: 'u-2', email: 'bob@example.com' }));
+    await makeHandler(world.service.profiles)(confirmed({ sub: 'u-2', email: 'bob@example.com' }));
 
     expect(await world.store.getUser('u-2')).toMatchObject({ displayName: 'bob' });
   });
@@ -44,7 +44,7 @@ describe('Cognito post-confirmation trigger', () => {
     const world = makeWorld();
     world.store.seedUser('u-3', 'Chosen Name');
 
-    await makeHandler(world.service)(confirmed({ sub: 'u-3', name: 'Cognito Name' }));
+    await makeHandler(world.service.profiles)(confirmed({ sub: 'u-3', name: 'Cognito Name' }));
 
     expect(await world.store.getUser('u-3')).toMatchObject({ displayName: 'Chosen Name' });
   });
@@ -52,7 +52,7 @@ describe('Cognito post-confirmation trigger', () => {
   it('writes nothing for an event without sub', async () => {
     const world = makeWorld();
 
-    await makeHandler(world.service)(confirmed({ email: 'x@example.com' }));
+    await makeHandler(world.service.profiles)(confirmed({ email: 'x@example.com' }));
 
     expect(world.store.calls).toEqual([]);
   });

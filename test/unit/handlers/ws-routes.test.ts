@@ -33,7 +33,7 @@ const frame = (routeKey: string, userId: string | null, connectionId: string, bo
 
 describe('sendMessage', () => {
   const send = (body: unknown, userId: string | null = 'ann', connectionId = 'a1') =>
-    makeSendMessage(world.service, world.logger)(frame('sendMessage', userId, connectionId, body));
+    makeSendMessage(world.service.messaging, world.logger)(frame('sendMessage', userId, connectionId, body));
 
   it('answers the sending connection with an ack of the stored message', async () => {
     const roomId = await world.room('ann', 'bob');
@@ -162,7 +162,7 @@ describe('sendMessage', () => {
       body: JSON.stringify({ action: 'sendMessage', roomId, content: 'hi' }),
     });
 
-    const result = await makeSendMessage(world.service, world.logger)(event);
+    const result = await makeSendMessage(world.service.messaging, world.logger)(event);
 
     expect(frameOf(result)).toMatchObject({ type: 'error', code: 'forbidden' });
   });
@@ -206,7 +206,7 @@ describe('sendMessage', () => {
 
 describe('markRead', () => {
   const markRead = (body: unknown, userId = 'ann') =>
-    makeMarkRead(world.service, world.logger)(frame('markRead', userId, 'a1', body));
+    makeMarkRead(world.service.messaging, world.logger)(frame('markRead', userId, 'a1', body));
 
   it('moves the pointer, answers no frame and sends read to the participants', async () => {
     const roomId = await world.room('ann', 'bob');
@@ -245,7 +245,7 @@ describe('markRead', () => {
 
 describe('typing', () => {
   const typing = (body: unknown) =>
-    makeTyping(world.service, world.logger)(frame('typing', 'ann', 'a1', body));
+    makeTyping(world.service.messaging, world.logger)(frame('typing', 'ann', 'a1', body));
 
   it('relays typing to the other participant and answers no frame', async () => {
     const roomId = await world.room('ann', 'bob');
@@ -310,7 +310,7 @@ describe('ping and $default', () => {
 
 describe('$connect', () => {
   const connect = (init: Omit<WebSocketEventInit, 'routeKey'>) =>
-    makeConnect(world.service, world.logger)(wsEvent({ routeKey: '$connect', ...init }));
+    makeConnect(world.service.presence, world.logger)(wsEvent({ routeKey: '$connect', ...init }));
 
   it('accepts the connection, records it and announces the user online', async () => {
     await world.room('ann', 'bob');
@@ -372,7 +372,7 @@ describe('$connect', () => {
 
 describe('$disconnect', () => {
   const disconnect = (init: Omit<WebSocketEventInit, 'routeKey'>) =>
-    makeDisconnect(world.service, world.logger)(wsEvent({ routeKey: '$disconnect', ...init }));
+    makeDisconnect(world.service.presence, world.logger)(wsEvent({ routeKey: '$disconnect', ...init }));
 
   it('forgets the connection and announces the user offline', async () => {
     await world.room('ann', 'bob');

@@ -1,0 +1,49 @@
+/**
+ * Telling connections about things: the fan-out with its defaults, and forgetting connections that
+ * API Gateway reports gone. Shared by the messaging and presence services.
+ */
+import { connectionsOf, type DeliveryTarget, type FanOutOptions, fanOut } from './fan-out.js';
+import type { RoomId, ServerFrame, UserProfile } from './model.js';
+import type { ChatStore, Clock, Logger, Notifier } from './ports.js';
+
+export type FanOutSettings = Partial<
+  Pick<FanOutOptions, 'concurrency' | 'maxThrottleRetries' | 'backoffMs' | 'sleep'>
+>;
+
+export class Deliveries {
+  private readonly options: FanOutOptions;
+
+  constructor(
+    store: Pick<ChatStore, 'removeConnection'>,
+    private readonly notifier: Notifier,
+    private readonly clock: Clock,
+    logger: Logger,
+    settings: FanOutSettings = {},
+  ) {
+    this.options = {
+      concurrency: 25,
+      maxThrottleRetries: 4,
+      backoffMs: (attempt) => Math.round(Math.random() * Math.min(1000, 50 * 2 ** attempt)),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...settings,
+      onGone: (target) =>
+        store.removeConnection(target.userId, target.connectionId, null).then(() => undefined),
+      onError: (target, error) =>
+        logger.warn('post to connection failed', { connectionId: target.connectionId, error: String(error) }),
+    };
+  }
+
+  /** `frame` to the live connections of `users` that may see events of `roomId`. */
+  async toUsers(
+    users: readonly UserProfile[],
+    roomId: RoomId,
+    frame: ServerFrame,
+    exceptConnectionId?: string,
+  ): Promise<void> {
+    await this.toTargets(connectionsOf(users, roomId, this.clock.now(), exceptConnectionId), frame);
+  }
+
+  async toTargets(targets: readonly DeliveryTarget[], frame: ServerFrame): Promise<void> {
+    if (targets.length > 0) await fanOut(this.notifier, targets, JSON.stringify(frame), this.options);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Sending, reading and typing in a room. A send is the hot path: one BatchGet (room and both
+ * participants' profiles with their connections), one conditional Put, one room update, then posts.
+ */
+
+import type { Deliveries } from './deliveries.js';
+import { badRequest, notFound } from './errors.js';
+import type { Message, MessageView, Room, RoomId, UserId, UserProfile } from './model.js';
+import type { ChatStore, Clock, IdGenerator, RecordMode } from './ports.js';
+import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
+
+/** Unread counts past this many are not worth a longer Query when a pointer moves to an old message. */
+const UNREAD_COUNT_CAP = 1000;
+
+export interface SendMessageInput {
+  readonly roomId: RoomId;
+  readonly content: string;
+  readonly clientMessageId?: string;
+}
+
+export interface MessagePageInput {
+  readonly before?: string;
+  readonly after?: string;
+  readonly limit: number;
+}
+
+export interface ReadState {
+  readonly roomId: RoomId;
+  readonly userId: UserId;
+  /** Same as `lastReadMessageId`: the message the pointer now stands at. */
+  readonly messageId: string;
+  readonly lastReadMessageId: string;
+  readonly unreadCount: number;
+  readonly readAt: string;
+}
+
+export class MessagingService {
+  constructor(
+    private readonly store: ChatStore,
+    private readonly deliveries: Deliveries,
+    private readonly clock: Clock,
+    private readonly newMessageId: IdGenerator,
+  ) {}
+
+  async sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
+    assertInScope(caller, input.roomId);
+    const { room, users } = await loadRoomWithParticipants(this.store, caller.userId, input.roomId);
+    const now = this.clock.now();
+    const message: Message = {
+      messageId: this.newMessageId(now),
+      roomId: room.roomId,
+      senderId: caller.userId,
+      content: input.content,
+      sentAt: now.toISOString(),
+      ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
+    };
+
+    const result = await this.store.putMessage(message);
+    if (result.status === 'stored') {
+      await this.publishMessage(room, users, message, caller.connectionId, 'new');
+      return message;
+    }
+    const stored = result.existing;
+    // The first attempt stored the message but may have died before counting it and telling the
+    // others; the sender's pointer on the room says whether it got that far.
+    const lastSent = room.members[caller.userId]?.lastSentMessageId;
+    if (lastSent === undefined || stored.messageId > lastSent) {
+      await this.publishMessage(room, users, stored, caller.connectionId, 'repair');
+    }
+    return stored;
+  }
+
+  async getMessages(
+    callerId: UserId,
+    roomId: RoomId,
+    query: MessagePageInput,
+  ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    if (query.before !== undefined && query.after !== undefined) {
+      throw badRequest('Use either before or after, not both');
+    }
+    let room = await loadRoom(this.store, callerId, roomId);
+    const page = await this.store.listMessages(roomId, query);
+    const newest = page.messages.at(-1);
+    const isNewestPage = query.before === undefined && query.after === undefined;
+    if (isNewestPage && newest && isAheadOfPointer(room, callerId, newest.messageId)) {
+      const moved = await this.store.advanceReadPointer(roomId, callerId, newest.messageId, 0);
+      if (moved) {
+        room = withReadPointer(room, callerId, newest.messageId, 0);
+        await this.announceRead(room, callerId, newest.messageId);
+      }
+    }
+    return { messages: page.messages.map((message) => withReadFlag(room, message)), hasMore: page.hasMore };
+  }
+
+  async markRead(caller: Caller, roomId: RoomId, messageId: string): Promise<ReadState> {
+    assertInScope(caller, roomId);
+    const room = await loadRoom(this.store, caller.userId, roomId);
+    const message = await this.store.getMessage(roomId, messageId);
+    if (!message) throw notFound(`No message ${messageId} in room ${roomId}`);
+    const readAt = this.clock.now().toISOString();
+
+    const current = room.members[caller.userId];
+    if (!isAheadOfPointer(room, caller.userId, messageId) && current?.lastReadMessageId) {
+      return readState(roomId, caller.userId, current.lastReadMessageId, current.unreadCount, readAt);
+    }
+    const isLatest = room.lastMessage === null || messageId >= room.lastMessage.messageId;
+    const unreadCount = isLatest
+      ? 0
+      : await this.store.countMessagesAfter(roomId, messageId, caller.userId, UNREAD_COUNT_CAP);
+    if (!(await this.store.advanceReadPointer(roomId, caller.userId, messageId, unreadCount))) {
+      // Another request moved it further meanwhile: report where it stands.
+      const fresh = (await this.store.getRoom(roomId))?.members[caller.userId];
+      return readState(
+        roomId,
+        caller.userId,
+        fresh?.lastReadMessageId ?? messageId,
+        fresh?.unreadCount ?? 0,
+        readAt,
+      );
+    }
+    await this.announceRead(room, caller.userId, messageId, readAt);
+    return readState(roomId, caller.userId, messageId, unreadCount, readAt);
+  }
+
+  async typing(caller: Caller, roomId: RoomId, isTyping: boolean): Promise<void> {
+    assertInScope(caller, roomId);
+    const { room, users } = await loadRoomWithParticipants(this.store, caller.userId, roomId);
+    const others = room.participants.filter((id) => id !== caller.userId);
+    await this.deliveries.toUsers(usersIn(users, others), room.roomId, {
+      type: 'typing',
+      roomId: room.roomId,
+      userId: caller.userId,
+      isTyping,
+    });
+  }
+
+  /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
+  private async publishMessage(
+    room: Room,
+    users: ReadonlyMap<UserId, UserProfile>,
+    message: Message,
+    sendingConnectionId: string | undefined,
+    mode: RecordMode,
+  ): Promise<void> {
+    const recipients = room.participants.filter((id) => id !== message.senderId);
+    if ((await this.store.recordMessage(room.roomId, message, recipients, mode)) === 'skipped') return;
+    await this.deliveries.toUsers(
+      usersIn(users, room.participants),
+      room.roomId,
+      { type: 'chat_message', message },
+      sendingConnectionId,
+    );
+  }
+
+  private async announceRead(
+    room: Room,
+    readerId: UserId,
+    messageId: string,
+    readAt?: string,
+  ): Promise<void> {
+    const users = await this.store.getUsers(room.participants);
+    await this.deliveries.toUsers([...users.values()], room.roomId, {
+      type: 'read',
+      roomId: room.roomId,
+      userId: readerId,
+      messageId,
+      readAt: readAt ?? this.clock.now().toISOString(),
+    });
+  }
+}
+
+function isAheadOfPointer(room: Room, userId: UserId, messageId: string): boolean {
+  const pointer = room.members[userId]?.lastReadMessageId;
+  return pointer === null || pointer === undefined || messageId > pointer;
+}
+
+function withReadPointer(room: Room, userId: UserId, messageId: string, unreadCount: number): Room {
+  return { ...room, members: { ...room.members, [userId]: { lastReadMessageId: messageId, unreadCount } } };
+}
+
+/** Read when every participant other than the sender has a pointer at or past the message. */
+function withReadFlag(room: Room, message: Message): MessageView {
+  const read = room.participants
+    .filter((id) => id !== message.senderId)
+    .every((id) => {
+      const pointer = room.members[id]?.lastReadMessageId;
+      return pointer !== null && pointer !== undefined && pointer >= message.messageId;
+    });
+  return { ...message, read };
+}
+
+function readState(
+  roomId: RoomId,
+  userId: UserId,
+  messageId: string,
+  unreadCount: number,
+  readAt: string,
+): ReadState {
+  return { roomId, userId, messageId, lastReadMessageId: messageId, unreadCount, readAt };
+}

@@ -1,0 +1,71 @@
+/** Who may act in a room: the checks every room-level use case starts with. */
+import { forbidden, notFound } from './errors.js';
+import type { Room, RoomId, UserId, UserProfile } from './model.js';
+import type { ChatStore } from './ports.js';
+import { participantCandidates } from './validation.js';
+
+/** Who is calling, and through which connection (WebSocket routes only). */
+export interface Caller {
+  readonly userId: UserId;
+  readonly connectionId?: string;
+  /** A connection opened with `&room=` may act only in that room. */
+  readonly scopeRoomId?: RoomId;
+}
+
+export function assertInScope(caller: Caller, roomId: RoomId): void {
+  if (caller.scopeRoomId !== undefined && caller.scopeRoomId !== roomId) {
+    throw forbidden(`This connection is scoped to room ${caller.scopeRoomId}`);
+  }
+}
+
+function assertParticipant(room: Room | undefined, callerId: UserId, roomId: RoomId): Room {
+  if (!room) throw notFound(`Room ${roomId} has not been started`);
+  if (!room.participants.includes(callerId)) throw forbidden();
+  return room;
+}
+
+/**
+ * A room the caller must be a participant of. A caller who is not even named in the room id is
+ * refused before any read; a room that was never started is 404 for its would-be members.
+ */
+export async function loadRoom(
+  store: Pick<ChatStore, 'getRoom'>,
+  callerId: UserId,
+  roomId: RoomId,
+): Promise<Room> {
+  if (!participantCandidates(roomId).includes(callerId)) throw forbidden();
+  return assertParticipant(await store.getRoom(roomId), callerId, roomId);
+}
+
+/** The room plus its participants' profiles (and so their connections), in one round trip. */
+export async function loadRoomWithParticipants(
+  store: Pick<ChatStore, 'getRoomAndUsers' | 'getUsers'>,
+  callerId: UserId,
+  roomId: RoomId,
+): Promise<{ room: Room; users: ReadonlyMap<UserId, UserProfile> }> {
+  const candidates = participantCandidates(roomId);
+  if (!candidates.includes(callerId)) throw forbidden();
+  const { room, users } = await store.getRoomAndUsers(roomId, candidates);
+  const checked = assertParticipant(room, callerId, roomId);
+  const missing = checked.participants.filter((id) => !users.has(id) && !candidates.includes(id));
+  if (missing.length === 0) return { room: checked, users };
+  // Only when user ids contain '_' and the name parsed ambiguously: fetch the rest.
+  const more = await store.getUsers(missing);
+  return { room: checked, users: new Map([...users, ...more]) };
+}
+
+/** Whether the user may open a connection scoped to `scopeRoomId` (undefined: not scoped). */
+export async function mayUseRoom(
+  store: Pick<ChatStore, 'getRoom'>,
+  userId: UserId,
+  scopeRoomId: RoomId | undefined,
+): Promise<boolean> {
+  if (scopeRoomId === undefined) return true;
+  if (!participantCandidates(scopeRoomId).includes(userId)) return false;
+  const room = await store.getRoom(scopeRoomId);
+  return room?.participants.includes(userId) ?? false;
+}
+
+export function usersIn(users: ReadonlyMap<UserId, UserProfile>, ids: readonly UserId[]): UserProfile[] {
+  return ids.flatMap((id) => users.get(id) ?? []);
+}
