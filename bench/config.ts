@@ -1,0 +1,86 @@
+/** Sizes and budgets of a run. `--quick` is the CI smoke (under 2 minutes); the default is the full run. */
+
+export interface BenchConfig {
+  readonly mode: 'full' | 'quick';
+  /** Whole-run budget: past it the run stops what it is doing, reports what it has and exits 1. */
+  readonly totalBudgetMs: number;
+  readonly content: string;
+  readonly ddb: { readonly sends: number; readonly warmup: number };
+  readonly fanout: {
+    readonly sizes: readonly number[];
+    /** Our send path, per size (after the warm-up: `warmup` of ours and a few of the baseline). */
+    readonly oursSends: number;
+    /** The Scan baseline, per size (it gets slow: bounded by time too). */
+    readonly scanSends: number;
+    readonly warmup: number;
+    readonly budgetPerSizeMs: number;
+    readonly populateBudgetMs: number;
+  };
+  readonly e2e: {
+    readonly clients: number;
+    /** Closed loop: each client sends this many, one at a time (next after the ack). */
+    readonly saturationMessagesPerClient: number;
+    /**
+     * Open loops at these fractions of the saturation throughput; the first is the headline. The
+     * local stack runs every handler on one Node thread, where concurrent sends queue behind each
+     * other; on Lambda each runs in its own container. A light load is the closer picture of that.
+     */
+    readonly pacedLoads: readonly number[];
+    readonly pacedDurationMs: number;
+    readonly idleFloorSamples: number;
+    readonly budgetMs: number;
+  };
+  readonly init: { readonly repetitions: number; readonly budgetMs: number };
+}
+
+/** ~100 characters: a typical chat line (and a message item under 1 KB). */
+const CONTENT =
+  'Hi! I had a look at the brief: I can deliver the first draft by Friday, shall we start with the UI?';
+
+export const fullConfig: BenchConfig = {
+  mode: 'full',
+  totalBudgetMs: 10 * 60_000,
+  content: CONTENT,
+  ddb: { sends: 100, warmup: 30 },
+  fanout: {
+    sizes: [100, 1_000, 10_000],
+    oursSends: 600,
+    scanSends: 120,
+    warmup: 60,
+    budgetPerSizeMs: 75_000,
+    populateBudgetMs: 120_000,
+  },
+  e2e: {
+    clients: 100,
+    saturationMessagesPerClient: 10,
+    pacedLoads: [0.25, 0.5],
+    pacedDurationMs: 30_000,
+    idleFloorSamples: 150,
+    budgetMs: 150_000,
+  },
+  init: { repetitions: 9, budgetMs: 150_000 },
+};
+
+export const quickConfig: BenchConfig = {
+  mode: 'quick',
+  totalBudgetMs: 100_000,
+  content: CONTENT,
+  ddb: { sends: 10, warmup: 10 },
+  fanout: {
+    sizes: [100, 1_000],
+    oursSends: 60,
+    scanSends: 20,
+    warmup: 20,
+    budgetPerSizeMs: 12_000,
+    populateBudgetMs: 20_000,
+  },
+  e2e: {
+    clients: 100,
+    saturationMessagesPerClient: 3,
+    pacedLoads: [0.25],
+    pacedDurationMs: 6_000,
+    idleFloorSamples: 40,
+    budgetMs: 40_000,
+  },
+  init: { repetitions: 2, budgetMs: 25_000 },
+};

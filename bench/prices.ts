@@ -1,0 +1,39 @@
+/**
+ * AWS list prices used by the cost model, us-east-1, as of 2025 (written down 2025; these pages could
+ * not be fetched from this machine, so each figure is the well-known list price, checked against
+ * memory of the pricing pages below; re-check them before quoting a number to anyone).
+ */
+
+export const PRICES = {
+  region: 'us-east-1',
+  asOf: '2025 (list prices; DynamoDB on-demand as cut on 2024-11-01)',
+  lambda: {
+    source: 'https://aws.amazon.com/lambda/pricing/',
+    /** Arm (Graviton2), first 7.5 billion GB-seconds per month. */
+    arm64UsdPerGbSecond: 0.0000133334,
+    usdPerMillionRequests: 0.2,
+    /** Lambda bills duration rounded up to the millisecond. */
+    billingGranularityMs: 1,
+  },
+  apiGatewayWebSocket: {
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+    /** First 1 billion messages per month; $0.80 after. Billed in 32 KB increments. */
+    usdPerMillionMessages: 1.0,
+    messageIncrementBytes: 32 * 1024,
+    usdPerMillionConnectionMinutes: 0.25,
+  },
+  dynamoDbOnDemand: {
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    /** Standard table class, after the 50% on-demand price cut of 2024-11-01. */
+    usdPerMillionWriteRequestUnits: 0.625,
+    usdPerMillionReadRequestUnits: 0.125,
+  },
+} as const;
+
+/**
+ * What a message costs in connection time depends on how people use the chat, not on the code: this
+ * is the assumption, stated. Both participants of a 1:1 conversation connected while they chat, and
+ * an active conversation exchanging two messages a minute (one each): 2 connections × 1 minute /
+ * 2 messages = 1 connection-minute per message. Idle tabs left open cost more; see bench/README.md.
+ */
+export const CONNECTION_MINUTES_PER_MESSAGE = 1;

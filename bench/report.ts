@@ -1,0 +1,281 @@
+/** The goals, and the tables printed at the end of a run. */
+
+import type { HandlerBundle } from './sections/bundle.js';
+import type { CostResult } from './sections/cost.js';
+import type { DdbResult } from './sections/ddb.js';
+import type { E2eResult } from './sections/e2e.js';
+import type { FanoutResult } from './sections/fanout.js';
+import type { HandlerInit } from './sections/init.js';
+
+export const KB = 1024;
+
+export interface Goal {
+  readonly key: string;
+  readonly label: string;
+  readonly value: number | undefined;
+  readonly display: string;
+  readonly goal: string;
+  readonly status: 'PASS' | 'MISS' | 'N/A';
+}
+
+export interface Results {
+  fanout?: FanoutResult;
+  e2e?: E2eResult;
+  ddb?: DdbResult;
+  bundle?: { readonly handlers: readonly Omit<HandlerBundle, 'outfile'>[] } & Record<string, unknown>;
+  init?: { readonly handlers: readonly HandlerInit[] } & Record<string, unknown>;
+  cost?: CostResult;
+}
+
+const fmt = (value: number | undefined, digits = 2) =>
+  value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+
+function goal(
+  key: string,
+  label: string,
+  value: number | undefined,
+  display: string,
+  goalText: string,
+  passes: (v: number) => boolean,
+): Goal {
+  const status = value === undefined || !Number.isFinite(value) ? 'N/A' : passes(value) ? 'PASS' : 'MISS';
+  return { key, label, value, display, goal: goalText, status };
+}
+
+export function goals(results: Results): Goal[] {
+  const { fanout, e2e, ddb, bundle, cost } = results;
+  const largest = bundle?.handlers.reduce(
+    (max: Omit<HandlerBundle, 'outfile'> | undefined, h) =>
+      max === undefined || h.bytes > max.bytes ? h : max,
+    undefined,
+  );
+  const over = bundle?.handlers.filter((h) => !(h.bytes <= 25 * KB)).length ?? 0;
+  const flatnessLabel =
+    fanout === undefined
+      ? 'fanout.flatness'
+      : `fanout.flatness (p50 at ${fanout.flatnessSizes[0].toLocaleString('en-US')} / ${fanout.flatnessSizes[1].toLocaleString('en-US')})`;
+  return [
+    goal('fanout.flatness', flatnessLabel, fanout?.flatness, fmt(fanout?.flatness), '≤ 1.3', (v) => v <= 1.3),
+    goal(
+      'fanout.speedupVsScan',
+      `fanout.speedupVsScan (at ${fanout?.speedupAt.toLocaleString('en-US') ?? '?'})`,
+      fanout?.speedupVsScan,
+      `${fmt(fanout?.speedupVsScan, 1)}x`,
+      '≥ 100x',
+      (v) => v >= 100,
+    ),
+    goal(
+      'e2e.p99OverFloor',
+      'e2e.p99OverFloor (p99 / floor p99 under load)',
+      e2e?.p99OverFloor,
+      `${fmt(e2e?.p99OverFloor)} (${fmt(e2e?.p99Ms, 1)} / ${fmt(e2e?.floorMs, 1)} ms)`,
+      '≤ 2',
+      (v) => v <= 2,
+    ),
+    goal(
+      'ddb.roundTripsPerSend',
+      'ddb.roundTripsPerSend (1:1 room)',
+      ddb?.roundTripsPerSend,
+      fmt(ddb?.roundTripsPerSend),
+      '≤ 3',
+      (v) => v <= 3,
+    ),
+    goal(
+      'bundle.maxBytes',
+      `bundle: largest handler (${largest?.functionId ?? '?'}); ${over} over`,
+      largest?.bytes,
+      largest === undefined ? 'n/a' : `${(largest.bytes / KB).toFixed(1)} KB`,
+      '≤ 25 KB (25,600 B) each',
+      (v) => v <= 25 * KB,
+    ),
+    goal(
+      'cost.usdPerMillionMessages',
+      'cost.usdPerMillionMessages',
+      cost?.usdPerMillionMessages,
+      `$${fmt(cost?.usdPerMillionMessages)}`,
+      '≤ $5',
+      (v) => v <= 5,
+    ),
+  ];
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+export function render(results: Results, goalList: readonly Goal[]): string {
+  const parts: string[] = [];
+  parts.push(
+    table(
+      ['Figure', 'Value', 'Goal', 'Status'],
+      goalList.map((g) => [g.label, g.display, g.goal, g.status]),
+    ),
+  );
+  const { fanout, e2e, ddb, bundle, init, cost } = results;
+  if (fanout !== undefined) {
+    parts.push(
+      `Fan-out (${fanout.notifier}; room: ${fanout.roomConnections.sender} + ${fanout.roomConnections.recipient} connections; ` +
+        `one table set per size, sizes interleaved over ${fmt(fanout.measureMs / 1000, 0)} s, load average ${fmt(fanout.loadAverage[0], 1)} → ${fmt(fanout.loadAverage[1], 1)}), ms`,
+    );
+    parts.push(
+      table(
+        [
+          'connections',
+          'ours p50',
+          'ours p99',
+          'scan p50',
+          'scan p99',
+          'speedup',
+          'ddb req/send ours/scan',
+          'n ours/scan',
+        ],
+        fanout.sizes.map((s) => [
+          s.connections.toLocaleString('en-US'),
+          fmt(s.ours.p50),
+          fmt(s.ours.p99),
+          fmt(s.scan.p50),
+          fmt(s.scan.p99),
+          `${fmt(s.speedup, 1)}x`,
+          `${fmt(s.oursRequestsPerSend, 1)} / ${fmt(s.scanRequestsPerSend, 1)}`,
+          `${s.ours.n} / ${s.scan.n}`,
+        ]),
+      ),
+    );
+  }
+  if (fanout !== undefined) {
+    parts.push(
+      `Scan baseline: +${fmt(fanout.scanMsPer1000Connections)} ms per 1,000 connections (least squares); ` +
+        `100x ours would take ~${Number.isFinite(fanout.connectionsFor100x) ? fanout.connectionsFor100x.toLocaleString('en-US') : 'n/a'} connections. ` +
+        `Read units per send at ${fanout.sizes.at(-1)?.connections.toLocaleString('en-US')}: ` +
+        `scan ${fmt(fanout.sizes.at(-1)?.scanReadUnitsPerSend, 1)}, ours ${fmt(fanout.sizes.at(-1)?.oursReadUnitsPerSend, 1)}.`,
+    );
+  }
+  if (e2e !== undefined) {
+    parts.push(
+      `End to end (${e2e.clients} clients, ${e2e.rooms} rooms, ${e2e.connected} connected; ` +
+        `headline: ${e2e.headlinePhase}), ms. Floor = BatchGet + Put + Update back to back, same DynamoDB Local`,
+    );
+    const phases = [e2e.saturation, ...e2e.paced];
+    parts.push(
+      table(
+        [
+          'phase',
+          'msg/s',
+          'receipt p50',
+          'receipt p99',
+          'ack p50',
+          'floor p50',
+          'floor p99',
+          'p99/floor p99',
+          'recv/sent',
+          'err',
+          'load avg',
+        ],
+        [
+          ...phases.map((phase) => [
+            phase.load === undefined
+              ? 'closed loop (saturation)'
+              : `open loop ${Math.round(phase.load * 100)}% (${fmt(phase.offeredPerSecond, 0)} msg/s)`,
+            fmt(phase.messagesPerSecond, 1),
+            fmt(phase.receipt.p50),
+            fmt(phase.receipt.p99),
+            fmt(phase.ack.p50),
+            fmt(phase.floor?.p50),
+            fmt(phase.floor?.p99),
+            fmt(phase.p99OverFloorP99),
+            `${phase.received}/${phase.sent}`,
+            String(phase.errors),
+            fmt(phase.loadAverage, 1),
+          ]),
+          ['idle floor', '', '', '', '', fmt(e2e.floorIdle.p50), fmt(e2e.floorIdle.p99), '', '', '', ''],
+        ],
+      ),
+    );
+    parts.push(
+      table(
+        [
+          'stack event loop (emulator + handlers)',
+          'delay p50',
+          'delay p99',
+          'delay max',
+          'GC pauses',
+          'GC total',
+          'GC max',
+        ],
+        phases.flatMap((phase) =>
+          phase.stackLoop === undefined
+            ? []
+            : [
+                [
+                  phase.name,
+                  fmt(phase.stackLoop.delayP50Ms),
+                  fmt(phase.stackLoop.delayP99Ms),
+                  fmt(phase.stackLoop.delayMaxMs),
+                  String(phase.stackLoop.gcPauses),
+                  fmt(phase.stackLoop.gcTotalMs),
+                  fmt(phase.stackLoop.gcMaxMs),
+                ],
+              ],
+        ),
+      ),
+    );
+    parts.push(
+      `CPU per message in the closed loop, ms: ${Object.entries(e2e.cpuMsPerMessage)
+        .map(([name, ms]) => `${name} ${fmt(ms)}`)
+        .join(
+          ', ',
+        )}; this process per idle floor sample (3 DynamoDB requests): ${fmt(e2e.floorCpuMsPerSample)}`,
+    );
+  }
+  if (ddb !== undefined) {
+    parts.push(
+      `DynamoDB per 1:1 send (counted over ${ddb.sends} sends): ${ddb.roundTripsPerSend} requests ` +
+        `(${Object.entries(ddb.commandsPerSend)
+          .map(([name, n]) => `${name.replace(/Command$/, '')} ${n}`)
+          .join(
+            ', ',
+          )}), ${ddb.writeUnitsPerSend} WRU, ${ddb.readUnitsPerSend} RRU (${ddb.capacitySource}); ` +
+        `from item sizes: ${ddb.itemSizes.computedWriteUnits} WRU, ${ddb.itemSizes.computedReadUnits} RRU ` +
+        `(message ${ddb.itemSizes.messageBytes} B, room ${ddb.itemSizes.roomBytes} B, user ${ddb.itemSizes.userBytes} B). ` +
+        `sendMessage: p50 ${fmt(ddb.sendMs.p50)} ms, ${fmt(ddb.cpuMsPerSend)} ms CPU in this process per send.`,
+    );
+  }
+  if (bundle !== undefined) {
+    const inits = new Map((init?.handlers ?? []).map((h) => [h.functionId, h]));
+    parts.push('Handlers: bundle (esbuild, CDK options) and init (fresh Node process, median)');
+    parts.push(
+      table(
+        ['handler', 'bundle KB', '≤ 25 KB', 'init ours ms', 'ours CPU ms', 'SDK baseline ms', 'SDK CPU ms'],
+        bundle.handlers.map((h) => {
+          const i = inits.get(h.functionId);
+          return [
+            h.functionId,
+            h.error === undefined ? (h.bytes / KB).toFixed(1) : 'error',
+            h.bytes <= 25 * KB ? 'PASS' : 'MISS',
+            fmt(i?.oursMs, 1),
+            fmt(i?.oursCpuMs, 1),
+            fmt(i?.baselineMs, 1),
+            fmt(i?.baselineCpuMs, 1),
+          ];
+        }),
+      ),
+    );
+  }
+  if (cost !== undefined) {
+    parts.push('Cost per million 1:1 messages (USD, us-east-1 list prices, bench/prices.ts)');
+    parts.push(
+      table(
+        ['item', 'USD'],
+        [
+          ...Object.entries(cost.breakdown).map(([name, usd]) => [name, usd.toFixed(3)]),
+          ['total', cost.usdPerMillionMessages.toFixed(3)],
+        ],
+      ),
+    );
+  }
+  return parts.join('\n\n');
+}

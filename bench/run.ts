@@ -1,0 +1,234 @@
+/**
+ * The benchmark: `npx tsx bench/run.ts` (full, ~10 minutes on 2 cores) or `-- --quick` (CI smoke,
+ * under 2 minutes). Runs on DynamoDB Local and the local stack only (never AWS), prints the goals
+ * table and the details, and writes bench/results/latest.json (`--out PATH` to write elsewhere).
+ * Every section is bounded in count and time; a section that fails is reported and the run goes on.
+ * See bench/README.md for what each figure means and how it is measured.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { type BenchConfig, fullConfig, quickConfig } from './config.js';
+import { Deadline, withTimeout } from './lib/deadline.js';
+import { round } from './lib/stats.js';
+import { goals, type Results, render } from './report.js';
+import { bundleHandlers, readCdkBundlingOptions } from './sections/bundle.js';
+import { computeCost } from './sections/cost.js';
+import { measureDdb } from './sections/ddb.js';
+import { measureE2e } from './sections/e2e.js';
+import { measureFanout } from './sections/fanout.js';
+import { measureInit } from './sections/init.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(benchDir, '..');
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e'] as const;
+type SectionName = (typeof SECTIONS)[number];
+const isSection = (name: string): name is SectionName => (SECTIONS as readonly string[]).includes(name);
+
+/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e` (a subset, for working on one section). */
+function parseArgs(argv: readonly string[]): { config: BenchConfig; out: string; only: Set<SectionName> } {
+  const value = (flag: string) => {
+    const index = argv.indexOf(flag);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const only = value('--only')?.split(',') ?? [...SECTIONS];
+  const unknown = only.filter((name) => !isSection(name));
+  if (unknown.length > 0) {
+    throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  }
+  return {
+    config: argv.includes('--quick') ? quickConfig : fullConfig,
+    out: value('--out') ?? join(benchDir, 'results', 'latest.json'),
+    only: new Set(only.filter(isSection)),
+  };
+}
+
+function git(args: readonly string[]): string {
+  const result = spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8', timeout: 10_000 });
+  return result.status === 0 ? result.stdout.trim() : '';
+}
+
+/** DynamoDB Local processes of this run's port still alive (must be none after stop()). */
+function orphanJava(endpoint: string | undefined): string[] {
+  const port = endpoint === undefined ? undefined : new URL(endpoint).port;
+  if (port === undefined) return [];
+  const result = spawnSync('pgrep', ['-f', `DynamoDBLocal.*-port ${port}( |$)`], { encoding: 'utf8' });
+  return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n');
+}
+
+async function main(): Promise<number> {
+  const { config, out, only } = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const started = performance.now();
+  const deadline = new Deadline('run', config.totalBudgetMs);
+  const errors: { section: string; error: string }[] = [];
+  const results: Results = {};
+  const meta: Record<string, unknown> = {
+    mode: config.mode,
+    sections: [...only],
+    startedAt: startedAt.toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpus().length,
+    loadAverageAtStart: loadavg().map((v) => round(v)),
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    uncommittedProductFiles: git(['status', '--porcelain', 'lambdas', 'lib', 'local', 'definitions'])
+      .split('\n')
+      .filter(Boolean).length,
+  };
+  log(
+    `${config.mode} run, budget ${Math.round(config.totalBudgetMs / 1000)} s, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+
+  const section = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (isSection(name) && !only.has(name)) return undefined;
+    if (deadline.expired) {
+      errors.push({ section: name, error: 'skipped: the run is out of time' });
+      return undefined;
+    }
+    const t0 = performance.now();
+    log(`${name}…`);
+    try {
+      const value = await run();
+      log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return value;
+    } catch (error) {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`${name} FAILED: ${text}`);
+      errors.push({ section: name, error: text.split('\n').slice(0, 3).join(' | ') });
+      return undefined;
+    }
+  };
+
+  // ---- bundles and init first: no stack running yet, the machine is as quiet as it gets.
+  const bundleOptions = readCdkBundlingOptions(repoRoot);
+  const outDir = join(tmpdir(), `chat-bench-bundles-${process.pid}`);
+  const handlers = await section('bundle', () => bundleHandlers(repoRoot, outDir, bundleOptions));
+  if (handlers !== undefined) {
+    results.bundle = {
+      options: {
+        ...bundleOptions,
+        note: 'read from lib/chat-function.ts; `assumed` lists what was not found',
+      },
+      kbIs: 1024,
+      goalBytes: 25 * 1024,
+      handlers: handlers.map(({ outfile: _outfile, ...rest }) => rest),
+    };
+    const initResults = await section('init', async () =>
+      measureInit(
+        handlers,
+        outDir,
+        repoRoot,
+        config.init.repetitions,
+        deadline.child('init', config.init.budgetMs),
+      ),
+    );
+    if (initResults !== undefined) {
+      results.init = {
+        node: process.version,
+        lambdaRuntime: bundleOptions.runtime ?? 'unknown',
+        note: `Node ${process.version} here; Lambda runs ${bundleOptions.runtime ?? 'its runtime'} on arm64 with the SDK from the runtime: absolute times differ, compare ours with the SDK baseline.`,
+        repetitions: config.init.repetitions,
+        handlers: initResults,
+      };
+    }
+  }
+  rmSync(outDir, { recursive: true, force: true });
+
+  // ---- the local stack
+  let stack: LocalStack | undefined;
+  const watchdog = setTimeout(() => {
+    log('watchdog: the run overran its budget; stopping the stack and exiting');
+    void withTimeout(stack?.stop() ?? Promise.resolve(), 10_000, 'stack stop')
+      .catch(() => {})
+      .finally(() => process.exit(1));
+  }, Math.max(0, deadline.remainingMs()) + 20_000);
+  const onSignal = () => {
+    log('interrupted: stopping the stack');
+    void withTimeout(stack?.stop() ?? Promise.resolve(), 10_000, 'stack stop')
+      .catch(() => {})
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let dynamoEndpoint: string | undefined;
+  try {
+    const needsStack = only.has('ddb') || only.has('fanout') || only.has('e2e');
+    stack = needsStack
+      ? await section('local stack start', () =>
+          startLocalStack({ port: 0, inMemory: true, quiet: true, idleTimeoutMs: 30 * 60_000 }),
+        )
+      : undefined;
+    if (stack !== undefined) {
+      const running = stack;
+      dynamoEndpoint = running.dynamoEndpoint;
+      // Fan-out first: its long warm-up also warms DynamoDB Local's JVM for the send timed in ddb.
+      results.fanout = await section('fanout', () => measureFanout(running, config, deadline, log));
+      results.ddb = await section('ddb', () => measureDdb(running, config, deadline));
+      results.e2e = await section('e2e', () =>
+        measureE2e(running, config, deadline.child('e2e', config.e2e.budgetMs)),
+      );
+    }
+  } finally {
+    if (stack !== undefined) {
+      await withTimeout(stack.stop(), 30_000, 'stack stop').catch((error: unknown) =>
+        errors.push({ section: 'stack stop', error: String(error) }),
+      );
+    }
+    clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const orphans = orphanJava(dynamoEndpoint);
+  if (orphans.length > 0)
+    errors.push({ section: 'stack stop', error: `DynamoDB Local still running: ${orphans}` });
+
+  if (results.ddb !== undefined) {
+    results.cost = computeCost({
+      writeUnitsPerSend: results.ddb.writeUnitsPerSend,
+      readUnitsPerSend: results.ddb.readUnitsPerSend,
+      lambdaDurationMs: results.ddb.sendMs.p50,
+      lambdaMemoryMb: bundleOptions.memorySizeMb ?? 512,
+      // The inbound frame, the ack (route response), and one post per other connection.
+      apiGatewayMessagesPerSend: 2 + results.ddb.postsPerSend,
+    });
+  }
+
+  const goalList = goals(results);
+  const text = render(results, goalList);
+  meta.durationMs = Math.round(performance.now() - started);
+  meta.loadAverageAtEnd = loadavg().map((v) => round(v));
+  meta.orphanDynamoDbLocal = orphans.length;
+  const json = { meta, goals: goalList, ...results, errors };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+  // The printed tables too, for bench/README.md.
+  const textOut = `${out.replace(/\.json$/, '')}.txt`;
+  writeFileSync(
+    `${textOut}.tmp`,
+    `${config.mode} run, ${startedAt.toISOString()}, Node ${process.version}\n\n${text}\n`,
+  );
+  renameSync(`${textOut}.tmp`, textOut);
+
+  process.stdout.write(`\n${text}\n\n`);
+  process.stdout.write(
+    `${config.mode} run in ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${out} and ${textOut}` +
+      `${errors.length > 0 ? `; ${errors.length} error(s): ${errors.map((e) => e.section).join(', ')}` : ''}\n`,
+  );
+  return errors.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
