@@ -305,6 +305,19 @@ export class DynamoChatStore implements ChatStore {
     return 'skipped';
   }
 
+  async setUnreadCount(roomId: RoomId, userId: UserId, unreadCount: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.rooms,
+        Key: { pk: roomId, sk: ROOM_SK },
+        UpdateExpression: 'SET members.#u.unread = :unread',
+        ConditionExpression: 'attribute_exists(members.#u)',
+        ExpressionAttributeNames: { '#u': userId },
+        ExpressionAttributeValues: { ':unread': unreadCount },
+      }),
+    );
+  }
+
   async advanceReadPointer(
     roomId: RoomId,
     userId: UserId,

@@ -2,9 +2,21 @@
  * Telling connections about things: the fan-out with its defaults, and forgetting connections that
  * API Gateway reports gone. Shared by the messaging and presence services.
  */
-import { connectionsOf, type DeliveryTarget, type FanOutOptions, fanOut } from './fan-out.js';
+import {
+  connectionsOf,
+  type DeliveryTarget,
+  type FanOutOptions,
+  fanOut,
+  openedAtSeconds,
+} from './fan-out.js';
 import type { RoomId, ServerFrame, UserProfile } from './model.js';
 import type { ChatStore, Clock, Logger, Notifier } from './ports.js';
+
+/**
+ * API Gateway answers 410 for a connection whose `$connect` has not returned yet, although it is
+ * about to open: such a young connection is kept (a dead one expires, or a later post removes it).
+ */
+const OPENING_GRACE_SECONDS = 30;
 
 export type FanOutSettings = Partial<
   Pick<FanOutOptions, 'concurrency' | 'maxThrottleRetries' | 'backoffMs' | 'sleep'>
@@ -26,8 +38,11 @@ export class Deliveries {
       backoffMs: (attempt) => Math.round(Math.random() * Math.min(1000, 50 * 2 ** attempt)),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       ...settings,
-      onGone: (target) =>
-        store.removeConnection(target.userId, target.connectionId, null).then(() => undefined),
+      onGone: async (target) => {
+        const ageSeconds = Math.floor(clock.now().getTime() / 1000) - openedAtSeconds(target);
+        if (ageSeconds < OPENING_GRACE_SECONDS) return;
+        await store.removeConnection(target.userId, target.connectionId, null);
+      },
       onError: (target, error) =>
         logger.warn('post to connection failed', { connectionId: target.connectionId, error: String(error) }),
     };

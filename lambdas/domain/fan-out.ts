@@ -5,10 +5,19 @@
 import type { ConnectionRef, RoomId, UserId, UserProfile } from './model.js';
 import { type Notifier, ThrottledError } from './ports.js';
 
+/** A user's connections expire this long after connecting: API Gateway's 2-hour limit plus margin. */
+export const CONNECTION_LIFETIME_SECONDS = 2 * 60 * 60 + 5 * 60;
+
 export interface DeliveryTarget {
   readonly userId: UserId;
   readonly connectionId: string;
+  /** From the connection record: when it can no longer be alive (and so when it was opened). */
+  readonly expiresAt: number;
 }
+
+/** When a connection was opened, from its expiry. */
+export const openedAtSeconds = (target: DeliveryTarget): number =>
+  target.expiresAt - CONNECTION_LIFETIME_SECONDS;
 
 export interface FanOutOptions {
   readonly concurrency: number;
@@ -44,7 +53,11 @@ export function connectionsOf(
     for (const connection of user.connections) {
       if (connection.connectionId === exceptConnectionId || !isLive(connection, nowSeconds)) continue;
       if (connection.roomId !== undefined && connection.roomId !== roomId) continue;
-      targets.push({ userId: user.userId, connectionId: connection.connectionId });
+      targets.push({
+        userId: user.userId,
+        connectionId: connection.connectionId,
+        expiresAt: connection.expiresAt,
+      });
     }
   }
   return targets;

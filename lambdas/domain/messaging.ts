@@ -6,7 +6,7 @@
 import type { Deliveries } from './deliveries.js';
 import { badRequest, notFound } from './errors.js';
 import type { Message, MessageView, Room, RoomId, UserId, UserProfile } from './model.js';
-import type { ChatStore, Clock, IdGenerator, RecordMode } from './ports.js';
+import type { ChatStore, Clock, IdGenerator } from './ports.js';
 import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 
 /** Unread counts past this many are not worth a longer Query when a pointer moves to an old message. */
@@ -57,16 +57,23 @@ export class MessagingService {
 
     const result = await this.store.putMessage(message);
     if (result.status === 'stored') {
-      await this.publishMessage(room, users, message, caller.connectionId, 'new');
+      await this.publishMessage(room, users, message, caller.connectionId);
       return message;
     }
     const stored = result.existing;
-    // The first attempt stored the message but may have died before counting it and telling the
-    // others; the sender's pointer on the room says whether it got that far.
+    // A retry: the first attempt may have died before counting the message or before telling the
+    // others. Counting is made exactly-once below; delivery is repeated (at least once: clients
+    // de-duplicate by messageId), since nothing records which posts went out.
+    const recipients = room.participants.filter((id) => id !== caller.userId);
     const lastSent = room.members[caller.userId]?.lastSentMessageId;
     if (lastSent === undefined || stored.messageId > lastSent) {
-      await this.publishMessage(room, users, stored, caller.connectionId, 'repair');
+      await this.store.recordMessage(room.roomId, stored, recipients, 'repair');
+    } else if (stored.messageId < lastSent) {
+      // A newer message of the sender was counted since: whether this one was is unknown, so the
+      // recipients' unread counts are recounted from history (idempotent, and rare).
+      await this.recountUnread(room, recipients);
     }
+    await this.deliver(room, users, stored, caller.connectionId);
     return stored;
   }
 
@@ -135,21 +142,39 @@ export class MessagingService {
   }
 
   /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
+  /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
   private async publishMessage(
     room: Room,
     users: ReadonlyMap<UserId, UserProfile>,
     message: Message,
     sendingConnectionId: string | undefined,
-    mode: RecordMode,
   ): Promise<void> {
     const recipients = room.participants.filter((id) => id !== message.senderId);
-    if ((await this.store.recordMessage(room.roomId, message, recipients, mode)) === 'skipped') return;
+    if ((await this.store.recordMessage(room.roomId, message, recipients, 'new')) === 'skipped') return;
+    await this.deliver(room, users, message, sendingConnectionId);
+  }
+
+  private async deliver(
+    room: Room,
+    users: ReadonlyMap<UserId, UserProfile>,
+    message: Message,
+    sendingConnectionId: string | undefined,
+  ): Promise<void> {
     await this.deliveries.toUsers(
       usersIn(users, room.participants),
       room.roomId,
       { type: 'chat_message', message },
       sendingConnectionId,
     );
+  }
+
+  private async recountUnread(room: Room, recipients: readonly UserId[]): Promise<void> {
+    for (const userId of recipients) {
+      // Every ULID sorts after '0': no pointer counts the whole history.
+      const after = room.members[userId]?.lastReadMessageId ?? '0';
+      const unread = await this.store.countMessagesAfter(room.roomId, after, userId, UNREAD_COUNT_CAP);
+      await this.store.setUnreadCount(room.roomId, userId, unread);
+    }
   }
 
   private async announceRead(

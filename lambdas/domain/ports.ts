@@ -56,6 +56,8 @@ export interface ChatStore {
     recipients: readonly UserId[],
     mode: RecordMode,
   ): Promise<'recorded' | 'skipped'>;
+  /** Sets a participant's unread count (a recount after an uncertain retry). */
+  setUnreadCount(roomId: RoomId, userId: UserId, unreadCount: number): Promise<void>;
   /** Moves the read pointer forward only; false when it was already at or past `messageId`. */
   advanceReadPointer(
     roomId: RoomId,

@@ -1,12 +1,11 @@
 /** Connections and presence: who is online, told to the users who share a room with them. */
 import type { Deliveries } from './deliveries.js';
-import { connectionsOf, type DeliveryTarget } from './fan-out.js';
+import { CONNECTION_LIFETIME_SECONDS, connectionsOf, type DeliveryTarget } from './fan-out.js';
 import type { RoomId, UserId } from './model.js';
 import type { ChatStore, Clock } from './ports.js';
 import { type Caller, mayUseRoom } from './room-access.js';
 
-/** A user's connections expire this long after connecting: API Gateway's 2-hour limit plus margin. */
-export const CONNECTION_LIFETIME_SECONDS = 2 * 60 * 60 + 5 * 60;
+export { CONNECTION_LIFETIME_SECONDS };
 
 export class PresenceService {
   constructor(

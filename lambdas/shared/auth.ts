@@ -14,6 +14,9 @@ export interface VerifiedCaller {
   readonly suggestedName: string | undefined;
 }
 
+/** Tolerated difference between the issuer's clock and ours. */
+const CLOCK_SKEW_SECONDS = 300;
+
 export type TokenVerifier = (token: string) => Promise<VerifiedCaller | undefined>;
 
 /**
@@ -39,6 +42,11 @@ export function makeTokenVerifier(config: AuthConfig): TokenVerifier {
   return async (token) => {
     try {
       const payload = await verifier.verify(token);
+      // aws-jwt-verify checks exp and nbf when present; a token must also carry exp and must not
+      // claim to be issued in the future (Cognito always sets both).
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      if (typeof payload.exp !== 'number') return undefined;
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) return undefined;
       const userId = payload.sub;
       if (!isValidUserId(userId)) return undefined;
       const suggestedName = [payload.name, payload.email, payload['cognito:username'], payload.username].find(

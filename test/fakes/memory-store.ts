@@ -212,6 +212,13 @@ export class MemoryChatStore implements ChatStore {
     return 'recorded';
   }
 
+  async setUnreadCount(roomId: RoomId, userId: UserId, unreadCount: number): Promise<void> {
+    await this.enter('setUnreadCount');
+    const member = this.rooms.get(roomId)?.members.get(userId);
+    if (!member) throw new Error(`ConditionalCheckFailed: no member ${userId} in ${roomId}`);
+    member.unread = unreadCount;
+  }
+
   async advanceReadPointer(
     roomId: RoomId,
     userId: UserId,

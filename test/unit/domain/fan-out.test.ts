@@ -17,7 +17,11 @@ const NOW = new Date('2026-11-24T10:00:00.000Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
 
 const targetsFor = (...connectionIds: string[]): DeliveryTarget[] =>
-  connectionIds.map((connectionId) => ({ userId: `user-of-${connectionId}`, connectionId }));
+  connectionIds.map((connectionId) => ({
+    userId: `user-of-${connectionId}`,
+    connectionId,
+    expiresAt: NOW_SECONDS + 3600,
+  }));
 
 /** Options whose callbacks are spies; sleeping costs no time. */
 function options(overrides: Partial<FanOutOptions> = {}) {
@@ -92,7 +96,11 @@ describe('fanOut', () => {
     const report = await fanOut(notifier, targetsFor('c1', 'c2', 'c3'), PAYLOAD, opts);
 
     expect(report).toEqual({ delivered: 2, gone: 1, failed: 0 });
-    expect(onGone).toHaveBeenCalledExactlyOnceWith({ userId: 'user-of-c2', connectionId: 'c2' });
+    expect(onGone).toHaveBeenCalledExactlyOnceWith({
+      userId: 'user-of-c2',
+      connectionId: 'c2',
+      expiresAt: NOW_SECONDS + 3600,
+    });
     expect(onError).not.toHaveBeenCalled();
     expect(notifier.deliveredTo()).toEqual(['c1', 'c3']);
   });
@@ -106,7 +114,10 @@ describe('fanOut', () => {
     const report = await fanOut(notifier, targetsFor('c1', 'c2'), PAYLOAD, opts);
 
     expect(report).toEqual({ delivered: 1, gone: 1, failed: 0 });
-    expect(onError).toHaveBeenCalledExactlyOnceWith({ userId: 'user-of-c1', connectionId: 'c1' }, failure);
+    expect(onError).toHaveBeenCalledExactlyOnceWith(
+      { userId: 'user-of-c1', connectionId: 'c1', expiresAt: NOW_SECONDS + 3600 },
+      failure,
+    );
   });
 
   it('retries a throttled post after backing off, then delivers it', async () => {
@@ -132,7 +143,7 @@ describe('fanOut', () => {
     expect(report).toEqual({ delivered: 1, gone: 0, failed: 1 });
     expect(notifier.attemptsTo('c1')).toBe(4);
     expect(onError).toHaveBeenCalledExactlyOnceWith(
-      { userId: 'user-of-c1', connectionId: 'c1' },
+      { userId: 'user-of-c1', connectionId: 'c1', expiresAt: NOW_SECONDS + 3600 },
       expect.any(ThrottledError),
     );
     expect(notifier.deliveredTo()).toEqual(['c2']);
@@ -149,7 +160,10 @@ describe('fanOut', () => {
     expect(report).toEqual({ delivered: 2, gone: 0, failed: 1 });
     expect(notifier.attemptsTo('c2')).toBe(1);
     expect(sleep).not.toHaveBeenCalled();
-    expect(onError).toHaveBeenCalledExactlyOnceWith({ userId: 'user-of-c2', connectionId: 'c2' }, boom);
+    expect(onError).toHaveBeenCalledExactlyOnceWith(
+      { userId: 'user-of-c2', connectionId: 'c2', expiresAt: NOW_SECONDS + 3600 },
+      boom,
+    );
     expect(notifier.deliveredTo()).toEqual(['c1', 'c3']);
   });
 });
@@ -174,9 +188,9 @@ describe('connectionsOf', () => {
     ];
 
     expect(connectionsOf(users, 'chat_ann_bob', NOW)).toEqual([
-      { userId: 'ann', connectionId: 'a1' },
-      { userId: 'bob', connectionId: 'b1' },
-      { userId: 'bob', connectionId: 'b2' },
+      { userId: 'ann', connectionId: 'a1', expiresAt: live },
+      { userId: 'bob', connectionId: 'b1', expiresAt: live },
+      { userId: 'bob', connectionId: 'b2', expiresAt: live },
     ]);
   });
 
