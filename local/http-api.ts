@@ -76,6 +76,17 @@ export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
 }
 
 /** HTTP APIs pass these content types as text; every other body reaches the handler base64-encoded. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function isTextContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
@@ -205,7 +216,8 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         return;
       }
 
-      const isText = body.length === 0 || isTextContentType(req.headers['content-type']);
+      // A text body that is not valid UTF-8 cannot travel as a string: pass it base64-encoded.
+      const isText = body.length === 0 || (isTextContentType(req.headers['content-type']) && isUtf8(body));
       const event = {
         ...common,
         requestContext: { ...requestContext, authorizer: { lambda: decision.context } },

@@ -13,13 +13,16 @@ export const MAX_PAGE_LIMIT = 100;
 const USER_ID = /^[A-Za-z0-9_.@+-]{1,128}$/;
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const ROOM_PREFIX = 'chat_';
-// Lone surrogates cannot be encoded as UTF-8 (DynamoDB would reject them); C0 controls other than
-// tab and line breaks have no place in a chat message.
+// Lone surrogates cannot be encoded as UTF-8 (DynamoDB would reject them); control characters other
+// than tab and line breaks have no place in a chat message.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 function hasForbiddenControl(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f) return true;
+    const c0 = code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d;
+    // DEL and the C1 controls, except NEL (U+0085), a line break.
+    const c1 = code >= 0x7f && code <= 0x9f && code !== 0x85;
+    if (c0 || c1) return true;
   }
   return false;
 }

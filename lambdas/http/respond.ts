@@ -41,6 +41,9 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/** Decoding that refuses invalid UTF-8 rather than storing U+FFFD in its place. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Request bodies here are a few fields; anything larger is a mistake or an attack. */
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -56,7 +59,14 @@ export const errorResponse = (code: ErrorCode, message: string): HttpResult =>
 /** The JSON object body of a request; 400 when it is missing, not JSON or not an object. */
 export function jsonBody(event: HttpEvent): Record<string, unknown> {
   if (!event.body) throw badRequest('A JSON body is required');
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let text = event.body;
+  if (event.isBase64Encoded) {
+    try {
+      text = strictUtf8.decode(Buffer.from(event.body, 'base64'));
+    } catch {
+      throw badRequest('The body is not valid UTF-8');
+    }
+  }
   if (Buffer.byteLength(text) > MAX_BODY_BYTES)
     throw new ChatError('too_large', 'The request body is too large');
   let value: unknown;
