@@ -184,6 +184,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return sendJson(req, res, 200, { connections: webSocketApi.connections() });
     }
     if (method === 'POST' && pathname === '/dev/throttle') return throttleRequest(req, res);
+    if (method === 'GET' && pathname === '/dev/throttle') {
+      return sendJson(req, res, 200, { pending: webSocketApi.pendingThrottles() });
+    }
     if (method === 'GET' && pathname === '/config.json') {
       return sendJson(req, res, 200, { restUrl: baseUrl, wsUrl, signInUrl: `${baseUrl}/dev/token` });
     }

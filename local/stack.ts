@@ -60,6 +60,17 @@ export interface LocalStack {
   dynamoEndpoint: string;
   /** The environment given to the handlers. */
   env: Record<string, string>;
+  /**
+   * Fault tests: stops DynamoDB Local while the gateway keeps serving, so handlers meet a database
+   * that refuses connections. Resolves once the JVM has exited.
+   */
+  stopDynamo(): Promise<void>;
+  /**
+   * Starts DynamoDB Local again on the same port and data folder (the handlers' clients reconnect)
+   * and ensures the tables. With data on disk every item survives; in memory the tables come back
+   * empty. Does nothing while it runs.
+   */
+  startDynamo(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -161,9 +172,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const startedAt = performance.now();
   let gateway: Gateway | undefined;
   let dynamoStarting: Promise<DynamoLocal> | undefined;
+  /** The DynamoDB Local serving now: replaced by stopDynamo/startDynamo. */
+  let dynamoNow: Promise<DynamoLocal | undefined> | undefined;
   const cleanUp = async () => {
     await gateway?.close();
-    const dynamo = await dynamoStarting?.catch(() => undefined);
+    const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
     await dynamo?.stop();
     running = false;
   };
@@ -241,13 +254,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log.info(`Handler modules imported after ${since(startedAt)}`);
     reportImportFailures(imports, log);
     const dynamo = await dynamoStarting;
+    dynamoNow = Promise.resolve(dynamo);
     const { ensureTables, localDynamoClient } = await import('./tables.js');
-    const client = localDynamoClient(dynamo.endpoint);
-    try {
-      await ensureTables(client, Object.values(tables), localTableName, log);
-    } finally {
-      client.destroy();
-    }
+    const createTables = async (endpoint: string) => {
+      const client = localDynamoClient(endpoint);
+      try {
+        await ensureTables(client, Object.values(tables), localTableName, log);
+      } finally {
+        client.destroy();
+      }
+    };
+    await createTables(dynamo.endpoint);
     await seedDemoUsers(profileStore, log);
     log.info(`Tables and demo users ready after ${since(startedAt)}`);
 
@@ -260,6 +277,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       signInUrl: `${baseUrl}/dev/token`,
       dynamoEndpoint: dynamo.endpoint,
       env,
+      async stopDynamo() {
+        const serving = await dynamoNow;
+        dynamoNow = Promise.resolve(undefined);
+        await serving?.stop();
+      },
+      async startDynamo() {
+        if ((await dynamoNow) !== undefined) return;
+        const starting = startDynamoLocal({ port: dynamoPort, dataDir, log, javaCheck: Promise.resolve() });
+        dynamoNow = starting.catch(() => undefined);
+        await createTables((await starting).endpoint);
+      },
       stop() {
         stopped ??= cleanUp();
         return stopped;

@@ -140,6 +140,11 @@ export class WebSocketApi {
     this.#throttles.push({ connectionId, remaining: count });
   }
 
+  /** Throttles not used up yet, so a test can see that posts met them (and were retried). */
+  pendingThrottles(): { connectionId: string | undefined; remaining: number }[] {
+    return this.#throttles.map(({ connectionId, remaining }) => ({ connectionId, remaining }));
+  }
+
   /** Handles an HTTP upgrade on the stage path: authorizer, `$connect`, then the WebSocket handshake. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     socket.on('error', () => socket.destroy());

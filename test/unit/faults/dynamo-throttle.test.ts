@@ -1,0 +1,109 @@
+/**
+ * Issue 6, fault: DynamoDB throttles the send path's requests (ProvisionedThroughputExceededException,
+ * ThrottlingException). The adapter leaves retries to the SDK's default strategy; these tests put
+ * the real DynamoDBClient (its middleware, deserializer and retry strategy) in front of a fake HTTP
+ * endpoint and throttle inside the retry loop (../../integration/faults/support/dynamo-throttles.ts).
+ */
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { makeDocumentClient } from '../../../lambdas/adapters/clients.js';
+import { DynamoChatStore } from '../../../lambdas/adapters/dynamo-store.js';
+import type { Message } from '../../../lambdas/domain/model.js';
+import { DynamoThrottles, type ThrottleError } from '../../integration/faults/support/dynamo-throttles.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const TABLES = { rooms: 'Rooms', messages: 'Messages', connections: 'Connections', users: 'Users' };
+const MESSAGE: Message = {
+  messageId: '01JD0000000000000000000001',
+  roomId: 'chat_ann_bob',
+  senderId: 'ann',
+  content: 'hello',
+  sentAt: '2026-11-24T10:00:00.000Z',
+  clientMessageId: 'c-1',
+};
+
+/** An endpoint that answers every request that gets through with an empty success (`{}`). */
+function fakeEndpoint() {
+  const operations: string[] = [];
+  const handler = {
+    async handle(request: { headers: Record<string, string> }) {
+      operations.push((request.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', ''));
+      return {
+        response: {
+          statusCode: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.0' },
+          body: new TextEncoder().encode('{}'),
+        },
+      };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs() {
+      return {};
+    },
+  };
+  return { handler, operations };
+}
+
+function storeWithThrottles() {
+  // The SDK's jittered backoff draws from Math.random: 0 makes every wait 0 ms, nothing else changes.
+  vi.spyOn(Math, 'random').mockReturnValue(0);
+  const endpoint = fakeEndpoint();
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: 'http://dynamodb.invalid',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: endpoint.handler as never,
+  });
+  const throttles = new DynamoThrottles();
+  throttles.install(client);
+  const store = new DynamoChatStore(makeDocumentClient(client), TABLES);
+  return { client, store, throttles, endpoint };
+}
+
+describe('DynamoDB throttling on the send path', () => {
+  for (const error of ['ProvisionedThroughputExceededException', 'ThrottlingException'] as ThrottleError[]) {
+    it(`retries a PutItem throttled with ${error} until it succeeds, within the default attempts`, async () => {
+      const { client, store, throttles, endpoint } = storeWithThrottles();
+      const maxAttempts = await client.config.maxAttempts();
+      throttles.throttle('PutItem', maxAttempts - 1, error);
+
+      await expect(store.putMessage(MESSAGE)).resolves.toEqual({ status: 'stored' });
+
+      expect(throttles.attemptsOf('PutItem')).toBe(maxAttempts);
+      expect(throttles.injectedInto('PutItem')).toBe(maxAttempts - 1);
+      expect(endpoint.operations).toEqual(['PutItem']);
+    });
+  }
+
+  it('retries a throttled room update (UpdateItem) and the BatchGetItem read the same way', async () => {
+    const { store, throttles, endpoint } = storeWithThrottles();
+    throttles.throttle('UpdateItem', 2);
+    throttles.throttle('BatchGetItem', 2, 'ThrottlingException');
+
+    await expect(store.recordMessage(MESSAGE.roomId, MESSAGE, ['bob'], 'new')).resolves.toBe('recorded');
+    await store.getRoomAndUsers(MESSAGE.roomId, ['ann', 'bob']);
+
+    expect(throttles.attemptsOf('UpdateItem')).toBe(3);
+    expect(throttles.attemptsOf('BatchGetItem')).toBe(3);
+    expect(endpoint.operations).toEqual(['UpdateItem', 'BatchGetItem']);
+  });
+
+  it('gives up after the default attempts with the throttle error, and nothing reached DynamoDB', async () => {
+    const { client, store, throttles, endpoint } = storeWithThrottles();
+    const maxAttempts = await client.config.maxAttempts();
+    throttles.throttle('PutItem', maxAttempts);
+
+    const failure = await store.putMessage(MESSAGE).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(ProvisionedThroughputExceededException);
+    expect((failure as ProvisionedThroughputExceededException).$metadata.attempts).toBe(maxAttempts);
+    expect(throttles.attemptsOf('PutItem')).toBe(maxAttempts);
+    expect(endpoint.operations).toEqual([]);
+  });
+});
