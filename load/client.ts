@@ -72,6 +72,8 @@ export interface ClientRecord {
   readonly held: ReadonlyMap<string, ChatMessage>;
   /** The messageIds answered in acks, per clientMessageId. */
   readonly acks: ReadonlyMap<string, ReadonlySet<string>>;
+  /** When the last ack of each clientMessageId came (epoch ms): by then its fan-out had run. */
+  readonly lastAckAt: ReadonlyMap<string, number>;
   /** clientMessageIds in the order they were first sent (one at a time: each after the last's ack). */
   readonly sentOrder: readonly string[];
   /** Catch-up pages that broke their order (oldest first, all after the cursor). */
@@ -143,6 +145,7 @@ export class LoadClient implements ClientRecord {
   readonly roomId: string;
   readonly held = new Map<string, ChatMessage>();
   readonly acks = new Map<string, Set<string>>();
+  readonly lastAckAt = new Map<string, number>();
   /** Milliseconds from a message's first transmission to its first ack. */
   readonly ackLatencies: number[] = [];
   readonly sentOrder: string[] = [];
@@ -353,6 +356,7 @@ export class LoadClient implements ClientRecord {
         const ids = this.acks.get(clientMessageId) ?? new Set<string>();
         ids.add(frame.message.messageId);
         this.acks.set(clientMessageId, ids);
+        this.lastAckAt.set(clientMessageId, Date.now());
         this.hold(frame.message);
         const entry = this.outbox.find((e) => e.clientMessageId === clientMessageId && !e.done);
         if (entry !== undefined && !entry.afterAck && entry.firstSentAt !== undefined) {

@@ -306,7 +306,7 @@ export function formatReport(report: LoadReport): string {
       'lost',
       f.lost,
       `(acked but not stored ${f.lostDetail.ackedNotStored}, stored but not received ${f.lostDetail.notReceived} ` +
-        `[recipient connected throughout ${f.lostDetail.notReceivedWhileConnected}, ` +
+        `[recipient connected from the send to its ack ${f.lostDetail.notReceivedWhileConnected}, ` +
         `behind the catch-up cursor ${f.lostDetail.notReceivedBehindCursor}], ` +
         `received but not stored ${f.lostDetail.deliveredNotStored})`,
     ),

@@ -26,7 +26,7 @@ export interface Figures {
     readonly ackedNotStored: number;
     /** Stored, but its recipient never held it (live, or by catch-up after a reconnect). */
     readonly notReceived: number;
-    /** Of those: the recipient was connected throughout the send and no chat_message came. */
+    /** Of those: the recipient was connected from before the send until its ack, and no chat_message came. */
     readonly notReceivedWhileConnected: number;
     /** Of those: the recipient reconnected, and its catch-ups started from a newer messageId. */
     readonly notReceivedBehindCursor: number;
@@ -174,7 +174,10 @@ export function verify(histories: readonly RoomHistory[], clients: readonly Clie
       for (const recipient of inRoom.filter((client) => client.userId !== message.senderId)) {
         if (recipient.held.has(message.messageId)) continue;
         notReceived++;
-        const why = whyMissed(recipient, message);
+        const sender = inRoom.find((client) => client.userId === message.senderId);
+        const ackedAt =
+          message.clientMessageId === undefined ? undefined : sender?.lastAckAt.get(message.clientMessageId);
+        const why = whyMissed(recipient, message, ackedAt);
         if (why.connected) notReceivedWhileConnected++;
         else if (why.behindCursor) notReceivedBehindCursor++;
         note(
@@ -214,21 +217,22 @@ export function verify(histories: readonly RoomHistory[], clients: readonly Clie
   };
 }
 
-/** How long after its sentAt a message is surely fanned out, for explaining a miss (not for counting). */
-const FAN_OUT_WINDOW_MS = 2_000;
-
 /** What the recipient's connections and catch-ups say about a message it never got. */
 function whyMissed(
   recipient: ClientRecord,
   message: ChatMessage,
+  ackedAt: number | undefined,
 ): { connected: boolean; behindCursor: boolean; text: string } {
   const sentAt = Date.parse(message.sentAt);
-  const connected = recipient.connectionLog.some(
-    (c) => c.openedAt <= sentAt && (c.closedAt === undefined || c.closedAt >= sentAt + FAN_OUT_WINDOW_MS),
-  );
+  // The send read the connections before sentAt and had posted to them before its (last) ack.
+  const connected =
+    ackedAt !== undefined &&
+    recipient.connectionLog.some(
+      (c) => c.openedAt <= sentAt && (c.closedAt === undefined || c.closedAt >= ackedAt),
+    );
   const reason = connected
-    ? ': its recipient was connected throughout the send, and no chat_message came'
-    : ': its recipient was not connected throughout the send';
+    ? ': its recipient was connected from before the send until its ack, and no chat_message came'
+    : ': its recipient was not connected from the send until its ack';
   const later = recipient.catchUpLog.filter((entry) => entry.endedAt >= sentAt);
   const behindCursor = later.length > 0 && later.every((entry) => entry.after >= message.messageId);
   const text =

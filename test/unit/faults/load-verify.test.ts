@@ -25,6 +25,7 @@ function client(userId: string, peerId: string, overrides: Partial<ClientRecord>
     roomId: ROOM,
     held: new Map(),
     acks: new Map(),
+    lastAckAt: new Map(),
     sentOrder: [],
     orderViolations: [],
     failures: [],
@@ -122,14 +123,18 @@ describe('verify', () => {
       connectionLog: [{ openedAt: sentAt - 60_000, closedAt: undefined }],
     };
 
-    const figures = verify(histories, [ann, connectedBob]);
+    const annAcked = { ...ann, lastAckAt: new Map([['c3', sentAt + 50]]) };
+
+    const figures = verify(histories, [annAcked, connectedBob]);
 
     expect(figures.lostDetail).toMatchObject({
       notReceived: 1,
       notReceivedWhileConnected: 1,
       notReceivedBehindCursor: 0,
     });
-    expect(figures.examples.join('\n')).toMatch(/connected throughout the send, and no chat_message came/);
+    expect(figures.examples.join('\n')).toMatch(
+      /connected from before the send until its ack, and no chat_message came/,
+    );
   });
 
   it('counts a clientMessageId stored twice, a messageId stored twice and two messageIds acked for one clientMessageId', () => {
