@@ -51,7 +51,7 @@ export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
   ackTimeoutMs: 5_000,
   maxAttempts: 10,
   settleTimeoutMs: 5_000,
-  catchUpMarginMs: 0,
+  catchUpMarginMs: 30_000,
   connectConcurrency: 16,
   log: () => undefined,
 };

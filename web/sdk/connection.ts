@@ -18,6 +18,7 @@ import {
   type TokenSource,
   type TypingEvent,
 } from './types.js';
+import { smallestUlidAt, ulidTime } from './ulid-time.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 export type OutgoingStatus = 'pending' | 'sent' | 'failed';
@@ -102,6 +103,8 @@ interface Outgoing {
 const OPEN = 1;
 /** Error codes that say "not now" rather than "never": the message stays pending and is retried. */
 const RETRYABLE = new Set<ErrorCode>(['rate_limited', 'internal']);
+/** How far before the newest held message a catch-up starts (see catchUpRoom). */
+const CATCH_UP_MARGIN_MS = 30_000;
 const MAX_CATCH_UP_PAGES = 20;
 const SEEN_LIMIT = 5000;
 
@@ -507,7 +510,11 @@ export class ChatConnection {
   }
 
   private async catchUpRoom(api: ChatApi, roomId: string): Promise<void> {
-    let after = this.watched.get(roomId);
+    // Ids are given before a message is stored and posted, so a message with an older id than the
+    // newest held can still be missed (its post went to the dead socket): catch up from a margin
+    // before the newest held, and let de-duplication drop what is already shown.
+    const newest = this.watched.get(roomId);
+    let after = newest === undefined ? undefined : smallestUlidAt(ulidTime(newest) - CATCH_UP_MARGIN_MS);
     try {
       for (let page = 0; page < MAX_CATCH_UP_PAGES && this.watched.has(roomId); page++) {
         // Nothing held yet: the newest page is all there is to catch up on.

@@ -6,6 +6,7 @@ import {
   type ConnectionState,
   type Message,
 } from '../../../web/sdk/index.js';
+import { smallestUlidAt, ulidTime } from '../../../web/sdk/ulid-time.js';
 import { type FetchCall, fakeFetch, fakeWebSocket, message, messageId, ROOM } from './fakes.js';
 
 /** Lets the connection's promise chains (token, fetch) run; with fake timers nothing else moves. */
@@ -315,10 +316,12 @@ describe('ChatConnection: catching up', () => {
     return { ...setup({ api }), calls };
   }
 
-  it('catches up each watched room with after= the newest held message, de-duplicating', async () => {
+  it('catches up each watched room from 30 s before the newest held message, de-duplicating', async () => {
+    // Ids are given before messages are stored and posted: one older than the newest held may be missing.
+    const margin = smallestUlidAt(ulidTime(messageId(2)) - 30_000);
     const { ws, connection, messages, calls } = catchUpSetup(({ url }) => {
       const after = url.searchParams.get('after');
-      if (after === messageId(2)) return { body: { messages: [message(3), message(4)], hasMore: true } };
+      if (after === margin) return { body: { messages: [message(3), message(4)], hasMore: true } };
       if (after === messageId(4)) return { body: { messages: [message(5)], hasMore: false } };
       return { body: { messages: [], hasMore: false } };
     });
@@ -338,10 +341,11 @@ describe('ChatConnection: catching up', () => {
     await settle();
 
     expect(calls.map(({ url }) => `${url.pathname}${url.search}`)).toEqual([
-      `/chat/messages/${ROOM}/?after=${messageId(2)}&limit=100`,
+      `/chat/messages/${ROOM}/?after=${margin}&limit=100`,
       `/chat/messages/${ROOM}/?after=${messageId(4)}&limit=100`,
     ]);
-    expect(messages.map((m) => m.messageId)).toEqual([
+    // Each message once; the order of arrival is the fake sockets', the views sort by messageId.
+    expect(messages.map((m) => m.messageId).sort()).toEqual([
       messageId(2),
       messageId(3),
       messageId(4),
