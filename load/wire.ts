@@ -53,22 +53,5 @@ export function parseFrame(text: string): ServerFrame | undefined {
   }
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** The millisecond timestamp in a ULID's first 10 characters. */
-export function ulidTime(ulid: string): number {
-  let time = 0;
-  for (const char of ulid.slice(0, 10)) time = time * 32 + CROCKFORD.indexOf(char);
-  return time;
-}
-
-/** The smallest ULID of a millisecond: `?after=` it gives every message from that time on (and its ms). */
-export function smallestUlidAt(ms: number): string {
-  let rest = Math.max(0, Math.floor(ms));
-  let time = '';
-  for (let i = 0; i < 10; i++) {
-    time = (CROCKFORD[rest % 32] ?? '0') + time;
-    rest = Math.floor(rest / 32);
-  }
-  return `${time}${'0'.repeat(16)}`;
-}
+/** ULID time helpers for catch-up cursors: the same ones the client SDK uses. */
+export { smallestUlidAt, ulidTime } from '../web/sdk/ulid-time.js';
