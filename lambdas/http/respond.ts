@@ -42,7 +42,8 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** Decoding that refuses invalid UTF-8 rather than storing U+FFFD in its place. */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM, so such a body fails JSON parsing as it does when sent as text.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Request bodies here are a few fields; anything larger is a mistake or an attack. */
 const MAX_BODY_BYTES = 16 * 1024;
