@@ -1,8 +1,7 @@
 /**
- * SDK clients, built once per container. Endpoints come from the SDK's own configuration
+ * The DynamoDB client, built once per container. Endpoints come from the SDK's own configuration
  * (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB on the local stack), never from a "local" branch here.
  */
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -10,8 +9,4 @@ export function makeDocumentClient(client: DynamoDBClient = new DynamoDBClient({
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-}
-
-export function makeManagementClient(callbackUrl: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl });
 }

@@ -1,6 +1,6 @@
 /** The Notifier port on the API Gateway management API (`@connections`). */
 import {
-  type ApiGatewayManagementApiClient,
+  ApiGatewayManagementApiClient,
   GoneException,
   LimitExceededException,
   PostToConnectionCommand,
@@ -27,4 +27,9 @@ export class ApiGatewayNotifier implements Notifier {
       throw error;
     }
   }
+}
+
+/** The management API client of one WebSocket stage (its https callback URL). */
+export function makeManagementClient(callbackUrl: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl });
 }

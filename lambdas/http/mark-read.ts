@@ -2,7 +2,8 @@ import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseMessageId, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildMessagingService, type ServiceNeeds } from '../shared/service.js';
+import { buildMessagingService } from '../shared/posting-service.js';
+import type { ServiceNeeds } from '../shared/service.js';
 import { httpHandler, jsonBody } from './respond.js';
 
 /** POST /chat/read/{roomId}/ — moves the caller's read pointer forward (never back). */

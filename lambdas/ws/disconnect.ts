@@ -1,7 +1,8 @@
 import type { Logger } from '../domain/ports.js';
 import type { PresenceService } from '../domain/presence.js';
 import { logger } from '../shared/logger.js';
-import { buildPresenceService, type ServiceNeeds } from '../shared/service.js';
+import { buildPresenceService } from '../shared/posting-service.js';
+import type { ServiceNeeds } from '../shared/service.js';
 import { callerOf, type WebSocketEvent, type WebSocketResult } from './respond.js';
 
 /** `$disconnect`: forgets the connection; the user's last one going offline is announced. */

@@ -298,15 +298,21 @@ export async function inProcessSend(
 ): Promise<InProcessSend> {
   // Handler modules read their configuration when imported: the stack's, in this process too.
   Object.assign(process.env, target.env);
-  const [{ makeHandler }, { ChatService }, { DynamoChatStore }, clients, { ApiGatewayNotifier }, ids] =
-    await Promise.all([
-      import('../../../../lambdas/ws/send-message.js'),
-      import('../../../../lambdas/domain/chat-service.js'),
-      import('../../../../lambdas/adapters/dynamo-store.js'),
-      import('../../../../lambdas/adapters/clients.js'),
-      import('../../../../lambdas/adapters/notifier.js'),
-      import('../../../../lambdas/domain/message-id.js'),
-    ]);
+  const [
+    { makeHandler },
+    { ChatService },
+    { DynamoChatStore },
+    clients,
+    { ApiGatewayNotifier, makeManagementClient },
+    ids,
+  ] = await Promise.all([
+    import('../../../../lambdas/ws/send-message.js'),
+    import('../../../../lambdas/domain/chat-service.js'),
+    import('../../../../lambdas/adapters/dynamo-store.js'),
+    import('../../../../lambdas/adapters/clients.js'),
+    import('../../../../lambdas/adapters/notifier.js'),
+    import('../../../../lambdas/domain/message-id.js'),
+  ]);
   const store = new DynamoChatStore(
     clients.makeDocumentClient(options.client ?? dynamoClient(target)),
     tableNames(target),
@@ -315,7 +321,7 @@ export async function inProcessSend(
   const nextId = ids.monotonicUlidFactory();
   const chat = new ChatService({
     store: options.wrapStore?.(store) ?? store,
-    notifier: new ApiGatewayNotifier(clients.makeManagementClient(required(target.env, envVars.callbackUrl))),
+    notifier: new ApiGatewayNotifier(makeManagementClient(required(target.env, envVars.callbackUrl))),
     clock: { now: () => new Date() },
     newMessageId: (now) => nextId(now.getTime()),
     logger,
