@@ -199,7 +199,8 @@ describe('two users chatting', () => {
     }
 
     const catInDansList = dan.page.locator(`[data-testid="chat-item"][data-peer-id="${catId}"]`);
-    await catInDansList.getByTestId('unread-badge').filter({ hasText: '70' }).waitFor();
+    // 70 live events on a loaded 2-core machine can take longer than the default wait.
+    await catInDansList.getByTestId('unread-badge').filter({ hasText: '70' }).waitFor({ timeout: 30_000 });
     await screenshot(dan, 'phone-chat-list');
     await catInDansList.click();
     await dan.page.getByTestId('message-content').getByText('Message 70', { exact: true }).waitFor();
