@@ -13,7 +13,7 @@ import {
 import { renderChatList } from './chat-list.js';
 import { h, part } from './dom.js';
 import { avatar } from './format.js';
-import { type RoomItem, roomItem } from './model.js';
+import { mergeListed, type RoomItem, roomItem } from './model.js';
 import { RoomView } from './room-view.js';
 import type { Session } from './session.js';
 
@@ -47,6 +47,10 @@ export class ChatApp {
   private readonly root: HTMLElement;
   private room: RoomView | undefined;
   private everOnline = false;
+  /** Live messages for rooms the chat list has not shown yet, by room. */
+  private readonly unlisted = new Map<string, Message[]>();
+  private refreshing: Promise<void> | undefined;
+  private refreshAgain = false;
 
   constructor(
     container: HTMLElement,
@@ -173,17 +177,23 @@ export class ChatApp {
     }
     const room = this.rooms.get(message.roomId);
     if (room === undefined) {
-      // A room someone else just started with us.
+      // A room someone else just started with us: its row comes from the list, and the messages that
+      // arrive before it are applied on top once it is there.
+      const waiting = this.unlisted.get(message.roomId) ?? [];
+      this.unlisted.set(message.roomId, [...waiting, message]);
       void this.refreshRooms().catch((error: unknown) => this.onError(error));
       return;
     }
-    if (room.lastMessage === null || message.messageId > room.lastMessage.messageId) {
-      room.lastMessage = message;
-      room.updatedAt = message.sentAt;
-      if (message.senderId !== this.session.userId && !this.isReading(room.roomId)) room.unreadCount += 1;
-    }
+    this.applyToRow(room, message);
     if (this.room?.roomId === room.roomId) this.room.addLive(message);
     this.renderList();
+  }
+
+  private applyToRow(room: RoomItem, message: Message): void {
+    if (room.lastMessage !== null && message.messageId <= room.lastMessage.messageId) return;
+    room.lastMessage = message;
+    room.updatedAt = message.sentAt;
+    if (message.senderId !== this.session.userId && !this.isReading(room.roomId)) room.unreadCount += 1;
   }
 
   private onRead(event: ReadEvent): void {
@@ -231,16 +241,38 @@ export class ChatApp {
 
   // ------------------------------------------------------------------ rooms
 
-  private async refreshRooms(): Promise<void> {
+  /**
+   * Reads the chat list again. Calls made while a read is in flight share it and one more read
+   * after it, so a burst of messages costs two list requests, not one each.
+   */
+  private refreshRooms(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.refreshAgain = false;
+          await this.readRoomList();
+        } while (this.refreshAgain);
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async readRoomList(): Promise<void> {
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
       const { rooms, nextCursor } = await this.api.listRooms({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const room of rooms) {
-        const item = roomItem(room, this.session.userId);
-        const existing = this.rooms.get(item.roomId);
-        // The open room view holds the same object: update it in place.
-        if (existing) Object.assign(existing, item);
-        else this.rooms.set(item.roomId, item);
+        const item = mergeListed(this.rooms.get(room.roomId), roomItem(room, this.session.userId));
+        this.rooms.set(item.roomId, item);
+        // Messages newer than the row's last one were stored after the list was read.
+        for (const message of this.unlisted.get(item.roomId) ?? []) this.applyToRow(item, message);
+        this.unlisted.delete(item.roomId);
         if (this.isReading(item.roomId) && item.unreadCount > 0) this.scheduleRead(item.roomId);
       }
       if (nextCursor === null) break;

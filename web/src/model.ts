@@ -28,5 +28,30 @@ export function roomItem(room: Room, me: string): RoomItem {
   };
 }
 
+/**
+ * Folds a chat-list row read from the server into the row the client holds. A list response can
+ * be older than the live events already applied (it was read before they were stored, or an
+ * earlier request answered late): the newer last message wins, with the unread count that goes
+ * with it, so a slow response never takes back a message already counted.
+ */
+export function mergeListed(held: RoomItem | undefined, listed: RoomItem): RoomItem {
+  if (held === undefined) return listed;
+  const heldIsNewer =
+    held.lastMessage !== null &&
+    (listed.lastMessage === null || held.lastMessage.messageId > listed.lastMessage.messageId);
+  // The open room view holds the same object: update it in place.
+  return Object.assign(
+    held,
+    heldIsNewer
+      ? { peer: listed.peer }
+      : {
+          peer: listed.peer,
+          lastMessage: listed.lastMessage,
+          unreadCount: listed.unreadCount,
+          updatedAt: listed.updatedAt,
+        },
+  );
+}
+
 export const byActivity = (a: RoomItem, b: RoomItem) =>
   a.updatedAt === b.updatedAt ? a.roomId.localeCompare(b.roomId) : a.updatedAt < b.updatedAt ? 1 : -1;
