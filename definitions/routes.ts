@@ -9,15 +9,21 @@ import type { TableName } from './tables.js';
 
 export { envVars } from './env.js';
 
-export type TableAccess = 'read' | 'readWrite';
+/**
+ * A DynamoDB action a handler performs on a table (its indexes included). The function's IAM grant
+ * is exactly its list: a transaction is granted through the actions of its items, which is what IAM
+ * checks. test/integration/hardening/grants.test.ts records every request the handlers make and
+ * holds each list to what its function really does.
+ */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
 
 export interface HandlerDefinition {
   /** Stable CDK construct id of the function. */
   readonly functionId: string;
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
-  /** Tables the function may touch; each grant also sets the table's env var. */
-  readonly tables: Readonly<Partial<Record<TableName, TableAccess>>>;
+  /** Tables the function may touch, with its actions on each; each grant also sets the table's env var. */
+  readonly tables: Readonly<Partial<Record<TableName, readonly TableAction[]>>>;
   /** Whether the function posts to WebSocket connections (management API). */
   readonly postsToConnections: boolean;
   /** Whether the function verifies JWTs (needs the user pool id and client id). */
@@ -38,8 +44,13 @@ export interface WebSocketRouteDefinition extends HandlerDefinition {
   readonly returnResponse: boolean;
 }
 
-/** Every function that posts also cleans up stale connections it finds (410), hence the grants. */
-const fanOutTables = { users: 'readWrite', connections: 'readWrite' } as const;
+/**
+ * Every function that posts reads the recipients' live connections from their user items, and cleans
+ * up a stale connection it finds (410): the record deleted, the `conn#` attribute removed.
+ */
+const fanOutTables = { users: ['BatchGetItem', 'UpdateItem'], connections: ['DeleteItem'] } as const;
+/** The room and the message pointers a read moves; the newest messages are found by query. */
+const readPointerTables = { rooms: ['GetItem', 'UpdateItem'], messages: ['Query'] } as const;
 
 export const httpRoutes: readonly HttpRouteDefinition[] = [
   {
@@ -47,7 +58,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/list-rooms.ts',
     method: 'GET',
     path: '/chat/list',
-    tables: { rooms: 'read', users: 'read' },
+    tables: { rooms: ['Query', 'BatchGetItem'], users: ['BatchGetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
   },
@@ -56,7 +67,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/get-messages.ts',
     method: 'GET',
     path: '/chat/messages/{roomId}',
-    tables: { rooms: 'readWrite', messages: 'read', ...fanOutTables },
+    tables: { ...readPointerTables, ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -65,7 +76,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/start-chat.ts',
     method: 'POST',
     path: '/chat/start/{userId}',
-    tables: { rooms: 'readWrite', users: 'read' },
+    tables: { rooms: ['BatchGetItem', 'PutItem'], users: ['BatchGetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
   },
@@ -74,7 +85,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/mark-read.ts',
     method: 'POST',
     path: '/chat/read/{roomId}',
-    tables: { rooms: 'readWrite', messages: 'read', ...fanOutTables },
+    tables: { ...readPointerTables, ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -83,7 +94,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/get-profile.ts',
     method: 'GET',
     path: '/users/me',
-    tables: { users: 'readWrite' },
+    tables: { users: ['GetItem', 'UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
   },
@@ -92,7 +103,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/update-profile.ts',
     method: 'PUT',
     path: '/users/me',
-    tables: { users: 'readWrite' },
+    tables: { users: ['UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
   },
@@ -113,7 +124,11 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/connect.ts',
     routeKey: '$connect',
     returnResponse: false,
-    tables: { rooms: 'read', ...fanOutTables },
+    tables: {
+      rooms: ['Query', 'GetItem'],
+      users: ['BatchGetItem', 'UpdateItem'],
+      connections: ['PutItem', 'DeleteItem'],
+    },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -122,7 +137,7 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/disconnect.ts',
     routeKey: '$disconnect',
     returnResponse: false,
-    tables: { rooms: 'read', ...fanOutTables },
+    tables: { rooms: ['Query'], ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -131,7 +146,7 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/send-message.ts',
     routeKey: 'sendMessage',
     returnResponse: true,
-    tables: { rooms: 'readWrite', messages: 'readWrite', ...fanOutTables },
+    tables: { rooms: ['BatchGetItem', 'UpdateItem'], messages: ['PutItem', 'Query'], ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -140,7 +155,7 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/mark-read.ts',
     routeKey: 'markRead',
     returnResponse: true,
-    tables: { rooms: 'readWrite', messages: 'read', ...fanOutTables },
+    tables: { ...readPointerTables, ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -149,7 +164,7 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/typing.ts',
     routeKey: 'typing',
     returnResponse: true,
-    tables: { rooms: 'read', ...fanOutTables },
+    tables: { rooms: ['BatchGetItem'], ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
   },
@@ -186,7 +201,7 @@ export const webSocketAuthorizer: HandlerDefinition = {
 export const postConfirmationTrigger: HandlerDefinition = {
   functionId: 'PostConfirmationFunction',
   entry: 'lambdas/cognito/post-confirmation.ts',
-  tables: { users: 'readWrite' },
+  tables: { users: ['GetItem', 'UpdateItem'] },
   postsToConnections: false,
   verifiesTokens: false,
 };

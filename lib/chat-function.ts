@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { envVars, type HandlerDefinition, type TableAccess } from '../definitions/routes.js';
+import { envVars, type HandlerDefinition, type TableAction } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
 
@@ -93,8 +93,8 @@ export class ChatFunction extends NodejsFunction {
         'Invoked synchronously only (API Gateway, Cognito): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
     });
 
-    for (const [table, access] of Object.entries(definition.tables) as [TableName, TableAccess][]) {
-      this.useTable(table, props.resources.tables[table], access);
+    for (const [table, actions] of Object.entries(definition.tables) as [TableName, TableAction[]][]) {
+      this.useTable(table, props.resources.tables[table], actions);
     }
     if (definition.verifiesTokens) {
       const { auth } = props.resources;
@@ -109,10 +109,13 @@ export class ChatFunction extends NodejsFunction {
     }
   }
 
-  /** Grants access to a table and hands its name to the handler in the same call. */
-  private useTable(name: TableName, table: dynamodb.Table, access: TableAccess): void {
-    if (access === 'readWrite') table.grantReadWriteData(this);
-    else table.grantReadData(this);
+  /**
+   * Grants exactly the listed actions on a table (and its indexes) and hands its name to the handler
+   * in the same call. Not grantReadData/grantReadWriteData: those add Scan, BatchWriteItem,
+   * DeleteItem and more, which no handler needs.
+   */
+  private useTable(name: TableName, table: dynamodb.Table, actions: readonly TableAction[]): void {
+    table.grant(this, ...actions.map((action) => `dynamodb:${action}`));
     this.addEnvironment(tableDefinitions[name].envVar, table.tableName);
 
     const indexes = [...tableDefinitions[name].globalIndexes, ...tableDefinitions[name].localIndexes];
@@ -125,14 +128,21 @@ export class ChatFunction extends NodejsFunction {
     }
   }
 
-  /** Grants the `@connections` management API of the stage and hands its URL to the handler. */
+  /**
+   * Grants POST on the `@connections` management API of the stage and hands its URL to the handler.
+   * Not grantManagementApiAccess: that also allows GET (read any connection's identity) and DELETE
+   * (close anyone's socket), which no handler does.
+   */
   private allowPostingToConnections(stage: apigwv2.WebSocketStage): void {
-    stage.grantManagementApiAccess(this);
+    const connections = `${Stack.of(stage).formatArn({ service: 'execute-api', resource: stage.api.apiId })}/${stage.stageName}/POST/@connections/*`;
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [connections] }),
+    );
     this.addEnvironment(envVars.callbackUrl, stage.callbackUrl);
     acknowledgeWildcardResource(
       this.executionRole,
-      `${Stack.of(stage).formatArn({ service: 'execute-api', resource: stage.api.apiId })}/${stage.stageName}/*/@connections/*`,
-      'Connection ids are only known at run time; the grant is execute-api:ManageConnections on the @connections API of this one stage.',
+      connections,
+      'Connection ids are only known at run time; the grant is execute-api:ManageConnections for POST on the @connections API of this one stage.',
     );
   }
 }

@@ -3,6 +3,7 @@
  * which is where handlers read their configuration and build their SDK clients), then `handler(event,
  * context)` per invocation with a context shaped like Lambda's.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -84,6 +85,13 @@ export function fakeContext(functionId: string, timeoutMs: number): Context {
   };
 }
 
+/**
+ * The function whose invocation is running, through every await inside it. All handlers share one
+ * process here; this lets local tooling and tests tell which function made a call (on AWS each one
+ * is its own process with its own role).
+ */
+export const runningFunction = new AsyncLocalStorage<string>();
+
 /** Resolves and calls the handler of `definition`, failing after `timeoutMs` like the integration would. */
 export async function invoke(
   resolve: HandlerResolver,
@@ -98,7 +106,11 @@ export async function invoke(
   });
   try {
     return await Promise.race([
-      Promise.resolve().then(() => handler(event, fakeContext(definition.functionId, timeoutMs))),
+      Promise.resolve().then(() =>
+        runningFunction.run(definition.functionId, () =>
+          handler(event, fakeContext(definition.functionId, timeoutMs)),
+        ),
+      ),
       timeout,
     ]);
   } finally {

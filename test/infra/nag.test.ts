@@ -65,7 +65,7 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-IAM5[Resource::<ConnectionsTable8000B8A1.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::<MessagesTable05B58A27.Arn>/index/*]',
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/*/@connections/*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/POST/@connections/*]',
         'Serverless-LambdaDLQ',
       ].sort(),
     );

@@ -16,7 +16,7 @@ const ERROR_TYPES: Record<ThrottleError, string> = {
 };
 
 /** `PutItemCommand` (and the document client's `PutCommand`) → `PutItem`. */
-function operationOf(commandName: unknown): string {
+export function operationOf(commandName: unknown): string {
   const name = typeof commandName === 'string' ? commandName.replace(/Command$/, '') : 'unknown';
   const documentNames: Record<string, string> = {
     Put: 'PutItem',

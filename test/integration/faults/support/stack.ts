@@ -260,10 +260,19 @@ export async function historyOf(target: FaultStack, user: FaultUser, roomId: str
   }
 }
 
-/** A WebSocket connection to `target` that buffers frames (support/ws.ts's WsClient). */
-export function connectTo(target: FaultStack, user: FaultUser, label = user.userId): Promise<WsClient> {
+/**
+ * A WebSocket connection to `target` that buffers frames (support/ws.ts's WsClient), scoped to one
+ * room when `room` is given.
+ */
+export function connectTo(
+  target: FaultStack,
+  user: FaultUser,
+  label = user.userId,
+  room?: string,
+): Promise<WsClient> {
   const url = new URL(target.wsUrl);
   url.searchParams.set('token', user.token);
+  if (room !== undefined) url.searchParams.set('room', room);
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
     const client = new WsClient(socket, label);

@@ -1,0 +1,196 @@
+/**
+ * Issue 6, least privilege: each function's IAM grant (definitions/routes.ts) is exactly the
+ * DynamoDB actions it performs. This file starts a stack of its own in this worker, so that the
+ * handlers run in this process where every DynamoDB request they make is recorded with the
+ * function that made it. A scenario walks every route through its paths (first and repeated room
+ * start, sends, a retried send, a retry after a newer message, pages, reads, typing, presence on
+ * connect and disconnect, stale connections found by every posting function, profiles, the Cognito
+ * trigger). A request the grant does not cover would be AccessDenied on AWS; a granted action the
+ * scenario never needs is a privilege too many.
+ */
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allHandlers, postConfirmationTrigger } from '../../../definitions/routes.js';
+import { runningFunction } from '../../../local/lambda.js';
+import type { LocalStack } from '../../../local/stack.js';
+import {
+  connectionRow,
+  connectTo,
+  dynamoClient,
+  type FaultStack,
+  type FaultUser,
+  recordVanishedConnection,
+  rest,
+  signInAs,
+  startRoomOf,
+  tableNames,
+} from '../faults/support/stack.js';
+import type { MessagePage } from '../support/api-types.js';
+import { DynamoCallRecorder } from '../support/dynamo-calls.js';
+import { closeAllSockets } from '../support/ws.js';
+
+let local: LocalStack | undefined;
+let target: FaultStack;
+let recorder: DynamoCallRecorder;
+
+beforeAll(async () => {
+  const { startLocalStack } = await import('../../../local/stack.js');
+  local = await startLocalStack({ port: 0, inMemory: true, quiet: true });
+  target = {
+    restUrl: local.restUrl,
+    wsUrl: local.wsUrl,
+    signInUrl: local.signInUrl,
+    dynamoEndpoint: local.dynamoEndpoint,
+    env: local.env,
+  };
+  recorder = new DynamoCallRecorder(tableNames(target));
+}, 120_000);
+
+afterAll(async () => {
+  await closeAllSockets();
+  await local?.stop();
+}, 60_000);
+
+let vanished = 0;
+/** A connection of `user` the gateway no longer has: the next post to it answers 410. */
+async function plantStaleConnection(user: FaultUser): Promise<string> {
+  const connectionId = `stale${vanished++}${Date.now().toString(36)}=`;
+  await recordVanishedConnection(target, user.userId, connectionId);
+  return connectionId;
+}
+
+async function expectCleanedUp(connectionId: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if ((await connectionRow(target, connectionId)) === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`stale connection ${connectionId} was not cleaned up`);
+}
+
+/** A REST call with a JSON body; answers the status. */
+async function withBody(user: FaultUser, method: 'POST' | 'PUT', path: string, body: unknown) {
+  const response = await fetch(`${target.restUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** Removes the user's profile item, as if the Cognito trigger had never written it. */
+async function deleteProfile(user: FaultUser): Promise<void> {
+  const client = DynamoDBDocumentClient.from(dynamoClient(target));
+  await client.send(new DeleteCommand({ TableName: tableNames(target).users, Key: { userId: user.userId } }));
+  client.destroy();
+}
+
+async function walkEveryRoute(): Promise<void> {
+  const ann = await signInAs(target, 'ann');
+  const bob = await signInAs(target, 'bob');
+
+  // Profiles: read, created on first read when the Cognito trigger did not write it, and updated.
+  expect((await rest(target, ann, 'GET', '/users/me/')).status).toBe(200);
+  const dan = await signInAs(target, 'dan');
+  await deleteProfile(dan);
+  expect((await rest<{ displayName: string }>(target, dan, 'GET', '/users/me/')).body.displayName).toBe(
+    'dan',
+  );
+  const update = { displayName: 'Ann A.', avatarUrl: 'https://example.com/ann.png' };
+  expect(await withBody(ann, 'PUT', '/users/me/', update)).toBe(200);
+
+  // Rooms: created, started again, refused for an unknown user; the chat list.
+  const roomId = await startRoomOf(target, ann, bob);
+  expect(await startRoomOf(target, bob, ann)).toBe(roomId);
+  expect((await rest(target, ann, 'POST', '/chat/start/nobody-here/')).status).toBe(404);
+
+  // Presence: Bob's first connection tells Ann's stale one (cleaned up by $connect).
+  const annWs = await connectTo(target, ann);
+  let stale = await plantStaleConnection(ann);
+  const bobWs = await connectTo(target, bob);
+  await annWs.next('presence', (f) => f.userId === bob.userId && f.online);
+  await expectCleanedUp(stale);
+  const annInRoom = await connectTo(target, ann, 'ann in the room', roomId);
+
+  // Sends: new, retried, and a retry of an older message after a newer one (recounts unread).
+  stale = await plantStaleConnection(bob);
+  const first = await annWs.sendMessage(roomId, 'first', 'grants-1');
+  await expectCleanedUp(stale);
+  await annWs.sendMessage(roomId, 'second', 'grants-2');
+  expect((await annWs.sendMessage(roomId, 'first', 'grants-1')).messageId).toBe(first.messageId);
+  await bobWs.next('chat_message', (f) => f.message.content === 'second');
+
+  // Typing relay, with a stale connection on the other side.
+  stale = await plantStaleConnection(bob);
+  annWs.send({ action: 'typing', roomId, isTyping: true });
+  await bobWs.next('typing', (f) => f.userId === ann.userId && f.isTyping);
+  await expectCleanedUp(stale);
+
+  // Reads: the list, pages (which mark read), POST /chat/read, and markRead over the socket.
+  expect((await rest(target, ann, 'GET', '/chat/list/?limit=10')).status).toBe(200);
+  stale = await plantStaleConnection(ann);
+  const page = await rest<MessagePage>(target, bob, 'GET', `/chat/messages/${roomId}/?limit=1`);
+  expect(page.status).toBe(200);
+  await annWs.next('read', (f) => f.userId === bob.userId);
+  await expectCleanedUp(stale);
+  const older = await rest<MessagePage>(
+    target,
+    bob,
+    'GET',
+    `/chat/messages/${roomId}/?before=${page.body.messages[0]?.messageId}`,
+  );
+  expect(older.body.messages.map((m) => m.content)).toEqual(['first']);
+  expect((await rest(target, bob, 'GET', `/chat/messages/${roomId}/?after=${first.messageId}`)).status).toBe(
+    200,
+  );
+  const third = await annWs.sendMessage(roomId, 'third', 'grants-3');
+  stale = await plantStaleConnection(ann);
+  expect(await withBody(bob, 'POST', `/chat/read/${roomId}/`, { messageId: third.messageId })).toBe(200);
+  await annWs.next('read', (f) => f.userId === bob.userId && f.messageId === third.messageId);
+  await expectCleanedUp(stale);
+  const fourth = await annWs.sendMessage(roomId, 'fourth', 'grants-4');
+  stale = await plantStaleConnection(ann);
+  bobWs.send({ action: 'markRead', roomId, messageId: fourth.messageId });
+  await annWs.next('read', (f) => f.userId === bob.userId && f.messageId === fourth.messageId);
+  await expectCleanedUp(stale);
+  annWs.send({ action: 'ping' });
+  await annWs.next('pong');
+  await annInRoom.close();
+
+  // Presence: Bob's last connection closes; Ann's stale one is found by $disconnect.
+  stale = await plantStaleConnection(ann);
+  await bobWs.close();
+  await annWs.next('presence', (f) => f.userId === bob.userId && !f.online);
+  await expectCleanedUp(stale);
+
+  // The Cognito trigger, run in this process as the function it is.
+  const { handler } = await import('../../../lambdas/cognito/post-confirmation.js');
+  const event = {
+    userName: 'carol',
+    request: { userAttributes: { sub: `carol${Date.now().toString(36)}`, name: 'Carol' } },
+  } as unknown as PostConfirmationTriggerEvent;
+  await runningFunction.run(postConfirmationTrigger.functionId, () => handler(event));
+}
+
+describe('each function is granted exactly the DynamoDB actions it performs', () => {
+  beforeAll(walkEveryRoute, 90_000);
+
+  it('attributes every request the handlers made to a function and a table of the stack', () => {
+    expect([...recorder.calls].filter((call) => call.includes('unknown table'))).toEqual([]);
+    const functions = new Set([...recorder.calls].map((call) => call.split(' ')[0]));
+    const usingTables = allHandlers.filter((definition) => Object.keys(definition.tables).length > 0);
+    expect([...functions].sort()).toEqual(usingTables.map((definition) => definition.functionId).sort());
+  });
+
+  it.each(allHandlers.map((definition) => [definition.functionId, definition]))(
+    '%s',
+    (functionId, definition) => {
+      const granted = Object.entries(definition.tables).flatMap(([table, actions]) =>
+        (actions ?? []).map((action) => `${functionId} ${table} ${action}`),
+      );
+      expect(recorder.of(functionId)).toEqual([...granted].sort());
+    },
+  );
+});
