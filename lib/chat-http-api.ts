@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { httpAuthorizer, httpRoutes } from '../definitions/routes.js';
 import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+import { type RouteThrottle, setRouteThrottles } from './chat-websocket-api.js';
 
 export interface ChatHttpApiProps {
   readonly resources: ChatFunctionResources;
@@ -17,6 +18,23 @@ export interface ChatHttpApiProps {
 
 /** Stage-wide limits, per second across all clients (API Gateway's account limit is far higher). */
 export const httpThrottle = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
+ * Per-route limits, overriding the stage default for the routes that write. Keys are route keys as
+ * synthesized (no trailing slash); the reads left out (`GET /chat/list`, `GET /users/me`) keep the
+ * stage default. API Gateway counts across all clients: these cap what a route can cost, not what one
+ * user may send.
+ */
+export const httpRouteThrottle = {
+  // The newest page marks the room read and fans that out; every reconnect catches up each watched room through it, so it stays near the reads.
+  'GET /chat/messages/{roomId}': { rateLimit: 30, burstLimit: 60 },
+  // A room write and a fan-out per call, while the web client sends one per burst of messages.
+  'POST /chat/read/{roomId}': { rateLimit: 20, burstLimit: 40 },
+  // Creates rooms and tells whether a user id exists: rare for a person, so a high rate is room spam or user-id probing.
+  'POST /chat/start/{userId}': { rateLimit: 5, burstLimit: 10 },
+  // A rare human action; a loop here only burns writes to the users table.
+  'PUT /users/me': { rateLimit: 5, burstLimit: 10 },
+} as const satisfies Record<string, RouteThrottle>;
 
 /**
  * Access log fields. Deliberately absent: headers (the Authorization bearer token), the query string
@@ -91,6 +109,7 @@ export class ChatHttpApi extends Construct {
       },
     });
 
+    const routes = new Map<string, apigwv2.CfnRoute>();
     this.functions = [
       authorizerFunction,
       ...httpRoutes.map((route) => {
@@ -98,15 +117,19 @@ export class ChatHttpApi extends Construct {
         const integration = new HttpLambdaIntegration(`${route.functionId}Integration`, fn);
         // API.md makes the trailing slash optional. An HTTP API route key cannot end in "/" (rejected by
         // API Gateway and by this L2); API Gateway matches "/chat/list/" to the "/chat/list" route itself.
-        this.api.addRoutes({
+        for (const httpRoute of this.api.addRoutes({
           path: route.path,
           methods: [apigwv2.HttpMethod[route.method]],
           integration,
           authorizer,
-        });
+        })) {
+          const cfnRoute = httpRoute.node.defaultChild as apigwv2.CfnRoute;
+          routes.set(cfnRoute.routeKey, cfnRoute);
+        }
         return fn;
       }),
     ];
+    setRouteThrottles(this.stage, httpThrottle, routes, httpRouteThrottle);
   }
 
   get url(): string {

@@ -20,6 +20,27 @@ export const webSocketStageName = 'prod';
 /** Messages per second across all connections of the stage (typing events included). */
 export const webSocketThrottle = { rateLimit: 100, burstLimit: 200 } as const;
 
+export type RouteThrottle = Required<apigwv2.ThrottleSettings>;
+
+/**
+ * Per-route limits, overriding the stage's default for the routes whose frames cost the most or
+ * are the easiest to abuse. Keys are route keys; routes left out (`$disconnect`, `ping`) keep the
+ * stage default. API Gateway counts across all clients: these cap what a route can cost, not what one
+ * user may send.
+ */
+export const webSocketRouteThrottle = {
+  // Authorizer, DynamoDB writes and a presence fan-out per connect; clients retry a refused handshake with backoff, so a reconnect storm gets spread out.
+  $connect: { rateLimit: 20, burstLimit: 40 },
+  // Two writes and a fan-out per frame, but it is the traffic the chat exists for: the highest of these limits.
+  sendMessage: { rateLimit: 50, burstLimit: 100 },
+  // A room write and a fan-out per frame, while a well-behaved client sends one per burst of messages.
+  markRead: { rateLimit: 25, burstLimit: 50 },
+  // Fanned out on every frame yet never stored, so a dropped one costs nothing: the cheapest route to flood.
+  typing: { rateLimit: 20, burstLimit: 40 },
+  // Only unknown actions and malformed frames land here, never a real client's, yet each costs an invocation.
+  $default: { rateLimit: 5, burstLimit: 10 },
+} as const satisfies Record<string, RouteThrottle>;
+
 /**
  * Access log fields. The token travels in the `$connect` query string, so nothing that can echo the
  * request (query string, headers, `$context.requestOverride`) is ever logged.
@@ -61,6 +82,31 @@ class ApiGatewayCloudWatchRole extends Construct {
         'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; the role is region-wide (shared by every API in the account), so it cannot be scoped to this stack’s log groups.',
     });
   }
+}
+
+/**
+ * Writes per-route limits into the stage's `RouteSettings`, which the L2 stages do not expose.
+ * CloudFormation fails the deployment on a key naming no route of the API, or a route it has not
+ * created yet: hence the check against the routes really built, and the stage's dependency on them.
+ */
+export function setRouteThrottles(
+  stage: apigwv2.IStage,
+  stageThrottle: RouteThrottle,
+  routes: ReadonlyMap<string, apigwv2.CfnRoute>,
+  throttles: Readonly<Record<string, RouteThrottle>>,
+): void {
+  const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+  for (const [routeKey, { rateLimit, burstLimit }] of Object.entries(throttles)) {
+    const route = routes.get(routeKey);
+    if (route === undefined) throw new Error(`Throttle for "${routeKey}", which is no route of the API`);
+    if (rateLimit > stageThrottle.rateLimit || burstLimit > stageThrottle.burstLimit) {
+      throw new Error(`Throttle for "${routeKey}" above the stage default, which it would raise, not lower`);
+    }
+    stage.node.addDependency(route);
+    // `routeSettings` is untyped JSON, so CDK does not capitalise these property names itself.
+    settings[routeKey] = { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit };
+  }
+  (stage.node.defaultChild as apigwv2.CfnStage).routeSettings = settings;
 }
 
 /**
@@ -110,6 +156,7 @@ export class ChatWebSocketApi extends Construct {
       identitySource: ['route.request.querystring.token'],
     });
 
+    const routes = new Map<string, apigwv2.CfnRoute>();
     this.functions = [
       authorizerFunction,
       ...webSocketRoutes.map((route) => {
@@ -120,6 +167,8 @@ export class ChatWebSocketApi extends Construct {
           authorizer: isConnect ? authorizer : undefined,
           returnResponse: route.returnResponse,
         });
+        const cfnRoute = wsRoute.node.defaultChild as apigwv2.CfnRoute;
+        routes.set(cfnRoute.routeKey, cfnRoute);
         if (!isConnect) {
           Validations.of(wsRoute).acknowledge({
             id: 'AwsSolutions-APIG4',
@@ -129,6 +178,7 @@ export class ChatWebSocketApi extends Construct {
         return fn;
       }),
     ];
+    setRouteThrottles(this.stage, webSocketThrottle, routes, webSocketRouteThrottle);
   }
 
   /** The `wss://` URL clients connect to (append `?token=<JWT>`). */

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { httpAuthorizer, httpRoutes } from '../../definitions/routes.js';
+import { httpRouteThrottle, httpThrottle } from '../../lib/chat-http-api.js';
 import {
   findResource,
   functionFor,
@@ -10,6 +11,12 @@ import {
   type SynthesizedChat,
   synthesizeChat,
 } from './helpers.js';
+
+/** A stage's `DefaultRouteSettings` or one of its `RouteSettings` entries, throttling only. */
+interface ThrottleJson {
+  readonly ThrottlingRateLimit: number;
+  readonly ThrottlingBurstLimit: number;
+}
 
 describe('HTTP API', () => {
   let chat: SynthesizedChat;
@@ -103,6 +110,77 @@ describe('HTTP API', () => {
     const format = JSON.parse(settings.Format) as Record<string, string>;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
     expect(settings.Format).not.toMatch(/token|querystring|header|authorization|requestOverride/i);
+  });
+
+  describe('per-route throttling', () => {
+    let stageDependsOn: string[];
+    let defaults: ThrottleJson;
+    let routeSettings: Record<string, ThrottleJson>;
+    beforeAll(() => {
+      const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
+      stageDependsOn = stage.DependsOn ?? [];
+      defaults = stage.Properties.DefaultRouteSettings as ThrottleJson;
+      routeSettings = stage.Properties.RouteSettings as Record<string, ThrottleJson>;
+    });
+
+    it('limits the routes that write as the exported table says, reads keeping the stage default', () => {
+      expect(routeSettings).toEqual(
+        Object.fromEntries(
+          Object.entries(httpRouteThrottle).map(([routeKey, { rateLimit, burstLimit }]) => [
+            routeKey,
+            { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+          ]),
+        ),
+      );
+      expect(Object.keys(routeSettings).sort()).toEqual(
+        [
+          'GET /chat/messages/{roomId}',
+          'POST /chat/read/{roomId}',
+          'POST /chat/start/{userId}',
+          'PUT /users/me',
+        ].sort(),
+      );
+      expect(routeSettings['GET /chat/list']).toBeUndefined();
+      expect(routeSettings['GET /users/me']).toBeUndefined();
+    });
+
+    it('names only routes of this API, and creates them before the stage', () => {
+      const routeIds = new Map(
+        Object.entries(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
+          .filter(([, route]) => onApi(apiId)(route))
+          .map(([routeId, route]) => [route.Properties.RouteKey as string, routeId]),
+      );
+      for (const routeKey of Object.keys(routeSettings)) {
+        expect([...routeIds.keys()], routeKey).toContain(routeKey);
+        expect(stageDependsOn, routeKey).toContain(routeIds.get(routeKey));
+      }
+    });
+
+    it('keeps every route at or below the stage default, which route settings override', () => {
+      expect(defaults).toEqual({
+        ThrottlingRateLimit: httpThrottle.rateLimit,
+        ThrottlingBurstLimit: httpThrottle.burstLimit,
+      });
+      for (const limits of Object.values(routeSettings)) {
+        expect(limits.ThrottlingRateLimit).toBeLessThanOrEqual(defaults.ThrottlingRateLimit);
+        expect(limits.ThrottlingBurstLimit).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit);
+        expect(limits.ThrottlingBurstLimit).toBeGreaterThanOrEqual(limits.ThrottlingRateLimit);
+      }
+    });
+
+    it('gives the routes that create rooms and rewrite profiles less than any other route', () => {
+      const others = Object.entries(routeSettings).filter(
+        ([routeKey]) => routeKey !== 'POST /chat/start/{userId}' && routeKey !== 'PUT /users/me',
+      );
+      for (const writeKey of ['POST /chat/start/{userId}', 'PUT /users/me']) {
+        const write = routeSettings[writeKey];
+        for (const [otherKey, other] of [...others, ['(stage default)', defaults] as const]) {
+          expect(write?.ThrottlingRateLimit, `${writeKey} vs ${otherKey}`).toBeLessThan(
+            other.ThrottlingRateLimit,
+          );
+        }
+      }
+    });
   });
 });
 

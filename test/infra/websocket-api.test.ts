@@ -1,17 +1,31 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webSocketAuthorizer, webSocketRoutes } from '../../definitions/routes.js';
+import {
+  setRouteThrottles,
+  webSocketRouteThrottle,
+  webSocketThrottle,
+} from '../../lib/chat-websocket-api.js';
 import {
   type CfnResourceJson,
   findResource,
   functionFor,
   logicalIdOf,
+  newApp,
   onApi,
   onlyResource,
   resourcesOfType,
   type SynthesizedChat,
   synthesizeChat,
 } from './helpers.js';
+
+/** A stage's `DefaultRouteSettings` or one of its `RouteSettings` entries, throttling only. */
+interface ThrottleJson {
+  readonly ThrottlingRateLimit: number;
+  readonly ThrottlingBurstLimit: number;
+}
 
 describe('WebSocket API', () => {
   let chat: SynthesizedChat;
@@ -114,6 +128,56 @@ describe('WebSocket API', () => {
     expect(format).not.toMatch(/token|querystring|requestOverride|header|authorization/i);
   });
 
+  describe('per-route throttling', () => {
+    let stageDependsOn: string[];
+    let defaults: ThrottleJson;
+    let routeSettings: Record<string, ThrottleJson>;
+    beforeAll(() => {
+      const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
+      stageDependsOn = stage.DependsOn ?? [];
+      defaults = stage.Properties.DefaultRouteSettings as ThrottleJson;
+      routeSettings = stage.Properties.RouteSettings as Record<string, ThrottleJson>;
+    });
+
+    it('limits the costly and abusable routes as the exported table says', () => {
+      expect(routeSettings).toEqual(
+        Object.fromEntries(
+          Object.entries(webSocketRouteThrottle).map(([routeKey, { rateLimit, burstLimit }]) => [
+            routeKey,
+            { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+          ]),
+        ),
+      );
+      expect(Object.keys(routeSettings).sort()).toEqual(
+        ['$connect', '$default', 'markRead', 'sendMessage', 'typing'].sort(),
+      );
+    });
+
+    it('names only routes of this API, and creates them before the stage', () => {
+      const routeIds = new Map(
+        Object.entries(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
+          .filter(([, route]) => onApi(apiId)(route))
+          .map(([routeId, route]) => [route.Properties.RouteKey as string, routeId]),
+      );
+      for (const routeKey of Object.keys(routeSettings)) {
+        expect([...routeIds.keys()], routeKey).toContain(routeKey);
+        expect(stageDependsOn, routeKey).toContain(routeIds.get(routeKey));
+      }
+    });
+
+    it('keeps every route at or below the stage default, which route settings override', () => {
+      expect(defaults).toEqual({
+        ThrottlingRateLimit: webSocketThrottle.rateLimit,
+        ThrottlingBurstLimit: webSocketThrottle.burstLimit,
+      });
+      for (const limits of Object.values(routeSettings)) {
+        expect(limits.ThrottlingRateLimit).toBeLessThanOrEqual(defaults.ThrottlingRateLimit);
+        expect(limits.ThrottlingBurstLimit).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit);
+        expect(limits.ThrottlingBurstLimit).toBeGreaterThanOrEqual(limits.ThrottlingRateLimit);
+      }
+    });
+  });
+
   it('sets the account-level CloudWatch role before the stage logs, and keeps it on deletion', () => {
     const [accountId, account] = onlyResource(chat.template, 'AWS::ApiGateway::Account');
     expect(account.DeletionPolicy).toBe('Retain');
@@ -127,5 +191,33 @@ describe('WebSocket API', () => {
     });
     const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
     expect(stage.DependsOn).toContain(accountId);
+  });
+});
+
+describe('setRouteThrottles', () => {
+  function stageWithPingRoute() {
+    const stack = new Stack(newApp(), 'Throttles');
+    const webSocketApi = new apigwv2.WebSocketApi(stack, 'Api');
+    const stage = new apigwv2.WebSocketStage(stack, 'Stage', { webSocketApi, stageName: 'test' });
+    const route = new apigwv2.CfnRoute(stack, 'Ping', { apiId: webSocketApi.apiId, routeKey: 'ping' });
+    return { stage, routes: new Map([['ping', route]]) };
+  }
+  const stageLimits = { rateLimit: 10, burstLimit: 20 };
+
+  it('refuses a key that names no route, which CloudFormation would only refuse at deploy time', () => {
+    const { stage, routes } = stageWithPingRoute();
+    expect(() =>
+      setRouteThrottles(stage, stageLimits, routes, { Ping: { rateLimit: 1, burstLimit: 2 } }),
+    ).toThrow(/"Ping", which is no route/);
+  });
+
+  it('refuses a limit above the stage default, which would raise the route instead of lowering it', () => {
+    const { stage, routes } = stageWithPingRoute();
+    expect(() =>
+      setRouteThrottles(stage, stageLimits, routes, { ping: { rateLimit: 11, burstLimit: 20 } }),
+    ).toThrow(/above the stage default/);
+    expect(() =>
+      setRouteThrottles(stage, stageLimits, routes, { ping: { rateLimit: 10, burstLimit: 21 } }),
+    ).toThrow(/above the stage default/);
   });
 });
