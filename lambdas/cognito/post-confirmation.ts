@@ -1,22 +1,28 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
+import type { Logger } from '../domain/ports.js';
 import type { ProfileService } from '../domain/profiles.js';
 import { logger } from '../shared/logger.js';
 import { buildProfileService, type ServiceNeeds } from '../shared/service.js';
 
 /** Cognito post-confirmation: a new user gets a profile, so others can start a chat with them. */
-export const makeHandler = (chat: ProfileService) => async (event: PostConfirmationTriggerEvent) => {
-  const attributes = event.request.userAttributes;
-  const userId = attributes.sub;
-  if (userId) {
-    const name =
-      attributes.name || attributes.preferred_username || attributes.email?.split('@')[0] || event.userName;
-    await chat.getProfile(userId, name);
-  } else {
-    logger.warn('post-confirmation event without sub', { userName: event.userName });
-  }
-  return event;
-};
+export const makeHandler =
+  (chat: ProfileService, log: Logger) => async (event: PostConfirmationTriggerEvent) => {
+    const attributes = event.request.userAttributes;
+    const userId = attributes.sub;
+    if (userId) {
+      const name =
+        attributes.name || attributes.preferred_username || attributes.email?.split('@')[0] || event.userName;
+      await chat.getProfile(userId, name);
+    } else {
+      // Not the userName: in a pool that signs in by email it is the email address.
+      log.warn('post-confirmation event without sub', {
+        userPoolId: event.userPoolId,
+        triggerSource: event.triggerSource,
+      });
+    }
+    return event;
+  };
 
 export const needs: ServiceNeeds = { tables: ['users'], posts: false };
 
-export const handler = makeHandler(buildProfileService(needs));
+export const handler = makeHandler(buildProfileService(needs), logger);

@@ -21,6 +21,23 @@ describe('allowedOrigins context', () => {
     },
   );
 
+  it.each([
+    'http://chat.example.com',
+    'http://10.0.0.5:8080',
+    'ws://chat.example.com',
+    'ftp://chat.example.com',
+  ])('rejects %s, which is not https', (value) => {
+    expect(() => parseAllowedOrigins(value)).toThrow(/must use https/);
+  });
+
+  it('accepts plain http for the loopback host only', () => {
+    expect(parseAllowedOrigins('http://localhost:5173,http://127.0.0.1:3000,http://[::1]:8080')).toEqual([
+      'http://localhost:5173',
+      'http://127.0.0.1:3000',
+      'http://[::1]:8080',
+    ]);
+  });
+
   it('rejects a value that is not a string', () => {
     expect(() => parseAllowedOrigins(['https://chat.example.com'])).toThrow(/comma-separated/);
   });

@@ -9,6 +9,7 @@ await vi.hoisted(async () => {
 
 import { makeHandler } from '../../../lambdas/cognito/post-confirmation.js';
 import { makeWorld } from '../../fakes/chat-world.js';
+import { RecordingLogger } from '../../fakes/logger.js';
 
 const confirmed = (userAttributes: Record<string, string>): PostConfirmationTriggerEvent => ({
   version: '1',
@@ -26,7 +27,7 @@ describe('Cognito post-confirmation trigger', () => {
     const world = makeWorld();
     const event = confirmed({ sub: 'u-1', name: 'Ann', email: 'ann@example.com' });
 
-    const result = await makeHandler(world.service.profiles)(event);
+    const result = await makeHandler(world.service.profiles, new RecordingLogger())(event);
 
     expect(result).toBe(event);
     expect(await world.store.getUser('u-1')).toMatchObject({ displayName: 'Ann' });
@@ -35,7 +36,10 @@ describe('Cognito post-confirmation trigger', () => {
   it('falls back to the local part of the email for the name', async () => {
     const world = makeWorld();
 
-    await makeHandler(world.service.profiles)(confirmed({ sub: 'u-2', email: 'bob@example.com' }));
+    await makeHandler(
+      world.service.profiles,
+      new RecordingLogger(),
+    )(confirmed({ sub: 'u-2', email: 'bob@example.com' }));
 
     expect(await world.store.getUser('u-2')).toMatchObject({ displayName: 'bob' });
   });
@@ -44,16 +48,28 @@ describe('Cognito post-confirmation trigger', () => {
     const world = makeWorld();
     world.store.seedUser('u-3', 'Chosen Name');
 
-    await makeHandler(world.service.profiles)(confirmed({ sub: 'u-3', name: 'Cognito Name' }));
+    await makeHandler(
+      world.service.profiles,
+      new RecordingLogger(),
+    )(confirmed({ sub: 'u-3', name: 'Cognito Name' }));
 
     expect(await world.store.getUser('u-3')).toMatchObject({ displayName: 'Chosen Name' });
   });
 
-  it('writes nothing for an event without sub', async () => {
+  it('writes nothing for an event without sub, and logs it without the user name or email', async () => {
     const world = makeWorld();
+    const log = new RecordingLogger();
 
-    await makeHandler(world.service.profiles)(confirmed({ email: 'x@example.com' }));
+    await makeHandler(world.service.profiles, log)(confirmed({ email: 'x@example.com' }));
 
     expect(world.store.calls).toEqual([]);
+    expect(log.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'post-confirmation event without sub',
+        details: { userPoolId: 'us-east-1_test', triggerSource: 'PostConfirmation_ConfirmSignUp' },
+      },
+    ]);
+    expect(JSON.stringify(log.entries)).not.toMatch(/ann-login|x@example/);
   });
 });
