@@ -53,7 +53,31 @@ export default async function setup(project: TestProject): Promise<() => Promise
     remoteTokens: [],
   };
   project.provide('chatStack', info);
+  // Every DynamoDB request the handlers make during the whole run must be one their IAM grant
+  // allows (on AWS anything else is AccessDenied): hardening/grants.test.ts walks each route for
+  // exactness, and this catches any path another test reaches that the walk does not.
+  const [{ DynamoCallRecorder }, { allHandlers }, { tableEnvVars }] = await Promise.all([
+    import('./support/dynamo-calls.js'),
+    import('../../definitions/routes.js'),
+    import('../../definitions/env.js'),
+  ]);
+  const tableName = (name: keyof typeof tableEnvVars) => local.env[tableEnvVars[name]] ?? name;
+  const recorder = new DynamoCallRecorder({
+    rooms: tableName('rooms'),
+    messages: tableName('messages'),
+    connections: tableName('connections'),
+    users: tableName('users'),
+  });
   return async () => {
+    recorder.uninstall();
     await local.stop();
+    const ungranted = recorder.ungranted(allHandlers);
+    if (ungranted.length > 0) {
+      // Vitest reports an error thrown here but still exits 0: fail the run explicitly.
+      process.exitCode = 1;
+      throw new Error(
+        `Handlers made DynamoDB requests their grants in definitions/routes.ts do not allow:\n${ungranted.join('\n')}`,
+      );
+    }
   };
 }

@@ -5,7 +5,7 @@
  * recorded as the actions of its items, since that is what IAM checks for it.
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { vi } from 'vitest';
+import type { HandlerDefinition } from '../../../definitions/routes.js';
 import type { TableName } from '../../../definitions/tables.js';
 import { runningFunction } from '../../../local/lambda.js';
 import { operationOf } from '../faults/support/dynamo-throttles.js';
@@ -45,23 +45,43 @@ function tableActions(command: CommandLike): [string, string][] {
   return [[String(input.TableName), operation]];
 }
 
+/** The calls a definition's grant allows, in the recorder's notation. */
+export function grantedCalls(definition: HandlerDefinition): DynamoCall[] {
+  return Object.entries(definition.tables)
+    .flatMap(([table, actions]) =>
+      (actions ?? []).map((action) => `${definition.functionId} ${table} ${action}`),
+    )
+    .sort();
+}
+
 export class DynamoCallRecorder {
   readonly calls = new Set<DynamoCall>();
   /** Requests made outside any function (the local stack's own set-up, the test's reads). */
   outsideFunctions = 0;
+  readonly uninstall: () => void;
 
-  /** Records from now on; `tables` maps physical table names back to their logical names. */
+  /**
+   * Records every document-client request in this process from now on, until `uninstall`; `tables`
+   * maps physical table names back to their logical names.
+   */
   constructor(tables: Readonly<Record<TableName, string>>) {
     const logical = new Map(Object.entries(tables).map(([name, physical]) => [physical, name]));
     const record = (command: CommandLike) => this.record(command, logical);
-    const send = DynamoDBDocumentClient.prototype.send;
-    vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (
-      this: DynamoDBDocumentClient,
-      ...args: Parameters<typeof send>
-    ) {
+    const prototype = DynamoDBDocumentClient.prototype;
+    const send = prototype.send;
+    prototype.send = function (this: DynamoDBDocumentClient, ...args: Parameters<typeof send>) {
       record(args[0] as unknown as CommandLike);
       return send.apply(this, args);
-    } as typeof send);
+    } as typeof send;
+    this.uninstall = () => {
+      prototype.send = send;
+    };
+  }
+
+  /** Calls recorded that no grant among `definitions` allows. */
+  ungranted(definitions: readonly HandlerDefinition[]): DynamoCall[] {
+    const granted = new Set(definitions.flatMap(grantedCalls));
+    return [...this.calls].filter((call) => !granted.has(call)).sort();
   }
 
   private record(command: CommandLike, logical: ReadonlyMap<string, string>): void {
