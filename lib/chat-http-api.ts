@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { httpAuthorizer, httpRoutes } from '../definitions/routes.js';
 import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
-import { type RouteThrottle, setRouteThrottles } from './chat-websocket-api.js';
+import { type RouteThrottle, setRouteThrottles } from './route-throttles.js';
 
 export interface ChatHttpApiProps {
   readonly resources: ChatFunctionResources;
@@ -16,7 +16,10 @@ export interface ChatHttpApiProps {
   readonly allowedOrigins: readonly string[];
 }
 
-/** Stage-wide limits, per second across all clients (API Gateway's account limit is far higher). */
+/**
+ * The stage's default limit, which API Gateway applies to each route on its own (requests per second
+ * across all clients); the account-wide limit is far higher.
+ */
 export const httpThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 
 /**

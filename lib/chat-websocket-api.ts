@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { webSocketAuthorizer, webSocketRoutes } from '../definitions/routes.js';
 import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+import { type RouteThrottle, setRouteThrottles } from './route-throttles.js';
 
 export interface ChatWebSocketApiProps {
   /** Tables and user pool; the stage is created here. */
@@ -17,10 +18,11 @@ export interface ChatWebSocketApiProps {
 
 export const webSocketStageName = 'prod';
 
-/** Messages per second across all connections of the stage (typing events included). */
+/**
+ * The stage's default limit, which API Gateway applies to each route on its own (messages per second
+ * across all connections); the account-wide limit is far higher.
+ */
 export const webSocketThrottle = { rateLimit: 100, burstLimit: 200 } as const;
-
-export type RouteThrottle = Required<apigwv2.ThrottleSettings>;
 
 /**
  * Per-route limits, overriding the stage's default for the routes whose frames cost the most or
@@ -82,31 +84,6 @@ class ApiGatewayCloudWatchRole extends Construct {
         'AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the API Gateway account role; the role is region-wide (shared by every API in the account), so it cannot be scoped to this stack’s log groups.',
     });
   }
-}
-
-/**
- * Writes per-route limits into the stage's `RouteSettings`, which the L2 stages do not expose.
- * CloudFormation fails the deployment on a key naming no route of the API, or a route it has not
- * created yet: hence the check against the routes really built, and the stage's dependency on them.
- */
-export function setRouteThrottles(
-  stage: apigwv2.IStage,
-  stageThrottle: RouteThrottle,
-  routes: ReadonlyMap<string, apigwv2.CfnRoute>,
-  throttles: Readonly<Record<string, RouteThrottle>>,
-): void {
-  const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
-  for (const [routeKey, { rateLimit, burstLimit }] of Object.entries(throttles)) {
-    const route = routes.get(routeKey);
-    if (route === undefined) throw new Error(`Throttle for "${routeKey}", which is no route of the API`);
-    if (rateLimit > stageThrottle.rateLimit || burstLimit > stageThrottle.burstLimit) {
-      throw new Error(`Throttle for "${routeKey}" above the stage default, which it would raise, not lower`);
-    }
-    stage.node.addDependency(route);
-    // `routeSettings` is untyped JSON, so CDK does not capitalise these property names itself.
-    settings[routeKey] = { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit };
-  }
-  (stage.node.defaultChild as apigwv2.CfnStage).routeSettings = settings;
 }
 
 /**

@@ -3,11 +3,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webSocketAuthorizer, webSocketRoutes } from '../../definitions/routes.js';
-import {
-  setRouteThrottles,
-  webSocketRouteThrottle,
-  webSocketThrottle,
-} from '../../lib/chat-websocket-api.js';
+import { webSocketRouteThrottle, webSocketThrottle } from '../../lib/chat-websocket-api.js';
+import { setRouteThrottles } from '../../lib/route-throttles.js';
 import {
   type CfnResourceJson,
   findResource,
