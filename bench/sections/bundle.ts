@@ -4,7 +4,7 @@
  * runs `esbuild --bundle <entry> --target=… --platform=node --format=… --minify --sourcemap
  * --sources-content=false --external:…`: the same flags below.
  */
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import {
@@ -124,6 +124,14 @@ export async function bundleHandlers(
   options: CdkBundlingOptions,
 ): Promise<HandlerBundle[]> {
   rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  // Node decides whether index.js is CommonJS from the nearest package.json above it: pin it here, as
+  // a Lambda asset folder (which has none) would be, so that a stray one in a parent folder does not
+  // turn the bundles into ES modules.
+  writeFileSync(
+    join(outDir, 'package.json'),
+    JSON.stringify({ type: options.format === 'esm' ? 'module' : 'commonjs' }),
+  );
   const bundles: HandlerBundle[] = [];
   for (const definition of allHandlerDefinitions()) {
     const dir = join(outDir, definition.functionId);
