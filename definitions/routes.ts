@@ -76,7 +76,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     entry: 'lambdas/http/start-chat.ts',
     method: 'POST',
     path: '/chat/start/{userId}',
-    tables: { rooms: ['BatchGetItem', 'PutItem'], users: ['BatchGetItem'] },
+    // GetItem: when a racing start of the same room wins, the room is read back from it.
+    tables: { rooms: ['BatchGetItem', 'PutItem', 'GetItem'], users: ['BatchGetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
   },
@@ -146,7 +147,12 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/send-message.ts',
     routeKey: 'sendMessage',
     returnResponse: true,
-    tables: { rooms: ['BatchGetItem', 'UpdateItem'], messages: ['PutItem', 'Query'], ...fanOutTables },
+    // messages GetItem: the fallback read of a duplicate when DynamoDB does not return it (ALL_OLD).
+    tables: {
+      rooms: ['BatchGetItem', 'UpdateItem'],
+      messages: ['PutItem', 'Query', 'GetItem'],
+      ...fanOutTables,
+    },
     postsToConnections: true,
     verifiesTokens: false,
   },

@@ -59,6 +59,11 @@ export class DynamoCallRecorder {
   /** Requests made outside any function (the local stack's own set-up, the test's reads). */
   outsideFunctions = 0;
   readonly uninstall: () => void;
+  /**
+   * Called before each request a function makes, with the calls it stands for; a promise returned
+   * holds the request until it settles. Lets a test line requests up to reach a race on purpose.
+   */
+  holdBefore: ((calls: readonly DynamoCall[]) => Promise<void> | undefined) | undefined;
 
   /**
    * Records every document-client request in this process from now on, until `uninstall`; `tables`
@@ -69,9 +74,11 @@ export class DynamoCallRecorder {
     const record = (command: CommandLike) => this.record(command, logical);
     const prototype = DynamoDBDocumentClient.prototype;
     const send = prototype.send;
+    const holdBefore = (calls: readonly DynamoCall[]) => this.holdBefore?.(calls);
     prototype.send = function (this: DynamoDBDocumentClient, ...args: Parameters<typeof send>) {
-      record(args[0] as unknown as CommandLike);
-      return send.apply(this, args);
+      const calls = record(args[0] as unknown as CommandLike);
+      const hold = calls.length > 0 ? holdBefore(calls) : undefined;
+      return hold === undefined ? send.apply(this, args) : hold.then(() => send.apply(this, args));
     } as typeof send;
     this.uninstall = () => {
       prototype.send = send;
@@ -84,15 +91,17 @@ export class DynamoCallRecorder {
     return [...this.calls].filter((call) => !granted.has(call)).sort();
   }
 
-  private record(command: CommandLike, logical: ReadonlyMap<string, string>): void {
+  private record(command: CommandLike, logical: ReadonlyMap<string, string>): DynamoCall[] {
     const functionId = runningFunction.getStore();
     if (functionId === undefined) {
       this.outsideFunctions++;
-      return;
+      return [];
     }
-    for (const [table, action] of tableActions(command)) {
-      this.calls.add(`${functionId} ${logical.get(table) ?? `unknown table ${table}`} ${action}`);
-    }
+    const calls = tableActions(command).map(
+      ([table, action]) => `${functionId} ${logical.get(table) ?? `unknown table ${table}`} ${action}`,
+    );
+    for (const call of calls) this.calls.add(call);
+    return calls;
   }
 
   /** The calls made by one function, sorted. */
