@@ -56,6 +56,7 @@ const CONNECTION_PREFIX = 'conn#';
 const BY_MESSAGE_ID = 'byMessageId';
 const BATCH_GET_LIMIT = 100;
 const MAX_BATCH_RETRIES = 8;
+const CREATE_ROOM_ATTEMPTS = 3;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number => (typeof value === 'number' ? value : 0);
@@ -175,6 +176,23 @@ export class DynamoChatStore implements ChatStore {
   }
 
   async createRoom(room: Room): Promise<'created' | 'exists'> {
+    // Both participants starting the room at the same moment run two transactions on the same
+    // items: DynamoDB cancels one with TransactionConflict (not retried by the SDK). Once the other
+    // has finished, a retry answers for sure: created, or exists.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createRoomOnce(room);
+      } catch (error) {
+        const conflict =
+          error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict || attempt >= CREATE_ROOM_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  private async createRoomOnce(room: Room): Promise<'created' | 'exists'> {
     const members = Object.fromEntries(room.participants.map((id) => [id, { unread: 0 }]));
     try {
       await this.db.send(

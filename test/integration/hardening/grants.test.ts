@@ -115,7 +115,7 @@ async function walkEveryRoute(): Promise<void> {
   expect(await startRoomOf(target, bob, ann)).toBe(roomId);
   expect((await rest(target, ann, 'POST', '/chat/start/nobody-here/')).status).toBe(404);
   // Both start the same new room at once: each finds no room, one creates it, the other reads the
-  // winner's. Their first reads are held until both have made them, so the race happens every run.
+  // winner's. Their writes are held until both have got that far, so the race happens every run.
   const [erin, fred] = [await signInAs(target, 'erin'), await signInAs(target, 'fred')];
   let arrived = 0;
   let releaseBoth = () => {};
@@ -123,7 +123,7 @@ async function walkEveryRoute(): Promise<void> {
     releaseBoth = resolve;
   });
   recorder.holdBefore = (calls) => {
-    if (!calls.includes('StartChatFunction rooms BatchGetItem')) return undefined;
+    if (!calls.includes('StartChatFunction rooms PutItem')) return undefined;
     if (++arrived === 2) releaseBoth();
     return bothArrived;
   };

@@ -445,16 +445,45 @@ describe('DynamoChatStore.createRoom', () => {
     expect(await store.createRoom(room)).toBe('exists');
   });
 
-  it('passes on a cancellation for another reason', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        $metadata: {},
-        message: 'Transaction cancelled',
-        CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }, { Code: 'None' }],
-      }),
-    );
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({
+      $metadata: {},
+      message: 'Transaction cancelled',
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
+
+  it('tries again after a conflict with a racing start of the same room: created', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('TransactionConflict', 'None', 'None'))
+      .resolves({});
+
+    expect(await store.createRoom(room)).toBe('created');
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('tries again after a conflict with a racing start of the same room: exists', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'TransactionConflict', 'None'))
+      .rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+
+    expect(await store.createRoom(room)).toBe('exists');
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 2);
+  });
+
+  it('passes the conflict on after three attempts', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None', 'None'));
 
     await expect(store.createRoom(room)).rejects.toThrow('Transaction cancelled');
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 3);
+  });
+
+  it('passes on a cancellation for another reason, without trying again', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError', 'None'));
+
+    await expect(store.createRoom(room)).rejects.toThrow('Transaction cancelled');
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 });
 
