@@ -90,12 +90,12 @@ export function hasLoneSurrogate(value: string): boolean {
  * Control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) other than tab and the line
  * breaks LF, CR and NEL. VT and FF are never generated: whether they count as line breaks is unsettled.
  */
-export function hasForbiddenControl(value: string, { c1 }: { c1: boolean }): boolean {
+export function hasForbiddenControl(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const unit = value.charCodeAt(i);
     if (unit === 0x09 || unit === 0x0a || unit === 0x0d || unit === 0x85) continue;
     if (unit < 0x20 || unit === 0x7f) return true;
-    if (c1 && unit >= 0x80 && unit <= 0x9f) return true;
+    if (unit >= 0x80 && unit <= 0x9f) return true;
   }
   return false;
 }
@@ -107,18 +107,14 @@ export function contentIsValid(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const trimmed = value.trim();
   const length = codePoints(trimmed);
-  return (
-    length >= 1 && length <= 4000 && !hasLoneSurrogate(trimmed) && !hasForbiddenControl(trimmed, { c1: true })
-  );
+  return length >= 1 && length <= 4000 && !hasLoneSurrogate(trimmed) && !hasForbiddenControl(trimmed);
 }
 
 /** 1 to 64 characters (a lone surrogate is not a character). */
 export function clientMessageIdIsValid(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const length = codePoints(value);
-  return (
-    length >= 1 && length <= 64 && !hasLoneSurrogate(value) && !hasForbiddenControl(value, { c1: false })
-  );
+  return length >= 1 && length <= 64 && !hasLoneSurrogate(value) && !hasForbiddenControl(value);
 }
 
 /** PUT /users/me: a display name of 1 to 80 characters (trimmed). */
@@ -126,9 +122,7 @@ export function displayNameIsValid(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const trimmed = value.trim();
   const length = codePoints(trimmed);
-  return (
-    length >= 1 && length <= 80 && !hasLoneSurrogate(trimmed) && !hasForbiddenControl(trimmed, { c1: false })
-  );
+  return length >= 1 && length <= 80 && !hasLoneSurrogate(trimmed) && !hasForbiddenControl(trimmed);
 }
 
 /** PUT /users/me: an https URL (of a sane length). */
