@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { expect } from 'vitest';
 import type { HandlerDefinition } from '../../definitions/routes.js';
 import type { ChatFunction } from '../../lib/chat-function.js';
 import { ChatStack, type ChatStackProps } from '../../lib/chat-stack.js';
@@ -71,4 +72,41 @@ export function findResource(
 /** Whether the resource belongs to the API with this logical id. */
 export function onApi(apiId: string): (resource: CfnResourceJson) => boolean {
   return (resource) => (resource.Properties.ApiId as { Ref?: string }).Ref === apiId;
+}
+
+/** A stage's `DefaultRouteSettings` or one of its `RouteSettings` entries, throttling only. */
+export interface ThrottleJson {
+  readonly ThrottlingRateLimit: number;
+  readonly ThrottlingBurstLimit: number;
+}
+
+/** The throttling of the API's stage: its default, its per-route settings and what it depends on. */
+export function stageThrottlesOf(template: Template, apiId: string) {
+  const [, stage] = findResource(template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
+  return {
+    dependsOn: stage.DependsOn ?? [],
+    defaults: stage.Properties.DefaultRouteSettings as ThrottleJson,
+    routeSettings: stage.Properties.RouteSettings as Record<string, ThrottleJson>,
+  };
+}
+
+/**
+ * What CloudFormation and API Gateway need of route settings: each key is the RouteKey of a route of
+ * the same API, created before the stage; and each limit stays at or below the stage default (a
+ * route setting replaces the default for its route, so a higher one would raise it).
+ */
+export function expectSoundRouteThrottles(template: Template, apiId: string): void {
+  const { dependsOn, defaults, routeSettings } = stageThrottlesOf(template, apiId);
+  const routeIds = new Map(
+    Object.entries(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'))
+      .filter(([, route]) => onApi(apiId)(route))
+      .map(([routeId, route]) => [route.Properties.RouteKey as string, routeId]),
+  );
+  for (const [routeKey, limits] of Object.entries(routeSettings)) {
+    expect([...routeIds.keys()], routeKey).toContain(routeKey);
+    expect(dependsOn, routeKey).toContain(routeIds.get(routeKey));
+    expect(limits.ThrottlingRateLimit, routeKey).toBeLessThanOrEqual(defaults.ThrottlingRateLimit);
+    expect(limits.ThrottlingBurstLimit, routeKey).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit);
+    expect(limits.ThrottlingBurstLimit, routeKey).toBeGreaterThanOrEqual(limits.ThrottlingRateLimit);
+  }
 }

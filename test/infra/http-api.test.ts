@@ -3,20 +3,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { httpAuthorizer, httpRoutes } from '../../definitions/routes.js';
 import { httpRouteThrottle, httpThrottle } from '../../lib/chat-http-api.js';
 import {
+  expectSoundRouteThrottles,
   findResource,
   functionFor,
   logicalIdOf,
   onApi,
   resourcesOfType,
   type SynthesizedChat,
+  stageThrottlesOf,
   synthesizeChat,
+  type ThrottleJson,
 } from './helpers.js';
-
-/** A stage's `DefaultRouteSettings` or one of its `RouteSettings` entries, throttling only. */
-interface ThrottleJson {
-  readonly ThrottlingRateLimit: number;
-  readonly ThrottlingBurstLimit: number;
-}
 
 describe('HTTP API', () => {
   let chat: SynthesizedChat;
@@ -113,14 +110,10 @@ describe('HTTP API', () => {
   });
 
   describe('per-route throttling', () => {
-    let stageDependsOn: string[];
     let defaults: ThrottleJson;
     let routeSettings: Record<string, ThrottleJson>;
     beforeAll(() => {
-      const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
-      stageDependsOn = stage.DependsOn ?? [];
-      defaults = stage.Properties.DefaultRouteSettings as ThrottleJson;
-      routeSettings = stage.Properties.RouteSettings as Record<string, ThrottleJson>;
+      ({ defaults, routeSettings } = stageThrottlesOf(chat.template, apiId));
     });
 
     it('limits the routes that write as the exported table says, reads keeping the stage default', () => {
@@ -144,28 +137,12 @@ describe('HTTP API', () => {
       expect(routeSettings['GET /users/me']).toBeUndefined();
     });
 
-    it('names only routes of this API, and creates them before the stage', () => {
-      const routeIds = new Map(
-        Object.entries(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
-          .filter(([, route]) => onApi(apiId)(route))
-          .map(([routeId, route]) => [route.Properties.RouteKey as string, routeId]),
-      );
-      for (const routeKey of Object.keys(routeSettings)) {
-        expect([...routeIds.keys()], routeKey).toContain(routeKey);
-        expect(stageDependsOn, routeKey).toContain(routeIds.get(routeKey));
-      }
-    });
-
-    it('keeps every route at or below the stage default, which route settings override', () => {
+    it('names only routes of this API, created before the stage, with limits at or below its default', () => {
       expect(defaults).toEqual({
         ThrottlingRateLimit: httpThrottle.rateLimit,
         ThrottlingBurstLimit: httpThrottle.burstLimit,
       });
-      for (const limits of Object.values(routeSettings)) {
-        expect(limits.ThrottlingRateLimit).toBeLessThanOrEqual(defaults.ThrottlingRateLimit);
-        expect(limits.ThrottlingBurstLimit).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit);
-        expect(limits.ThrottlingBurstLimit).toBeGreaterThanOrEqual(limits.ThrottlingRateLimit);
-      }
+      expectSoundRouteThrottles(chat.template, apiId);
     });
 
     it('gives the routes that create rooms and rewrite profiles less than any other route', () => {

@@ -7,6 +7,7 @@ import { webSocketRouteThrottle, webSocketThrottle } from '../../lib/chat-websoc
 import { setRouteThrottles } from '../../lib/route-throttles.js';
 import {
   type CfnResourceJson,
+  expectSoundRouteThrottles,
   findResource,
   functionFor,
   logicalIdOf,
@@ -15,14 +16,10 @@ import {
   onlyResource,
   resourcesOfType,
   type SynthesizedChat,
+  stageThrottlesOf,
   synthesizeChat,
+  type ThrottleJson,
 } from './helpers.js';
-
-/** A stage's `DefaultRouteSettings` or one of its `RouteSettings` entries, throttling only. */
-interface ThrottleJson {
-  readonly ThrottlingRateLimit: number;
-  readonly ThrottlingBurstLimit: number;
-}
 
 describe('WebSocket API', () => {
   let chat: SynthesizedChat;
@@ -126,14 +123,10 @@ describe('WebSocket API', () => {
   });
 
   describe('per-route throttling', () => {
-    let stageDependsOn: string[];
     let defaults: ThrottleJson;
     let routeSettings: Record<string, ThrottleJson>;
     beforeAll(() => {
-      const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
-      stageDependsOn = stage.DependsOn ?? [];
-      defaults = stage.Properties.DefaultRouteSettings as ThrottleJson;
-      routeSettings = stage.Properties.RouteSettings as Record<string, ThrottleJson>;
+      ({ defaults, routeSettings } = stageThrottlesOf(chat.template, apiId));
     });
 
     it('limits the costly and abusable routes as the exported table says', () => {
@@ -150,28 +143,12 @@ describe('WebSocket API', () => {
       );
     });
 
-    it('names only routes of this API, and creates them before the stage', () => {
-      const routeIds = new Map(
-        Object.entries(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
-          .filter(([, route]) => onApi(apiId)(route))
-          .map(([routeId, route]) => [route.Properties.RouteKey as string, routeId]),
-      );
-      for (const routeKey of Object.keys(routeSettings)) {
-        expect([...routeIds.keys()], routeKey).toContain(routeKey);
-        expect(stageDependsOn, routeKey).toContain(routeIds.get(routeKey));
-      }
-    });
-
-    it('keeps every route at or below the stage default, which route settings override', () => {
+    it('names only routes of this API, created before the stage, with limits at or below its default', () => {
       expect(defaults).toEqual({
         ThrottlingRateLimit: webSocketThrottle.rateLimit,
         ThrottlingBurstLimit: webSocketThrottle.burstLimit,
       });
-      for (const limits of Object.values(routeSettings)) {
-        expect(limits.ThrottlingRateLimit).toBeLessThanOrEqual(defaults.ThrottlingRateLimit);
-        expect(limits.ThrottlingBurstLimit).toBeLessThanOrEqual(defaults.ThrottlingBurstLimit);
-        expect(limits.ThrottlingBurstLimit).toBeGreaterThanOrEqual(limits.ThrottlingRateLimit);
-      }
+      expectSoundRouteThrottles(chat.template, apiId);
     });
   });
 

@@ -15,6 +15,7 @@ import { closeAllSockets, type WsClient } from '../support/ws.js';
 import {
   connectTo,
   type FaultStack,
+  faultStackOf,
   historyOf,
   roomEntryOf,
   signInAs,
@@ -32,13 +33,7 @@ beforeAll(async () => {
   process.env.LOG_LEVEL = 'SILENT';
   const { startLocalStack } = await import('../../../local/stack.js');
   local = await startLocalStack({ port: 0, dataDir, quiet: true, idleTimeoutMs: 120_000 });
-  target = {
-    restUrl: local.restUrl,
-    wsUrl: local.wsUrl,
-    signInUrl: local.signInUrl,
-    dynamoEndpoint: local.dynamoEndpoint,
-    env: local.env,
-  };
+  target = faultStackOf(local);
 }, 120_000);
 
 afterEach(closeAllSockets);

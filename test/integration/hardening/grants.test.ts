@@ -20,6 +20,7 @@ import {
   dynamoClient,
   type FaultStack,
   type FaultUser,
+  faultStackOf,
   recordVanishedConnection,
   rest,
   signInAs,
@@ -45,13 +46,7 @@ let recorder: DynamoCallRecorder;
 beforeAll(async () => {
   const { startLocalStack } = await import('../../../local/stack.js');
   local = await startLocalStack({ port: 0, inMemory: true, quiet: true });
-  target = {
-    restUrl: local.restUrl,
-    wsUrl: local.wsUrl,
-    signInUrl: local.signInUrl,
-    dynamoEndpoint: local.dynamoEndpoint,
-    env: local.env,
-  };
+  target = faultStackOf(local);
   recorder = new DynamoCallRecorder(tableNames(target));
 }, 120_000);
 

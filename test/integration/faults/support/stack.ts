@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { envVars, tableEnvVars } from '../../../../definitions/env.js';
 import type { ChatStore } from '../../../../lambdas/domain/ports.js';
 import type { WebSocketResult } from '../../../../lambdas/ws/respond.js';
+import type { LocalStack } from '../../../../local/stack.js';
 import { frameOf, wsEvent } from '../../../fakes/events.js';
 import { RecordingLogger } from '../../../fakes/logger.js';
 import type { Message, RoomEntry, ServerFrame } from '../../support/api-types.js';
@@ -29,6 +30,12 @@ export interface FaultStack {
   readonly dynamoEndpoint: string;
   /** The handlers' environment: table names, region, credentials, callback URL. */
   readonly env: Readonly<Record<string, string>>;
+}
+
+/** A stack a test file started for itself (in its own worker). */
+export function faultStackOf(local: LocalStack): FaultStack {
+  const { restUrl, wsUrl, signInUrl, dynamoEndpoint, env } = local;
+  return { restUrl, wsUrl, signInUrl, dynamoEndpoint, env };
 }
 
 /** The stack the integration run's global setup started. */
