@@ -22,6 +22,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { countLiveConnections } from '../domain/fan-out.js';
 import type {
   ConnectionRef,
   MemberState,
@@ -126,8 +127,7 @@ function toUser(item: Item): UserProfile {
 }
 
 function countLive(item: Item | undefined, nowSeconds: number): number {
-  if (!item) return 0;
-  return toUser(item).connections.filter((connection) => connection.expiresAt > nowSeconds).length;
+  return item ? countLiveConnections(toUser(item), new Date(nowSeconds * 1000)) : 0;
 }
 
 function chunks<T>(values: readonly T[], size: number): T[][] {
@@ -342,23 +342,15 @@ export class DynamoChatStore implements ChatStore {
     messageId: string,
     unreadCount: number,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { pk: roomId, sk: ROOM_SK },
-          UpdateExpression: 'SET members.#u.lastRead = :messageId, members.#u.unread = :unread',
-          ConditionExpression:
-            'attribute_exists(members.#u) AND (attribute_not_exists(members.#u.lastRead) OR members.#u.lastRead < :messageId)',
-          ExpressionAttributeNames: { '#u': userId },
-          ExpressionAttributeValues: { ':messageId': messageId, ':unread': unreadCount },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.updateIf({
+      TableName: this.tables.rooms,
+      Key: { pk: roomId, sk: ROOM_SK },
+      UpdateExpression: 'SET members.#u.lastRead = :messageId, members.#u.unread = :unread',
+      ConditionExpression:
+        'attribute_exists(members.#u) AND (attribute_not_exists(members.#u.lastRead) OR members.#u.lastRead < :messageId)',
+      ExpressionAttributeNames: { '#u': userId },
+      ExpressionAttributeValues: { ':messageId': messageId, ':unread': unreadCount },
+    });
   }
 
   // ---------------------------------------------------------------- messages

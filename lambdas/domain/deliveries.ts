@@ -7,6 +7,7 @@ import {
   type DeliveryTarget,
   type FanOutOptions,
   fanOut,
+  jitteredBackoff,
   openedAtSeconds,
 } from './fan-out.js';
 import type { RoomId, ServerFrame, UserProfile } from './model.js';
@@ -35,7 +36,7 @@ export class Deliveries {
     this.options = {
       concurrency: 25,
       maxThrottleRetries: 4,
-      backoffMs: (attempt) => Math.round(Math.random() * Math.min(1000, 50 * 2 ** attempt)),
+      backoffMs: jitteredBackoff(50, 1000),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       ...settings,
       onGone: async (target) => {

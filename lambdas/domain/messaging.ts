@@ -85,8 +85,12 @@ export class MessagingService {
     if (query.before !== undefined && query.after !== undefined) {
       throw badRequest('Use either before or after, not both');
     }
-    let room = await loadRoom(this.store, callerId, roomId);
-    const page = await this.store.listMessages(roomId, query);
+    // The page is read beside the room (one round trip, not two); it is only returned once the
+    // room says the caller is a participant.
+    let [room, page] = await Promise.all([
+      loadRoom(this.store, callerId, roomId),
+      this.store.listMessages(roomId, query),
+    ]);
     const newest = page.messages.at(-1);
     const isNewestPage = query.before === undefined && query.after === undefined;
     if (isNewestPage && newest && isAheadOfPointer(room, callerId, newest.messageId)) {
@@ -101,8 +105,10 @@ export class MessagingService {
 
   async markRead(caller: Caller, roomId: RoomId, messageId: string): Promise<ReadState> {
     assertInScope(caller, roomId);
-    const room = await loadRoom(this.store, caller.userId, roomId);
-    const message = await this.store.getMessage(roomId, messageId);
+    const [room, message] = await Promise.all([
+      loadRoom(this.store, caller.userId, roomId),
+      this.store.getMessage(roomId, messageId),
+    ]);
     if (!message) throw notFound(`No message ${messageId} in room ${roomId}`);
     const readAt = this.clock.now().toISOString();
 
@@ -141,7 +147,6 @@ export class MessagingService {
     });
   }
 
-  /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
   /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
   private async publishMessage(
     room: Room,

@@ -26,15 +26,13 @@ function assertParticipant(room: Room | undefined, callerId: UserId, roomId: Roo
 
 /**
  * A room the caller must be a participant of. A caller who is not even named in the room id is
- * refused before any read; a room that was never started is 404 for its would-be members.
+ * refused before any read, by a synchronous throw: a use case may start another read of the room
+ * beside this one (`Promise.all([loadRoom(...), read])`) and that read never starts for such a
+ * caller. A room that was never started is 404 for its would-be members.
  */
-export async function loadRoom(
-  store: Pick<ChatStore, 'getRoom'>,
-  callerId: UserId,
-  roomId: RoomId,
-): Promise<Room> {
+export function loadRoom(store: Pick<ChatStore, 'getRoom'>, callerId: UserId, roomId: RoomId): Promise<Room> {
   if (!participantCandidates(roomId).includes(callerId)) throw forbidden();
-  return assertParticipant(await store.getRoom(roomId), callerId, roomId);
+  return store.getRoom(roomId).then((room) => assertParticipant(room, callerId, roomId));
 }
 
 /** The room plus its participants' profiles (and so their connections), in one round trip. */
