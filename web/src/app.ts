@@ -108,7 +108,17 @@ export class ChatApp {
             h('p', { class: 'form-error', role: 'alert', 'data-testid': 'start-chat-error' }),
           ),
           h('h2', { class: 'visually-hidden' }, 'Your chats'),
-          h('ul', { class: 'chat-list', 'data-testid': 'chat-list', role: 'list' }),
+          h('ul', {
+            class: 'chat-list',
+            'data-testid': 'chat-list',
+            role: 'list',
+            // One listener for the list, not one per row on every re-render.
+            onclick: (event: Event) => {
+              const target = event.target instanceof Element ? event.target : null;
+              const roomId = target?.closest<HTMLElement>('[data-testid="chat-item"]')?.dataset.roomId;
+              if (roomId !== undefined) this.openRoom(roomId);
+            },
+          }),
           h('p', { class: 'empty', 'data-testid': 'chat-list-empty' }, 'No chats yet: start one above.'),
         ),
         h('main', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
@@ -394,12 +404,6 @@ export class ChatApp {
       typingRoomIds: new Set(this.typingTimers.keys()),
     });
     part(this.root, 'chat-list-empty').hidden = this.rooms.size > 0;
-    for (const button of this.root.querySelectorAll<HTMLElement>('[data-testid="chat-item"]')) {
-      button.onclick = () => {
-        const roomId = button.dataset.roomId;
-        if (roomId !== undefined) this.openRoom(roomId);
-      };
-    }
     const unread = [...this.rooms.values()].reduce((sum, room) => sum + room.unreadCount, 0);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
   }

@@ -19,11 +19,12 @@ function preview(room: RoomItem, state: ChatListState): string {
 
 function item(room: RoomItem, state: ChatListState): HTMLLIElement {
   const { peer, unreadCount } = room;
+  const last = preview(room, state);
   const label = [
     peer.displayName,
     peer.online ? 'online' : '',
     unreadCount > 0 ? `${unreadCount} unread` : '',
-    preview(room, state),
+    last,
   ].filter(Boolean);
   return h(
     'li',
@@ -55,7 +56,7 @@ function item(room: RoomItem, state: ChatListState): HTMLLIElement {
             class: `chat-last${state.typingRoomIds.has(room.roomId) ? ' is-typing' : ''}`,
             'data-testid': 'chat-last',
           },
-          preview(room, state),
+          last,
         ),
       ),
       h(
