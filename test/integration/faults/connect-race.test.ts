@@ -12,9 +12,8 @@ import {
   connectionAttributes,
   connectTo,
   openConnectionIds,
+  pairInRoom,
   sharedStack,
-  signInAs,
-  startRoomOf,
 } from './support/stack.js';
 
 afterEach(closeAllSockets);
@@ -26,9 +25,7 @@ describe('a post to a connection still in its $connect', () => {
     const target = sharedStack();
     const outcomes: string[] = [];
     for (let trial = 0; trial < 3; trial++) {
-      const ann = await signInAs(target, 'ann');
-      const bob = await signInAs(target, 'bob');
-      const roomId = await startRoomOf(target, ann, bob);
+      const { ann, bob, roomId } = await pairInRoom(target);
 
       const [annWs, bobWs] = await Promise.all([connectTo(target, ann), connectTo(target, bob)]);
       // Both handshakes are complete: each side is open and served.

@@ -10,14 +10,12 @@ import type { ChatStore } from '../../../lambdas/domain/ports.js';
 import { failAfterRecordOnce, failBeforeRecordOnce } from '../../unit/faults/support.js';
 import { closeAllSockets } from '../support/ws.js';
 import {
-  connectTo,
   historyOf,
   inProcessSend,
+  onlinePair,
   onlyConnectionOf,
   roomEntryOf,
   sharedStack,
-  signInAs,
-  startRoomOf,
   storedMessages,
 } from './support/stack.js';
 
@@ -28,12 +26,7 @@ const DELIVERY_MS = 3_000;
 
 async function crashingSend(wrapStore: (store: ChatStore) => ChatStore) {
   const target = sharedStack();
-  const ann = await signInAs(target, 'ann');
-  const bob = await signInAs(target, 'bob');
-  const roomId = await startRoomOf(target, ann, bob);
-  const bobWs = await connectTo(target, bob);
-  const annWs = await connectTo(target, ann);
-  await bobWs.next('presence', (f) => f.userId === ann.userId && f.online);
+  const { ann, bob, roomId, annWs, bobWs } = await onlinePair(target);
   const annConnection = await onlyConnectionOf(target, ann.userId);
   const handler = await inProcessSend(target, { wrapStore });
   /** The first attempt, on the crashing store: it must answer an error frame, never an ack. */

@@ -13,13 +13,11 @@ import type { LocalStack } from '../../../local/stack.js';
 import type { Message, ServerFrame } from '../support/api-types.js';
 import { closeAllSockets, type WsClient } from '../support/ws.js';
 import {
-  connectTo,
   type FaultStack,
   faultStackOf,
   historyOf,
+  onlinePair,
   roomEntryOf,
-  signInAs,
-  startRoomOf,
   storedMessages,
 } from './support/stack.js';
 
@@ -74,12 +72,7 @@ function requireStack(): LocalStack {
 describe('DynamoDB Local stopped and restarted during a run', () => {
   it('errors (never acks) while it is down, keeps the connection, loses no acked message, and retries succeed after', async () => {
     const stack = requireStack();
-    const ann = await signInAs(target, 'ann');
-    const bob = await signInAs(target, 'bob');
-    const roomId = await startRoomOf(target, ann, bob);
-    const bobWs = await connectTo(target, bob);
-    const annWs = await connectTo(target, ann);
-    await bobWs.next('presence', (f) => f.userId === ann.userId && f.online);
+    const { bob, roomId, annWs, bobWs } = await onlinePair(target);
     const content = (clientMessageId: string) => `message ${clientMessageId}`;
     const send = (clientMessageId: string) =>
       annWs.send({ action: 'sendMessage', roomId, content: content(clientMessageId), clientMessageId });

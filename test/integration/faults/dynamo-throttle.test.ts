@@ -8,14 +8,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeAllSockets } from '../support/ws.js';
 import { DynamoThrottles } from './support/dynamo-throttles.js';
 import {
-  connectTo,
   dynamoClient,
   inProcessSend,
+  onlinePair,
   onlyConnectionOf,
   roomEntryOf,
   sharedStack,
-  signInAs,
-  startRoomOf,
   storedMessages,
 } from './support/stack.js';
 
@@ -29,12 +27,7 @@ const SLOW = 60_000;
 
 async function throttledSender() {
   const target = sharedStack();
-  const ann = await signInAs(target, 'ann');
-  const bob = await signInAs(target, 'bob');
-  const roomId = await startRoomOf(target, ann, bob);
-  const bobWs = await connectTo(target, bob);
-  const annWs = await connectTo(target, ann);
-  await bobWs.next('presence', (f) => f.userId === ann.userId && f.online);
+  const { ann, bob, roomId, annWs, bobWs } = await onlinePair(target);
   const annConnection = await onlyConnectionOf(target, ann.userId);
   const throttles = new DynamoThrottles();
   const client = throttles.install(dynamoClient(target));

@@ -12,26 +12,18 @@ import {
   connectTo,
   onlyConnectionOf,
   openConnectionIds,
+  pairInRoom,
   recordVanishedConnection,
   sharedStack,
-  signInAs,
-  startRoomOf,
   storedMessages,
 } from './support/stack.js';
 
 afterEach(closeAllSockets);
 
-async function annAndBob() {
-  const target = sharedStack();
-  const ann = await signInAs(target, 'ann');
-  const bob = await signInAs(target, 'bob');
-  const roomId = await startRoomOf(target, ann, bob);
-  return { target, ann, bob, roomId };
-}
-
 describe('a 410 on one connection', () => {
   it("deletes the record of a connection the gateway forgot, and still delivers to the participant's live ones", async () => {
-    const { target, ann, bob, roomId } = await annAndBob();
+    const target = sharedStack();
+    const { ann, bob, roomId } = await pairInRoom(target);
     const annWs = await connectTo(target, ann);
     const bobPhone = await connectTo(target, bob, 'bob phone');
     const bobLaptop = await connectTo(target, bob, 'bob laptop');
@@ -64,7 +56,8 @@ describe('a 410 on one connection', () => {
   });
 
   it('cleans up after a socket destroyed without a close frame, and the next message reaches the live connection once', async () => {
-    const { target, ann, bob, roomId } = await annAndBob();
+    const target = sharedStack();
+    const { ann, bob, roomId } = await pairInRoom(target);
     const annWs = await connectTo(target, ann);
     const bobGone = await connectTo(target, bob, 'bob gone');
     const bobLive = await connectTo(target, bob, 'bob live');

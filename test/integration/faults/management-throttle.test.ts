@@ -7,11 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllSockets } from '../support/ws.js';
 import {
   connectionAttributes,
-  connectTo,
+  onlinePair,
   onlyConnectionOf,
   sharedStack,
-  signInAs,
-  startRoomOf,
   storedMessages,
   throttlePosts,
   throttlesLeft,
@@ -19,22 +17,16 @@ import {
 
 afterEach(closeAllSockets);
 
-/** Ann and Bob online, Bob's presence frame for Ann already delivered (no post to him pending). */
-async function onlinePair() {
+/** With Bob's connection, which the tests throttle. */
+async function throttledPair() {
   const target = sharedStack();
-  const ann = await signInAs(target, 'ann');
-  const bob = await signInAs(target, 'bob');
-  const roomId = await startRoomOf(target, ann, bob);
-  const bobWs = await connectTo(target, bob);
-  const annWs = await connectTo(target, ann);
-  await bobWs.next('presence', (f) => f.userId === ann.userId && f.online);
-  const bobConnection = await onlyConnectionOf(target, bob.userId);
-  return { target, ann, bob, roomId, annWs, bobWs, bobConnection };
+  const pair = await onlinePair(target);
+  return { target, ...pair, bobConnection: await onlyConnectionOf(target, pair.bob.userId) };
 }
 
 describe('429 from the management API', () => {
   it("retries the throttled posts to the recipient's connection and delivers the message, stored once", async () => {
-    const { target, roomId, annWs, bobWs, bobConnection } = await onlinePair();
+    const { target, roomId, annWs, bobWs, bobConnection } = await throttledPair();
     await throttlePosts(target, 3, bobConnection);
     expect(await throttlesLeft(target, bobConnection)).toBe(3);
 
@@ -49,7 +41,7 @@ describe('429 from the management API', () => {
   });
 
   it('keeps a connection whose posts stay throttled past the retries, and delivers the next message to it', async () => {
-    const { target, bob, roomId, annWs, bobWs, bobConnection } = await onlinePair();
+    const { target, bob, roomId, annWs, bobWs, bobConnection } = await throttledPair();
     await throttlePosts(target, 5, bobConnection);
 
     const throttled = await annWs.sendMessage(roomId, 'throttled beyond the retries', 'thr-2');

@@ -291,6 +291,33 @@ export function connectTo(
   });
 }
 
+export async function pairInRoom(
+  target: FaultStack,
+): Promise<{ ann: FaultUser; bob: FaultUser; roomId: string }> {
+  const ann = await signInAs(target, 'ann');
+  const bob = await signInAs(target, 'bob');
+  const roomId = await startRoomOf(target, ann, bob);
+  return { ann, bob, roomId };
+}
+
+/**
+ * Bob connects first, so that Ann's coming online is posted to him: once that presence frame is
+ * delivered no post to him is pending, and whatever a test then throttles or counts is its own.
+ */
+export async function onlinePair(target: FaultStack): Promise<{
+  ann: FaultUser;
+  bob: FaultUser;
+  roomId: string;
+  annWs: WsClient;
+  bobWs: WsClient;
+}> {
+  const { ann, bob, roomId } = await pairInRoom(target);
+  const bobWs = await connectTo(target, bob);
+  const annWs = await connectTo(target, ann);
+  await bobWs.next('presence', (f) => f.userId === ann.userId && f.online);
+  return { ann, bob, roomId, annWs, bobWs };
+}
+
 // ---------------------------------------------------------------- the send handler in this process
 
 export interface InProcessSend {
