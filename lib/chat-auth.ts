@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { postConfirmationTrigger } from '../definitions/routes.js';
-import { ChatFunction } from './chat-function.js';
+import { ChatFunction, waitedOnTimeout } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
 
 export interface ChatAuthProps {
@@ -24,7 +24,7 @@ export class ChatAuth extends Construct {
       resources: { tables: props.tables },
       repoRoot: props.repoRoot,
       // Cognito gives a trigger 5 seconds, then fails the confirmation.
-      timeout: Duration.seconds(5),
+      timeout: waitedOnTimeout,
     });
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {

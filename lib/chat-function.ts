@@ -30,6 +30,8 @@ export interface ChatFunctionProps {
 }
 
 const defaultTimeout = Duration.seconds(10);
+/** For authorizers and the Cognito trigger: a caller is waiting on them. */
+export const waitedOnTimeout = Duration.seconds(5);
 
 /**
  * A Lambda function built from a `HandlerDefinition`, with every default set once. The construct id

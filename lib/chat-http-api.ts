@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { httpAuthorizer, httpRoutes } from '../definitions/routes.js';
-import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+import { ChatFunction, type ChatFunctionResources, waitedOnTimeout } from './chat-function.js';
 import { type RouteThrottle, setRouteThrottles } from './route-throttles.js';
 
 export interface ChatHttpApiProps {
@@ -73,7 +73,7 @@ export class ChatHttpApi extends Construct {
       definition: httpAuthorizer,
       resources,
       repoRoot,
-      timeout: Duration.seconds(5),
+      timeout: waitedOnTimeout,
     });
     const authorizer = new HttpLambdaAuthorizer('HttpAuthorizer', authorizerFunction, {
       authorizerName: 'jwt',

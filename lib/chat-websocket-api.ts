@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { webSocketAuthorizer, webSocketRoutes } from '../definitions/routes.js';
-import { ChatFunction, type ChatFunctionResources } from './chat-function.js';
+import { ChatFunction, type ChatFunctionResources, waitedOnTimeout } from './chat-function.js';
 import { type RouteThrottle, setRouteThrottles } from './route-throttles.js';
 
 export interface ChatWebSocketApiProps {
@@ -125,7 +125,7 @@ export class ChatWebSocketApi extends Construct {
       definition: webSocketAuthorizer,
       resources,
       repoRoot,
-      timeout: Duration.seconds(5),
+      timeout: waitedOnTimeout,
     });
     const authorizer = new WebSocketLambdaAuthorizer('WebSocketAuthorizer', authorizerFunction, {
       authorizerName: 'jwt-query',
