@@ -15,6 +15,8 @@ export interface ConnectOptions {
   readonly room?: string;
   /** Extra query parameters, verbatim. */
   readonly query?: Record<string, string>;
+  /** For a stack other than the run's shared one (a fault test's own). */
+  readonly wsUrl?: string;
 }
 
 export interface CloseInfo {
@@ -26,7 +28,7 @@ export interface CloseInfo {
 const open = new Set<WsClient>();
 
 export function wsUrlFor(options: ConnectOptions): string {
-  const url = new URL(stack().wsUrl);
+  const url = new URL(options.wsUrl ?? stack().wsUrl);
   if (options.token !== undefined) url.searchParams.set('token', options.token);
   if (options.room !== undefined) url.searchParams.set('room', options.room);
   for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);

@@ -12,7 +12,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import WebSocket from 'ws';
 import { envVars, tableEnvVars } from '../../../../definitions/env.js';
 import type { ChatStore } from '../../../../lambdas/domain/ports.js';
 import type { WebSocketResult } from '../../../../lambdas/ws/respond.js';
@@ -21,7 +20,7 @@ import { frameOf, wsEvent } from '../../../fakes/events.js';
 import { RecordingLogger } from '../../../fakes/logger.js';
 import type { Message, RoomEntry, ServerFrame } from '../../support/api-types.js';
 import { localStack, stack } from '../../support/stack-info.js';
-import { WsClient } from '../../support/ws.js';
+import { openWs, type WsClient } from '../../support/ws.js';
 
 export interface FaultStack {
   readonly restUrl: string;
@@ -277,18 +276,7 @@ export function connectTo(
   label = user.userId,
   room?: string,
 ): Promise<WsClient> {
-  const url = new URL(target.wsUrl);
-  url.searchParams.set('token', user.token);
-  if (room !== undefined) url.searchParams.set('room', room);
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
-    const client = new WsClient(socket, label);
-    socket.once('open', () => {
-      socket.on('error', () => undefined);
-      resolve(client);
-    });
-    socket.once('error', reject);
-  });
+  return openWs({ token: user.token, room, wsUrl: target.wsUrl }, label);
 }
 
 export async function pairInRoom(
