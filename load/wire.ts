@@ -1,33 +1,11 @@
 /**
- * The chat API as a load client sees it (shared/API.md), written out here rather than imported from
- * lambdas/: the load tool checks the contract, so it must not share the implementation's types.
+ * The chat API as a load client sees it: the client SDK's wire types (web/sdk), which describe the
+ * contract from the client's side. Not lambdas/'s: the load tool checks the implementation, so it
+ * must not share the implementation's types.
  */
+import type { ServerFrame } from '../web/sdk/types.js';
 
-export interface ChatMessage {
-  readonly messageId: string;
-  readonly roomId: string;
-  readonly senderId: string;
-  readonly content: string;
-  readonly sentAt: string;
-  readonly clientMessageId?: string;
-}
-
-export type ServerFrame =
-  | { readonly type: 'ack'; readonly clientMessageId?: string; readonly message: ChatMessage }
-  | { readonly type: 'chat_message'; readonly message: ChatMessage }
-  | {
-      readonly type: 'error';
-      readonly code: string;
-      readonly message: string;
-      readonly action?: string;
-      readonly clientMessageId?: string;
-    }
-  | { readonly type: 'read' | 'typing' | 'presence' | 'pong' };
-
-export interface MessagePage {
-  readonly messages: readonly ChatMessage[];
-  readonly hasMore: boolean;
-}
+export type { Message as ChatMessage, MessagePage, ServerFrame } from '../web/sdk/types.js';
 
 /** Where the chat API is: the local stack's URLs, or a deployed stack's with a sign-in in front. */
 export interface LoadTarget {
