@@ -10,6 +10,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dynamoLocalPids } from '../local/dynamo-local.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { type BenchConfig, fullConfig, quickConfig } from './config.js';
 import { Deadline, withTimeout } from './lib/deadline.js';
@@ -55,11 +56,8 @@ function git(args: readonly string[]): string {
 }
 
 /** DynamoDB Local processes of this run's port still alive (must be none after stop()). */
-function orphanJava(endpoint: string | undefined): string[] {
-  const port = endpoint === undefined ? undefined : new URL(endpoint).port;
-  if (port === undefined) return [];
-  const result = spawnSync('pgrep', ['-f', `DynamoDBLocal.*-port ${port}( |$)`], { encoding: 'utf8' });
-  return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n');
+function orphanJava(endpoint: string | undefined): number[] {
+  return endpoint === undefined ? [] : dynamoLocalPids(Number(new URL(endpoint).port));
 }
 
 async function main(): Promise<number> {

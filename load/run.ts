@@ -7,8 +7,8 @@
  *                       [--retry-share 0.05] [--seed 1] [--send-window 300] [--time-limit 400]
  *                       [--catch-up-margin 0 (seconds before the newest held)] [--connect-concurrency 16]
  */
-import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { dynamoLocalPids } from '../local/dynamo-local.js';
 import { formatReport, type LoadOptions, runLoad } from './load.js';
 
 const USAGE =
@@ -67,17 +67,6 @@ function parseOptions(argv: string[]): Partial<LoadOptions> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-/** DynamoDB Local processes still listening on `port`: none may outlive the stack. */
-function javaOnPort(port: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*-port ${port}( |$)`], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.trim() !== '');
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
 async function main(): Promise<number> {
   let options: Partial<LoadOptions>;
   try {
@@ -91,7 +80,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   console.log('Starting the local stack (in memory)...');
   const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true });
-  const dynamoPort = new URL(stack.dynamoEndpoint).port;
+  const dynamoPort = Number(new URL(stack.dynamoEndpoint).port);
   console.log(`Stack ready after ${((performance.now() - started) / 1000).toFixed(1)} s at ${stack.restUrl}`);
   const stopOnSignal = () => {
     console.error('Interrupted: stopping the stack...');
@@ -110,7 +99,8 @@ async function main(): Promise<number> {
     await stack.stop();
   }
   console.log(formatReport(report));
-  const orphans = javaOnPort(dynamoPort);
+  // No DynamoDB Local may outlive the stack.
+  const orphans = dynamoLocalPids(dynamoPort);
   if (orphans.length > 0) {
     console.error(`DynamoDB Local still running after the stack stopped: pid ${orphans.join(', ')}`);
     return 1;

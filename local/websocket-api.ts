@@ -70,8 +70,6 @@ interface LiveConnection extends ConnectionInfo {
   readonly lifetimeTimer: NodeJS.Timeout;
   /** Set when the emulator closes the connection, so `$disconnect` reports its code, not the echo's. */
   serverClose: { code: number; reason: string } | undefined;
-  /** Resolves when `$disconnect` has run. */
-  disconnected: Promise<void> | undefined;
 }
 
 /** Connection ids shaped like API Gateway's: base64 of 11 random bytes, e.g. `L0SM9cOFvHcCIhw=`. */
@@ -325,7 +323,7 @@ export class WebSocketApi {
 
   #open(
     socket: WebSocket,
-    info: Omit<LiveConnection, 'socket' | 'idleTimer' | 'lifetimeTimer' | 'serverClose' | 'disconnected'>,
+    info: Omit<LiveConnection, 'socket' | 'idleTimer' | 'lifetimeTimer' | 'serverClose'>,
   ): void {
     const { limits } = this.#options;
     const connection: LiveConnection = {
@@ -337,7 +335,6 @@ export class WebSocketApi {
         limits.maxConnectionMs,
       ),
       serverClose: undefined,
-      disconnected: undefined,
     };
     this.#connections.set(connection.connectionId, connection);
     const touch = () => {
@@ -375,8 +372,8 @@ export class WebSocketApi {
       this.#connections.delete(connection.connectionId);
       const closeCode = connection.serverClose?.code ?? code;
       const closeReason = connection.serverClose?.reason ?? reason.toString('utf8');
-      const done = this.#runDisconnect(connection, closeCode, closeReason);
-      connection.disconnected = done;
+      // Never rejects; close() waits for it through #pendingDisconnects.
+      void this.#runDisconnect(connection, closeCode, closeReason);
     });
   }
 

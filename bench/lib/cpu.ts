@@ -3,8 +3,8 @@
  * gateway emulator and the handlers), DynamoDB Local (the JVM) and the load generator. CPU time is
  * what a shared machine's other tenants cannot inflate; they only make us wait for it.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dynamoLocalPids } from '../../local/dynamo-local.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -30,10 +30,7 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 
 /** The DynamoDB Local JVM listening on `endpoint`'s port. */
 export function dynamoLocalPid(endpoint: string): number | undefined {
-  const port = new URL(endpoint).port;
-  const result = spawnSync('pgrep', ['-f', `DynamoDBLocal.*-port ${port}( |$)`], { encoding: 'utf8' });
-  const pid = Number(result.stdout.trim().split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  return dynamoLocalPids(Number(new URL(endpoint).port))[0];
 }
 
 export type CpuSnapshot = Readonly<Record<string, number | undefined>>;

@@ -7,14 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import {
-  type HandlerDefinition,
-  httpAuthorizer,
-  httpRoutes,
-  postConfirmationTrigger,
-  webSocketAuthorizer,
-  webSocketRoutes,
-} from '../../definitions/routes.js';
+import { allHandlers } from '../../definitions/routes.js';
 
 export interface CdkBundlingOptions {
   readonly minify: boolean;
@@ -42,14 +35,6 @@ export interface HandlerBundle {
   readonly outfile: string;
   readonly error?: string;
 }
-
-export const allHandlerDefinitions = (): HandlerDefinition[] => [
-  ...httpRoutes,
-  ...webSocketRoutes,
-  httpAuthorizer,
-  webSocketAuthorizer,
-  postConfirmationTrigger,
-];
 
 /** Reads the bundling block of lib/chat-function.ts; anything missing falls back to CDK's defaults. */
 export function readCdkBundlingOptions(repoRoot: string): CdkBundlingOptions {
@@ -133,7 +118,7 @@ export async function bundleHandlers(
     JSON.stringify({ type: options.format === 'esm' ? 'module' : 'commonjs' }),
   );
   const bundles: HandlerBundle[] = [];
-  for (const definition of allHandlerDefinitions()) {
+  for (const definition of allHandlers) {
     const dir = join(outDir, definition.functionId);
     mkdirSync(dir, { recursive: true });
     const outfile = join(dir, options.format === 'esm' ? 'index.mjs' : 'index.js');
