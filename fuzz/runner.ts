@@ -18,7 +18,7 @@ import {
 } from './cases.js';
 import { send, sendJson } from './http.js';
 import { type HttpRequestSpec, restRequest, wsFrame } from './materialize.js';
-import { isPlainObject, isRoomName, isUserId, roomOf, tryParseJson } from './model.js';
+import { isPlainObject, isRoomName, isUserId, roomOf, tryDecodeURIComponent, tryParseJson } from './model.js';
 import {
   echoable,
   predictRest,
@@ -391,12 +391,7 @@ const baselines = new WeakMap<World, Baseline>();
 function startTarget(world: World, request: HttpRequestSpec, c: RestCase): string | undefined {
   if (c.route !== 'POST /chat/start/{userId}') return undefined;
   const segment = /^\/chat\/start\/([^/?]+)/.exec(request.path)?.[1];
-  let userId: string | undefined;
-  try {
-    userId = segment === undefined ? undefined : decodeURIComponent(segment);
-  } catch {
-    userId = segment;
-  }
+  const userId = segment === undefined ? undefined : tryDecodeURIComponent(segment);
   return isUserId(userId) && userId !== world.me.userId ? roomOf(world.me.userId, userId) : undefined;
 }
 
@@ -485,12 +480,8 @@ async function runRestCase(world: World, route: RestRoute, c: RestCase): Promise
   const parsedBody = request.body === undefined ? undefined : tryParseJson(request.body.toString('utf8'));
   const url = new URL(request.path, 'http://localhost');
   const param = /^\/chat\/(?:messages|read|start)\/([^/]+)/.exec(url.pathname)?.[1];
-  let decoded = param;
-  try {
-    decoded = param === undefined ? undefined : decodeURIComponent(param);
-  } catch {
-    // kept raw, as the gateway does
-  }
+  // An undecodable parameter is kept raw, as the gateway does.
+  const decoded = param === undefined ? undefined : tryDecodeURIComponent(param);
   const inputs = echoable(parsedBody?.ok ? parsedBody.value : undefined, [
     ...(decoded === undefined ? [] : [decoded]),
     ...[...url.searchParams].flat(),
