@@ -56,18 +56,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Every DynamoDB request the handlers make during the whole run must be one their IAM grant
   // allows (on AWS anything else is AccessDenied): hardening/grants.test.ts walks each route for
   // exactness, and this catches any path another test reaches that the walk does not.
-  const [{ DynamoCallRecorder }, { allHandlers }, { tableEnvVars }] = await Promise.all([
+  const [{ DynamoCallRecorder }, { allHandlers }, { localTables }] = await Promise.all([
     import('./support/dynamo-calls.js'),
     import('../../definitions/routes.js'),
-    import('../../definitions/env.js'),
+    import('./support/dynamo.js'),
   ]);
-  const tableName = (name: keyof typeof tableEnvVars) => local.env[tableEnvVars[name]] ?? name;
-  const recorder = new DynamoCallRecorder({
-    rooms: tableName('rooms'),
-    messages: tableName('messages'),
-    connections: tableName('connections'),
-    users: tableName('users'),
-  });
+  const recorder = new DynamoCallRecorder(localTables(local.env));
   return async () => {
     recorder.uninstall();
     await local.stop();

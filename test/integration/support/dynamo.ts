@@ -1,32 +1,44 @@
 /** Direct reads of DynamoDB Local, for what the API cannot show (stored rows, connection records). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { tableEnvVars } from '../../../definitions/env.js';
+import type { TableNames } from '../../../lambdas/adapters/dynamo-store.js';
 import { localStack } from './stack-info.js';
 
-let client: DynamoDBDocumentClient | undefined;
+export function localTables(env: Readonly<Record<string, string>>): TableNames {
+  const table = (name: keyof typeof tableEnvVars): string => {
+    const value = env[tableEnvVars[name]];
+    if (value === undefined) throw new Error(`the local stack's env has no ${tableEnvVars[name]}`);
+    return value;
+  };
+  return {
+    rooms: table('rooms'),
+    messages: table('messages'),
+    connections: table('connections'),
+    users: table('users'),
+  };
+}
 
-function db(): { doc: DynamoDBDocumentClient; env: Readonly<Record<string, string>> } {
-  const local = localStack();
+export function localDynamoClient(endpoint: string, env: Readonly<Record<string, string>>): DynamoDBClient {
   // The SDK's notice about future Node versions would otherwise be printed by every test file.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // DynamoDB Local keeps tables per access key and region (unless -sharedDb): use the handlers' own.
-  client ??= DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: local.dynamoEndpoint,
-      region: local.env.AWS_REGION ?? local.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      credentials: {
-        accessKeyId: local.env.AWS_ACCESS_KEY_ID ?? 'local',
-        secretAccessKey: local.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      },
-    }),
-  );
-  return { doc: client, env: local.env };
+  return new DynamoDBClient({
+    endpoint,
+    region: env.AWS_REGION ?? 'us-east-1',
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    },
+  });
 }
 
-function table(env: Readonly<Record<string, string>>, name: string): string {
-  const value = env[name];
-  if (value === undefined) throw new Error(`the local stack's env has no ${name}`);
-  return value;
+let client: DynamoDBDocumentClient | undefined;
+
+function db(): { doc: DynamoDBDocumentClient; tables: TableNames } {
+  const local = localStack();
+  client ??= DynamoDBDocumentClient.from(localDynamoClient(local.dynamoEndpoint, local.env));
+  return { doc: client, tables: localTables(local.env) };
 }
 
 async function count(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<number> {
@@ -43,9 +55,8 @@ async function count(input: ConstructorParameters<typeof QueryCommand>[0]): Prom
 
 /** Items stored in the messages table under the room's partition. */
 export function storedMessageItems(roomId: string): Promise<number> {
-  const { env } = db();
   return count({
-    TableName: table(env, 'MESSAGES_TABLE'),
+    TableName: db().tables.messages,
     KeyConditionExpression: 'roomId = :roomId',
     ExpressionAttributeValues: { ':roomId': roomId },
     ConsistentRead: true,
@@ -54,9 +65,8 @@ export function storedMessageItems(roomId: string): Promise<number> {
 
 /** Connection records of a user (the connections table's `byUser` index). */
 export function connectionRecords(userId: string): Promise<number> {
-  const { env } = db();
   return count({
-    TableName: table(env, 'CONNECTIONS_TABLE'),
+    TableName: db().tables.connections,
     IndexName: 'byUser',
     KeyConditionExpression: 'userId = :userId',
     ExpressionAttributeValues: { ':userId': userId },

@@ -4,7 +4,7 @@
  * process on a store or a DynamoDB client the test controls. Everything takes a `FaultStack`, so the
  * same helpers serve the run's shared stack and a stack a test file starts for itself.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -12,13 +12,15 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { envVars, tableEnvVars } from '../../../../definitions/env.js';
+import { envVars } from '../../../../definitions/env.js';
+import type { TableNames } from '../../../../lambdas/adapters/dynamo-store.js';
 import type { ChatStore } from '../../../../lambdas/domain/ports.js';
 import type { WebSocketResult } from '../../../../lambdas/ws/respond.js';
 import type { LocalStack } from '../../../../local/stack.js';
 import { frameOf, wsEvent } from '../../../fakes/events.js';
 import { RecordingLogger } from '../../../fakes/logger.js';
 import type { Message, RoomEntry, ServerFrame } from '../../support/api-types.js';
+import { localDynamoClient, localTables } from '../../support/dynamo.js';
 import { localStack, stack } from '../../support/stack-info.js';
 import { openWs, type WsClient } from '../../support/ws.js';
 
@@ -50,26 +52,13 @@ function required(env: Readonly<Record<string, string>>, name: string): string {
   return value;
 }
 
-export function tableNames(target: FaultStack) {
-  return {
-    rooms: required(target.env, tableEnvVars.rooms),
-    messages: required(target.env, tableEnvVars.messages),
-    connections: required(target.env, tableEnvVars.connections),
-    users: required(target.env, tableEnvVars.users),
-  };
+export function tableNames(target: FaultStack): TableNames {
+  return localTables(target.env);
 }
 
 /** A DynamoDB client for the stack's DynamoDB Local, with the handlers' region and credentials. */
 export function dynamoClient(target: FaultStack): DynamoDBClient {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new DynamoDBClient({
-    endpoint: target.dynamoEndpoint,
-    region: target.env.AWS_REGION ?? 'us-east-1',
-    credentials: {
-      accessKeyId: target.env.AWS_ACCESS_KEY_ID ?? 'local',
-      secretAccessKey: target.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    },
-  });
+  return localDynamoClient(target.dynamoEndpoint, target.env);
 }
 
 const documentClients = new WeakMap<FaultStack, DynamoDBDocumentClient>();
