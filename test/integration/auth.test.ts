@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionRecords } from './support/dynamo.js';
-import { expectError, expectOk, type Method, request } from './support/rest.js';
+import { expectError, expectOk, protectedRoutes, request } from './support/rest.js';
 import { stack } from './support/stack-info.js';
 import { freshUsers, roomOf, startRoom, type TestUser } from './support/users.js';
 import { closeAllSockets, handshake } from './support/ws.js';
@@ -40,21 +40,10 @@ function badAuthorizations(): [string, string | null][] {
   ];
 }
 
-function routes(): [Method, string, unknown][] {
-  return [
-    ['GET', '/chat/list/', undefined],
-    ['GET', `/chat/messages/${roomAB}/`, undefined],
-    ['POST', `/chat/start/${cid.userId}/`, undefined],
-    ['POST', `/chat/read/${roomAB}/`, { messageId: '01JAAAAAAAAAAAAAAAAAAAAAAA' }],
-    ['GET', '/users/me/', undefined],
-    ['PUT', '/users/me/', { displayName: 'Mallory' }],
-  ];
-}
-
 describe('REST authentication', () => {
   it('answers 401 unauthorized on every route without a valid Bearer token, and changes nothing', async () => {
     const failures: string[] = [];
-    for (const [method, path, json] of routes()) {
+    for (const [method, path, json] of protectedRoutes(roomAB, cid.userId)) {
       for (const [label, authorization] of badAuthorizations()) {
         for (const url of [path, path.replace(/\/$/, '')]) {
           const result = await request(method, url, undefined, { json, authorization });

@@ -26,7 +26,7 @@ import {
   unsignedJwt,
 } from '../../unit/hardening/jwt-forge.js';
 import { connectionRecords, storedMessageItems } from '../support/dynamo.js';
-import { expectError, expectOk, type Method, request } from '../support/rest.js';
+import { expectError, expectOk, protectedRoutes, request } from '../support/rest.js';
 import { localStack } from '../support/stack-info.js';
 import { freshUsers, roomOf, startRoom, type TestUser } from '../support/users.js';
 import { closeAllSockets, handshake, type WsClient } from '../support/ws.js';
@@ -162,17 +162,6 @@ class PresenceWatch {
   }
 }
 
-function routes(): [Method, string, unknown][] {
-  return [
-    ['GET', '/chat/list/', undefined],
-    ['GET', `/chat/messages/${roomAB}/`, undefined],
-    ['POST', `/chat/start/${cid.userId}/`, undefined],
-    ['POST', `/chat/read/${roomAB}/`, { messageId: '01JAAAAAAAAAAAAAAAAAAAAAAA' }],
-    ['GET', '/users/me/', undefined],
-    ['PUT', '/users/me/', { displayName: 'Mallory' }],
-  ];
-}
-
 describe('REST: a forged or malformed token', () => {
   it('is refused with 401 unauthorized on every route, with and without the slash, and changes nothing', async () => {
     const storedBefore = await storedMessageItems(roomAB);
@@ -183,7 +172,7 @@ describe('REST: a forged or malformed token', () => {
       ['a valid token followed by junk', `Bearer ${ann.token} junk`],
     ];
     const failures: string[] = [];
-    for (const [method, path, json] of routes()) {
+    for (const [method, path, json] of protectedRoutes(roomAB, cid.userId)) {
       const cases: [string, string | null][] = [
         ...forgedTokens().map(([label, token]): [string, string | null] => [
           label,

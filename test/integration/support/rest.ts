@@ -77,6 +77,21 @@ export async function request<T = unknown>(
 }
 
 /** The routes of API.md for one caller. Paths use the trailing slash unless `slash: false`. */
+/**
+ * Every REST route behind the authorizer, each with a body it accepts, so that a refusal there can
+ * only be the authorization's.
+ */
+export function protectedRoutes(roomId: string, newPeerId: string): [Method, string, unknown][] {
+  return [
+    ['GET', '/chat/list/', undefined],
+    ['GET', `/chat/messages/${roomId}/`, undefined],
+    ['POST', `/chat/start/${newPeerId}/`, undefined],
+    ['POST', `/chat/read/${roomId}/`, { messageId: '01JAAAAAAAAAAAAAAAAAAAAAAA' }],
+    ['GET', '/users/me/', undefined],
+    ['PUT', '/users/me/', { displayName: 'Mallory' }],
+  ];
+}
+
 export class RestClient {
   constructor(readonly token: string | undefined) {}
 
