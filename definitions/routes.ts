@@ -15,7 +15,14 @@ export { envVars } from './env.js';
  * checks. test/integration/hardening/grants.test.ts records every request the handlers make and
  * holds each list to what its function really does.
  */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
 
 export interface HandlerDefinition {
   /** Stable CDK construct id of the function. */
@@ -147,10 +154,12 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     entry: 'lambdas/ws/send-message.ts',
     routeKey: 'sendMessage',
     returnResponse: true,
-    // messages GetItem: the fallback read of a duplicate when DynamoDB does not return it (ALL_OLD).
+    // rooms BatchWriteItem: moving the chat list's activity entries when a room enters a new hour.
+    // messages BatchGetItem: the clientMessageId's message, read with the room; GetItem: the fallback
+    // read of a duplicate when DynamoDB does not return it (ALL_OLD).
     tables: {
-      rooms: ['BatchGetItem', 'UpdateItem'],
-      messages: ['PutItem', 'Query', 'GetItem'],
+      rooms: ['BatchGetItem', 'UpdateItem', 'BatchWriteItem'],
+      messages: ['BatchGetItem', 'PutItem', 'GetItem'],
       ...fanOutTables,
     },
     postsToConnections: true,

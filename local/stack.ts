@@ -116,12 +116,12 @@ async function loadProfileStore(): Promise<ProfileStore> {
     pathToFileURL(join(adapters, 'clients.ts')).href
   )) as typeof import('../lambdas/adapters/clients.js');
   const store = (await import(
-    pathToFileURL(join(adapters, 'dynamo-store.ts')).href
-  )) as typeof import('../lambdas/adapters/dynamo-store.js');
+    pathToFileURL(join(adapters, 'dynamo', 'user-store.ts')).href
+  )) as typeof import('../lambdas/adapters/dynamo/user-store.js');
   const tableNames = Object.fromEntries(
     Object.entries(tables).map(([name, definition]) => [name, localTableName(definition)]),
   ) as Record<TableName, string>;
-  return new store.DynamoChatStore(clients.makeDocumentClient(), tableNames);
+  return new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() });
 }
 
 /** `baseUrl` is the gateway's (`http://host:port`): the handlers call back to where clients connect. */

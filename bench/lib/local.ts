@@ -4,12 +4,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import { tables } from '../../definitions/tables.js';
 import { makeDocumentClient } from '../../lambdas/adapters/clients.js';
-import { DynamoChatStore, type TableNames } from '../../lambdas/adapters/dynamo-store.js';
+import { dynamoChatStore, type TableNames } from '../../lambdas/adapters/dynamo/chat-store.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../../lambdas/adapters/notifier.js';
 import { Deliveries } from '../../lambdas/domain/deliveries.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import { MessagingService } from '../../lambdas/domain/messaging.js';
-import type { Clock, Logger, Notifier } from '../../lambdas/domain/ports.js';
+import type { ChatStore, Clock, Logger, Notifier } from '../../lambdas/domain/ports.js';
 import type { LocalStack } from '../../local/stack.js';
 import { attachMeter, type DdbMeter } from './ddb-meter.js';
 import { withTimeout } from './deadline.js';
@@ -66,16 +66,20 @@ export const quietLogger: Logger = {
 };
 
 /** The messaging service exactly as lambdas/shared/service.ts wires it, on the given store and notifier. */
-export function benchService(store: DynamoChatStore, notifier: Notifier): MessagingService {
+export function benchService(store: ChatStore, notifier: Notifier): MessagingService {
   const nextUlid = monotonicUlidFactory();
   const clock: Clock = { now: () => new Date() };
-  return new MessagingService(store, new Deliveries(store, notifier, clock, quietLogger), clock, (now) =>
-    nextUlid(now.getTime()),
+  return new MessagingService(
+    store,
+    new Deliveries(store, notifier, clock, quietLogger),
+    clock,
+    (now) => nextUlid(now.getTime()),
+    quietLogger,
   );
 }
 
-export function benchStore(db: BenchDb, stack: LocalStack): DynamoChatStore {
-  return new DynamoChatStore(db.doc, tableNamesOf(stack));
+export function benchStore(db: BenchDb, stack: LocalStack): ChatStore {
+  return dynamoChatStore(db.doc, tableNamesOf(stack), { now: () => new Date() });
 }
 
 async function fetchJson(url: string, init: RequestInit): Promise<{ status: number; body: unknown }> {

@@ -1,6 +1,6 @@
 /**
  * DynamoDB requests and capacity units of one 1:1 send, counted (not estimated) by the middleware of
- * lib/ddb-meter.ts on the client the product's DynamoChatStore uses, with the product's MessagingService
+ * lib/ddb-meter.ts on the client the product's DynamoDB stores uses, with the product's MessagingService
  * posting through the local stack's management API. Each participant has one connection: the
  * canonical 1:1 room. The item sizes are computed too, as a cross-check of what DynamoDB Local
  * reports and to show what a longer message costs.
@@ -50,7 +50,7 @@ export interface DdbResult {
   /** Wall time of MessagingService.sendMessage in this section (1 connection each), ms. */
   readonly sendMs: Summary;
   /**
-   * CPU ms of this process per send: the send path's own work (domain, DynamoChatStore, the SDK
+   * CPU ms of this process per send: the send path's own work (domain, DynamoDB stores, the SDK
    * clients' request pipeline and signing, the post) plus the emulator's @connections side of the
    * post. DynamoDB Local's work is in its own process and not included.
    */

@@ -5,14 +5,14 @@
  * local stack's own) per size, in the stack's DynamoDB Local, so that the sizes are measured side by
  * side in the same minutes: a shared machine's load drifts, and sizes measured one after the other
  * would put that drift into the ratios. Each set's connections table (and each user's `conn#<id>`
- * attributes on its users table, as DynamoChatStore.addConnection writes them) holds 100, 1,000 or
+ * attributes on its users table, as DynamoUserStore.addConnection writes them) holds 100, 1,000 or
  * 10,000 connections: synthetic users paired in rooms of two with one or two connections each,
  * written with BatchWriteItem, plus the measured room. That room's two users are real: each has two
  * WebSockets open on the local stack (their items are copied into every set), so every post is a
  * real delivery.
  *
  * Per size, interleaved (rounds in a shuffled order of sizes: one baseline send, then several of
- * ours): our send path (MessagingService.sendMessage with the real DynamoChatStore on that set's
+ * ours): our send path (MessagingService.sendMessage with the real DynamoDB stores on that set's
  * tables) and the Scan baseline (scan-baseline.ts), both posting through the product's
  * ApiGatewayNotifier to the local `@connections` API.
  */
@@ -30,8 +30,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type WebSocket from 'ws';
 import { type TableName, tables as tableDefinitions } from '../../definitions/tables.js';
-import type { TableNames } from '../../lambdas/adapters/dynamo-store.js';
-import { DynamoChatStore } from '../../lambdas/adapters/dynamo-store.js';
+import { dynamoChatStore, type TableNames } from '../../lambdas/adapters/dynamo/chat-store.js';
 import type { MessagingService } from '../../lambdas/domain/messaging.js';
 import type { Notifier } from '../../lambdas/domain/ports.js';
 import { CONNECTION_LIFETIME_SECONDS } from '../../lambdas/domain/presence.js';
@@ -300,10 +299,10 @@ export async function measureFanout(
       self = {
         target,
         names,
-        service: benchService(new DynamoChatStore(oursDb.doc, names), counting(get, 'ours')),
+        service: benchService(dynamoChatStore(oursDb.doc, names, { now: () => new Date() }), counting(get, 'ours')),
         baseline: new ScanBaseline(
           scanDb,
-          new DynamoChatStore(scanDb.doc, names),
+          dynamoChatStore(scanDb.doc, names, { now: () => new Date() }),
           names.connections,
           counting(get, 'scan'),
         ),

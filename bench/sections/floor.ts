@@ -1,14 +1,16 @@
 /**
- * The floor of a send: the three DynamoDB requests a send cannot avoid (the BatchGet of the room and
- * both participants, the conditional Put of the message, the room Update), one after the other, made
- * through the product's own DynamoChatStore methods so that the requests are byte for byte the ones
+ * The floor of a send: the three DynamoDB requests a send cannot avoid (the BatchGet of the room,
+ * both participants and the clientMessageId's message, the room's compare-and-set commit, the
+ * conditional Put of the message), one after the other, made
+ * through the product's own DynamoDB stores methods so that the requests are byte for byte the ones
  * sendMessage makes. No Lambda emulation, no WebSocket, no posts: what is left of a send's latency
  * once everything that is ours is taken away.
  */
 
-import type { DynamoChatStore } from '../../lambdas/adapters/dynamo-store.js';
+import type { ChatStore } from '../../lambdas/domain/ports.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { Message } from '../../lambdas/domain/model.js';
+import { planCommit } from '../../lambdas/domain/room-commit.js';
 import { participantCandidates } from '../../lambdas/domain/validation.js';
 
 export interface FloorRoom {
@@ -22,16 +24,17 @@ export class FloorProbe {
   private sequence = 0;
 
   constructor(
-    private readonly store: DynamoChatStore,
+    private readonly store: ChatStore,
     private readonly room: FloorRoom,
     private readonly content: string,
   ) {}
 
   /** One floor sample, ms. */
   async once(): Promise<number> {
-    const { roomId, sender, recipient } = this.room;
+    const { roomId, sender } = this.room;
     const started = performance.now();
-    const { room } = await this.store.getRoomAndUsers(roomId, participantCandidates(roomId));
+    const clientMessageId = `floor-${process.pid}-${this.sequence++}`;
+    const { room } = await this.store.loadSend(roomId, participantCandidates(roomId), sender, clientMessageId);
     if (room === undefined) throw new Error(`floor room ${roomId} does not exist`);
     const now = new Date();
     const message: Message = {
@@ -40,11 +43,13 @@ export class FloorProbe {
       senderId: sender,
       content: this.content,
       sentAt: now.toISOString(),
-      clientMessageId: `floor-${process.pid}-${this.sequence++}`,
+      clientMessageId,
     };
-    const stored = await this.store.putMessage(message);
+    const plan = planCommit(room, message, now);
+    const committed = await this.store.commitMessage(room, message, plan);
+    if (committed.status !== 'committed') throw new Error(`floor room ${roomId} had a racing send`);
+    const stored = await this.store.putMessage(message, plan.counts);
     if (stored.status !== 'stored') throw new Error('floor message was a duplicate');
-    await this.store.recordMessage(roomId, message, [recipient], 'new');
     return performance.now() - started;
   }
 

@@ -6,7 +6,7 @@
  * the sender, the room Update), which only flatters it.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoChatStore } from '../../lambdas/adapters/dynamo-store.js';
+import type { ChatStore } from '../../lambdas/domain/ports.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { Message } from '../../lambdas/domain/model.js';
 import type { Notifier } from '../../lambdas/domain/ports.js';
@@ -25,7 +25,7 @@ export class ScanBaseline {
 
   constructor(
     private readonly db: BenchDb,
-    private readonly store: DynamoChatStore,
+    private readonly store: ChatStore,
     private readonly connectionsTable: string,
     private readonly notifier: Notifier,
   ) {}
@@ -44,7 +44,7 @@ export class ScanBaseline {
       sentAt: now.toISOString(),
       clientMessageId: `scan-${process.pid}-${this.sequence++}`,
     };
-    await this.store.putMessage(message);
+    await this.store.putMessage(message, {});
 
     const participants = new Set(participantCandidates(roomId));
     const targets: string[] = [];

@@ -30,7 +30,7 @@ export class ChatService {
   constructor(deps: ChatServiceDeps) {
     const deliveries = new Deliveries(deps.store, deps.notifier, deps.clock, deps.logger, deps.fanOut);
     this.rooms = new RoomService(deps.store, deps.clock);
-    this.messaging = new MessagingService(deps.store, deliveries, deps.clock, deps.newMessageId);
+    this.messaging = new MessagingService(deps.store, deliveries, deps.clock, deps.newMessageId, deps.logger);
     this.presence = new PresenceService(deps.store, deliveries, deps.clock);
     this.profiles = new ProfileService(deps.store);
   }

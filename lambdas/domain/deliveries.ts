@@ -11,7 +11,7 @@ import {
   openedAtSeconds,
 } from './fan-out.js';
 import type { RoomId, ServerFrame, UserProfile } from './model.js';
-import type { ChatStore, Clock, Logger, Notifier } from './ports.js';
+import type { Clock, ConnectionStore, Logger, Notifier } from './ports.js';
 
 /**
  * API Gateway answers 410 for a connection whose `$connect` has not returned yet, although it is
@@ -27,7 +27,7 @@ export class Deliveries {
   private readonly options: FanOutOptions;
 
   constructor(
-    store: Pick<ChatStore, 'removeConnection'>,
+    store: Pick<ConnectionStore, 'removeConnection'>,
     private readonly notifier: Notifier,
     private readonly clock: Clock,
     logger: Logger,

@@ -16,3 +16,4 @@ export const forbidden = (message = 'You are not a participant of this room') =>
   new ChatError('forbidden', message);
 export const notFound = (message: string) => new ChatError('not_found', message);
 export const conflict = (message: string) => new ChatError('conflict', message);
+export const rateLimited = (message: string) => new ChatError('rate_limited', message);

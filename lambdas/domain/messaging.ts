@@ -1,16 +1,41 @@
 /**
- * Sending, reading and typing in a room. A send is the hot path: one BatchGet (room and both
- * participants' profiles with their connections), one conditional Put, one room update, then posts.
+ * Sending, reading and typing in a room. A send is the hot path: one BatchGet (the room, both
+ * participants' profiles with their connections, and the message of the sender's clientMessageId),
+ * one conditional room update that commits the message (room-commit.ts), one conditional put that
+ * stores it, then posts. The attempt whose put stores the message is the one that delivers it, so a
+ * retry racing its first attempt, or arriving after it, never delivers it twice.
  */
 
 import type { Deliveries } from './deliveries.js';
-import { badRequest, notFound } from './errors.js';
-import type { Message, MessageView, Room, RoomId, UserId, UserProfile } from './model.js';
-import type { ChatStore, Clock, IdGenerator } from './ports.js';
+import { badRequest, notFound, rateLimited } from './errors.js';
+import type { Message, MessageView, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
+import type {
+  ActivityIndex,
+  Clock,
+  IdGenerator,
+  Logger,
+  MessageStore,
+  RoomReads,
+  RoomStore,
+  StoredMessage,
+  UserStore,
+} from './ports.js';
+import {
+  activityBucket,
+  committedRoom,
+  findRecentSend,
+  planCommit,
+  readCountAt,
+  ulidTime,
+  unreadCountOf,
+} from './room-commit.js';
 import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 
-/** Unread counts past this many are not worth a longer Query when a pointer moves to an old message. */
-const UNREAD_COUNT_CAP = 1000;
+/**
+ * Commits of one room are serialized by compare-and-set: under this many sends racing in one room a
+ * send gives up with `rate_limited` (retryable) rather than holding its connection's Lambda.
+ */
+const MAX_COMMIT_ATTEMPTS = 25;
 
 export interface SendMessageInput {
   readonly roomId: RoomId;
@@ -34,47 +59,62 @@ export interface ReadState {
   readonly readAt: string;
 }
 
+export type MessagingStore = Pick<RoomStore, 'getRoom' | 'commitMessage' | 'advanceReadPointer'> &
+  Pick<MessageStore, 'putMessage' | 'listMessages' | 'getMessage'> &
+  Pick<RoomReads, 'getRoomAndUsers' | 'loadSend'> &
+  Pick<UserStore, 'getUsers'> &
+  Pick<ActivityIndex, 'moveActivity'>;
+
 export class MessagingService {
   constructor(
-    private readonly store: ChatStore,
+    private readonly store: MessagingStore,
     private readonly deliveries: Deliveries,
     private readonly clock: Clock,
     private readonly newMessageId: IdGenerator,
+    private readonly logger: Logger,
   ) {}
 
   async sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
     assertInScope(caller, input.roomId);
-    const { room, users } = await loadRoomWithParticipants(this.store, caller.userId, input.roomId);
-    const now = this.clock.now();
-    const message: Message = {
-      messageId: this.newMessageId(now),
-      roomId: room.roomId,
-      senderId: caller.userId,
-      content: input.content,
-      sentAt: now.toISOString(),
-      ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
-    };
+    const snapshot = await loadRoomWithParticipants(
+      (roomId, userIds) => this.store.loadSend(roomId, userIds, caller.userId, input.clientMessageId),
+      this.store,
+      caller.userId,
+      input.roomId,
+    );
+    const { users } = snapshot;
+    // Stored before (a late retry, or one racing a first attempt that has finished): the same ack,
+    // and no second delivery.
+    if (snapshot.stored) return snapshot.stored.message;
 
-    const result = await this.store.putMessage(message);
-    if (result.status === 'stored') {
-      await this.publishMessage(room, users, message, caller.connectionId);
-      return message;
+    let room = snapshot.room;
+    for (let attempt = 1; ; attempt++) {
+      const recent = findRecentSend(room, caller.userId, input.clientMessageId);
+      if (recent) {
+        // Committed by an attempt that may not have stored it yet (or died before): store the same
+        // message; whichever attempt's put stores it delivers it.
+        const message = this.messageFor(caller.userId, input, recent.messageId);
+        return this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId);
+      }
+      const message = this.messageFor(caller.userId, input, this.nextMessageId(room));
+      const plan = planCommit(room, message, this.clock.now());
+      const result = await this.store.commitMessage(room, message, plan);
+      if (result.status === 'committed') {
+        const stored = await this.storeAndDeliver(
+          committedRoom(room, message, plan),
+          users,
+          message,
+          plan.counts,
+          caller.connectionId,
+          () => this.moveActivity(room, message),
+        );
+        return stored;
+      }
+      room = result.room;
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw rateLimited('Too many messages are being sent to this room at once; send it again');
+      }
     }
-    const stored = result.existing;
-    // A retry: the first attempt may have died before counting the message or before telling the
-    // others. Counting is made exactly-once below; delivery is repeated (at least once: clients
-    // de-duplicate by messageId), since nothing records which posts went out.
-    const recipients = room.participants.filter((id) => id !== caller.userId);
-    const lastSent = room.members[caller.userId]?.lastSentMessageId;
-    if (lastSent === undefined || stored.messageId > lastSent) {
-      await this.store.recordMessage(room.roomId, stored, recipients, 'repair');
-    } else if (stored.messageId < lastSent) {
-      // A newer message of the sender was counted since: whether this one was is unknown, so the
-      // recipients' unread counts are recounted from history (idempotent, and rare).
-      await this.recountUnread(room, recipients);
-    }
-    await this.deliver(room, users, stored, caller.connectionId);
-    return stored;
   }
 
   async getMessages(
@@ -93,51 +133,55 @@ export class MessagingService {
     ]);
     const newest = page.messages.at(-1);
     const isNewestPage = query.before === undefined && query.after === undefined;
-    if (isNewestPage && newest && isAheadOfPointer(room, callerId, newest.messageId)) {
-      const moved = await this.store.advanceReadPointer(roomId, callerId, newest.messageId, 0);
-      if (moved) {
-        room = withReadPointer(room, callerId, newest.messageId, 0);
-        await this.announceRead(room, callerId, newest.messageId);
-      }
+    if (isNewestPage && newest && isAheadOfPointer(room, callerId, newest.message.messageId)) {
+      const result = await this.store.advanceReadPointer(
+        roomId,
+        callerId,
+        newest.message.messageId,
+        this.readCount(room, newest, callerId),
+      );
+      room = result.room;
+      if (result.moved) await this.announceRead(room, callerId, newest.message.messageId);
     }
-    return { messages: page.messages.map((message) => withReadFlag(room, message)), hasMore: page.hasMore };
+    return {
+      messages: page.messages.map(({ message }) => withReadFlag(room, message)),
+      hasMore: page.hasMore,
+    };
   }
 
   async markRead(caller: Caller, roomId: RoomId, messageId: string): Promise<ReadState> {
     assertInScope(caller, roomId);
-    const [room, message] = await Promise.all([
+    const [room, stored] = await Promise.all([
       loadRoom(this.store, caller.userId, roomId),
       this.store.getMessage(roomId, messageId),
     ]);
-    if (!message) throw notFound(`No message ${messageId} in room ${roomId}`);
+    if (!stored) throw notFound(`No message ${messageId} in room ${roomId}`);
     const readAt = this.clock.now().toISOString();
 
-    const current = room.members[caller.userId];
-    if (!isAheadOfPointer(room, caller.userId, messageId) && current?.lastReadMessageId) {
-      return readState(roomId, caller.userId, current.lastReadMessageId, current.unreadCount, readAt);
+    const current = room.members[caller.userId]?.lastReadMessageId;
+    // A pointer never moves back: one already at or past the message answers as it stands.
+    if (!isAheadOfPointer(room, caller.userId, messageId) && current) {
+      return readState(roomId, caller.userId, current, unreadCountOf(room, caller.userId), readAt);
     }
-    const isLatest = room.lastMessage === null || messageId >= room.lastMessage.messageId;
-    const unreadCount = isLatest
-      ? 0
-      : await this.store.countMessagesAfter(roomId, messageId, caller.userId, UNREAD_COUNT_CAP);
-    if (!(await this.store.advanceReadPointer(roomId, caller.userId, messageId, unreadCount))) {
-      // Another request moved it further meanwhile: report where it stands.
-      const fresh = (await this.store.getRoom(roomId))?.members[caller.userId];
-      return readState(
-        roomId,
-        caller.userId,
-        fresh?.lastReadMessageId ?? messageId,
-        fresh?.unreadCount ?? 0,
-        readAt,
-      );
-    }
-    await this.announceRead(room, caller.userId, messageId, readAt);
-    return readState(roomId, caller.userId, messageId, unreadCount, readAt);
+    const result = await this.store.advanceReadPointer(
+      roomId,
+      caller.userId,
+      messageId,
+      this.readCount(room, stored, caller.userId),
+    );
+    const pointer = result.room.members[caller.userId]?.lastReadMessageId ?? messageId;
+    if (result.moved) await this.announceRead(result.room, caller.userId, messageId, readAt);
+    return readState(roomId, caller.userId, pointer, unreadCountOf(result.room, caller.userId), readAt);
   }
 
   async typing(caller: Caller, roomId: RoomId, isTyping: boolean): Promise<void> {
     assertInScope(caller, roomId);
-    const { room, users } = await loadRoomWithParticipants(this.store, caller.userId, roomId);
+    const { room, users } = await loadRoomWithParticipants(
+      (id, userIds) => this.store.getRoomAndUsers(id, userIds),
+      this.store,
+      caller.userId,
+      roomId,
+    );
     const others = room.participants.filter((id) => id !== caller.userId);
     await this.deliveries.toUsers(usersIn(users, others), room.roomId, {
       type: 'typing',
@@ -147,39 +191,82 @@ export class MessagingService {
     });
   }
 
-  /** Records the message on the room, then delivers it, unless a racing attempt already did both. */
-  private async publishMessage(
+  /**
+   * Stores the committed message; the attempt whose put stores it delivers it (and runs `after`),
+   * any other answers with the stored copy.
+   */
+  private async storeAndDeliver(
     room: Room,
     users: ReadonlyMap<UserId, UserProfile>,
     message: Message,
+    counts: SentCounts,
     sendingConnectionId: string | undefined,
-  ): Promise<void> {
-    const recipients = room.participants.filter((id) => id !== message.senderId);
-    if ((await this.store.recordMessage(room.roomId, message, recipients, 'new')) === 'skipped') return;
-    await this.deliver(room, users, message, sendingConnectionId);
+    after?: () => Promise<void>,
+  ): Promise<Message> {
+    const put = await this.store.putMessage(message, counts);
+    if (put.status === 'duplicate') return put.existing.message;
+    await Promise.all([
+      this.deliveries.toUsers(
+        usersIn(users, room.participants),
+        room.roomId,
+        { type: 'chat_message', message },
+        sendingConnectionId,
+      ),
+      after?.(),
+    ]);
+    return message;
   }
 
-  private async deliver(
-    room: Room,
-    users: ReadonlyMap<UserId, UserProfile>,
-    message: Message,
-    sendingConnectionId: string | undefined,
-  ): Promise<void> {
-    await this.deliveries.toUsers(
-      usersIn(users, room.participants),
-      room.roomId,
-      { type: 'chat_message', message },
-      sendingConnectionId,
-    );
-  }
-
-  private async recountUnread(room: Room, recipients: readonly UserId[]): Promise<void> {
-    for (const userId of recipients) {
-      // Every ULID sorts after '0': no pointer counts the whole history.
-      const after = room.members[userId]?.lastReadMessageId ?? '0';
-      const unread = await this.store.countMessagesAfter(room.roomId, after, userId, UNREAD_COUNT_CAP);
-      await this.store.setUnreadCount(room.roomId, userId, unread);
+  /**
+   * The chat list finds rooms by hourly activity bucket: the one commit that carries a room into a
+   * new hour moves its entries (commits are serialized, so `before` is exactly the previous state).
+   * A failure is logged, not answered: the message is stored and delivered, and the entries are
+   * moved again at the next hour.
+   */
+  private async moveActivity(before: Room, message: Message): Promise<void> {
+    const from = activityBucket(before.updatedAt);
+    const to = activityBucket(message.sentAt);
+    if (to <= from) return;
+    try {
+      await this.store.moveActivity(before.roomId, before.participants, from, to);
+    } catch (error) {
+      this.logger.error('moving the chat-list activity entries failed', {
+        roomId: before.roomId,
+        error: String(error),
+      });
     }
+  }
+
+  /** A messageId after the room's newest, whatever this container's clock says. */
+  private nextMessageId(room: Room): string {
+    const now = this.clock.now();
+    const id = this.newMessageId(now);
+    const newest = room.lastMessage?.messageId;
+    if (newest === undefined || id > newest) return id;
+    return this.newMessageId(new Date(Math.max(now.getTime(), ulidTime(newest) + 1)));
+  }
+
+  /** The message a send makes with this id: the same for every attempt that carries the same id. */
+  private messageFor(senderId: UserId, input: SendMessageInput, messageId: string): Message {
+    return {
+      messageId,
+      roomId: input.roomId,
+      senderId,
+      content: input.content,
+      sentAt: new Date(ulidTime(messageId)).toISOString(),
+      ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
+    };
+  }
+
+  /**
+   * What a pointer at `stored` has read of the others' messages. Items written before messages
+   * carried counts (see the README's migration) have none: the room's count then stands in, exact
+   * when the message is the room's newest.
+   */
+  private readCount(room: Room, stored: StoredMessage, userId: UserId): number {
+    if (stored.counts) return readCountAt(stored.counts, userId);
+    const sent = Object.fromEntries(Object.entries(room.members).map(([id, member]) => [id, member.sent]));
+    return readCountAt(sent, userId);
   }
 
   private async announceRead(
@@ -202,10 +289,6 @@ export class MessagingService {
 function isAheadOfPointer(room: Room, userId: UserId, messageId: string): boolean {
   const pointer = room.members[userId]?.lastReadMessageId;
   return pointer === null || pointer === undefined || messageId > pointer;
-}
-
-function withReadPointer(room: Room, userId: UserId, messageId: string, unreadCount: number): Room {
-  return { ...room, members: { ...room.members, [userId]: { lastReadMessageId: messageId, unreadCount } } };
 }
 
 /** Read when every participant other than the sender has a pointer at or past the message. */

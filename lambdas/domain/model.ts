@@ -15,14 +15,18 @@ export interface Message {
 export interface MemberState {
   /** The newest message this participant has read, or null before they read anything. */
   readonly lastReadMessageId: string | null;
-  /** Other participants' messages after the read pointer. */
-  readonly unreadCount: number;
-  /**
-   * The newest of this participant's own messages counted in the room, which tells a retried send
-   * whether its first attempt got that far. Internal: not part of any API answer.
-   */
-  readonly lastSentMessageId?: string;
+  /** How many messages this participant has sent in the room: their newest message's sequence number. */
+  readonly sent: number;
+  /** How many of the other participants' messages are at or before the read pointer. */
+  readonly read: number;
 }
+
+/**
+ * How many messages each participant had sent when a message was committed, that message included.
+ * Messages are committed in messageId order, so these are also the counts of each participant's
+ * messages up to and including it: what a read pointer standing at it has read.
+ */
+export type SentCounts = Readonly<Record<UserId, number>>;
 
 export interface Room {
   readonly roomId: RoomId;
@@ -33,6 +37,17 @@ export interface Room {
   readonly updatedAt: string;
   readonly lastMessage: Message | null;
   readonly members: Readonly<Record<UserId, MemberState>>;
+  /**
+   * The clientMessageIds committed in the last few seconds, by key (see room-commit.ts): what makes a
+   * retry that races its first attempt find it. Internal: not part of any API answer.
+   */
+  readonly recentSends: Readonly<Record<string, RecentSend>>;
+}
+
+/** A send committed recently: enough to store its message again, identically, from a retry. */
+export interface RecentSend {
+  readonly messageId: string;
+  readonly counts: SentCounts;
 }
 
 /** A live WebSocket connection as the fan-out sees it. */

@@ -2,7 +2,8 @@
  * What the domain needs from the outside world. DynamoDB and the API Gateway management API
  * implement these in `adapters/`; unit tests use the in-memory fakes in `test/fakes`.
  */
-import type { ConnectionRef, Message, Room, RoomId, UserId, UserProfile } from './model.js';
+import type { CommitPlan } from './room-commit.js';
+import type { ConnectionRef, Message, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
 
 export interface MessagePageQuery {
   readonly before?: string;
@@ -10,17 +11,21 @@ export interface MessagePageQuery {
   readonly limit: number;
 }
 
+/** A stored message with the counts its commit recorded (null on items from before counts existed). */
+export interface StoredMessage {
+  readonly message: Message;
+  readonly counts: SentCounts | null;
+}
+
 export interface MessagePage {
   /** Oldest first. */
-  readonly messages: readonly Message[];
+  readonly messages: readonly StoredMessage[];
   readonly hasMore: boolean;
 }
 
-export type RecordMode = 'new' | 'repair';
-
 export type PutMessageResult =
   | { readonly status: 'stored' }
-  | { readonly status: 'duplicate'; readonly existing: Message };
+  | { readonly status: 'duplicate'; readonly existing: StoredMessage };
 
 export interface Membership {
   readonly roomId: RoomId;
@@ -33,56 +38,80 @@ export interface ProfileChanges {
   readonly avatarUrl?: string;
 }
 
-export interface ChatStore {
+/** What a send reads, in one round trip. */
+export interface SendSnapshot {
+  readonly room: Room | undefined;
+  readonly users: ReadonlyMap<UserId, UserProfile>;
+  /** The message already stored for the sender's clientMessageId (a strongly consistent read). */
+  readonly stored: StoredMessage | undefined;
+}
+
+export type CommitResult =
+  | { readonly status: 'committed' }
+  /** Another send committed since the snapshot: here is the room as it stands now. */
+  | { readonly status: 'stale'; readonly room: Room };
+
+export interface ReadPointerResult {
+  /** False when the pointer already stood at or past the message. */
+  readonly moved: boolean;
+  /** The room right after the update (or as it stood, when not moved). */
+  readonly room: Room;
+}
+
+/** The room item: the only thing a send and a read both write. */
+export interface RoomStore {
   getRoom(roomId: RoomId): Promise<Room | undefined>;
-  /** The room and the given users' profiles in one round trip (the send path's only read). */
-  getRoomAndUsers(
-    roomId: RoomId,
-    userIds: readonly UserId[],
-  ): Promise<{ room: Room | undefined; users: ReadonlyMap<UserId, UserProfile> }>;
   getRooms(roomIds: readonly RoomId[]): Promise<Room[]>;
-  /** Creates the room and its memberships atomically; 'exists' when the room was already there. */
+  /** Creates the room, its memberships and activity entries atomically; 'exists' when it was there. */
   createRoom(room: Room): Promise<'created' | 'exists'>;
-  listMemberships(userId: UserId): Promise<Membership[]>;
   /**
-   * Counts `message` as unread for each recipient, once, and makes it the room's last message if it
-   * is the newest. 'new': a message just stored. 'repair': a retried message whose first attempt may
-   * have died before recording it. 'skipped' when it had already been counted (by a racing attempt):
-   * the caller must then not deliver it again.
+   * Commits `message` as the room's newest, writing `plan`, if and only if the room's newest message
+   * is still the snapshot's (compare-and-set). The snapshot must be the room the plan was made from.
    */
-  recordMessage(
-    roomId: RoomId,
-    message: Message,
-    recipients: readonly UserId[],
-    mode: RecordMode,
-  ): Promise<'recorded' | 'skipped'>;
-  /** Sets a participant's unread count (a recount after an uncertain retry). */
-  setUnreadCount(roomId: RoomId, userId: UserId, unreadCount: number): Promise<void>;
-  /** Moves the read pointer forward only; false when it was already at or past `messageId`. */
+  commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult>;
+  /** Moves the read pointer to `messageId` with its `read` count, forward only. */
   advanceReadPointer(
     roomId: RoomId,
     userId: UserId,
     messageId: string,
-    unreadCount: number,
-  ): Promise<boolean>;
+    read: number,
+  ): Promise<ReadPointerResult>;
+}
 
-  /** Conditional on the sender's clientMessageId: a retry gets the stored copy back. */
-  putMessage(message: Message): Promise<PutMessageResult>;
+export interface MembershipStore {
+  listMemberships(userId: UserId): Promise<Membership[]>;
+}
+
+/** The chat list's index: each participant's rooms by activity bucket (an hour), newest first. */
+export interface ActivityIndex {
+  /**
+   * The rooms of the user's activity entries from `fromBucket` (inclusive; the newest when undefined)
+   * downwards, whole buckets only, until at least `minRooms` are in hand; `exhausted` when none are left.
+   */
+  activityPage(
+    userId: UserId,
+    fromBucket: string | undefined,
+    minRooms: number,
+  ): Promise<{ roomIds: RoomId[]; exhausted: boolean }>;
+  /** Moves the room's entries from one bucket to a newer one: the new ones are written first. */
+  moveActivity(roomId: RoomId, participants: readonly UserId[], from: string, to: string): Promise<void>;
+}
+
+export interface MessageStore {
+  /** Stores the message unless one is stored for the same sender and clientMessageId (then that one). */
+  putMessage(message: Message, counts: SentCounts): Promise<PutMessageResult>;
   listMessages(roomId: RoomId, query: MessagePageQuery): Promise<MessagePage>;
-  getMessage(roomId: RoomId, messageId: string): Promise<Message | undefined>;
-  /** Messages after `afterMessageId` not sent by `excludeSender`, counted up to `cap`. */
-  countMessagesAfter(
-    roomId: RoomId,
-    afterMessageId: string,
-    excludeSender: UserId,
-    cap: number,
-  ): Promise<number>;
+  getMessage(roomId: RoomId, messageId: string): Promise<StoredMessage | undefined>;
+}
 
+export interface UserStore {
   getUser(userId: UserId): Promise<UserProfile | undefined>;
   getUsers(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, UserProfile>>;
   createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile>;
   updateProfile(userId: UserId, changes: ProfileChanges, defaultDisplayName: string): Promise<UserProfile>;
+}
 
+export interface ConnectionStore {
   /** Records a connection; answers how many live connections the user has now, this one included. */
   addConnection(
     userId: UserId,
@@ -93,6 +122,32 @@ export interface ChatStore {
   /** Forgets a connection; answers how many live connections the user has left. */
   removeConnection(userId: UserId, connectionId: string, lastSeenAt: string | null): Promise<number>;
 }
+
+/** Reads across tables in one round trip (BatchGetItem), for the routes that start with the room. */
+export interface RoomReads {
+  /** The room and the given users' profiles (the typing route's only read). */
+  getRoomAndUsers(
+    roomId: RoomId,
+    userIds: readonly UserId[],
+  ): Promise<{ room: Room | undefined; users: ReadonlyMap<UserId, UserProfile> }>;
+  /** The send's only read: the room, the users, and the message of the sender's clientMessageId. */
+  loadSend(
+    roomId: RoomId,
+    userIds: readonly UserId[],
+    senderId: UserId,
+    clientMessageId: string | undefined,
+  ): Promise<SendSnapshot>;
+}
+
+/** Every port together: what the in-memory store and the DynamoDB stores implement between them. */
+export interface ChatStore
+  extends RoomStore,
+    MembershipStore,
+    ActivityIndex,
+    MessageStore,
+    UserStore,
+    ConnectionStore,
+    RoomReads {}
 
 export type PostResult = 'delivered' | 'gone';
 

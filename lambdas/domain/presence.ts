@@ -2,14 +2,19 @@
 import type { Deliveries } from './deliveries.js';
 import { CONNECTION_LIFETIME_SECONDS, connectionsOf, type DeliveryTarget } from './fan-out.js';
 import type { RoomId, UserId } from './model.js';
-import type { ChatStore, Clock } from './ports.js';
+import type { Clock, ConnectionStore, MembershipStore, RoomStore, UserStore } from './ports.js';
+
+export type PresenceStore = Pick<RoomStore, 'getRoom'> &
+  ConnectionStore &
+  MembershipStore &
+  Pick<UserStore, 'getUsers'>;
 import { type Caller, mayUseRoom } from './room-access.js';
 
 export { CONNECTION_LIFETIME_SECONDS };
 
 export class PresenceService {
   constructor(
-    private readonly store: ChatStore,
+    private readonly store: PresenceStore,
     private readonly deliveries: Deliveries,
     private readonly clock: Clock,
   ) {}

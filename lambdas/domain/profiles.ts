@@ -1,9 +1,9 @@
 /** Profiles: what other participants see of a user in their chat list. */
 import type { UserId, UserProfile } from './model.js';
-import type { ChatStore, ProfileChanges } from './ports.js';
+import type { ProfileChanges, UserStore } from './ports.js';
 
 export class ProfileService {
-  constructor(private readonly store: ChatStore) {}
+  constructor(private readonly store: UserStore) {}
 
   async getProfile(callerId: UserId, suggestedName: string | undefined): Promise<UserProfile> {
     return (

@@ -1,7 +1,7 @@
 /** Who may act in a room: the checks every room-level use case starts with. */
 import { forbidden, notFound } from './errors.js';
 import type { Room, RoomId, UserId, UserProfile } from './model.js';
-import type { ChatStore } from './ports.js';
+import type { RoomStore, UserStore } from './ports.js';
 import { participantCandidates } from './validation.js';
 
 /** Who is calling, and through which connection (WebSocket routes only). */
@@ -30,31 +30,37 @@ function assertParticipant(room: Room | undefined, callerId: UserId, roomId: Roo
  * beside this one (`Promise.all([loadRoom(...), read])`) and that read never starts for such a
  * caller. A room that was never started is 404 for its would-be members.
  */
-export function loadRoom(store: Pick<ChatStore, 'getRoom'>, callerId: UserId, roomId: RoomId): Promise<Room> {
+export function loadRoom(store: Pick<RoomStore, 'getRoom'>, callerId: UserId, roomId: RoomId): Promise<Room> {
   if (!participantCandidates(roomId).includes(callerId)) throw forbidden();
   return store.getRoom(roomId).then((room) => assertParticipant(room, callerId, roomId));
 }
 
-/** The room plus its participants' profiles (and so their connections), in one round trip. */
-export async function loadRoomWithParticipants(
-  store: Pick<ChatStore, 'getRoomAndUsers' | 'getUsers'>,
+/**
+ * The room plus its participants' profiles (and so their connections), read by `load` in one round
+ * trip with whatever else that read carries.
+ */
+export async function loadRoomWithParticipants<
+  T extends { readonly room: Room | undefined; readonly users: ReadonlyMap<UserId, UserProfile> },
+>(
+  load: (roomId: RoomId, userIds: readonly UserId[]) => Promise<T>,
+  store: Pick<UserStore, 'getUsers'>,
   callerId: UserId,
   roomId: RoomId,
-): Promise<{ room: Room; users: ReadonlyMap<UserId, UserProfile> }> {
+): Promise<T & { readonly room: Room }> {
   const candidates = participantCandidates(roomId);
   if (!candidates.includes(callerId)) throw forbidden();
-  const { room, users } = await store.getRoomAndUsers(roomId, candidates);
-  const checked = assertParticipant(room, callerId, roomId);
-  const missing = checked.participants.filter((id) => !users.has(id) && !candidates.includes(id));
-  if (missing.length === 0) return { room: checked, users };
+  const loaded = await load(roomId, candidates);
+  const room = assertParticipant(loaded.room, callerId, roomId);
+  const missing = room.participants.filter((id) => !loaded.users.has(id) && !candidates.includes(id));
+  if (missing.length === 0) return { ...loaded, room };
   // Only when user ids contain '_' and the name parsed ambiguously: fetch the rest.
   const more = await store.getUsers(missing);
-  return { room: checked, users: new Map([...users, ...more]) };
+  return { ...loaded, room, users: new Map([...loaded.users, ...more]) };
 }
 
 /** Whether the user may open a connection scoped to `scopeRoomId` (undefined: not scoped). */
 export async function mayUseRoom(
-  store: Pick<ChatStore, 'getRoom'>,
+  store: Pick<RoomStore, 'getRoom'>,
   userId: UserId,
   scopeRoomId: RoomId | undefined,
 ): Promise<boolean> {

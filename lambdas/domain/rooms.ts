@@ -1,11 +1,19 @@
 /**
- * Starting rooms and listing them: the chat list never reads message history, and costs one Query
- * of memberships plus BatchGets of rooms and profiles.
+ * Starting rooms and listing them. The chat list never reads message history, and its cost is bounded
+ * by the page, not by the caller's rooms: each participant has one activity entry per room, filed under
+ * the hour of the room's last activity (moved by the send that carries the room into a new hour), so a
+ * page reads the newest hours' entries until it has enough rooms, then sorts just those rooms exactly.
  */
 import { badRequest, conflict, notFound } from './errors.js';
 import { countLiveConnections } from './fan-out.js';
 import type { ParticipantView, Room, RoomId, RoomView, UserId, UserProfile } from './model.js';
-import type { ChatStore, Clock } from './ports.js';
+import type { ActivityIndex, Clock, RoomReads, RoomStore, UserStore } from './ports.js';
+import { activityBucket, emptyMember, unreadCountOf } from './room-commit.js';
+
+export type RoomsStore = Pick<RoomStore, 'getRoom' | 'getRooms' | 'createRoom'> &
+  Pick<ActivityIndex, 'activityPage'> &
+  Pick<RoomReads, 'getRoomAndUsers'> &
+  Pick<UserStore, 'getUsers'>;
 import { roomIdFor } from './validation.js';
 
 interface RoomCursor {
@@ -54,7 +62,7 @@ const isAfterCursor = (room: Room, cursor: RoomCursor) =>
 
 export class RoomService {
   constructor(
-    private readonly store: ChatStore,
+    private readonly store: RoomsStore,
     private readonly clock: Clock,
   ) {}
 
@@ -77,9 +85,8 @@ export class RoomService {
       createdAt: now,
       updatedAt: now,
       lastMessage: null,
-      members: Object.fromEntries(
-        participants.map((id) => [id, { lastReadMessageId: null, unreadCount: 0 }]),
-      ),
+      members: Object.fromEntries(participants.map((id) => [id, emptyMember()])),
+      recentSends: {},
     };
     if ((await this.store.createRoom(room)) === 'created') {
       return { created: true, room: this.view(room, callerId, users) };
@@ -99,9 +106,16 @@ export class RoomService {
     cursor: string | undefined,
   ): Promise<{ rooms: RoomView[]; nextCursor: string | null }> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const memberships = await this.store.listMemberships(callerId);
-    const rooms = (await this.store.getRooms(memberships.map((m) => m.roomId))).sort(byActivity);
-    const remaining = after ? rooms.filter((room) => isAfterCursor(room, after)) : rooms;
+    const fromBucket = after === undefined ? undefined : activityBucket(after.updatedAt);
+    // limit + 1 rooms after the cursor tell whether there is a next page. Rooms of the cursor's own
+    // hour that sort before it are read too and skipped, so read further while that leaves too few.
+    let remaining: Room[] = [];
+    for (let minRooms = limit + 1; ; minRooms *= 2) {
+      const { roomIds, exhausted } = await this.store.activityPage(callerId, fromBucket, minRooms);
+      const rooms = (await this.store.getRooms(roomIds)).sort(byActivity);
+      remaining = after ? rooms.filter((room) => isAfterCursor(room, after)) : rooms;
+      if (remaining.length > limit || exhausted) break;
+    }
     const page = remaining.slice(0, limit);
     const users = await this.store.getUsers([...new Set(page.flatMap((room) => room.participants))]);
     const last = page.at(-1);
@@ -128,7 +142,7 @@ export class RoomService {
       roomId: room.roomId,
       participants,
       lastMessage: room.lastMessage,
-      unreadCount: member?.unreadCount ?? 0,
+      unreadCount: unreadCountOf(room, viewerId),
       lastReadMessageId: member?.lastReadMessageId ?? null,
       createdAt: room.createdAt,
       updatedAt: room.updatedAt,

@@ -1,11 +1,15 @@
 /**
- * Wires a handler's service from configuration, once per container. Each builder pulls in only the
- * service it returns, so a handler's bundle holds only the rules it uses. The services that post to
- * connections are built in posting-service.ts, so the others never load the management API client.
+ * Wires a handler's service from configuration, once per container. Each builder constructs only the
+ * stores its service calls, so a handler's bundle holds only those tables' code. The services that
+ * post to connections are built in posting-service.ts, so the others never load the management API
+ * client.
  */
 import type { TableName } from '../../definitions/tables.js';
 import { makeDocumentClient } from '../adapters/clients.js';
-import { DynamoChatStore } from '../adapters/dynamo-store.js';
+import type { TableNames } from '../adapters/dynamo/items.js';
+import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
+import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
+import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
 import type { Clock } from '../domain/ports.js';
 import { ProfileService } from '../domain/profiles.js';
 import { RoomService } from '../domain/rooms.js';
@@ -23,20 +27,43 @@ export interface ServiceNeeds {
 export const clock: Clock = { now: () => new Date() };
 
 /** The tables a handler uses must be in its environment (a missing one fails the cold start by name). */
-export function storeFor(needs: ServiceNeeds): DynamoChatStore {
+export function tablesFor(needs: ServiceNeeds): TableNames {
   const table = (name: TableName) => (needs.tables.includes(name) ? tableName(name) : `${name}-not-granted`);
-  return new DynamoChatStore(makeDocumentClient(), {
+  return {
     rooms: table('rooms'),
     messages: table('messages'),
     connections: table('connections'),
     users: table('users'),
-  });
+  };
+}
+
+/**
+ * The named methods of `source`, bound to it: how one service takes the few methods it calls from
+ * several stores.
+ */
+export function methodsOf<T extends object, K extends keyof T>(source: T, ...names: K[]): Pick<T, K> {
+  const picked: Partial<Record<K, unknown>> = {};
+  for (const name of names) {
+    const method = source[name];
+    picked[name] = typeof method === 'function' ? method.bind(source) : method;
+  }
+  return picked as Pick<T, K>;
 }
 
 export function buildRoomService(needs: ServiceNeeds): RoomService {
-  return new RoomService(storeFor(needs), clock);
+  const db = makeDocumentClient();
+  const tables = tablesFor(needs);
+  const rooms = new DynamoRoomStore(db, tables.rooms);
+  return new RoomService(
+    {
+      ...methodsOf(rooms, 'getRoom', 'getRooms', 'createRoom', 'activityPage'),
+      ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers'),
+      ...methodsOf(new DynamoUserStore(db, tables, clock), 'getUsers'),
+    },
+    clock,
+  );
 }
 
 export function buildProfileService(needs: ServiceNeeds): ProfileService {
-  return new ProfileService(storeFor(needs));
+  return new ProfileService(new DynamoUserStore(makeDocumentClient(), tablesFor(needs), clock));
 }

@@ -1,33 +1,39 @@
 /**
- * An in-memory ChatStore with the DynamoDB adapter's semantics (lambdas/adapters/dynamo-store.ts):
- * conditional puts keyed on roomId + sender + clientMessageId, the conditional room update of
- * recordMessage, forward-only read pointers, connections kept on the user profile. Every answer is a
+ * An in-memory ChatStore with the DynamoDB stores' semantics (lambdas/adapters/dynamo/): conditional
+ * puts keyed on roomId + sender + clientMessageId, the room commit's compare-and-set on the newest
+ * messageId, forward-only read pointers, hourly activity entries, connections kept on the user
+ * profile. test/integration/store-contract.test.ts holds both to the same suite. Every answer is a
  * copy, as a DynamoDB read would be, so the service never sees later writes through an old object.
  */
 import type {
   ConnectionRef,
   Message,
+  RecentSend,
   Room,
   RoomId,
+  SentCounts,
   UserId,
   UserProfile,
 } from '../../lambdas/domain/model.js';
 import type {
   ChatStore,
   Clock,
+  CommitResult,
   Membership,
   MessagePage,
   MessagePageQuery,
   ProfileChanges,
   PutMessageResult,
-  RecordMode,
+  ReadPointerResult,
+  SendSnapshot,
+  StoredMessage,
 } from '../../lambdas/domain/ports.js';
+import { activityBucket, type CommitPlan, emptyMember } from '../../lambdas/domain/room-commit.js';
 
 interface StoredMember {
   lastRead: string | null;
-  unread: number;
-  /** The newest of the member's own messages counted in the room (the adapter's `lastSent`). */
-  lastSent: string | null;
+  sent: number;
+  read: number;
 }
 
 interface StoredRoom {
@@ -37,6 +43,7 @@ interface StoredRoom {
   updatedAt: string;
   lastMessage: Message | null;
   members: Map<UserId, StoredMember>;
+  recentSends: Record<string, RecentSend>;
 }
 
 interface StoredUser {
@@ -62,7 +69,7 @@ type StoreMethod = keyof ChatStore;
 const copy = <T>(value: T): T => structuredClone(value);
 
 /** Same rule as the adapter: the sender's clientMessageId is the key; no id means no dedup. */
-const dedupKey = (message: Message) =>
+const dedupKey = (message: Pick<Message, 'senderId' | 'clientMessageId' | 'messageId'>) =>
   message.clientMessageId === undefined
     ? `id#${message.messageId}`
     : `client#${message.senderId}#${message.clientMessageId}`;
@@ -70,7 +77,9 @@ const dedupKey = (message: Message) =>
 export class MemoryChatStore implements ChatStore {
   private readonly rooms = new Map<RoomId, StoredRoom>();
   private readonly memberships = new Map<UserId, Map<RoomId, UserId[]>>();
-  private readonly messages = new Map<RoomId, Map<string, Message>>();
+  private readonly messages = new Map<RoomId, Map<string, StoredMessage>>();
+  /** Activity entries, by user: "hour#roomId" keys, as the adapter's sort keys. */
+  private readonly activity = new Map<UserId, Set<string>>();
   private readonly users = new Map<UserId, StoredUser>();
   private readonly connectionRecords = new Map<string, ConnectionRecord>();
   private readonly failures = new Map<StoreMethod, unknown[]>();
@@ -87,7 +96,7 @@ export class MemoryChatStore implements ChatStore {
     this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
   }
 
-  /** The next putMessage stores the message, then rejects: a Lambda dying between the put and the rest. */
+  /** The next putMessage stores the message, then rejects: a Lambda dying between the put and its answer. */
   crashAfterNextPut(): void {
     this.crashAfterPut++;
   }
@@ -115,8 +124,17 @@ export class MemoryChatStore implements ChatStore {
 
   /** Every stored message of a room, ordered by messageId. */
   storedMessages(roomId: RoomId): Message[] {
+    return this.storedWithCounts(roomId).map((stored) => stored.message);
+  }
+
+  /** A user's activity entries ("hour#roomId"), newest first. */
+  activityEntries(userId: UserId): string[] {
+    return [...(this.activity.get(userId) ?? [])].sort().reverse();
+  }
+
+  private storedWithCounts(roomId: RoomId): StoredMessage[] {
     return [...(this.messages.get(roomId)?.values() ?? [])]
-      .sort((a, b) => (a.messageId < b.messageId ? -1 : 1))
+      .sort((a, b) => (a.message.messageId < b.message.messageId ? -1 : 1))
       .map(copy);
   }
 
@@ -133,15 +151,9 @@ export class MemoryChatStore implements ChatStore {
     return room && toRoom(room);
   }
 
-  async getRoomAndUsers(roomId: RoomId, userIds: readonly UserId[]) {
-    await this.enter('getRoomAndUsers');
-    const room = this.rooms.get(roomId);
-    return { room: room && toRoom(room), users: this.usersById(userIds) };
-  }
-
   async getRooms(roomIds: readonly RoomId[]): Promise<Room[]> {
     await this.enter('getRooms');
-    return roomIds.flatMap((id) => {
+    return [...new Set(roomIds)].flatMap((id) => {
       const room = this.rooms.get(id);
       return room ? [toRoom(room)] : [];
     });
@@ -156,8 +168,9 @@ export class MemoryChatStore implements ChatStore {
       createdAt: room.createdAt,
       updatedAt: room.updatedAt,
       lastMessage: null,
-      // Like the adapter, a new room's members start with no pointer and nothing unread.
-      members: new Map(room.participants.map((id) => [id, { lastRead: null, unread: 0, lastSent: null }])),
+      // Like the adapter, a new room's members start with no pointer and nothing sent or read.
+      members: new Map(room.participants.map((id) => [id, { lastRead: null, sent: 0, read: 0 }])),
+      recentSends: {},
     });
     for (const userId of room.participants) {
       const rooms = this.memberships.get(userId) ?? new Map<RoomId, UserId[]>();
@@ -166,8 +179,45 @@ export class MemoryChatStore implements ChatStore {
         room.participants.filter((id) => id !== userId),
       );
       this.memberships.set(userId, rooms);
+      this.activityOf(userId).add(`${activityBucket(room.updatedAt)}#${room.roomId}`);
     }
     return 'created';
+  }
+
+  async commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult> {
+    await this.enter('commitMessage');
+    const room = this.rooms.get(snapshot.roomId);
+    if (!room) throw new Error(`ConditionalCheckFailed without an item: no room ${snapshot.roomId}`);
+    // The adapter's compare-and-set on the room's newest messageId.
+    if ((room.lastMessage?.messageId ?? null) !== (snapshot.lastMessage?.messageId ?? null)) {
+      return { status: 'stale', room: toRoom(room) };
+    }
+    room.lastMessage = copy(message);
+    room.updatedAt = message.sentAt;
+    room.recentSends = copy({ ...plan.recentSends });
+    for (const id of room.participants) {
+      const member = room.members.get(id);
+      // DynamoDB rejects an update of a document path that does not exist.
+      if (!member) throw new Error(`ValidationException: no member ${id} in ${room.roomId}`);
+      member.sent = plan.counts[id] ?? 0;
+    }
+    return { status: 'committed' };
+  }
+
+  async advanceReadPointer(
+    roomId: RoomId,
+    userId: UserId,
+    messageId: string,
+    read: number,
+  ): Promise<ReadPointerResult> {
+    await this.enter('advanceReadPointer');
+    const room = this.rooms.get(roomId);
+    const member = room?.members.get(userId);
+    if (!room || !member) throw new Error(`ConditionalCheckFailed without an item: ${userId} in ${roomId}`);
+    if (member.lastRead !== null && member.lastRead >= messageId) return { moved: false, room: toRoom(room) };
+    member.lastRead = messageId;
+    member.read = read;
+    return { moved: true, room: toRoom(room) };
   }
 
   async listMemberships(userId: UserId): Promise<Membership[]> {
@@ -178,72 +228,42 @@ export class MemoryChatStore implements ChatStore {
     }));
   }
 
-  async recordMessage(
-    roomId: RoomId,
-    message: Message,
-    recipients: readonly UserId[],
-    mode: RecordMode,
-  ): Promise<'recorded' | 'skipped'> {
-    await this.enter('recordMessage');
-    const room = this.rooms.get(roomId);
-    // Every update the adapter makes is conditional on the room existing.
-    if (!room) return 'skipped';
-    const members = recipients.map((id) => {
-      const member = room.members.get(id);
-      // DynamoDB rejects an update of a document path that does not exist.
-      if (!member) throw new Error(`ValidationException: no member ${id} in ${roomId}`);
-      return member;
-    });
-    const sender = room.members.get(message.senderId);
-    if (!sender) throw new Error(`ValidationException: no member ${message.senderId} in ${roomId}`);
-    const isNewestOfRoom = room.lastMessage === null || room.lastMessage.messageId < message.messageId;
-    const isNewestOfSender = sender.lastSent === null || sender.lastSent < message.messageId;
-    // The adapter's cascade: full update; counts + sender pointer; counts only ('new' mode).
-    if (isNewestOfSender) {
-      sender.lastSent = message.messageId;
-      if (isNewestOfRoom) {
-        room.lastMessage = copy(message);
-        room.updatedAt = message.sentAt;
-      }
-    } else if (mode === 'repair' || sender.lastSent === message.messageId) {
-      return 'skipped';
-    }
-    for (const member of members) member.unread++;
-    return 'recorded';
-  }
-
-  async setUnreadCount(roomId: RoomId, userId: UserId, unreadCount: number): Promise<void> {
-    await this.enter('setUnreadCount');
-    const member = this.rooms.get(roomId)?.members.get(userId);
-    if (!member) throw new Error(`ConditionalCheckFailed: no member ${userId} in ${roomId}`);
-    member.unread = unreadCount;
-  }
-
-  async advanceReadPointer(
-    roomId: RoomId,
+  async activityPage(
     userId: UserId,
-    messageId: string,
-    unreadCount: number,
-  ): Promise<boolean> {
-    await this.enter('advanceReadPointer');
-    const member = this.rooms.get(roomId)?.members.get(userId);
-    if (!member) return false;
-    if (member.lastRead !== null && member.lastRead >= messageId) return false;
-    member.lastRead = messageId;
-    member.unread = unreadCount;
-    return true;
+    fromBucket: string | undefined,
+    minRooms: number,
+  ): Promise<{ roomIds: RoomId[]; exhausted: boolean }> {
+    await this.enter('activityPage');
+    const entries = this.activityEntries(userId).filter(
+      (key) => fromBucket === undefined || key < `${fromBucket}$`,
+    );
+    const roomIds = new Set<RoomId>();
+    let stopBucket: string | undefined;
+    for (const key of entries) {
+      const [bucket = '', roomId = ''] = key.split(/#(.*)/s);
+      if (stopBucket !== undefined && bucket !== stopBucket) return { roomIds: [...roomIds], exhausted: false };
+      roomIds.add(roomId);
+      if (stopBucket === undefined && roomIds.size >= minRooms) stopBucket = bucket;
+    }
+    return { roomIds: [...roomIds], exhausted: true };
+  }
+
+  async moveActivity(roomId: RoomId, participants: readonly UserId[], from: string, to: string): Promise<void> {
+    await this.enter('moveActivity');
+    for (const userId of participants) this.activityOf(userId).add(`${to}#${roomId}`);
+    for (const userId of participants) this.activityOf(userId).delete(`${from}#${roomId}`);
   }
 
   // ---------------------------------------------------------------- messages
 
-  async putMessage(message: Message): Promise<PutMessageResult> {
+  async putMessage(message: Message, counts: SentCounts): Promise<PutMessageResult> {
     await this.enter('putMessage');
-    const room = this.messages.get(message.roomId) ?? new Map<string, Message>();
+    const room = this.messages.get(message.roomId) ?? new Map<string, StoredMessage>();
     this.messages.set(message.roomId, room);
     const key = dedupKey(message);
     const existing = room.get(key);
     if (existing) return { status: 'duplicate', existing: copy(existing) };
-    room.set(key, copy(message));
+    room.set(key, copy({ message, counts }));
     if (this.crashAfterPut > 0) {
       this.crashAfterPut--;
       throw new Error('crashed after the message was stored');
@@ -253,35 +273,45 @@ export class MemoryChatStore implements ChatStore {
 
   async listMessages(roomId: RoomId, query: MessagePageQuery): Promise<MessagePage> {
     await this.enter('listMessages');
-    const all = this.storedMessages(roomId);
+    const all = this.storedWithCounts(roomId);
     const forward = query.after !== undefined;
     const { after, before } = query;
     const candidates =
       after !== undefined
-        ? all.filter((m) => m.messageId > after)
+        ? all.filter((m) => m.message.messageId > after)
         : before !== undefined
-          ? all.filter((m) => m.messageId < before).reverse()
+          ? all.filter((m) => m.message.messageId < before).reverse()
           : [...all].reverse();
     const page = candidates.slice(0, query.limit);
     return { messages: forward ? page : page.reverse(), hasMore: candidates.length > query.limit };
   }
 
-  async getMessage(roomId: RoomId, messageId: string): Promise<Message | undefined> {
+  async getMessage(roomId: RoomId, messageId: string): Promise<StoredMessage | undefined> {
     await this.enter('getMessage');
-    return this.storedMessages(roomId).find((m) => m.messageId === messageId);
+    return this.storedWithCounts(roomId).find((m) => m.message.messageId === messageId);
   }
 
-  async countMessagesAfter(
+  // ---------------------------------------------------------------- reads across tables
+
+  async getRoomAndUsers(roomId: RoomId, userIds: readonly UserId[]) {
+    await this.enter('getRoomAndUsers');
+    const room = this.rooms.get(roomId);
+    return { room: room && toRoom(room), users: this.usersById(userIds) };
+  }
+
+  async loadSend(
     roomId: RoomId,
-    afterMessageId: string,
-    excludeSender: UserId,
-    cap: number,
-  ): Promise<number> {
-    await this.enter('countMessagesAfter');
-    const count = this.storedMessages(roomId).filter(
-      (m) => m.messageId > afterMessageId && m.senderId !== excludeSender,
-    ).length;
-    return Math.min(count, cap);
+    userIds: readonly UserId[],
+    senderId: UserId,
+    clientMessageId: string | undefined,
+  ): Promise<SendSnapshot> {
+    await this.enter('loadSend');
+    const room = this.rooms.get(roomId);
+    const stored =
+      clientMessageId === undefined
+        ? undefined
+        : this.messages.get(roomId)?.get(dedupKey({ senderId, clientMessageId, messageId: '' }));
+    return { room: room && toRoom(room), users: this.usersById(userIds), stored: stored && copy(stored) };
   }
 
   // ---------------------------------------------------------------- users
@@ -357,6 +387,12 @@ export class MemoryChatStore implements ChatStore {
     if (queued && queued.length > 0) throw queued.shift();
   }
 
+  private activityOf(userId: UserId): Set<string> {
+    const entries = this.activity.get(userId) ?? new Set<string>();
+    this.activity.set(userId, entries);
+    return entries;
+  }
+
   private usersById(userIds: readonly UserId[]): Map<UserId, UserProfile> {
     const found = new Map<UserId, UserProfile>();
     for (const id of userIds) {
@@ -401,15 +437,12 @@ function toRoom(room: StoredRoom): Room {
     updatedAt: room.updatedAt,
     lastMessage: room.lastMessage && copy(room.lastMessage),
     members: Object.fromEntries(
-      [...room.members].map(([id, m]) => [
-        id,
-        {
-          lastReadMessageId: m.lastRead,
-          unreadCount: m.unread,
-          ...(m.lastSent === null ? {} : { lastSentMessageId: m.lastSent }),
-        },
-      ]),
+      room.participants.map((id) => {
+        const member = room.members.get(id);
+        return [id, member ? { lastReadMessageId: member.lastRead, sent: member.sent, read: member.read } : emptyMember()];
+      }),
     ),
+    recentSends: copy(room.recentSends),
   };
 }
 

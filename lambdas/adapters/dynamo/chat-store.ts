@@ -1,0 +1,42 @@
+/**
+ * Every DynamoDB store behind the one ChatStore interface, for tools and tests that use them all (the
+ * local stack's checks, the bench, the store contract tests). Handlers never import this: each builds
+ * only the stores its service calls (lambdas/shared/service.ts), so its bundle holds only those.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ChatStore, Clock } from '../../domain/ports.js';
+import type { TableNames } from './items.js';
+import { DynamoMessageStore } from './message-store.js';
+import { DynamoRoomReads } from './room-reads.js';
+import { DynamoRoomStore } from './room-store.js';
+import { DynamoUserStore } from './user-store.js';
+
+export type { TableNames } from './items.js';
+
+export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, clock: Clock): ChatStore {
+  const rooms = new DynamoRoomStore(db, tables.rooms);
+  const messages = new DynamoMessageStore(db, tables.messages);
+  const users = new DynamoUserStore(db, tables, clock);
+  const reads = new DynamoRoomReads(db, tables);
+  return {
+    getRoom: (...args) => rooms.getRoom(...args),
+    getRooms: (...args) => rooms.getRooms(...args),
+    createRoom: (...args) => rooms.createRoom(...args),
+    commitMessage: (...args) => rooms.commitMessage(...args),
+    advanceReadPointer: (...args) => rooms.advanceReadPointer(...args),
+    listMemberships: (...args) => rooms.listMemberships(...args),
+    activityPage: (...args) => rooms.activityPage(...args),
+    moveActivity: (...args) => rooms.moveActivity(...args),
+    putMessage: (...args) => messages.putMessage(...args),
+    listMessages: (...args) => messages.listMessages(...args),
+    getMessage: (...args) => messages.getMessage(...args),
+    getUser: (...args) => users.getUser(...args),
+    getUsers: (...args) => users.getUsers(...args),
+    createProfileIfMissing: (...args) => users.createProfileIfMissing(...args),
+    updateProfile: (...args) => users.updateProfile(...args),
+    addConnection: (...args) => users.addConnection(...args),
+    removeConnection: (...args) => users.removeConnection(...args),
+    getRoomAndUsers: (...args) => reads.getRoomAndUsers(...args),
+    loadSend: (...args) => reads.loadSend(...args),
+  };
+}
