@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableEnvVars } from '../../../definitions/env.js';
-import type { TableNames } from '../../../lambdas/adapters/dynamo-store.js';
+import type { TableNames } from '../../../lambdas/adapters/dynamo/items.js';
 import { localStack } from './stack-info.js';
 
 export function localTables(env: Readonly<Record<string, string>>): TableNames {

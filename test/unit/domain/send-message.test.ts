@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, ServerFrame } from '../../../lambdas/domain/model.js';
+import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { isUlid } from '../../../lambdas/domain/validation.js';
+import type { ChatWorld } from '../../fakes/chat-world.js';
 import { makeWorld } from '../../fakes/chat-world.js';
 import { T0 } from '../../fakes/clock.js';
 
 const chatError = (code: string) => expect.objectContaining({ name: 'ChatError', code });
+
+async function unread(world: ChatWorld, roomId: string, userId: string): Promise<number | undefined> {
+  const room = await world.store.getRoom(roomId);
+  return room && unreadCountOf(room, userId);
+}
 
 /** ann (a1 sending, a2, a3 scoped here) and bob (b1, b2, b3 scoped to his room with cat). */
 async function busyRoom() {
@@ -54,9 +61,11 @@ describe('ChatService.sendMessage', () => {
     expect(room?.lastMessage).toEqual(message);
     expect(room?.updatedAt).toBe(message.sentAt);
     expect(room?.members).toEqual({
-      ann: { lastReadMessageId: null, unreadCount: 0, lastSentMessageId: message.messageId },
-      bob: { lastReadMessageId: null, unreadCount: 1 },
+      ann: { lastReadMessageId: null, sent: 1, read: 0 },
+      bob: { lastReadMessageId: null, sent: 0, read: 0 },
     });
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(await unread(world, roomId, 'ann')).toBe(0);
   });
 
   it("sends chat_message to every other connection of every participant, the sender's own included, but not the sending one", async () => {
@@ -166,7 +175,7 @@ describe('ChatService.sendMessage', () => {
     expect(world.store.storedMessages(roomId)).toEqual([message]);
   });
 
-  it('answers a retried clientMessageId with the first message, stores and counts it once, and delivers it again', async () => {
+  it('answers a retried clientMessageId with the first message, stores and counts it once, and does not deliver it again', async () => {
     const { world, roomId } = await busyRoom();
     const first = await world.send('ann', roomId, 'hello', { connectionId: 'a1', clientMessageId: 'c-1' });
     world.notifier.clear();
@@ -175,10 +184,8 @@ describe('ChatService.sendMessage', () => {
 
     expect(retry).toEqual(first);
     expect(world.store.storedMessages(roomId)).toEqual([first]);
-    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
-    // At least once: the first attempt's posts may not have gone out; clients de-duplicate by id.
-    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: first }]);
-    expect(world.notifier.framesFor('a1')).toEqual([]);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(world.notifier.attempts).toEqual([]);
   });
 
   it('answers a retry from a new connection after a reconnect with the same message', async () => {
@@ -198,15 +205,16 @@ describe('ChatService.sendMessage', () => {
     await world.connect('bob', 'b1');
     const first = await world.send('ann', roomId, 'first', { clientMessageId: 'c-1' });
     const later = await world.send('bob', roomId, 'later');
+    world.clock.advance(60_000);
     world.notifier.clear();
 
     const retry = await world.send('ann', roomId, 'first', { clientMessageId: 'c-1' });
 
     expect(retry).toEqual(first);
-    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: first }]);
+    expect(world.notifier.attempts).toEqual([]);
     const room = await world.store.getRoom(roomId);
     expect(room?.lastMessage).toEqual(later);
-    expect(room?.members.bob?.unreadCount).toBe(1);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
   });
 
   it('keeps the same clientMessageId from two senders, or in two rooms, as different messages', async () => {
@@ -233,33 +241,62 @@ describe('ChatService.sendMessage', () => {
     expect(world.store.storedMessages(roomId)).toHaveLength(2);
   });
 
-  it('completes a send that crashed between the put and the room update when the client retries', async () => {
+  it('stores and delivers on the retry a send whose commit failed', async () => {
     const { world, roomId } = await busyRoom();
-    world.store.crashAfterNextPut();
-    const crashed = world.service.messaging.sendMessage(
-      { userId: 'ann', connectionId: 'a1' },
-      { roomId, content: 'hello', clientMessageId: 'c-1' },
-    );
-    await expect(crashed).rejects.toThrow('crashed');
-    const [stored] = world.store.storedMessages(roomId);
-    expect(world.notifier.attempts).toEqual([]);
-    expect((await world.store.getRoom(roomId))?.lastMessage).toBeNull();
-    world.clock.advance(5000);
+    world.store.failNext('commitMessage');
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    await expect(
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+    ).rejects.toThrow('commitMessage failed');
+    expect(world.store.storedMessages(roomId)).toEqual([]);
 
-    const retry = await world.service.messaging.sendMessage(
-      { userId: 'ann', connectionId: 'a1' },
-      { roomId, content: 'hello', clientMessageId: 'c-1' },
-    );
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
 
-    expect(retry).toEqual(stored);
-    const room = await world.store.getRoom(roomId);
-    expect(room?.lastMessage).toEqual(stored);
-    expect(room?.members.bob?.unreadCount).toBe(1);
+    expect(world.store.storedMessages(roomId)).toEqual([retry]);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
     expect(world.notifier.deliveredTo()).toEqual(['a2', 'a3', 'b1', 'b2']);
-    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: stored }]);
   });
 
-  it('counts a message once when a retry races the first attempt still in flight', async () => {
+  it('completes on the retry a send committed but not stored, with the id and counts of its commit, and delivers it once', async () => {
+    const { world, roomId } = await busyRoom();
+    world.store.failNext('putMessage');
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    await expect(
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+    ).rejects.toThrow('putMessage failed');
+    const committed = (await world.store.getRoom(roomId))?.lastMessage;
+    expect(world.store.storedMessages(roomId)).toEqual([]);
+    expect(world.notifier.attempts).toEqual([]);
+    world.clock.advance(2000);
+
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
+
+    expect(retry).toEqual(committed);
+    expect(world.store.storedMessages(roomId)).toEqual([retry]);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: retry }]);
+  });
+
+  it('answers the stored message on the retry of a send that died after storing it, without delivering it again', async () => {
+    const { world, roomId } = await busyRoom();
+    world.store.crashAfterNextPut();
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    await expect(
+      world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
+    ).rejects.toThrow('crashed');
+    const [stored] = world.store.storedMessages(roomId);
+
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
+
+    expect(retry).toEqual(stored);
+    expect(world.store.storedMessages(roomId)).toHaveLength(1);
+    expect((await world.store.getRoom(roomId))?.lastMessage).toEqual(stored);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    // The attempt that stored it was to deliver it; recipients catch up from history (?after=).
+    expect(world.notifier.attempts).toEqual([]);
+  });
+
+  it('counts and delivers a message exactly once when a retry races the first attempt in flight', async () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');
     await world.connect('bob', 'b1');
@@ -272,33 +309,43 @@ describe('ChatService.sendMessage', () => {
     ]);
 
     expect(retry).toEqual(first);
-    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
-    // Delivered at least once, and only ever this message.
-    const frames = world.notifier.framesFor('b1');
-    expect(frames.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(frames.map((frame) => JSON.stringify(frame)))).toEqual(
-      new Set([JSON.stringify({ type: 'chat_message', message: first })]),
-    );
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: first }]);
   });
 
-  it('completes a crashed send on retry even when the other participant wrote in between', async () => {
+  it('completes a committed send on retry even when the other participant wrote in between', async () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');
     await world.connect('bob', 'b1');
-    world.store.crashAfterNextPut();
+    world.store.failNext('putMessage');
     const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
     await expect(
       world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input),
-    ).rejects.toThrow('crashed');
+    ).rejects.toThrow('putMessage failed');
     world.clock.advance(1000);
-    await world.send('bob', roomId, 'meanwhile');
+    const meanwhile = await world.send('bob', roomId, 'meanwhile');
     world.notifier.clear();
 
     const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
 
-    // The acked message is bob's to read: it counts as unread and reaches his connection.
-    expect((await world.store.getRoom(roomId))?.members.bob?.unreadCount).toBe(1);
+    expect(retry.messageId < meanwhile.messageId).toBe(true);
+    expect(world.store.storedMessages(roomId)).toEqual([retry, meanwhile]);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(await unread(world, roomId, 'ann')).toBe(1);
     expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: retry }]);
+  });
+
+  it('gives a message an id after the room newest even when this clock is behind another writer', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    const ahead = await world.send('bob', roomId, 'from a clock ahead');
+    world.clock.advance(-60_000);
+
+    const behind = await world.send('ann', roomId, 'from a clock behind');
+
+    expect(behind.messageId > ahead.messageId).toBe(true);
+    expect(behind.sentAt >= ahead.sentAt).toBe(true);
+    expect((await world.store.getRoom(roomId))?.lastMessage).toEqual(behind);
   });
 
   it('persists the message before any connection is told of it', async () => {

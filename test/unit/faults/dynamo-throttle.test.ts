@@ -7,8 +7,9 @@
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeDocumentClient } from '../../../lambdas/adapters/clients.js';
-import { DynamoChatStore } from '../../../lambdas/adapters/dynamo-store.js';
-import type { Message } from '../../../lambdas/domain/model.js';
+import { dynamoChatStore } from '../../../lambdas/adapters/dynamo/chat-store.js';
+import type { Message, Room } from '../../../lambdas/domain/model.js';
+import { planCommit } from '../../../lambdas/domain/room-commit.js';
 import { DynamoThrottles, type ThrottleError } from '../../integration/faults/support/dynamo-throttles.js';
 
 afterEach(() => {
@@ -24,6 +25,19 @@ const MESSAGE: Message = {
   sentAt: '2026-11-24T10:00:00.000Z',
   clientMessageId: 'c-1',
 };
+const ROOM: Room = {
+  roomId: 'chat_ann_bob',
+  participants: ['ann', 'bob'],
+  createdAt: MESSAGE.sentAt,
+  updatedAt: MESSAGE.sentAt,
+  lastMessage: null,
+  members: {
+    ann: { lastReadMessageId: null, sent: 0, read: 0 },
+    bob: { lastReadMessageId: null, sent: 0, read: 0 },
+  },
+  recentSends: {},
+};
+const PLAN = planCommit(ROOM, MESSAGE, new Date(MESSAGE.sentAt));
 
 /** An endpoint that answers every request that gets through with an empty success (`{}`). */
 function fakeEndpoint() {
@@ -59,7 +73,7 @@ function storeWithThrottles() {
   });
   const throttles = new DynamoThrottles();
   throttles.install(client);
-  const store = new DynamoChatStore(makeDocumentClient(client), TABLES);
+  const store = dynamoChatStore(makeDocumentClient(client), TABLES, { now: () => new Date(MESSAGE.sentAt) });
   return { client, store, throttles, endpoint };
 }
 
@@ -70,7 +84,7 @@ describe('DynamoDB throttling on the send path', () => {
       const maxAttempts = await client.config.maxAttempts();
       throttles.throttle('PutItem', maxAttempts - 1, error);
 
-      await expect(store.putMessage(MESSAGE)).resolves.toEqual({ status: 'stored' });
+      await expect(store.putMessage(MESSAGE, PLAN.counts)).resolves.toEqual({ status: 'stored' });
 
       expect(throttles.attemptsOf('PutItem')).toBe(maxAttempts);
       expect(throttles.injectedInto('PutItem')).toBe(maxAttempts - 1);
@@ -78,13 +92,13 @@ describe('DynamoDB throttling on the send path', () => {
     });
   }
 
-  it('retries a throttled room update (UpdateItem) and the BatchGetItem read the same way', async () => {
+  it('retries a throttled room commit (UpdateItem) and the BatchGetItem read the same way', async () => {
     const { store, throttles, endpoint } = storeWithThrottles();
     throttles.throttle('UpdateItem', 2);
     throttles.throttle('BatchGetItem', 2, 'ThrottlingException');
 
-    await expect(store.recordMessage(MESSAGE.roomId, MESSAGE, ['bob'], 'new')).resolves.toBe('recorded');
-    await store.getRoomAndUsers(MESSAGE.roomId, ['ann', 'bob']);
+    await expect(store.commitMessage(ROOM, MESSAGE, PLAN)).resolves.toEqual({ status: 'committed' });
+    await store.loadSend(MESSAGE.roomId, ['ann', 'bob'], 'ann', 'c-1');
 
     expect(throttles.attemptsOf('UpdateItem')).toBe(3);
     expect(throttles.attemptsOf('BatchGetItem')).toBe(3);
@@ -96,7 +110,7 @@ describe('DynamoDB throttling on the send path', () => {
     const maxAttempts = await client.config.maxAttempts();
     throttles.throttle('PutItem', maxAttempts);
 
-    const failure = await store.putMessage(MESSAGE).then(
+    const failure = await store.putMessage(MESSAGE, PLAN.counts).then(
       () => undefined,
       (error: unknown) => error,
     );

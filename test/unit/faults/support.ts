@@ -1,11 +1,12 @@
 /**
  * A chat on the in-memory fakes (test/fakes) whose parts a fault test can swap: the notifier (a
- * connection that answers 410 until its handshake completes), the store (a recordMessage that
- * fails after doing its work) and the fan-out's sleep (to see the backoff).
+ * connection that answers 410 until its handshake completes), the store (a step of the send that
+ * fails before or after doing its work) and the fan-out's sleep (to see the backoff).
  */
 import { ChatService, type ChatServiceDeps } from '../../../lambdas/domain/chat-service.js';
 import type { Message, RoomId, ServerFrame, UserId } from '../../../lambdas/domain/model.js';
 import type { ChatStore, Notifier, PostResult } from '../../../lambdas/domain/ports.js';
+import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 import { MemoryChatStore } from '../../fakes/memory-store.js';
@@ -68,7 +69,8 @@ export function makeFaultWorld(options: FaultWorldOptions = {}) {
         .filter((frame) => frame.type === 'chat_message' && frame.message.messageId === message.messageId);
     },
     async unreadOf(roomId: RoomId, userId: UserId): Promise<number | undefined> {
-      return (await store.getRoom(roomId))?.members[userId]?.unreadCount;
+      const room = await store.getRoom(roomId);
+      return room && unreadCountOf(room, userId);
     },
     async liveConnectionsOf(userId: UserId): Promise<string[]> {
       return ((await store.getUser(userId))?.connections ?? []).map((c) => c.connectionId).sort();
@@ -102,46 +104,52 @@ export class HandshakeNotifier implements Notifier {
   }
 }
 
+/** The steps of a send that write: the room commit, then the message put. */
+export type SendStep = 'commitMessage' | 'putMessage';
+
 /**
- * `store` with its `recordMessage` replaced; every other method is the store's own. Works for the
- * in-memory fake and the real DynamoChatStore alike.
+ * `store` with one method wrapped; every other method is the store's own. Works for the in-memory
+ * fake and the real DynamoDB stores alike.
  */
-export function withRecordMessage<S extends ChatStore>(
+function withWrappedStep<S extends ChatStore, K extends SendStep>(
   store: S,
-  recordMessage: (
-    original: ChatStore['recordMessage'],
-    ...args: Parameters<ChatStore['recordMessage']>
-  ) => ReturnType<ChatStore['recordMessage']>,
+  step: K,
+  wrap: (original: ChatStore[K], ...args: Parameters<ChatStore[K]>) => ReturnType<ChatStore[K]>,
 ): S {
-  const original: ChatStore['recordMessage'] = (...args) => store.recordMessage(...args);
+  const original = ((...args: Parameters<ChatStore[K]>) =>
+    (store[step] as (...a: Parameters<ChatStore[K]>) => ReturnType<ChatStore[K]>)(...args)) as ChatStore[K];
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'recordMessage') {
-        return (...args: Parameters<ChatStore['recordMessage']>) => recordMessage(original, ...args);
-      }
+      if (property === step) return (...args: Parameters<ChatStore[K]>) => wrap(original, ...args);
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }
 
-/** The next `recordMessage` fails before touching the room: the Lambda died after the put. */
-export function failBeforeRecordOnce<S extends ChatStore>(store: S): S {
-  let armed = true;
-  return withRecordMessage(store, async (original, ...args) => {
-    if (!armed) return original(...args);
-    armed = false;
-    throw new Error('crashed after the put, before the room update');
-  });
-}
+/** The next `step` fails before doing anything: the Lambda died just before it. */
+export const failBeforeOnce =
+  (step: SendStep) =>
+  <S extends ChatStore>(store: S): S => {
+    let armed = true;
+    return withWrappedStep(store, step, (original, ...args) => {
+      if (!armed) return (original as (...a: typeof args) => ReturnType<typeof original>)(...args);
+      armed = false;
+      return Promise.reject(new Error(`crashed before ${step}`)) as ReturnType<typeof original>;
+    });
+  };
 
-/** The next `recordMessage` does its work and then fails: its answer (or the Lambda) was lost. */
-export function failAfterRecordOnce<S extends ChatStore>(store: S): S {
-  let armed = true;
-  return withRecordMessage(store, async (original, ...args) => {
-    const outcome = await original(...args);
-    if (!armed) return outcome;
-    armed = false;
-    throw new Error('crashed after the room update, before the fan-out');
-  });
-}
+/** The next `step` does its work and then fails: its answer (or the Lambda) was lost. */
+export const failAfterOnce =
+  (step: SendStep) =>
+  <S extends ChatStore>(store: S): S => {
+    let armed = true;
+    return withWrappedStep(store, step, (original, ...args) => {
+      const outcome = (original as (...a: typeof args) => ReturnType<typeof original>)(...args);
+      if (!armed) return outcome;
+      armed = false;
+      return outcome.then(() => {
+        throw new Error(`crashed after ${step}`);
+      }) as ReturnType<typeof original>;
+    });
+  };

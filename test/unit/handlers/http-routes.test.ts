@@ -182,7 +182,7 @@ describe('GET /chat/list', () => {
   });
 
   it('answers 500 internal with no stack trace or detail when the store fails, and logs the detail', async () => {
-    world.store.failNext('listMemberships', new Error('secret: table rooms-prod in 123456789012 throttled'));
+    world.store.failNext('activityPage', new Error('secret: table rooms-prod in 123456789012 throttled'));
 
     const result = await list('ann');
 

@@ -13,7 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { envVars } from '../../../../definitions/env.js';
-import type { TableNames } from '../../../../lambdas/adapters/dynamo-store.js';
+import type { TableNames } from '../../../../lambdas/adapters/dynamo/items.js';
 import type { ChatStore } from '../../../../lambdas/domain/ports.js';
 import type { WebSocketResult } from '../../../../lambdas/ws/respond.js';
 import type { LocalStack } from '../../../../local/stack.js';
@@ -91,7 +91,7 @@ export async function storedMessages(target: FaultStack, roomId: string): Promis
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return items.map(({ dedupKey: _key, ...message }) => message as unknown as Message);
+  return items.map(({ dedupKey: _key, counts: _counts, ...message }) => message as unknown as Message);
 }
 
 /** The row of the connections table, if any. */
@@ -321,21 +321,22 @@ export async function inProcessSend(
   const [
     { makeHandler },
     { ChatService },
-    { DynamoChatStore },
+    { dynamoChatStore },
     clients,
     { ApiGatewayNotifier, makeManagementClient },
     ids,
   ] = await Promise.all([
     import('../../../../lambdas/ws/send-message.js'),
     import('../../../../lambdas/domain/chat-service.js'),
-    import('../../../../lambdas/adapters/dynamo-store.js'),
+    import('../../../../lambdas/adapters/dynamo/chat-store.js'),
     import('../../../../lambdas/adapters/clients.js'),
     import('../../../../lambdas/adapters/notifier.js'),
     import('../../../../lambdas/domain/message-id.js'),
   ]);
-  const store = new DynamoChatStore(
+  const store = dynamoChatStore(
     clients.makeDocumentClient(options.client ?? dynamoClient(target)),
     tableNames(target),
+    { now: () => new Date() },
   );
   const logger = new RecordingLogger();
   const nextId = ids.monotonicUlidFactory();
