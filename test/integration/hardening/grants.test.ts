@@ -3,12 +3,13 @@
  * DynamoDB actions it performs. This file starts a stack of its own in this worker, so that the
  * handlers run in this process where every DynamoDB request they make is recorded with the
  * function that made it. A scenario walks every route through its paths (first, repeated and
- * racing room starts, sends, a retried send, a retry after a newer message, pages, reads, typing, presence on
+ * racing room starts, sends, a retried send, a retry after a newer message, a send into a new hour,
+ * pages, reads, typing, presence on
  * connect and disconnect, stale connections found by every posting function, profiles, the Cognito
  * trigger). A request the grant does not cover would be AccessDenied on AWS; a granted action the
  * scenario never needs is a privilege too many.
  */
-import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allHandlers, postConfirmationTrigger } from '../../../definitions/routes.js';
@@ -34,8 +35,7 @@ import { closeAllSockets } from '../support/ws.js';
 /**
  * Granted for a defensive path that neither DynamoDB nor DynamoDB Local takes: a duplicate send whose
  * failed condition comes back without the stored item (ReturnValuesOnConditionCheckFailure) is read
- * back with GetItem (unit-tested in test/unit/adapters/dynamo-store.test.ts). The function can Query
- * the same items anyway.
+ * back with GetItem (unit-tested with a mocked client in test/unit/adapters/).
  */
 const UNREACHABLE_HERE = new Set(['SendMessageFunction messages GetItem']);
 
@@ -91,6 +91,20 @@ async function deleteProfile(user: FaultUser): Promise<void> {
   client.destroy();
 }
 
+/** Moves the room's last activity back by `ms`, as if its last message were that old. */
+async function backdateRoom(roomId: string, ms: number): Promise<void> {
+  const client = DynamoDBDocumentClient.from(dynamoClient(target));
+  await client.send(
+    new UpdateCommand({
+      TableName: tableNames(target).rooms,
+      Key: { pk: roomId, sk: 'room' },
+      UpdateExpression: 'SET updatedAt = :earlier',
+      ExpressionAttributeValues: { ':earlier': new Date(Date.now() - ms).toISOString() },
+    }),
+  );
+  client.destroy();
+}
+
 async function walkEveryRoute(): Promise<void> {
   const ann = await signInAs(target, 'ann');
   const bob = await signInAs(target, 'bob');
@@ -141,6 +155,9 @@ async function walkEveryRoute(): Promise<void> {
   await annWs.sendMessage(roomId, 'second', 'grants-2');
   expect((await annWs.sendMessage(roomId, 'first', 'grants-1')).messageId).toBe(first.messageId);
   await bobWs.next('chat_message', (f) => f.message.content === 'second');
+  // A send that carries the room into a new hour moves both chat-list entries (BatchWriteItem).
+  await backdateRoom(roomId, 3_600_000);
+  await annWs.sendMessage(roomId, 'in a new hour', 'grants-hour');
 
   // Typing relay, with a stale connection on the other side.
   stale = await plantStaleConnection(bob);
@@ -161,7 +178,7 @@ async function walkEveryRoute(): Promise<void> {
     'GET',
     `/chat/messages/${roomId}/?before=${page.body.messages[0]?.messageId}`,
   );
-  expect(older.body.messages.map((m) => m.content)).toEqual(['first']);
+  expect(older.body.messages.map((m) => m.content)).toEqual(['first', 'second']);
   expect((await rest(target, bob, 'GET', `/chat/messages/${roomId}/?after=${first.messageId}`)).status).toBe(
     200,
   );
