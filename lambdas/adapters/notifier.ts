@@ -29,7 +29,19 @@ export class ApiGatewayNotifier implements Notifier {
   }
 }
 
-/** The management API client of one WebSocket stage (its https callback URL). */
+/**
+ * The management API client of one WebSocket stage (its https callback URL).
+ *
+ * One attempt per `send`: the fan-out (domain/fan-out.ts) is the only layer that retries posts. The
+ * SDK's standard strategy would otherwise retry throttling (429, LimitExceededException) and
+ * transient errors (500/502/503/504, timeouts, ECONNRESET...) up to 3 attempts under each of the
+ * fan-out's, so one throttled post cost up to 15 requests to an API that had just asked for fewer,
+ * and held the sender's ack for seconds. The fan-out retries throttling alone, with jittered backoff
+ * across the whole fan-out. The rest is not retried on purpose: a post is not idempotent (a timeout
+ * may follow a delivered frame), the sender's ack waits for the fan-out, and the message is stored
+ * before anyone is told, so a recipient whose post failed gets it by catch-up. A 410 (GoneException)
+ * was never retried by either. Set here, this also wins over AWS_MAX_ATTEMPTS in the environment.
+ */
 export function makeManagementClient(callbackUrl: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl });
+  return new ApiGatewayManagementApiClient({ endpoint: callbackUrl, maxAttempts: 1 });
 }

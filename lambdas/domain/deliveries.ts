@@ -19,6 +19,12 @@ import type { Clock, ConnectionStore, Logger, Notifier } from './ports.js';
  */
 const OPENING_GRACE_SECONDS = 30;
 
+/**
+ * Attempts after the first for a post the management API throttles. The management client makes one
+ * request per attempt (adapters/notifier.ts), so a post costs at most 1 + this many requests.
+ */
+export const MAX_THROTTLE_RETRIES = 4;
+
 export type FanOutSettings = Partial<
   Pick<FanOutOptions, 'concurrency' | 'maxThrottleRetries' | 'backoffMs' | 'sleep'>
 >;
@@ -35,7 +41,7 @@ export class Deliveries {
   ) {
     this.options = {
       concurrency: 25,
-      maxThrottleRetries: 4,
+      maxThrottleRetries: MAX_THROTTLE_RETRIES,
       backoffMs: jitteredBackoff(50, 1000),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       ...settings,

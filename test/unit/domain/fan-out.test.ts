@@ -149,6 +149,28 @@ describe('fanOut', () => {
     expect(notifier.deliveredTo()).toEqual(['c2']);
   });
 
+  it('makes exactly 1 + maxThrottleRetries attempts at a post throttled for longer, backing off between them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 1, max: 20 }),
+        async (retries, extra) => {
+          const notifier = new RecordingNotifier();
+          notifier.throttle('c1', retries + extra);
+          const { options: opts, sleep, onError } = options({ maxThrottleRetries: retries });
+
+          const report = await fanOut(notifier, targetsFor('c1'), PAYLOAD, opts);
+
+          expect(report).toEqual({ delivered: 0, gone: 0, failed: 1 });
+          expect(notifier.attemptsTo('c1')).toBe(1 + retries);
+          expect(sleep).toHaveBeenCalledTimes(retries);
+          expect(onError).toHaveBeenCalledOnce();
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('does not retry an unexpected error: reports it failed and delivers to the others', async () => {
     const notifier = new RecordingNotifier();
     const boom = new Error('socket hang up');

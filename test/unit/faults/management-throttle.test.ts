@@ -1,5 +1,6 @@
 /** Issue 6, fault: the management API throttles posts (429 LimitExceededException). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_THROTTLE_RETRIES } from '../../../lambdas/domain/deliveries.js';
 import { makeFaultWorld } from './support.js';
 
 afterEach(() => {
@@ -45,15 +46,47 @@ describe('429 from the management API', () => {
     expect(await world.unreadOf(roomId, 'bob')).toBe(1);
   });
 
+  it('gives up a post throttled past the retries after 1 + MAX_THROTTLE_RETRIES attempts: stored, acked, logged, fetched by catch-up', async () => {
+    const { world, roomId, sleeps } = await throttledRoom();
+    const seen = await world.send('ann', 'a1', roomId, 'before the throttle', 'thr-0');
+    world.notifier.clear();
+    world.notifier.throttle('b1', 100);
+
+    const lost = await world.send('ann', 'a1', roomId, 'throttled beyond the retries', 'thr-2');
+
+    expect(world.store.storedMessages(roomId)).toEqual([seen, lost]);
+    expect(world.notifier.attemptsTo('b1')).toBe(1 + MAX_THROTTLE_RETRIES);
+    expect(sleeps).toHaveLength(MAX_THROTTLE_RETRIES);
+    expect(world.deliveriesOf('b1', lost)).toEqual([]);
+    expect(world.deliveriesOf('b2', lost)).toHaveLength(1);
+    const failures = world.logger.entries.filter((entry) => entry.message === 'post to connection failed');
+    expect(failures).toEqual([
+      {
+        level: 'warn',
+        message: 'post to connection failed',
+        details: { connectionId: 'b1', error: expect.stringContaining('ThrottledError') },
+      },
+    ]);
+    expect(JSON.stringify(world.logger.entries)).not.toContain('throttled beyond the retries');
+    // b1's client catches up from the last message it saw.
+    const { messages } = await world.service.messaging.getMessages('bob', roomId, {
+      after: seen.messageId,
+      limit: 50,
+    });
+    expect(messages.map((m) => m.messageId)).toEqual([lost.messageId]);
+    expect(await world.unreadOf(roomId, 'bob')).toBe(2);
+  });
+
   it('never forgets a throttled connection, even when the retries run out, and delivers the next message', async () => {
     const { world, roomId } = await throttledRoom();
-    world.notifier.throttle('b1', 5);
+    world.notifier.throttle('b1', 1 + MAX_THROTTLE_RETRIES);
 
     const first = await world.send('ann', 'a1', roomId, 'throttled beyond the retries', 'thr-2');
     const second = await world.send('ann', 'a1', roomId, 'after the throttle', 'thr-3');
 
     expect(world.store.storedMessages(roomId)).toEqual([first, second]);
     expect(await world.liveConnectionsOf('bob')).toEqual(['b1', 'b2']);
+    expect(world.deliveriesOf('b1', first)).toEqual([]);
     expect(world.deliveriesOf('b1', second)).toHaveLength(1);
     expect(world.deliveriesOf('b2', first)).toHaveLength(1);
     // The failure is logged without the message's content.
