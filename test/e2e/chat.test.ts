@@ -184,6 +184,73 @@ describe('two users chatting', () => {
     await screenshot(ann, 'ann-after-reconnect');
   });
 
+  it('sends what was typed offline in the order it was typed, without moving a bubble', async () => {
+    const ann = await signIn('annq', 'Ann');
+    const bob = await signIn('bobq', 'Bob');
+    await startChat(ann, bob);
+    await send(ann, 'Before');
+    await chatItem(bob, ann).click();
+    await bubble(bob, 'Before').waitFor();
+    await bubble(ann, 'Before', 'read').waitFor();
+
+    await ann.context.setOffline(true);
+    await banner(ann.page, 'offline');
+    const typed = ['1', '2', '3', '4', '5', '6', '7', '8'];
+    for (const text of typed) await send(ann, text);
+    await bubble(ann, '8', 'pending').waitFor();
+    const expected = ['Before', ...typed];
+    expect(await contents(ann)).toEqual(expected);
+
+    // Every order Ann's list takes while the queue drains, and whether Bob, who is reading the room,
+    // ever sees an unread badge on it.
+    await ann.page.getByTestId('message-list').evaluate((list) => {
+      const seen: string[][] = [];
+      (window as unknown as { orders: string[][] }).orders = seen;
+      new MutationObserver(() => {
+        seen.push(
+          [...list.querySelectorAll('[data-testid="message-content"]')].map((c) => c.textContent ?? ''),
+        );
+      }).observe(list, { childList: true, subtree: true, characterData: true });
+    });
+    await bob.page.getByTestId('chat-list').evaluate((list, peerId) => {
+      const badges: string[] = [];
+      (window as unknown as { badges: string[] }).badges = badges;
+      new MutationObserver(() => {
+        const badge = list.querySelector(`[data-peer-id="${peerId}"] [data-testid="unread-badge"]`);
+        if (badge !== null) badges.push(badge.textContent ?? '');
+      }).observe(list, { childList: true, subtree: true });
+    }, ann.id);
+
+    await ann.context.setOffline(false);
+    await banner(ann.page, 'online');
+    await bubble(ann, '8', 'sent')
+      .or(bubble(ann, '8', 'read'))
+      .waitFor();
+    await bob.page
+      .getByTestId('message')
+      .nth(expected.length - 1)
+      .waitFor();
+
+    expect(await contents(bob)).toEqual(expected);
+    expect(await contents(ann)).toEqual(expected);
+    const orders = await ann.page.evaluate(() => (window as unknown as { orders: string[][] }).orders);
+    expect(orders.length).toBeGreaterThan(0);
+    expect(orders.filter((order) => order.join(' ') !== expected.join(' '))).toEqual([]);
+    expect(await chatItem(bob, ann).getByTestId('chat-last').textContent()).toBe('8');
+    expect(await chatItem(ann, bob).getByTestId('chat-last').textContent()).toBe('You: 8');
+    await bubble(ann, '8', 'read').waitFor();
+    expect(await bob.page.evaluate(() => (window as unknown as { badges: string[] }).badges)).toEqual([]);
+    await screenshot(bob, 'bob-offline-queue-in-order');
+
+    // What the server stored: the same order after a reload.
+    await ann.page.reload();
+    await banner(ann.page, 'online');
+    expect(await chatItem(ann, bob).getByTestId('chat-last').textContent()).toBe('You: 8');
+    await chatItem(ann, bob).click();
+    await bubble(ann, '8').waitFor();
+    expect(await contents(ann)).toEqual(expected);
+  });
+
   it('loads older history while scrolling up, on a phone-sized screen', async () => {
     // Cat writes 70 messages through the SDK in Node (its ws transport), then Dan reads them in the UI.
     const dan = await signIn('dan', 'Dan', { width: 390, height: 844 });

@@ -2,7 +2,8 @@
  * One WebSocket connection to the chat, kept alive: reconnects with exponential backoff and jitter,
  * pings inside API Gateway's 10-minute idle limit, replaces itself before the 2-hour limit, catches up
  * the rooms it watches after every reconnect, and retries each sent message (same clientMessageId,
- * so the server stores it once) until the server acknowledges it.
+ * so the server stores it once) until the server acknowledges it. Sends go out one at a time per
+ * room, in the order of `send()` calls (see `pump`).
  */
 import { type ChatApi, resolveToken } from './api.js';
 import { Emitter } from './emitter.js';
@@ -98,6 +99,8 @@ interface Outgoing {
   done: Promise<Message>;
   settle: (result: { message: Message } | { error: { code: ErrorCode; message: string } }) => void;
   timer?: ReturnType<typeof setTimeout>;
+  /** Went out on the current socket and awaits its ack: the next message to its room waits. */
+  inFlight: boolean;
 }
 
 const OPEN = 1;
@@ -137,6 +140,7 @@ export class ChatConnection {
   private pongTimer: Timer | undefined;
   private rotateTimer: Timer | undefined;
 
+  /** Pending messages by clientMessageId, in `send()` order (a Map keeps insertion order). */
   private readonly outbox = new Map<string, Outgoing>();
   /** Watched rooms and the newest message id held for each. */
   private readonly watched = new Map<string, string | undefined>();
@@ -212,7 +216,9 @@ export class ChatConnection {
 
   /**
    * Sends `content` to `roomId`. The message is pending until acknowledged: it goes out again after
-   * `ackTimeoutMs` and after every reconnect, always with the same clientMessageId.
+   * `ackTimeoutMs` and after every reconnect, always with the same clientMessageId. It goes out only
+   * once every earlier message to the same room is acknowledged or failed, so the server stores a
+   * room's messages in the order they were sent.
    */
   send(roomId: string, content: string): OutgoingMessage {
     let settle: Outgoing['settle'] = () => {};
@@ -229,6 +235,7 @@ export class ChatConnection {
       attempts: 0,
       done,
       settle,
+      inFlight: false,
     };
     const length = [...content.trim()].length;
     if (length === 0 || length > MAX_CONTENT_LENGTH) {
@@ -238,7 +245,7 @@ export class ChatConnection {
       return outgoing;
     }
     this.outbox.set(outgoing.clientMessageId, outgoing);
-    this.transmit(outgoing);
+    this.pump(roomId);
     return outgoing;
   }
 
@@ -324,7 +331,7 @@ export class ChatConnection {
     this.setState('online');
     this.heartbeatTimer = setInterval(() => this.heartbeat(socket), this.heartbeatMs);
     this.rotateTimer = setTimeout(() => void this.open(), this.maxConnectionMs);
-    for (const outgoing of this.outbox.values()) this.transmit(outgoing);
+    this.pumpAll();
     if (!replaced) void this.catchUp();
   }
 
@@ -354,7 +361,11 @@ export class ChatConnection {
     clearTimeout(this.pongTimer);
     clearTimeout(this.rotateTimer);
     this.pongTimer = undefined;
-    for (const outgoing of this.outbox.values()) clearTimeout(outgoing.timer);
+    for (const outgoing of this.outbox.values()) {
+      clearTimeout(outgoing.timer);
+      // Its ack can no longer arrive: the next socket sends it again, before anything after it.
+      outgoing.inFlight = false;
+    }
   }
 
   private scheduleReconnect(): void {
@@ -471,6 +482,28 @@ export class ChatConnection {
 
   // ------------------------------------------------------------------ outbox and catch-up
 
+  /**
+   * Sends the oldest pending message to `roomId` unless it is already in flight. One message per
+   * room at a time: API Gateway runs the frames of one connection concurrently, so two sends in
+   * flight to a room may be stored (and given their ids) in either order. Rooms are independent.
+   */
+  private pump(roomId: string): void {
+    for (const outgoing of this.outbox.values()) {
+      if (outgoing.roomId !== roomId) continue;
+      if (!outgoing.inFlight) this.transmit(outgoing);
+      return;
+    }
+  }
+
+  /** `pump` for every room with a pending message: on a new socket. */
+  private pumpAll(): void {
+    const heads = new Map<string, Outgoing>();
+    for (const outgoing of this.outbox.values())
+      if (!heads.has(outgoing.roomId)) heads.set(outgoing.roomId, outgoing);
+    for (const head of heads.values()) if (!head.inFlight) this.transmit(head);
+  }
+
+  /** Sends `outgoing` now; an ack timeout sends it again, still ahead of the room's later messages. */
   private transmit(outgoing: Outgoing): void {
     clearTimeout(outgoing.timer);
     if (outgoing.status !== 'pending') return;
@@ -480,7 +513,8 @@ export class ChatConnection {
       content: outgoing.content,
       clientMessageId: outgoing.clientMessageId,
     };
-    if (!this.sendFrame(frame)) return;
+    outgoing.inFlight = this.sendFrame(frame);
+    if (!outgoing.inFlight) return;
     outgoing.attempts += 1;
     outgoing.timer = setTimeout(() => this.transmit(outgoing), this.ackTimeoutMs);
   }
@@ -491,6 +525,7 @@ export class ChatConnection {
   ): void {
     if (outgoing.status !== 'pending') return;
     clearTimeout(outgoing.timer);
+    outgoing.inFlight = false;
     this.outbox.delete(outgoing.clientMessageId);
     if ('message' in result) {
       outgoing.status = 'sent';
@@ -501,6 +536,8 @@ export class ChatConnection {
     }
     outgoing.settle(result);
     this.events.emit('outgoing', outgoing);
+    // Acknowledged or refused, it no longer holds up its room.
+    this.pump(outgoing.roomId);
   }
 
   private async catchUp(): Promise<void> {

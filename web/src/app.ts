@@ -13,7 +13,7 @@ import {
 import { renderChatList } from './chat-list.js';
 import { h, part } from './dom.js';
 import { avatar } from './format.js';
-import { mergeListed, type RoomItem, roomItem } from './model.js';
+import { applyMessage, applyRead, mergeListed, type RoomItem, roomItem } from './model.js';
 import { RoomView } from './room-view.js';
 import type { Session } from './session.js';
 
@@ -200,18 +200,15 @@ export class ChatApp {
   }
 
   private applyToRow(room: RoomItem, message: Message): void {
-    if (room.lastMessage !== null && message.messageId <= room.lastMessage.messageId) return;
-    room.lastMessage = message;
-    room.updatedAt = message.sentAt;
-    if (message.senderId !== this.session.userId && !this.isReading(room.roomId)) room.unreadCount += 1;
+    applyMessage(room, message, this.session.userId, this.isReading(room.roomId));
   }
 
   private onRead(event: ReadEvent): void {
     if (event.userId === this.session.userId) {
       // Our own pointer moved, from here or another device.
       const room = this.rooms.get(event.roomId);
-      if (room && (room.lastMessage === null || event.messageId >= room.lastMessage.messageId)) {
-        room.unreadCount = 0;
+      if (room) {
+        applyRead(room, { messageId: event.messageId }, this.isReading(room.roomId));
         this.renderList();
       }
       return;
@@ -278,12 +275,14 @@ export class ChatApp {
     for (let page = 0; page < 10; page++) {
       const { rooms, nextCursor } = await this.api.listRooms({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const room of rooms) {
-        const item = mergeListed(this.rooms.get(room.roomId), roomItem(room, this.session.userId));
+        const reading = this.isReading(room.roomId);
+        const item = mergeListed(this.rooms.get(room.roomId), roomItem(room, this.session.userId), reading);
         this.rooms.set(item.roomId, item);
         // Messages newer than the row's last one were stored after the list was read.
         for (const message of this.unlisted.get(item.roomId) ?? []) this.applyToRow(item, message);
         this.unlisted.delete(item.roomId);
-        if (this.isReading(item.roomId) && item.unreadCount > 0) this.scheduleRead(item.roomId);
+        // The badge of the room being read stays 0; the server's pointer follows.
+        if (reading && room.unreadCount > 0) this.scheduleRead(item.roomId);
       }
       if (nextCursor === null) break;
       cursor = nextCursor;
@@ -357,9 +356,13 @@ export class ChatApp {
     return this.room?.roomId === roomId && document.visibilityState === 'visible';
   }
 
+  /** The page came back into view: the open room is being read again, so its badge goes now. */
   private markOpenRoomRead(): void {
     const room = this.room && this.rooms.get(this.room.roomId);
-    if (room && room.unreadCount > 0) this.scheduleRead(room.roomId);
+    if (room === undefined || room.unreadCount === 0) return;
+    room.unreadCount = 0;
+    this.renderList();
+    this.scheduleRead(room.roomId);
   }
 
   /** Moves the read pointer to the newest message shown, at most once per burst of messages. */
@@ -373,7 +376,14 @@ export class ChatApp {
         const room = this.rooms.get(roomId);
         if (messageId === undefined || room === undefined) return;
         try {
-          room.unreadCount = (await this.api.markRead(roomId, messageId)).unreadCount;
+          const answer = await this.api.markRead(roomId, messageId);
+          // While the room is read, newer messages than `messageId` are shown and read in turn: the
+          // count in the answer would flicker the badge up until their own read answers.
+          applyRead(
+            room,
+            { messageId: answer.lastReadMessageId, unreadCount: answer.unreadCount },
+            this.isReading(roomId),
+          );
           this.renderList();
         } catch (error) {
           this.onError(error);

@@ -9,7 +9,7 @@ import {
 } from '../sdk/index.js';
 import { append, h, part } from './dom.js';
 import { avatar, clockTime, codePoints, fullTime, lastSeen } from './format.js';
-import type { RoomItem } from './model.js';
+import { anchorOfFailed, compareBubbles, type RoomItem } from './model.js';
 
 export interface RoomViewDeps {
   readonly api: ChatApi;
@@ -29,6 +29,8 @@ interface Bubble {
   readonly mine: boolean;
   message?: Message;
   outgoing?: OutgoingMessage;
+  /** Set when the message failed: see `compareBubbles`. */
+  anchor?: string;
   readFlag: boolean;
   readonly element: HTMLLIElement;
 }
@@ -216,8 +218,18 @@ export class RoomView {
     const bubble = this.pendingByClientId.get(outgoing.clientMessageId);
     if (bubble === undefined) return;
     bubble.outgoing = outgoing;
-    if (outgoing.message !== undefined) this.addMessages([outgoing.message], 'append');
-    else this.renderBubble(bubble);
+    if (outgoing.message !== undefined) {
+      this.addMessages([outgoing.message], 'append');
+      return;
+    }
+    // Otherwise it sits with the pending ones, after every stored message, and later messages would
+    // be stored and shown above it: it stays where it is now instead.
+    if (outgoing.status === 'failed')
+      bubble.anchor ??= anchorOfFailed(
+        [...this.bubbles.values()].flatMap(({ message }) => (message ? [message.messageId] : [])),
+      );
+    this.renderBubble(bubble);
+    this.renderOrder();
   }
 
   /** The other participant read up to `messageId`: everything of ours up to it gets ✓✓. */
@@ -350,13 +362,14 @@ export class RoomView {
     );
   }
 
-  /** Puts the list in messageId order, messages still pending last in the order they were written. */
+  /** Puts the list in the order `compareBubbles` gives. */
   private renderOrder(): void {
-    const ordered = [...this.bubbles.values()].sort((a, b) => {
-      if (a.message && b.message) return a.message.messageId < b.message.messageId ? -1 : 1;
-      if (a.message || b.message) return a.message ? -1 : 1;
-      return a.order - b.order;
-    });
+    const ordered = [...this.bubbles.values()].sort((a, b) =>
+      compareBubbles(
+        { order: a.order, messageId: a.message?.messageId, anchor: a.anchor },
+        { order: b.order, messageId: b.message?.messageId, anchor: b.anchor },
+      ),
+    );
     ordered.forEach((bubble, index) => {
       if (this.list.children[index] !== bubble.element)
         this.list.insertBefore(bubble.element, this.list.children[index] ?? null);
