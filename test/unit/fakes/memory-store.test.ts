@@ -1,119 +1,114 @@
 /**
- * The in-memory store stands in for DynamoChatStore in every domain and handler test, so it must keep
- * the adapter's rules; these tests pin the ones the service relies on.
+ * The in-memory store stands in for the DynamoDB stores in every domain and handler test: it passes
+ * the same contract (test/integration/store-contract.test.ts runs it on DynamoDB Local), and its own
+ * test controls do what the tests using them rely on.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Message, Room } from '../../../lambdas/domain/model.js';
+import type { Message } from '../../../lambdas/domain/model.js';
+import { describeChatStoreContract, uniqueIds } from '../../contract/chat-store-contract.js';
 import { FixedClock, T0, ulidAt } from '../../fakes/clock.js';
 import { MemoryChatStore } from '../../fakes/memory-store.js';
 
-const ROOM: Room = {
-  roomId: 'chat_ann_bob',
-  participants: ['ann', 'bob'],
-  createdAt: T0,
-  updatedAt: T0,
-  lastMessage: null,
-  members: {},
-};
-const message = (sequence: number, overrides: Partial<Message> = {}): Message => ({
-  messageId: ulidAt(T0, sequence),
-  roomId: ROOM.roomId,
-  senderId: 'ann',
-  content: `m${sequence}`,
-  sentAt: T0,
-  ...overrides,
+describeChatStoreContract('MemoryChatStore', () => {
+  const clock = new FixedClock();
+  return { store: new MemoryChatStore(clock), clock, ids: uniqueIds() };
 });
 
-let clock: FixedClock;
-let store: MemoryChatStore;
-beforeEach(() => {
-  clock = new FixedClock();
-  store = new MemoryChatStore(clock);
-});
-
-describe('MemoryChatStore', () => {
-  it("creates a room once, with memberships listing each participant's peers", async () => {
-    expect(await store.createRoom(ROOM)).toBe('created');
-    expect(await store.createRoom(ROOM)).toBe('exists');
-    expect(await store.listMemberships('bob')).toEqual([{ roomId: ROOM.roomId, peers: ['ann'] }]);
-    expect((await store.getRoom(ROOM.roomId))?.members).toEqual({
-      ann: { lastReadMessageId: null, unreadCount: 0 },
-      bob: { lastReadMessageId: null, unreadCount: 0 },
-    });
+describe('MemoryChatStore test controls', () => {
+  const message = (sequence: number): Message => ({
+    messageId: ulidAt(T0, sequence),
+    roomId: 'chat_ann_bob',
+    senderId: 'ann',
+    content: `m${sequence}`,
+    sentAt: T0,
+  });
+  let clock: FixedClock;
+  let store: MemoryChatStore;
+  beforeEach(() => {
+    clock = new FixedClock();
+    store = new MemoryChatStore(clock);
   });
 
-  it('treats a second put with the same sender and clientMessageId as a duplicate, answering the stored copy', async () => {
-    const first = message(1, { clientMessageId: 'c-1' });
+  it('fails the next calls of a method with the queued errors, in order, then answers again', async () => {
+    store.failNext('getUser', new Error('first'));
+    store.failNext('getUser');
 
-    expect(await store.putMessage(first)).toEqual({ status: 'stored' });
-    expect(await store.putMessage(message(2, { clientMessageId: 'c-1', content: 'other' }))).toEqual({
-      status: 'duplicate',
-      existing: first,
-    });
-    expect(await store.putMessage(message(3, { clientMessageId: 'c-1', senderId: 'bob' }))).toEqual({
-      status: 'stored',
-    });
-    expect(store.storedMessages(ROOM.roomId)).toHaveLength(2);
+    await expect(store.getUser('ann')).rejects.toThrow('first');
+    await expect(store.getUser('ann')).rejects.toThrow('getUser failed');
+    await expect(store.getUser('ann')).resolves.toBeUndefined();
   });
 
-  it('counts each message once: newest as last, an older one only as unread, a repeat or a stale repair skipped', async () => {
-    await store.createRoom(ROOM);
+  it('stores the message and then rejects once after crashAfterNextPut', async () => {
+    store.crashAfterNextPut();
 
-    expect(await store.recordMessage(ROOM.roomId, message(2), ['bob'], 'new')).toBe('recorded');
-    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'new')).toBe('recorded');
-    expect(await store.recordMessage(ROOM.roomId, message(2), ['bob'], 'new')).toBe('skipped');
-    expect(await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'repair')).toBe('skipped');
-
-    const room = await store.getRoom(ROOM.roomId);
-    expect(room?.lastMessage?.messageId).toBe(message(2).messageId);
-    expect(room?.members.bob?.unreadCount).toBe(2);
+    await expect(store.putMessage(message(1), { ann: 1 })).rejects.toThrow('crashed');
+    expect(await store.putMessage(message(2), { ann: 2 })).toEqual({ status: 'stored' });
+    expect(store.storedMessages('chat_ann_bob')).toEqual([message(1), message(2)]);
   });
 
-  it('moves a read pointer forward only', async () => {
-    await store.createRoom(ROOM);
+  it('records every call by method name, failed ones included', async () => {
+    store.failNext('getRoom');
+    await store.getRoom('chat_ann_bob').catch(() => undefined);
+    await store.getUsers(['ann']);
 
-    expect(await store.advanceReadPointer(ROOM.roomId, 'ann', message(2).messageId, 0)).toBe(true);
-    expect(await store.advanceReadPointer(ROOM.roomId, 'ann', message(2).messageId, 0)).toBe(false);
-    expect(await store.advanceReadPointer(ROOM.roomId, 'ann', message(1).messageId, 5)).toBe(false);
-    expect(await store.advanceReadPointer(ROOM.roomId, 'cat', message(3).messageId, 0)).toBe(false);
-    expect((await store.getRoom(ROOM.roomId))?.members.ann).toEqual({
-      lastReadMessageId: message(2).messageId,
-      unreadCount: 0,
-    });
+    expect(store.calls).toEqual(['getRoom', 'getUsers']);
   });
 
-  it('pages messages like the byMessageId index: newest page, before and after, oldest first', async () => {
-    for (const n of [3, 1, 5, 2, 4]) await store.putMessage(message(n));
-    const contents = (page: { messages: readonly Message[] }) => page.messages.map((m) => m.content);
-
-    expect(contents(await store.listMessages(ROOM.roomId, { limit: 2 }))).toEqual(['m4', 'm5']);
-    expect(
-      contents(await store.listMessages(ROOM.roomId, { limit: 2, before: message(3).messageId })),
-    ).toEqual(['m1', 'm2']);
-    expect(await store.listMessages(ROOM.roomId, { limit: 2, after: message(3).messageId })).toMatchObject({
-      hasMore: false,
-    });
-  });
-
-  it('counts live connections only, and answers 0 for a user without a profile', async () => {
-    const live = clock.nowSeconds() + 60;
-    store.seedUser('ann');
+  it('seeds profiles and connections, expired ones included', async () => {
+    store.seedUser('ann', 'Ann', 'https://example.com/ann.png');
     store.seedConnection('ann', { connectionId: 'old', expiresAt: clock.nowSeconds() });
 
-    expect(await store.addConnection('ann', { connectionId: 'a1', expiresAt: live }, T0, 'Ann')).toBe(1);
-    expect(await store.addConnection('ann', { connectionId: 'a2', expiresAt: live }, T0, 'Ann')).toBe(2);
-    expect(await store.removeConnection('ann', 'a1', T0)).toBe(1);
-    expect(await store.removeConnection('ghost', 'g1', T0)).toBe(0);
-    expect(await store.getUser('ghost')).toBeUndefined();
+    expect(await store.getUser('ann')).toEqual({
+      userId: 'ann',
+      displayName: 'Ann',
+      avatarUrl: 'https://example.com/ann.png',
+      lastSeenAt: null,
+      connections: [{ connectionId: 'old', expiresAt: clock.nowSeconds() }],
+    });
+    expect(
+      await store.addConnection('ann', { connectionId: 'new', expiresAt: clock.nowSeconds() + 1 }, T0, 'A'),
+    ).toBe(1);
+    expect(() => store.seedConnection('bob', { connectionId: 'x', expiresAt: 0 })).toThrow(
+      'seed user bob first',
+    );
   });
 
-  it('answers copies, so later writes never show through an earlier answer', async () => {
-    await store.createRoom(ROOM);
-    const before = await store.getRoom(ROOM.roomId);
+  it("lists a room's messages by messageId and a user's activity entries newest first", async () => {
+    for (const n of [2, 1]) await store.putMessage(message(n), { ann: n });
+    await store.createRoom({
+      roomId: 'chat_ann_bob',
+      participants: ['ann', 'bob'],
+      createdAt: T0,
+      updatedAt: T0,
+      lastMessage: null,
+      members: {},
+      recentSends: {},
+    });
+    await store.moveActivity('chat_ann_bob', ['ann'], '2026-11-24T09', '2026-11-24T11');
 
-    await store.recordMessage(ROOM.roomId, message(1), ['bob'], 'new');
+    expect(store.storedMessages('chat_ann_bob').map((m) => m.content)).toEqual(['m1', 'm2']);
+    expect(store.activityEntries('ann')).toEqual([
+      '2026-11-24T11#chat_ann_bob',
+      '2026-11-24T10#chat_ann_bob',
+    ]);
+  });
 
-    expect(before?.lastMessage).toBeNull();
-    expect(before?.members.bob?.unreadCount).toBe(0);
+  it('keeps the connection record of the connections table until the connection is removed', async () => {
+    await store.addConnection(
+      'ann',
+      { connectionId: 'k1', expiresAt: 99, roomId: 'chat_ann_bob' },
+      T0,
+      'Ann',
+    );
+
+    expect(store.connectionRecord('k1')).toEqual({
+      connectionId: 'k1',
+      userId: 'ann',
+      roomId: 'chat_ann_bob',
+      connectedAt: T0,
+      expiresAt: 99,
+    });
+    await store.removeConnection('ann', 'k1', T0);
+    expect(store.connectionRecord('k1')).toBeUndefined();
   });
 });
