@@ -20,6 +20,7 @@ import type {
   StoredMessage,
   UserStore,
 } from './ports.js';
+import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 import {
   activityBucket,
   committedRoom,
@@ -29,7 +30,6 @@ import {
   ulidTime,
   unreadCountOf,
 } from './room-commit.js';
-import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 
 /**
  * Commits of one room are serialized by compare-and-set: under this many sends racing in one room a
@@ -59,7 +59,10 @@ export interface ReadState {
   readonly readAt: string;
 }
 
-export type MessagingStore = Pick<RoomStore, 'getRoom' | 'commitMessage' | 'advanceReadPointer'> &
+export type MessagingStore = Pick<
+  RoomStore,
+  'getRoom' | 'commitMessage' | 'revertCommit' | 'advanceReadPointer'
+> &
   Pick<MessageStore, 'putMessage' | 'listMessages' | 'getMessage'> &
   Pick<RoomReads, 'getRoomAndUsers' | 'loadSend'> &
   Pick<UserStore, 'getUsers'> &
@@ -108,6 +111,11 @@ export class MessagingService {
           caller.connectionId,
           () => this.moveActivity(room, message),
         );
+        // Stored already: this was a retry whose first attempt's recent-send entry had left the room
+        // (see RECENT_SEND_LIMIT). Its commit counted the message twice: undo it while it is the newest.
+        if (stored.messageId !== message.messageId && !(await this.store.revertCommit(room, message))) {
+          this.logger.warn('a duplicate send was counted twice', { roomId: room.roomId });
+        }
         return stored;
       }
       room = result.room;

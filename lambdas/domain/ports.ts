@@ -2,8 +2,9 @@
  * What the domain needs from the outside world. DynamoDB and the API Gateway management API
  * implement these in `adapters/`; unit tests use the in-memory fakes in `test/fakes`.
  */
-import type { CommitPlan } from './room-commit.js';
+
 import type { ConnectionRef, Message, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
+import type { CommitPlan } from './room-commit.js';
 
 export interface MessagePageQuery {
   readonly before?: string;
@@ -62,13 +63,16 @@ export interface ReadPointerResult {
 export interface RoomStore {
   getRoom(roomId: RoomId): Promise<Room | undefined>;
   getRooms(roomIds: readonly RoomId[]): Promise<Room[]>;
-  /** Creates the room, its memberships and activity entries atomically; 'exists' when it was there. */
-  createRoom(room: Room): Promise<'created' | 'exists'>;
   /**
    * Commits `message` as the room's newest, writing `plan`, if and only if the room's newest message
    * is still the snapshot's (compare-and-set). The snapshot must be the room the plan was made from.
    */
   commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult>;
+  /**
+   * Puts the room back as `snapshot` if `message` is still its newest: undoes a commit of a message
+   * that turned out to be stored already. False when another send committed since.
+   */
+  revertCommit(snapshot: Room, message: Message): Promise<boolean>;
   /** Moves the read pointer to `messageId` with its `read` count, forward only. */
   advanceReadPointer(
     roomId: RoomId,
@@ -78,7 +82,10 @@ export interface RoomStore {
   ): Promise<ReadPointerResult>;
 }
 
-export interface MembershipStore {
+/** Who is in which room: written once when a room starts. */
+export interface RoomDirectory {
+  /** Creates the room, its memberships and activity entries atomically; 'exists' when it was there. */
+  createRoom(room: Room): Promise<'created' | 'exists'>;
   listMemberships(userId: UserId): Promise<Membership[]>;
 }
 
@@ -142,7 +149,7 @@ export interface RoomReads {
 /** Every port together: what the in-memory store and the DynamoDB stores implement between them. */
 export interface ChatStore
   extends RoomStore,
-    MembershipStore,
+    RoomDirectory,
     ActivityIndex,
     MessageStore,
     UserStore,

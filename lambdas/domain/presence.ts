@@ -2,12 +2,13 @@
 import type { Deliveries } from './deliveries.js';
 import { CONNECTION_LIFETIME_SECONDS, connectionsOf, type DeliveryTarget } from './fan-out.js';
 import type { RoomId, UserId } from './model.js';
-import type { Clock, ConnectionStore, MembershipStore, RoomStore, UserStore } from './ports.js';
+import type { Clock, ConnectionStore, RoomDirectory, RoomStore, UserStore } from './ports.js';
 
 export type PresenceStore = Pick<RoomStore, 'getRoom'> &
   ConnectionStore &
-  MembershipStore &
+  Pick<RoomDirectory, 'listMemberships'> &
   Pick<UserStore, 'getUsers'>;
+
 import { type Caller, mayUseRoom } from './room-access.js';
 
 export { CONNECTION_LIFETIME_SECONDS };

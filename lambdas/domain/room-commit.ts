@@ -28,12 +28,13 @@ import type { MemberState, Message, RecentSend, Room, SentCounts, UserId } from 
 export const RECENT_SEND_SECONDS = 15;
 
 /**
- * At most this many entries stay on the room item, so a burst cannot make every write of the room
- * dearer (a write unit is 1 KB). Only an entry younger than RECENT_SEND_SECONDS is ever dropped for
- * this, and only when that many newer sends were committed in the same room within its first
- * attempt's commit-to-store gap (one DynamoDB round trip): see docs/api.md for that residual case.
+ * At most this many entries (about 40 bytes each) stay on the room item, so that a burst of sends
+ * does not take the room item past 1 KB and make each of its writes cost two units. The oldest go
+ * first. Dropping one younger than RECENT_SEND_SECONDS matters only if a retry of it is racing while
+ * this many newer sends are committed in the room before its first attempt stores it (one DynamoDB
+ * round trip): then the retry is counted a second time.
  */
-export const RECENT_SEND_LIMIT = 24;
+export const RECENT_SEND_LIMIT = 8;
 
 /** Activity buckets of the chat list (rooms-activity.ts): one hour, as an ISO prefix. */
 export const activityBucket = (iso: string): string => iso.slice(0, 13);

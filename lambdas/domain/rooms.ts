@@ -7,13 +7,15 @@
 import { badRequest, conflict, notFound } from './errors.js';
 import { countLiveConnections } from './fan-out.js';
 import type { ParticipantView, Room, RoomId, RoomView, UserId, UserProfile } from './model.js';
-import type { ActivityIndex, Clock, RoomReads, RoomStore, UserStore } from './ports.js';
+import type { ActivityIndex, Clock, RoomDirectory, RoomReads, RoomStore, UserStore } from './ports.js';
 import { activityBucket, emptyMember, unreadCountOf } from './room-commit.js';
 
-export type RoomsStore = Pick<RoomStore, 'getRoom' | 'getRooms' | 'createRoom'> &
+export type RoomsStore = Pick<RoomStore, 'getRoom' | 'getRooms'> &
+  Pick<RoomDirectory, 'createRoom'> &
   Pick<ActivityIndex, 'activityPage'> &
   Pick<RoomReads, 'getRoomAndUsers'> &
   Pick<UserStore, 'getUsers'>;
+
 import { roomIdFor } from './validation.js';
 
 interface RoomCursor {

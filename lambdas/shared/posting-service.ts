@@ -3,7 +3,9 @@
  * never post do not load the API Gateway management client at cold start.
  */
 import { makeDocumentClient } from '../adapters/clients.js';
+import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
 import { DynamoMessageStore } from '../adapters/dynamo/message-store.js';
+import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
 import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
@@ -28,7 +30,8 @@ export function buildMessagingService(needs: ServiceNeeds): MessagingService {
   const nextUlid = monotonicUlidFactory();
   return new MessagingService(
     {
-      ...methodsOf(rooms, 'getRoom', 'commitMessage', 'advanceReadPointer', 'moveActivity'),
+      ...methodsOf(rooms, 'getRoom', 'commitMessage', 'revertCommit', 'advanceReadPointer'),
+      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity'),
       ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage', 'listMessages', 'getMessage'),
       ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers', 'loadSend'),
       ...methodsOf(users, 'getUsers'),
@@ -46,7 +49,8 @@ export function buildPresenceService(needs: ServiceNeeds): PresenceService {
   const users = new DynamoUserStore(db, tables, clock);
   return new PresenceService(
     {
-      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRoom', 'listMemberships'),
+      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRoom'),
+      ...methodsOf(new DynamoRoomDirectory(db, tables.rooms), 'listMemberships'),
       ...methodsOf(users, 'getUsers', 'addConnection', 'removeConnection'),
     },
     deliveriesFor(users),

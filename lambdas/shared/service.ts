@@ -6,7 +6,9 @@
  */
 import type { TableName } from '../../definitions/tables.js';
 import { makeDocumentClient } from '../adapters/clients.js';
+import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
 import type { TableNames } from '../adapters/dynamo/items.js';
+import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
 import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
@@ -56,7 +58,9 @@ export function buildRoomService(needs: ServiceNeeds): RoomService {
   const rooms = new DynamoRoomStore(db, tables.rooms);
   return new RoomService(
     {
-      ...methodsOf(rooms, 'getRoom', 'getRooms', 'createRoom', 'activityPage'),
+      ...methodsOf(rooms, 'getRoom', 'getRooms'),
+      ...methodsOf(new DynamoRoomDirectory(db, tables.rooms), 'createRoom'),
+      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'activityPage'),
       ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers'),
       ...methodsOf(new DynamoUserStore(db, tables, clock), 'getUsers'),
     },

@@ -286,6 +286,41 @@ export function describeChatStoreContract(
       });
     });
 
+    describe('revertCommit', () => {
+      it('puts the room back as the snapshot while the message is still the newest', async () => {
+        const { a, b, room } = await createdRoom();
+        const first = await commit(room, messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' }));
+        const second = messageIn(room.roomId, b, 2, { clientMessageId: 'c-2', sentAt: at(1) });
+        await commit(first.after, second);
+
+        expect(await store.revertCommit(first.after, second)).toBe(true);
+
+        expect(await requireRoom(room.roomId)).toEqual(first.after);
+      });
+
+      it('puts an empty room back to no last message', async () => {
+        const { a, room } = await createdRoom();
+        const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
+        await commit(room, message);
+
+        expect(await store.revertCommit(room, message)).toBe(true);
+
+        expect(await requireRoom(room.roomId)).toEqual(room);
+      });
+
+      it('changes nothing once another message was committed after it', async () => {
+        const { a, b, room } = await createdRoom();
+        const message = messageIn(room.roomId, a, 1);
+        const first = await commit(room, message);
+        await commit(first.after, messageIn(room.roomId, b, 2));
+        const newest = await requireRoom(room.roomId);
+
+        expect(await store.revertCommit(room, message)).toBe(false);
+
+        expect(await requireRoom(room.roomId)).toEqual(newest);
+      });
+    });
+
     describe('loadSend and getRoomAndUsers', () => {
       async function roomWithProfiles() {
         const created = await createdRoom();

@@ -204,6 +204,20 @@ export class MemoryChatStore implements ChatStore {
     return { status: 'committed' };
   }
 
+  async revertCommit(snapshot: Room, message: Message): Promise<boolean> {
+    await this.enter('revertCommit');
+    const room = this.rooms.get(snapshot.roomId);
+    if (!room || room.lastMessage?.messageId !== message.messageId) return false;
+    room.lastMessage = snapshot.lastMessage && copy(snapshot.lastMessage);
+    room.updatedAt = snapshot.updatedAt;
+    room.recentSends = copy({ ...snapshot.recentSends });
+    for (const id of room.participants) {
+      const member = room.members.get(id);
+      if (member) member.sent = snapshot.members[id]?.sent ?? 0;
+    }
+    return true;
+  }
+
   async advanceReadPointer(
     roomId: RoomId,
     userId: UserId,

@@ -5,8 +5,10 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChatStore, Clock } from '../../domain/ports.js';
+import { DynamoActivityIndex } from './activity-index.js';
 import type { TableNames } from './items.js';
 import { DynamoMessageStore } from './message-store.js';
+import { DynamoRoomDirectory } from './room-directory.js';
 import { DynamoRoomReads } from './room-reads.js';
 import { DynamoRoomStore } from './room-store.js';
 import { DynamoUserStore } from './user-store.js';
@@ -15,18 +17,21 @@ export type { TableNames } from './items.js';
 
 export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, clock: Clock): ChatStore {
   const rooms = new DynamoRoomStore(db, tables.rooms);
+  const directory = new DynamoRoomDirectory(db, tables.rooms);
+  const activity = new DynamoActivityIndex(db, tables.rooms);
   const messages = new DynamoMessageStore(db, tables.messages);
   const users = new DynamoUserStore(db, tables, clock);
   const reads = new DynamoRoomReads(db, tables);
   return {
     getRoom: (...args) => rooms.getRoom(...args),
     getRooms: (...args) => rooms.getRooms(...args),
-    createRoom: (...args) => rooms.createRoom(...args),
+    createRoom: (...args) => directory.createRoom(...args),
     commitMessage: (...args) => rooms.commitMessage(...args),
+    revertCommit: (...args) => rooms.revertCommit(...args),
     advanceReadPointer: (...args) => rooms.advanceReadPointer(...args),
-    listMemberships: (...args) => rooms.listMemberships(...args),
-    activityPage: (...args) => rooms.activityPage(...args),
-    moveActivity: (...args) => rooms.moveActivity(...args),
+    listMemberships: (...args) => directory.listMemberships(...args),
+    activityPage: (...args) => activity.activityPage(...args),
+    moveActivity: (...args) => activity.moveActivity(...args),
     putMessage: (...args) => messages.putMessage(...args),
     listMessages: (...args) => messages.listMessages(...args),
     getMessage: (...args) => messages.getMessage(...args),

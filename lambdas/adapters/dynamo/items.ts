@@ -3,7 +3,7 @@
  * and partial batches call for. Item shapes (keys in definitions/tables.ts):
  *   rooms:       { pk: roomId, sk: "room", participants, createdAt, updatedAt, lastMessage?,
  *                  members: { [userId]: { sent, read, lastRead? } },
- *                  recent: { [sendKey]: { m: messageId, c: [sent of each participant] } } }
+ *                  recent: { [sendKey]: "messageId:sent of each participant:..." } }
  *                { pk: "member#" + userId, sk: roomId, peers }          (presence: who shares a room)
  *                { pk: "activity#" + userId, sk: hour + "#" + roomId, roomId }   (the chat list)
  *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId?, counts }
@@ -101,11 +101,11 @@ export function toRoom(item: Item): Room {
   const recentSends: Record<string, RecentSend> = {};
   if (isRecord(item.recent)) {
     for (const [key, value] of Object.entries(item.recent)) {
-      if (!isRecord(value) || !Array.isArray(value.c)) continue;
-      const counts = value.c;
+      const [messageId, ...counts] = String(value).split(':');
+      if (messageId === undefined) continue;
       recentSends[key] = {
-        messageId: String(value.m),
-        counts: Object.fromEntries(participants.map((id, i) => [id, num(counts[i])])),
+        messageId,
+        counts: Object.fromEntries(participants.map((id, i) => [id, Number(counts[i] ?? 0)])),
       };
     }
   }
@@ -114,18 +114,21 @@ export function toRoom(item: Item): Room {
     participants,
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
-    lastMessage: isRecord(item.lastMessage) ? toMessage(item.lastMessage) : null,
+    lastMessage: isRecord(item.lastMessage) ? toMessage({ ...item.lastMessage, roomId: item.pk }) : null,
     members,
     recentSends,
   };
 }
 
-/** The `recent` attribute: counts as a list in participant order, to keep the room item small. */
+/**
+ * The `recent` attribute: one short string per send (its messageId, then each participant's count in
+ * participant order), since every byte of the room item is paid on every write of it.
+ */
 export function recentItem(room: Room, recentSends: Readonly<Record<string, RecentSend>>): Item {
   return Object.fromEntries(
     Object.entries(recentSends).map(([key, entry]) => [
       key,
-      { m: entry.messageId, c: room.participants.map((id) => entry.counts[id] ?? 0) },
+      [entry.messageId, ...room.participants.map((id) => entry.counts[id] ?? 0)].join(':'),
     ]),
   );
 }

@@ -20,7 +20,11 @@ export class DynamoRoomReads implements RoomReads {
     senderId: UserId,
     clientMessageId: string | undefined,
   ): Promise<SendSnapshot> {
-    return this.read(roomId, userIds, clientMessageId === undefined ? undefined : { senderId, clientMessageId });
+    return this.read(
+      roomId,
+      userIds,
+      clientMessageId === undefined ? undefined : { senderId, clientMessageId },
+    );
   }
 
   private async read(

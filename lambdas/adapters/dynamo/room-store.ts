@@ -1,136 +1,34 @@
-/** The rooms table: room items, the memberships presence reads, and the chat list's activity entries. */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+/** The rooms table's room items: what a send commits and a read pointer moves. */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Message, Room, RoomId, UserId } from '../../domain/model.js';
-import type {
-  ActivityIndex,
-  CommitResult,
-  Membership,
-  MembershipStore,
-  ReadPointerResult,
-  RoomStore,
-} from '../../domain/ports.js';
-import { activityBucket, type CommitPlan } from '../../domain/room-commit.js';
-import {
-  ACTIVITY_PREFIX,
-  BATCH_GET_LIMIT,
-  batchGet,
-  batchWrite,
-  chunks,
-  type Item,
-  MEMBER_PREFIX,
-  queryAll,
-  ROOM_SK,
-  recentItem,
-  str,
-  toRoom,
-} from './items.js';
+import type { CommitResult, ReadPointerResult, RoomStore } from '../../domain/ports.js';
+import type { CommitPlan } from '../../domain/room-commit.js';
+import { BATCH_GET_LIMIT, batchGet, chunks, ROOM_SK, recentItem, toRoom } from './items.js';
 
-const CREATE_ROOM_ATTEMPTS = 3;
-
-const activityKey = (userId: UserId, bucket: string, roomId: RoomId) => ({
-  pk: `${ACTIVITY_PREFIX}${userId}`,
-  sk: `${bucket}#${roomId}`,
-});
-
-export class DynamoRoomStore implements RoomStore, MembershipStore, ActivityIndex {
+export class DynamoRoomStore implements RoomStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
 
   async getRoom(roomId: RoomId): Promise<Room | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: roomId, sk: ROOM_SK } }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: roomId, sk: ROOM_SK } }),
+    );
     return Item ? toRoom(Item) : undefined;
   }
 
   async getRooms(roomIds: readonly RoomId[]): Promise<Room[]> {
     const rooms: Room[] = [];
     for (const ids of chunks([...new Set(roomIds)], BATCH_GET_LIMIT)) {
-      const found = await batchGet(this.db, { [this.table]: { Keys: ids.map((pk) => ({ pk, sk: ROOM_SK })) } });
+      const found = await batchGet(this.db, {
+        [this.table]: { Keys: ids.map((pk) => ({ pk, sk: ROOM_SK })) },
+      });
       rooms.push(...(found[this.table] ?? []).map(toRoom));
     }
     return rooms;
-  }
-
-  async createRoom(room: Room): Promise<'created' | 'exists'> {
-    // Both participants starting the room at the same moment run two transactions on the same
-    // items: DynamoDB cancels one with TransactionConflict (not retried by the SDK). Once the other
-    // has finished, a retry answers for sure: created, or exists.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.createRoomOnce(room);
-      } catch (error) {
-        const conflict =
-          error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
-        if (!conflict || attempt >= CREATE_ROOM_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random() / 2)));
-      }
-    }
-  }
-
-  private async createRoomOnce(room: Room): Promise<'created' | 'exists'> {
-    const members = Object.fromEntries(room.participants.map((id) => [id, { sent: 0, read: 0 }]));
-    const bucket = activityBucket(room.updatedAt);
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: {
-                  pk: room.roomId,
-                  sk: ROOM_SK,
-                  participants: room.participants,
-                  createdAt: room.createdAt,
-                  updatedAt: room.updatedAt,
-                  members,
-                  recent: {},
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            ...room.participants.flatMap((userId) => [
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: {
-                    pk: `${MEMBER_PREFIX}${userId}`,
-                    sk: room.roomId,
-                    peers: room.participants.filter((id) => id !== userId),
-                    createdAt: room.createdAt,
-                  },
-                },
-              },
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { ...activityKey(userId, bucket, room.roomId), roomId: room.roomId },
-                },
-              },
-            ]),
-          ],
-        }),
-      );
-      return 'created';
-    } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
-        return 'exists';
-      }
-      throw error;
-    }
   }
 
   async commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult> {
@@ -141,8 +39,10 @@ export class DynamoRoomStore implements RoomStore, MembershipStore, ActivityInde
       names[`#m${i}`] = id;
       sets.push(`members.#m${i}.#sent = :sent${i}`);
     });
+    // The room id is the item's key: not repeated in every write of the room.
+    const { roomId: _roomId, ...lastMessage } = message;
     const values: Record<string, unknown> = {
-      ':message': { ...message },
+      ':message': lastMessage,
       ':sentAt': message.sentAt,
       ':recent': recentItem(snapshot, plan.recentSends),
       ...Object.fromEntries(snapshot.participants.map((id, i) => [`:sent${i}`, plan.counts[id] ?? 0])),
@@ -174,6 +74,42 @@ export class DynamoRoomStore implements RoomStore, MembershipStore, ActivityInde
     }
   }
 
+  async revertCommit(snapshot: Room, message: Message): Promise<boolean> {
+    const names: Record<string, string> = { '#recent': 'recent', '#sent': 'sent' };
+    const sets = ['updatedAt = :updatedAt', '#recent = :recent'];
+    const values: Record<string, unknown> = {
+      ':committed': message.messageId,
+      ':updatedAt': snapshot.updatedAt,
+      ':recent': recentItem(snapshot, snapshot.recentSends),
+    };
+    snapshot.participants.forEach((id, i) => {
+      names[`#m${i}`] = id;
+      sets.push(`members.#m${i}.#sent = :sent${i}`);
+      values[`:sent${i}`] = snapshot.members[id]?.sent ?? 0;
+    });
+    if (snapshot.lastMessage) {
+      const { roomId: _roomId, ...lastMessage } = snapshot.lastMessage;
+      sets.push('lastMessage = :previous');
+      values[':previous'] = lastMessage;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: snapshot.roomId, sk: ROOM_SK },
+          UpdateExpression: `SET ${sets.join(', ')}${snapshot.lastMessage ? '' : ' REMOVE lastMessage'}`,
+          ConditionExpression: 'lastMessage.messageId = :committed',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async advanceReadPointer(
     roomId: RoomId,
     userId: UserId,
@@ -202,68 +138,4 @@ export class DynamoRoomStore implements RoomStore, MembershipStore, ActivityInde
       return { moved: false, room: toRoom(unmarshall(error.Item)) };
     }
   }
-
-  async listMemberships(userId: UserId): Promise<Membership[]> {
-    const items = await queryAll(this.db, {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `${MEMBER_PREFIX}${userId}` },
-    });
-    return items.map((item) => ({
-      roomId: String(item.sk),
-      peers: Array.isArray(item.peers) ? item.peers.map(String) : [],
-    }));
-  }
-
-  async activityPage(
-    userId: UserId,
-    fromBucket: string | undefined,
-    minRooms: number,
-  ): Promise<{ roomIds: RoomId[]; exhausted: boolean }> {
-    const roomIds = new Set<RoomId>();
-    let stopBucket: string | undefined;
-    let startKey: Item | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          // '$' sorts just after '#': every entry of `fromBucket` and of the hours before it.
-          KeyConditionExpression: fromBucket === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :upper',
-          ExpressionAttributeValues: {
-            ':pk': `${ACTIVITY_PREFIX}${userId}`,
-            ...(fromBucket === undefined ? {} : { ':upper': `${fromBucket}$` }),
-          },
-          ScanIndexForward: false,
-          Limit: minRooms + 10,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const sk = String(item.sk);
-        const bucket = sk.slice(0, sk.indexOf('#'));
-        // Whole hours only: the rooms of an hour are ordered by reading them, not by their entries.
-        if (stopBucket !== undefined && bucket !== stopBucket) return { roomIds: [...roomIds], exhausted: false };
-        roomIds.add(str(item.roomId) ?? sk.slice(sk.indexOf('#') + 1));
-        if (stopBucket === undefined && roomIds.size >= minRooms) stopBucket = bucket;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return { roomIds: [...roomIds], exhausted: true };
-  }
-
-  async moveActivity(roomId: RoomId, participants: readonly UserId[], from: string, to: string): Promise<void> {
-    // New entries first, so the room is never missing from a list; a reader skips the moment both
-    // exist by taking each room once.
-    await batchWrite(
-      this.db,
-      this.table,
-      participants.map((userId) => ({ PutRequest: { Item: { ...activityKey(userId, to, roomId), roomId } } })),
-    );
-    await batchWrite(
-      this.db,
-      this.table,
-      participants.map((userId) => ({ DeleteRequest: { Key: activityKey(userId, from, roomId) } })),
-    );
-  }
-
 }

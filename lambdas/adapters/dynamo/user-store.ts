@@ -1,10 +1,25 @@
 /** The users and connections tables: profiles, and the live connections kept on each profile. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { countLiveConnections } from '../../domain/fan-out.js';
 import type { ConnectionRef, UserId, UserProfile } from '../../domain/model.js';
 import type { Clock, ConnectionStore, ProfileChanges, UserStore } from '../../domain/ports.js';
-import { BATCH_GET_LIMIT, batchGet, CONNECTION_PREFIX, chunks, type Item, str, type TableNames, toUser } from './items.js';
+import {
+  BATCH_GET_LIMIT,
+  batchGet,
+  CONNECTION_PREFIX,
+  chunks,
+  type Item,
+  str,
+  type TableNames,
+  toUser,
+} from './items.js';
 
 function countLive(item: Item | undefined, now: Date): number {
   return item ? countLiveConnections(toUser(item), now) : 0;
@@ -25,7 +40,9 @@ export class DynamoUserStore implements UserStore, ConnectionStore {
   async getUsers(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, UserProfile>> {
     const users = new Map<UserId, UserProfile>();
     for (const ids of chunks([...new Set(userIds)], BATCH_GET_LIMIT)) {
-      const found = await batchGet(this.db, { [this.tables.users]: { Keys: ids.map((userId) => ({ userId })) } });
+      const found = await batchGet(this.db, {
+        [this.tables.users]: { Keys: ids.map((userId) => ({ userId })) },
+      });
       for (const item of found[this.tables.users] ?? []) users.set(String(item.userId), toUser(item));
     }
     return users;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, ServerFrame } from '../../../lambdas/domain/model.js';
-import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
+import { RECENT_SEND_LIMIT, unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { isUlid } from '../../../lambdas/domain/validation.js';
 import type { ChatWorld } from '../../fakes/chat-world.js';
 import { makeWorld } from '../../fakes/chat-world.js';
@@ -333,6 +333,31 @@ describe('ChatService.sendMessage', () => {
     expect(await unread(world, roomId, 'bob')).toBe(1);
     expect(await unread(world, roomId, 'ann')).toBe(1);
     expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message: retry }]);
+  });
+
+  it('undoes its own commit when a retry whose entry left the room finds its message stored after all', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    // The retry read the room before the first attempt committed, then stalled.
+    const staleRead = await world.store.loadSend(roomId, ['ann', 'bob'], 'ann', 'c-1');
+    const first = await world.send('ann', roomId, 'hello', { clientMessageId: 'c-1' });
+    // Enough newer sends that the first attempt's recent-send entry has left the room.
+    for (let i = 0; i < RECENT_SEND_LIMIT; i++)
+      await world.send('bob', roomId, `reply ${i}`, { clientMessageId: `r-${i}` });
+    const before = await world.store.getRoom(roomId);
+    world.notifier.clear();
+    const loadSend = world.store.loadSend.bind(world.store);
+    world.store.loadSend = async () => staleRead;
+
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann', connectionId: 'a1' }, input);
+
+    world.store.loadSend = loadSend;
+    expect(retry).toEqual(first);
+    expect(await world.store.getRoom(roomId)).toEqual(before);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(world.notifier.attempts).toEqual([]);
   });
 
   it('gives a message an id after the room newest even when this clock is behind another writer', async () => {
