@@ -299,7 +299,10 @@ export async function measureFanout(
       self = {
         target,
         names,
-        service: benchService(dynamoChatStore(oursDb.doc, names, { now: () => new Date() }), counting(get, 'ours')),
+        service: benchService(
+          dynamoChatStore(oursDb.doc, names, { now: () => new Date() }),
+          counting(get, 'ours'),
+        ),
         baseline: new ScanBaseline(
           scanDb,
           dynamoChatStore(scanDb.doc, names, { now: () => new Date() }),

@@ -7,9 +7,9 @@
  * once everything that is ours is taken away.
  */
 
-import type { ChatStore } from '../../lambdas/domain/ports.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { Message } from '../../lambdas/domain/model.js';
+import type { ChatStore } from '../../lambdas/domain/ports.js';
 import { planCommit } from '../../lambdas/domain/room-commit.js';
 import { participantCandidates } from '../../lambdas/domain/validation.js';
 
@@ -34,7 +34,12 @@ export class FloorProbe {
     const { roomId, sender } = this.room;
     const started = performance.now();
     const clientMessageId = `floor-${process.pid}-${this.sequence++}`;
-    const { room } = await this.store.loadSend(roomId, participantCandidates(roomId), sender, clientMessageId);
+    const { room } = await this.store.loadSend(
+      roomId,
+      participantCandidates(roomId),
+      sender,
+      clientMessageId,
+    );
     if (room === undefined) throw new Error(`floor room ${roomId} does not exist`);
     const now = new Date();
     const message: Message = {

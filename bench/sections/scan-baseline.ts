@@ -6,10 +6,9 @@
  * the sender, the room Update), which only flatters it.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChatStore } from '../../lambdas/domain/ports.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { Message } from '../../lambdas/domain/model.js';
-import type { Notifier } from '../../lambdas/domain/ports.js';
+import type { ChatStore, Notifier } from '../../lambdas/domain/ports.js';
 import { participantCandidates } from '../../lambdas/domain/validation.js';
 import type { BenchDb } from '../lib/local.js';
 
