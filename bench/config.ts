@@ -31,6 +31,24 @@ export interface BenchConfig {
     readonly budgetMs: number;
   };
   readonly init: { readonly repetitions: number; readonly budgetMs: number };
+  readonly chatList: {
+    /** Rooms of the two users whose first pages are compared (the goal is stated at 1,000 and 20). */
+    readonly largeRooms: number;
+    readonly smallRooms: number;
+    /** The page asked for: `GET /chat/list/?limit=`. */
+    readonly limit: number;
+    /** The page size of the walk through the large user's whole list (the correctness check). */
+    readonly walkLimit: number;
+    /** Messages per seeded room (every tenth room gets none: started, never written to). */
+    readonly messagesPerRoom: number;
+    /** Rooms seeded at once (each room's own steps run in order, on its own simulated clock). */
+    readonly seedConcurrency: number;
+    /** Calls per user before the measured ones (the handler's cold start, sockets, JIT). */
+    readonly warmup: number;
+    /** Measured calls per user, alternating the two users. */
+    readonly samples: number;
+    readonly budgetMs: number;
+  };
 }
 
 /** ~100 characters: a typical chat line (and a message item under 1 KB). */
@@ -59,6 +77,17 @@ export const fullConfig: BenchConfig = {
     budgetMs: 150_000,
   },
   init: { repetitions: 9, budgetMs: 150_000 },
+  chatList: {
+    largeRooms: 1_000,
+    smallRooms: 20,
+    limit: 20,
+    walkLimit: 20,
+    messagesPerRoom: 3,
+    seedConcurrency: 16,
+    warmup: 10,
+    samples: 100,
+    budgetMs: 75_000,
+  },
 };
 
 export const quickConfig: BenchConfig = {
@@ -83,4 +112,16 @@ export const quickConfig: BenchConfig = {
     budgetMs: 40_000,
   },
   init: { repetitions: 2, budgetMs: 25_000 },
+  chatList: {
+    largeRooms: 1_000,
+    smallRooms: 20,
+    limit: 20,
+    // The API's largest page: the same cursor path in 10 calls rather than 50.
+    walkLimit: 100,
+    messagesPerRoom: 1,
+    seedConcurrency: 16,
+    warmup: 4,
+    samples: 25,
+    budgetMs: 30_000,
+  },
 };

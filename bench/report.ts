@@ -1,6 +1,7 @@
 /** The goals, and the tables printed at the end of a run. */
 
 import type { HandlerBundle } from './sections/bundle.js';
+import type { ChatListResult } from './sections/chat-list.js';
 import type { CostResult } from './sections/cost.js';
 import type { DdbResult } from './sections/ddb.js';
 import type { E2eResult } from './sections/e2e.js';
@@ -25,6 +26,7 @@ export interface Results {
   bundle?: { readonly handlers: readonly Omit<HandlerBundle, 'outfile'>[] } & Record<string, unknown>;
   init?: { readonly handlers: readonly HandlerInit[] } & Record<string, unknown>;
   cost?: CostResult;
+  chatList?: ChatListResult;
 }
 
 const fmt = (value: number | undefined, digits = 2) =>
@@ -43,7 +45,10 @@ function goal(
 }
 
 export function goals(results: Results): Goal[] {
-  const { fanout, e2e, ddb, bundle, cost } = results;
+  const { fanout, e2e, ddb, bundle, cost, chatList } = results;
+  // A fast but wrong list passes nothing.
+  const listCorrect = chatList?.correctness.problems.length === 0;
+  const rooms = (n: number | undefined) => n?.toLocaleString('en-US') ?? '?';
   const largest = bundle?.handlers.reduce(
     (max: Omit<HandlerBundle, 'outfile'> | undefined, h) =>
       max === undefined || h.bytes > max.bytes ? h : max,
@@ -96,6 +101,22 @@ export function goals(results: Results): Goal[] {
       '≤ $5',
       (v) => v <= 5,
     ),
+    goal(
+      'chatList.p50Ratio',
+      `chatList.p50Ratio (${chatList?.route ?? 'GET /chat/list/'}, p50 at ${rooms(chatList?.large.rooms)} rooms / ${rooms(chatList?.small.rooms)})`,
+      chatList?.p50Ratio,
+      `${fmt(chatList?.p50Ratio)} (${fmt(chatList?.large.latencyMs.p50, 1)} / ${fmt(chatList?.small.latencyMs.p50, 1)} ms)${listCorrect || chatList === undefined ? '' : ', WRONG LIST'}`,
+      '≤ 1.5',
+      (v) => listCorrect && v <= 1.5,
+    ),
+    goal(
+      'chatList.readUnitsRatio',
+      `chatList.readUnitsRatio (read units per first page, ${rooms(chatList?.large.rooms)} / ${rooms(chatList?.small.rooms)})`,
+      chatList?.readUnitsRatio,
+      `${fmt(chatList?.readUnitsRatio)} (${fmt(chatList?.large.readUnits.p50, 1)} / ${fmt(chatList?.small.readUnits.p50, 1)} RRU)`,
+      '≤ 1.5',
+      (v) => listCorrect && v <= 1.5,
+    ),
   ];
 }
 
@@ -115,7 +136,7 @@ export function render(results: Results, goalList: readonly Goal[]): string {
       goalList.map((g) => [g.label, g.display, g.goal, g.status]),
     ),
   );
-  const { fanout, e2e, ddb, bundle, init, cost } = results;
+  const { fanout, e2e, ddb, bundle, init, cost, chatList } = results;
   if (fanout !== undefined) {
     parts.push(
       `Fan-out (${fanout.notifier}; room: ${fanout.roomConnections.sender} + ${fanout.roomConnections.recipient} connections; ` +
@@ -275,6 +296,51 @@ export function render(results: Results, goalList: readonly Goal[]): string {
           ['total', cost.usdPerMillionMessages.toFixed(3)],
         ],
       ),
+    );
+  }
+  if (chatList !== undefined) {
+    parts.push(
+      `Chat list (${chatList.route} through the local stack, ${chatList.functionId} metered; the two users alternated, ` +
+        `${chatList.large.latencyMs.n} calls each over ${fmt(chatList.measureMs / 1000, 0)} s after ${chatList.warmupPerUser} warm-up calls, ` +
+        `load average ${fmt(chatList.loadAverage[0], 1)} → ${fmt(chatList.loadAverage[1], 1)}); ` +
+        `seeded ${chatList.seed.rooms.toLocaleString('en-US')} rooms and ${chatList.seed.messages.toLocaleString('en-US')} messages in ${fmt(chatList.seed.ms / 1000, 1)} s`,
+    );
+    parts.push(
+      table(
+        [
+          'rooms',
+          'p50 ms',
+          'p90 ms',
+          'requests p50',
+          'requests p90',
+          'RRU p50',
+          'RRU p90',
+          'DynamoDB ms p50',
+          'commands per call',
+        ],
+        [chatList.large, chatList.small].map((s) => [
+          s.rooms.toLocaleString('en-US'),
+          fmt(s.latencyMs.p50),
+          fmt(s.latencyMs.p90),
+          fmt(s.requests.p50, 0),
+          fmt(s.requests.p90, 0),
+          fmt(s.readUnits.p50, 1),
+          fmt(s.readUnits.p90, 1),
+          fmt(s.dynamoMs.p50),
+          Object.entries(s.commandsPerCall)
+            .map(([name, n]) => `${name.replace(/Command$/, '')} ${fmt(n, 1)}`)
+            .join(', '),
+        ]),
+      ),
+    );
+    const { correctness } = chatList;
+    parts.push(
+      `Ratios ${chatList.large.rooms.toLocaleString('en-US')} / ${chatList.small.rooms.toLocaleString('en-US')}: p50 ${fmt(chatList.p50Ratio)}, p90 ${fmt(chatList.p90Ratio)}, ` +
+        `requests ${fmt(chatList.requestsRatio)}, read units ${fmt(chatList.readUnitsRatio)}. ` +
+        `List check: ${correctness.pages} pages of ${correctness.walkLimit} walked with nextCursor, ${correctness.roomsSeen} rooms; ` +
+        (correctness.problems.length === 0
+          ? 'every room once, newest activity first; both first pages as expected.'
+          : `WRONG: ${correctness.problems.join('; ')}.`),
     );
   }
   return parts.join('\n\n');

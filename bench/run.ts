@@ -17,6 +17,7 @@ import { Deadline, withTimeout } from './lib/deadline.js';
 import { round } from './lib/stats.js';
 import { goals, type Results, render } from './report.js';
 import { bundleHandlers, readCdkBundlingOptions } from './sections/bundle.js';
+import { measureChatList } from './sections/chat-list.js';
 import { computeCost } from './sections/cost.js';
 import { measureDdb } from './sections/ddb.js';
 import { measureE2e } from './sections/e2e.js';
@@ -28,11 +29,11 @@ const repoRoot = join(benchDir, '..');
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e'] as const;
+const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e', 'chatList'] as const;
 type SectionName = (typeof SECTIONS)[number];
 const isSection = (name: string): name is SectionName => (SECTIONS as readonly string[]).includes(name);
 
-/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e` (a subset, for working on one section). */
+/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e,chatList` (a subset, for working on one section). */
 function parseArgs(argv: readonly string[]): { config: BenchConfig; out: string; only: Set<SectionName> } {
   const value = (flag: string) => {
     const index = argv.indexOf(flag);
@@ -157,7 +158,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   let dynamoEndpoint: string | undefined;
   try {
-    const needsStack = only.has('ddb') || only.has('fanout') || only.has('e2e');
+    const needsStack = only.has('ddb') || only.has('fanout') || only.has('e2e') || only.has('chatList');
     stack = needsStack
       ? await section('local stack start', () =>
           startLocalStack({ port: 0, inMemory: true, quiet: true, idleTimeoutMs: 30 * 60_000 }),
@@ -172,6 +173,14 @@ async function main(): Promise<number> {
       results.e2e = await section('e2e', () =>
         measureE2e(running, config, deadline.child('e2e', config.e2e.budgetMs)),
       );
+      // Last: its 1,000 seeded rooms stay out of the way of the sections above.
+      results.chatList = await section('chatList', () =>
+        measureChatList(running, config, deadline.child('chatList', config.chatList.budgetMs), log),
+      );
+      const listProblems = results.chatList?.correctness.problems ?? [];
+      if (listProblems.length > 0) {
+        errors.push({ section: 'chatList', error: `wrong chat list: ${listProblems.join('; ')}` });
+      }
     }
   } finally {
     if (stack !== undefined) {

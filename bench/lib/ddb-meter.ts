@@ -48,6 +48,8 @@ export interface MeterSnapshot {
 export interface DdbMeter {
   reset(): void;
   snapshot(): MeterSnapshot;
+  /** Takes both middlewares off the client again (a client the bench does not own). */
+  detach(): void;
 }
 
 const operationOf = (commandName: string) => commandName.replace(/Command$/, '').replace(/Item$/, '');
@@ -59,7 +61,10 @@ function unitsOf(consumed: unknown): number {
   return units;
 }
 
-export function attachMeter(client: DynamoDBClient, name = 'bench'): DdbMeter {
+/** Anything with the DynamoDB client's middleware stack (a document client shares its client's). */
+export type MeteredClient = Pick<DynamoDBClient, 'middlewareStack'>;
+
+export function attachMeter(client: MeteredClient, name = 'bench'): DdbMeter {
   let commands: Record<string, number> = {};
   let unitsByCommand: Record<string, number> = {};
   let httpRequests = 0;
@@ -101,8 +106,13 @@ export function attachMeter(client: DynamoDBClient, name = 'bench'): DdbMeter {
     },
     { step: 'finalizeRequest', priority: 'low', name: `${name}HttpMeter`, override: true },
   );
+  const detach = () => {
+    client.middlewareStack.remove(`${name}CommandMeter`);
+    client.middlewareStack.remove(`${name}HttpMeter`);
+  };
 
   return {
+    detach,
     reset() {
       commands = {};
       unitsByCommand = {};
