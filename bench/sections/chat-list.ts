@@ -5,7 +5,7 @@
  * tables, measured alternately in the same minutes so the machine's load drift hits both alike.
  *
  * Seeding goes through the domain services only (profiles, RoomService.startChat,
- * MessagingService.sendMessage on the product's DynamoChatStore), never the store's items: the
+ * MessagingService.sendMessage on the product's DynamoDB stores), never the store's items: the
  * store's layout is being rewritten, and whatever it becomes, a room started and written to through
  * the services is what the list must find. Each room runs on its own simulated clock, so rooms
  * accumulate the way they do in real life: started at various times over ten days, and one room's
@@ -19,11 +19,10 @@ import { loadavg } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { httpRoutes } from '../../definitions/routes.js';
-import type { DynamoChatStore } from '../../lambdas/adapters/dynamo-store.js';
 import { ChatService } from '../../lambdas/domain/chat-service.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { RoomId, UserId } from '../../lambdas/domain/model.js';
-import type { Notifier } from '../../lambdas/domain/ports.js';
+import type { ChatStore, Notifier } from '../../lambdas/domain/ports.js';
 import { ProfileService } from '../../lambdas/domain/profiles.js';
 import { runningFunction } from '../../local/lambda.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -190,7 +189,7 @@ const nowhere: Notifier = {
 };
 
 /** Starts the room and sends its messages, each step at its simulated time; answers the room id. */
-async function seedRoom(store: DynamoChatStore, room: PlannedRoom, content: string): Promise<RoomId> {
+async function seedRoom(store: ChatStore, room: PlannedRoom, content: string): Promise<RoomId> {
   let now = room.startAt;
   const nextUlid = monotonicUlidFactory();
   const chat = new ChatService({
