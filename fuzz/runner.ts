@@ -223,7 +223,7 @@ async function runWsCase(world: World, route: WsRoute, c: WsCase): Promise<void>
         world.messagesInMine.add(message.messageId);
         if (expected.clientMessageId !== undefined) {
           world.sentByMe.set(expected.clientMessageId, message as StoredMessage);
-          // The probe retries the newest message: a retry of an older one costs the stack a recount.
+          // The probe retries the newest message (any message may be retried; the newest is enough).
           world.probeCmid = expected.clientMessageId;
         }
         const delivered = await peer.next(
