@@ -137,6 +137,8 @@ export function emptyCounters(): ClientCounters {
 }
 
 const MAX_ACK_WAIT_MS = 30_000;
+/** The SDK's second catch-up after a reconnect (web/sdk/connection.ts SETTLE_CATCH_UP_MS). */
+const SETTLE_CATCH_UP_MS = 6_000;
 const ERROR_RESEND_DELAY_MS: readonly [number, number] = [50, 300];
 
 export class LoadClient implements ClientRecord {
@@ -164,6 +166,7 @@ export class LoadClient implements ClientRecord {
   private connecting: Promise<void> | undefined;
   private catchUpChain: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private everConnected = false;
 
@@ -235,7 +238,12 @@ export class LoadClient implements ClientRecord {
   /** Resolves once the client is connected and no catch-up is running, or the deadline passes (false). */
   async settled(deadline: number): Promise<boolean> {
     for (;;) {
-      if (this.isOpen && this.connecting === undefined && this.reconnectTimer === undefined) {
+      if (
+        this.isOpen &&
+        this.connecting === undefined &&
+        this.reconnectTimer === undefined &&
+        this.settleTimer === undefined
+      ) {
         const chain = this.catchUpChain;
         await chain;
         if (chain === this.catchUpChain && this.isOpen) return true;
@@ -249,6 +257,7 @@ export class LoadClient implements ClientRecord {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.settleTimer);
     this.reconnectTimer = undefined;
     for (const entry of this.outbox) clearTimeout(entry.timer);
     await this.connecting?.catch(() => undefined);
@@ -311,7 +320,9 @@ export class LoadClient implements ClientRecord {
           this.counters.reconnects++;
           // The cursor is taken now: frames of the new connection can be dispatched before any
           // promise callback runs, and one of them must not move the cursor past a missed message.
-          this.catchUp(this.cursor());
+          const cursor = this.cursor();
+          this.catchUp(cursor);
+          this.scheduleSettleCatchUp(cursor);
         }
         for (const entry of this.outbox) this.transmit(entry);
         resolve();
@@ -479,6 +490,19 @@ export class LoadClient implements ClientRecord {
   }
 
   // ------------------------------------------------------------------ catch-up
+
+  /**
+   * Catches up once more a while after a reconnect, as the SDK does: a send that read the connections
+   * before this one opened posts nothing to it and may store its message after the first catch-up ran
+   * (the send function's 5 s timeout bounds how long after).
+   */
+  private scheduleSettleCatchUp(cursor: string): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      if (!this.stopped) this.catchUp(cursor);
+    }, SETTLE_CATCH_UP_MS);
+  }
 
   /** Queues a catch-up of the room from `cursor` (one at a time, in order). */
   private catchUp(cursor: string): void {

@@ -108,6 +108,12 @@ const OPEN = 1;
 const RETRYABLE = new Set<ErrorCode>(['rate_limited', 'internal']);
 /** How far before the newest held message a catch-up starts (see catchUpRoom). */
 const CATCH_UP_MARGIN_MS = 30_000;
+/**
+ * A second catch-up this long after a reconnect. A send that read its recipients' connections before
+ * this one opened posts nothing to it, and may store its message after the first catch-up has run;
+ * the send function's 5 s timeout bounds that, so by now the message is in history.
+ */
+const SETTLE_CATCH_UP_MS = 6_000;
 const MAX_CATCH_UP_PAGES = 20;
 const SEEN_LIMIT = 5000;
 
@@ -139,6 +145,7 @@ export class ChatConnection {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private pongTimer: Timer | undefined;
   private rotateTimer: Timer | undefined;
+  private settleTimer: Timer | undefined;
 
   /** Pending messages by clientMessageId, in `send()` order (a Map keeps insertion order). */
   private readonly outbox = new Map<string, Outgoing>();
@@ -332,7 +339,10 @@ export class ChatConnection {
     this.heartbeatTimer = setInterval(() => this.heartbeat(socket), this.heartbeatMs);
     this.rotateTimer = setTimeout(() => void this.open(), this.maxConnectionMs);
     this.pumpAll();
-    if (!replaced) void this.catchUp();
+    if (!replaced) {
+      void this.catchUp();
+      this.settleTimer = setTimeout(() => void this.catchUp(), SETTLE_CATCH_UP_MS);
+    }
   }
 
   private lost(socket: WebSocketLike): void {
@@ -360,6 +370,7 @@ export class ChatConnection {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.pongTimer);
     clearTimeout(this.rotateTimer);
+    clearTimeout(this.settleTimer);
     this.pongTimer = undefined;
     for (const outgoing of this.outbox.values()) {
       clearTimeout(outgoing.timer);

@@ -373,6 +373,31 @@ describe('ChatConnection: catching up', () => {
     expect(messages).toEqual([stored]);
   });
 
+  it('catches up again 6 s after a reconnect, for a message stored after the first catch-up ran', async () => {
+    // A send that read the connections before this socket opened posts nothing to it, and may store
+    // its message only after the first catch-up: the second one finds it.
+    let stored = false;
+    const { ws, connection, messages, calls } = catchUpSetup(() => ({
+      body: { messages: stored ? [message(2)] : [], hasMore: false },
+    }));
+    connection.watchRoom(ROOM, [message(1)]);
+    connection.connect();
+    await settle();
+    ws.last().accept();
+    await settle();
+    ws.last().drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    ws.last().accept();
+    await settle();
+    const afterFirst = calls.length;
+    stored = true;
+
+    await vi.advanceTimersByTimeAsync(6000);
+
+    expect(calls.length).toBeGreaterThan(afterFirst);
+    expect(messages.map((m) => m.messageId)).toEqual([messageId(2)]);
+  });
+
   it('does not catch up rooms it stopped watching', async () => {
     const { ws, connection, calls } = catchUpSetup(() => ({ body: { messages: [], hasMore: false } }));
     connection.watchRoom(ROOM, [message(1)]);
