@@ -41,10 +41,12 @@ export interface TableDefinition {
 }
 
 /**
- * rooms: one item per room (`pk` = roomId, `sk` = "room") holding participants, last message and
- * per-participant read pointer and unread count, so a send updates exactly one item; plus one
- * membership item per participant (`pk` = "member#" + userId, `sk` = roomId) written once when the
- * room starts, so "my rooms" is a Query that never touches message history.
+ * rooms: one item per room (`pk` = roomId, `sk` = "room") holding participants, last message, each
+ * participant's sent count, read pointer and read count, and the recent sends, so a send commits by
+ * one conditional update of one item; one membership item per participant (`pk` = "member#" +
+ * userId, `sk` = roomId) written once when the room starts (presence); and one activity item per
+ * participant (`pk` = "activity#" + userId, `sk` = hour + "#" + roomId), moved when the room enters a
+ * new hour, so a chat-list page reads the newest hours only and never touches message history.
  */
 export const roomsTable: TableDefinition = {
   constructId: 'RoomsTable',
