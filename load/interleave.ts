@@ -235,8 +235,12 @@ class Conn {
   ) {
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const frame = parseFrame(data.toString());
-      if (frame !== undefined) this.onFrame(frame);
+      const text = data.toString();
+      const frame = parseFrame(text);
+      // An untyped frame is how the gateway reports a handler that failed ("Internal server error").
+      if (frame === undefined)
+        engine.mismatch('invalid frame', label, 'a typed JSON frame', text.slice(0, 120));
+      else this.onFrame(frame);
       engine.pulse.notify();
     });
     socket.on('close', () => {
