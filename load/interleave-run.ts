@@ -1,0 +1,102 @@
+/**
+ * `npm run load:interleave`: starts the local stack (in memory), runs randomized interleavings of
+ * sends, duplicate sends and reads against it (interleave.ts), prints the operations, mismatches and
+ * duplicates, stops the stack. Exits 1 on any mismatch.
+ *
+ *   npx tsx load/interleave-run.ts [--operations 10000] [--pairs 8] [--seed N (default: random)]
+ *                                  [--ops-per-round 2-6 (per pair)] [--time-limit 1200 (seconds)]
+ *                                  [--list 60 (mismatches spelled out)]
+ */
+import { parseArgs } from 'node:util';
+import { dynamoLocalPids } from '../local/dynamo-local.js';
+import { formatInterleaveReport, type InterleaveOptions, runInterleave } from './interleave.js';
+
+const USAGE =
+  'Usage: npx tsx load/interleave-run.ts [--operations N] [--pairs N] [--seed N] ' +
+  '[--ops-per-round MIN-MAX] [--time-limit seconds] [--list N]';
+
+function positive(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, not ${raw}`);
+  return value;
+}
+
+function parseOptions(argv: string[]): { options: Partial<InterleaveOptions>; list: number } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      operations: { type: 'string' },
+      pairs: { type: 'string' },
+      seed: { type: 'string' },
+      'ops-per-round': { type: 'string' },
+      'time-limit': { type: 'string' },
+      list: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const range = values['ops-per-round']?.split('-').map((part) => positive(part, 'ops-per-round'));
+  const [min, max] = range ?? [];
+  const timeLimit = positive(values['time-limit'], 'time-limit');
+  const options: Partial<InterleaveOptions> = {
+    operations: positive(values.operations, 'operations') ?? 10_000,
+    pairs: positive(values.pairs, 'pairs') ?? 8,
+    // A random seed unless one is given: every run explores other interleavings, and prints its seed.
+    seed: positive(values.seed, 'seed') ?? Math.floor(Math.random() * 2 ** 31),
+    ...(min === undefined ? {} : { opsPerPairPerRound: [min, max ?? min] as const }),
+    ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1000 }),
+  };
+  return { options, list: positive(values.list, 'list') ?? 60 };
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { startLocalStack } = await import('../local/stack.js');
+  const started = performance.now();
+  console.log('Starting the local stack (in memory)...');
+  const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true });
+  const dynamoPort = Number(new URL(stack.dynamoEndpoint).port);
+  console.log(`Stack ready after ${((performance.now() - started) / 1000).toFixed(1)} s at ${stack.restUrl}`);
+  const stopOnSignal = () => {
+    console.error(`Interrupted (seed ${parsed.options.seed}): stopping the stack...`);
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+
+  let report: Awaited<ReturnType<typeof runInterleave>> | undefined;
+  try {
+    report = await runInterleave(
+      { restUrl: stack.restUrl.replace(/\/+$/, ''), wsUrl: stack.wsUrl, signInUrl: stack.signInUrl },
+      { ...parsed.options, log: (line) => console.log(line) },
+    );
+  } finally {
+    await stack.stop();
+  }
+  console.log(formatInterleaveReport(report, parsed.list));
+  const orphans = dynamoLocalPids(dynamoPort);
+  if (orphans.length > 0) {
+    console.error(`DynamoDB Local still running after the stack stopped: pid ${orphans.join(', ')}`);
+    return 1;
+  }
+  return report.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
