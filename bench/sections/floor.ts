@@ -10,7 +10,7 @@
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { Message } from '../../lambdas/domain/model.js';
 import type { ChatStore } from '../../lambdas/domain/ports.js';
-import { planCommit } from '../../lambdas/domain/room-commit.js';
+import { countsAfter, planCommit } from '../../lambdas/domain/room-commit.js';
 import { participantCandidates } from '../../lambdas/domain/validation.js';
 
 export interface FloorRoom {
@@ -50,10 +50,9 @@ export class FloorProbe {
       sentAt: now.toISOString(),
       clientMessageId,
     };
-    const plan = planCommit(room, message, now);
-    const committed = await this.store.commitMessage(room, message, plan);
+    const committed = await this.store.commitMessage(room, message, planCommit(room, message, now));
     if (committed.status !== 'committed') throw new Error(`floor room ${roomId} had a racing send`);
-    const stored = await this.store.putMessage(message, plan.counts);
+    const stored = await this.store.putMessage(message, countsAfter(committed.before, message));
     if (stored.status !== 'stored') throw new Error('floor message was a duplicate');
     return performance.now() - started;
   }

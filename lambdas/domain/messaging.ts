@@ -23,7 +23,7 @@ import type {
 import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 import {
   activityBucket,
-  committedRoom,
+  countsAfter,
   findRecentSend,
   planCommit,
   readCountAt,
@@ -32,8 +32,9 @@ import {
 } from './room-commit.js';
 
 /**
- * Commits of one room are serialized by compare-and-set: under this many sends racing in one room a
- * send gives up with `rate_limited` (retryable) rather than holding its connection's Lambda.
+ * A commit fails when a send with a greater id committed first, and is tried again with a new id
+ * from the room it answered. Past this many attempts (a room flooded by pipelined sends) a send gives
+ * up with `rate_limited` (retryable) rather than holding its connection's Lambda.
  */
 const MAX_COMMIT_ATTEMPTS = 25;
 
@@ -103,17 +104,22 @@ export class MessagingService {
       const plan = planCommit(room, message, this.clock.now());
       const result = await this.store.commitMessage(room, message, plan);
       if (result.status === 'committed') {
+        const { before } = result;
         const stored = await this.storeAndDeliver(
-          committedRoom(room, message, plan),
+          before,
           users,
           message,
-          plan.counts,
+          countsAfter(before, message),
           caller.connectionId,
-          () => this.moveActivity(room, message),
+          () => this.moveActivity(before, message),
         );
-        // Stored already: this was a retry whose first attempt's recent-send entry had left the room
-        // (see RECENT_SEND_LIMIT). Its commit counted the message twice: undo it while it is the newest.
-        if (stored.messageId !== message.messageId && !(await this.store.revertCommit(room, message))) {
+        // Stored already: this was a retry that read the room before its first attempt committed and
+        // whose entry had left the room by the time it committed (see RECENT_SEND_LIMIT). Its commit
+        // counted the message a second time: undo it while it is the newest.
+        if (
+          stored.messageId !== message.messageId &&
+          !(await this.store.revertCommit(before, message, plan))
+        ) {
           this.logger.warn('a duplicate send was counted twice', { roomId: room.roomId });
         }
         return stored;

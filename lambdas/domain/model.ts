@@ -38,16 +38,16 @@ export interface Room {
   readonly lastMessage: Message | null;
   readonly members: Readonly<Record<UserId, MemberState>>;
   /**
-   * The clientMessageIds committed in the last few seconds, by key (see room-commit.ts): what makes a
-   * retry that races its first attempt find it. Internal: not part of any API answer.
+   * The sends committed in the last few seconds, by key (see room-commit.ts): what makes a retry that
+   * races its first attempt find it. Internal: not part of any API answer.
    */
   readonly recentSends: Readonly<Record<string, RecentSend>>;
 }
 
-/** A send committed recently: enough to store its message again, identically, from a retry. */
+/** A send committed recently: which message it was and who sent it. */
 export interface RecentSend {
   readonly messageId: string;
-  readonly counts: SentCounts;
+  readonly senderId: UserId;
 }
 
 /** A live WebSocket connection as the fan-out sees it. */

@@ -48,8 +48,9 @@ export interface SendSnapshot {
 }
 
 export type CommitResult =
-  | { readonly status: 'committed' }
-  /** Another send committed since the snapshot: here is the room as it stands now. */
+  /** Committed; `before` is the room as it stood just before (the update's ALL_OLD). */
+  | { readonly status: 'committed'; readonly before: Room }
+  /** Not committed: a message at least as new, or this send's key, is on the room as it now stands. */
   | { readonly status: 'stale'; readonly room: Room };
 
 export interface ReadPointerResult {
@@ -64,15 +65,16 @@ export interface RoomStore {
   getRoom(roomId: RoomId): Promise<Room | undefined>;
   getRooms(roomIds: readonly RoomId[]): Promise<Room[]>;
   /**
-   * Commits `message` as the room's newest, writing `plan`, if and only if the room's newest message
-   * is still the snapshot's (compare-and-set). The snapshot must be the room the plan was made from.
+   * Commits `message` as the room's newest, with one more message counted for its sender and the send
+   * recorded under `plan.key` (dropping `plan.evict`), if and only if its id is greater than the
+   * room's newest and the key is not there: one atomic conditional update.
    */
-  commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult>;
+  commitMessage(room: Room, message: Message, plan: CommitPlan): Promise<CommitResult>;
   /**
-   * Puts the room back as `snapshot` if `message` is still its newest: undoes a commit of a message
+   * Undoes the commit of `message` over `before` while it is still the room's newest: for a message
    * that turned out to be stored already. False when another send committed since.
    */
-  revertCommit(snapshot: Room, message: Message): Promise<boolean>;
+  revertCommit(before: Room, message: Message, plan: CommitPlan): Promise<boolean>;
   /** Moves the read pointer to `messageId` with its `read` count, forward only. */
   advanceReadPointer(
     roomId: RoomId,

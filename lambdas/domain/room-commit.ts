@@ -1,47 +1,57 @@
 /**
- * The counting scheme, as pure rules over a room snapshot. A send is committed by one conditional
- * write of the room item that compares the room's newest messageId with the snapshot's (a
- * compare-and-set: every commit replaces it with a greater one). So commits are serialized per room,
- * each one sees the exact state before it, and:
+ * The counting scheme, as pure rules over room snapshots. A send is committed by one conditional
+ * update of the room item that DynamoDB applies atomically, in some order, to all the sends of a room:
  *
- * - messageIds are assigned in commit order: a message committed later always sorts after every
- *   message committed before it, so nothing can ever land behind a read pointer;
- * - each participant's `sent` moves forward by exactly one per committed message, and the message
- *   records the counts after it (`SentCounts`): the number of each participant's messages up to it;
+ * - its condition asks that the message's id be greater than the room's newest, so messageIds follow
+ *   commit order: a message committed later always sorts after every message committed before it,
+ *   and nothing can ever land behind a read pointer;
+ * - it adds one to the sender's `sent`, so the room as it stood just before the commit (the update's
+ *   ALL_OLD) plus this one message gives the message's counts (`SentCounts`): how many messages each
+ *   participant had sent up to and including it;
  * - a read pointer moving to message P sets `read` to P's counts of the other participants: a fixed
  *   fact of P, so pointer and `read` only move forward together and never overwrite an increment;
  * - unread = the others' `sent` − own `read`: exact at every instant, with no cap.
  *
- * The commit also records the send's clientMessageId in `recentSends` (same write), so a retry racing
- * its first attempt finds it even before the message item is stored. Entries are dropped once no
- * racing retry can still miss the stored message (see RECENT_SEND_SECONDS).
+ * The same update records the send under a key of its clientMessageId in `recentSends`, on condition
+ * that the key is not there: a retry racing its first attempt can neither commit the message twice
+ * nor miss it before its message item is stored. Every commit records one (keyed by its messageId
+ * when it has no clientMessageId) and the oldest leave first, so the entries are always the newest
+ * commits of the room, and the counts of any of them follow from the room: `countsAt`.
  */
 import { createHash } from 'node:crypto';
 import type { MemberState, Message, RecentSend, Room, SentCounts, UserId } from './model.js';
 
 /**
- * How long a committed clientMessageId is kept on the room. A retry that read the room before the
- * first attempt stored its message commits within one Lambda lifetime of that read, and the first
- * attempt stores within one Lambda lifetime of its commit; the send function's 5 s timeout bounds
- * both, so 15 s covers them with room for clock skew between containers.
+ * How long a committed send is kept on the room. A retry that read the room before the first attempt
+ * stored its message commits within one Lambda lifetime of that read, and the first attempt stores
+ * within one Lambda lifetime of its commit; the send function's 5 s timeout bounds both, so 15 s
+ * covers them with room for clock skew between containers.
  */
 export const RECENT_SEND_SECONDS = 15;
 
 /**
  * At most this many entries (about 40 bytes each) stay on the room item, so that a burst of sends
  * does not take the room item past 1 KB and make each of its writes cost two units. The oldest go
- * first. Dropping one younger than RECENT_SEND_SECONDS matters only if a retry of it is racing while
- * this many newer sends are committed in the room before its first attempt stores it (one DynamoDB
- * round trip): then the retry is counted a second time.
+ * first. Dropping one younger than RECENT_SEND_SECONDS matters only if a retry of it read the room
+ * before its first attempt committed and then stalled while this many newer sends were committed:
+ * that retry then commits the message again, finds it stored, and undoes its own commit.
  */
 export const RECENT_SEND_LIMIT = 8;
 
 /** Activity buckets of the chat list (rooms-activity.ts): one hour, as an ISO prefix. */
 export const activityBucket = (iso: string): string => iso.slice(0, 13);
 
-/** A short, fixed-size key for "this sender's clientMessageId" on the room item (48 bits). */
-export function recentSendKey(senderId: UserId, clientMessageId: string): string {
-  return createHash('sha256').update(`${senderId}\n${clientMessageId}`).digest('base64url').slice(0, 8);
+/**
+ * A short, fixed-size key for "this sender's clientMessageId" on the room item (48 bits), or for the
+ * message itself when the send has no clientMessageId.
+ */
+export function recentSendKey(
+  senderId: UserId,
+  clientMessageId: string | undefined,
+  messageId: string,
+): string {
+  const name = clientMessageId === undefined ? `id\n${messageId}` : `${senderId}\n${clientMessageId}`;
+  return createHash('sha256').update(name).digest('base64url').slice(0, 8);
 }
 
 const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -73,50 +83,68 @@ export function readCountAt(counts: SentCounts, userId: UserId): number {
   return read;
 }
 
-export interface CommitPlan {
-  /** Every participant's `sent` after the commit: the message's counts. */
-  readonly counts: SentCounts;
-  /** The room's recent sends after the commit: the expired ones dropped, this one added. */
-  readonly recentSends: Readonly<Record<string, RecentSend>>;
+/** The counts of `message` committed over `before`, the room as it stood just before the commit. */
+export function countsAfter(before: Room, message: Message): SentCounts {
+  return Object.fromEntries(
+    before.participants.map((id) => {
+      const sent = before.members[id]?.sent ?? 0;
+      return [id, id === message.senderId ? sent + 1 : sent];
+    }),
+  );
 }
 
-/** The room state that committing `message` over `room` (the snapshot compared against) writes. */
-export function planCommit(room: Room, message: Message, now: Date): CommitPlan {
+/**
+ * The counts of a message the room still holds among its recent sends: the room's counts less the
+ * sends committed after it, which are all still held (the oldest entries leave first).
+ */
+export function countsAt(room: Room, messageId: string): SentCounts {
   const counts: Record<UserId, number> = {};
-  for (const id of room.participants) {
-    const sent = room.members[id]?.sent ?? 0;
-    counts[id] = id === message.senderId ? sent + 1 : sent;
+  for (const id of room.participants) counts[id] = room.members[id]?.sent ?? 0;
+  for (const entry of Object.values(room.recentSends)) {
+    if (entry.messageId > messageId) counts[entry.senderId] = (counts[entry.senderId] ?? 0) - 1;
   }
-  const oldest = now.getTime() - RECENT_SEND_SECONDS * 1000;
-  const kept = Object.entries(room.recentSends)
-    .filter(([, entry]) => ulidTime(entry.messageId) >= oldest)
-    .sort(([, a], [, b]) => (a.messageId < b.messageId ? 1 : -1))
-    .slice(0, RECENT_SEND_LIMIT - 1);
-  const recentSends: Record<string, RecentSend> = Object.fromEntries(kept);
-  if (message.clientMessageId !== undefined) {
-    recentSends[recentSendKey(message.senderId, message.clientMessageId)] = {
-      messageId: message.messageId,
-      counts,
-    };
-  }
-  return { counts, recentSends };
+  return counts;
 }
 
-/** The recent send of this sender's clientMessageId, if the room still holds it. */
+export interface CommitPlan {
+  /** The key this send is recorded under, on condition that it is not there yet. */
+  readonly key: string;
+  /** Keys of the snapshot's entries that leave: older than RECENT_SEND_SECONDS, or beyond the limit. */
+  readonly evict: readonly string[];
+}
+
+/** What committing `message` over the snapshot `room` writes besides the message and the count. */
+export function planCommit(room: Room, message: Message, now: Date): CommitPlan {
+  const oldest = now.getTime() - RECENT_SEND_SECONDS * 1000;
+  const newestFirst = Object.entries(room.recentSends).sort(([, a], [, b]) =>
+    a.messageId < b.messageId ? 1 : -1,
+  );
+  const evict = newestFirst
+    .filter(([, entry], i) => i >= RECENT_SEND_LIMIT - 1 || ulidTime(entry.messageId) < oldest)
+    .map(([key]) => key);
+  return { key: recentSendKey(message.senderId, message.clientMessageId, message.messageId), evict };
+}
+
+/** The recent send of this sender's clientMessageId, with its counts, if the room still holds it. */
 export function findRecentSend(
   room: Room,
   senderId: UserId,
   clientMessageId: string | undefined,
-): RecentSend | undefined {
+): (RecentSend & { readonly counts: SentCounts }) | undefined {
   if (clientMessageId === undefined) return undefined;
-  return room.recentSends[recentSendKey(senderId, clientMessageId)];
+  const entry = room.recentSends[recentSendKey(senderId, clientMessageId, '')];
+  return entry && { ...entry, counts: countsAt(room, entry.messageId) };
 }
 
-/** The room as it stands after the commit of `message` with `plan`. */
-export function committedRoom(room: Room, message: Message, plan: CommitPlan): Room {
+/** The room as it stands right after committing `message` over `before` with `plan`. */
+export function committedRoom(before: Room, message: Message, plan: CommitPlan): Room {
+  const counts = countsAfter(before, message);
   const members: Record<UserId, MemberState> = {};
-  for (const id of room.participants) {
-    members[id] = { ...(room.members[id] ?? emptyMember()), sent: plan.counts[id] ?? 0 };
+  for (const id of before.participants) {
+    members[id] = { ...(before.members[id] ?? emptyMember()), sent: counts[id] ?? 0 };
   }
-  return { ...room, lastMessage: message, updatedAt: message.sentAt, members, recentSends: plan.recentSends };
+  const recentSends: Record<string, RecentSend> = { ...before.recentSends };
+  for (const key of plan.evict) delete recentSends[key];
+  recentSends[plan.key] = { messageId: message.messageId, senderId: message.senderId };
+  return { ...before, lastMessage: message, updatedAt: message.sentAt, members, recentSends };
 }

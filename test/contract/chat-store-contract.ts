@@ -15,6 +15,7 @@ import {
   activityBucket,
   type CommitPlan,
   committedRoom,
+  countsAfter,
   emptyMember,
   planCommit,
   RECENT_SEND_SECONDS,
@@ -113,7 +114,8 @@ export function describeChatStoreContract(
     ): Promise<{ plan: CommitPlan; result: CommitResult; after: Room }> {
       const plan = planCommit(snapshot, message, clock.now());
       const result = await store.commitMessage(snapshot, message, plan);
-      return { plan, result, after: committedRoom(snapshot, message, plan) };
+      const before = result.status === 'committed' ? result.before : snapshot;
+      return { plan, result, after: committedRoom(before, message, plan) };
     }
 
     describe('rooms', () => {
@@ -191,21 +193,20 @@ export function describeChatStoreContract(
     });
 
     describe('commitMessage', () => {
-      it('commits the first message of an empty room: newest message, updatedAt, counts and recent send', async () => {
+      it('commits the first message of an empty room: newest message, updatedAt, one more sent, the send recorded', async () => {
         const { a, b, room } = await createdRoom();
         const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1', sentAt: at(0, 5) });
 
         const { plan, result, after } = await commit(room, message);
 
-        expect(result).toEqual({ status: 'committed' });
-        expect(plan.counts).toEqual({ [a]: 1, [b]: 0 });
+        expect(result).toEqual({ status: 'committed', before: room });
+        expect(countsAfter(room, message)).toEqual({ [a]: 1, [b]: 0 });
         const stored = await store.getRoom(room.roomId);
         expect(stored).toEqual(after);
         expect(stored?.lastMessage).toEqual(message);
         expect(stored?.updatedAt).toBe(message.sentAt);
-        expect(stored?.recentSends).toEqual({
-          [recentSendKey(a, 'c-1')]: { messageId: message.messageId, counts: { [a]: 1, [b]: 0 } },
-        });
+        expect(stored?.recentSends).toEqual({ [plan.key]: { messageId: message.messageId, senderId: a } });
+        expect(plan.key).toBe(recentSendKey(a, 'c-1', message.messageId));
       });
 
       it('commits on top of the newest message, keeping read pointers and read counts', async () => {
@@ -217,7 +218,7 @@ export function describeChatStoreContract(
 
         const second = await commit(snapshot, messageIn(room.roomId, b, 2));
 
-        expect(second.result).toEqual({ status: 'committed' });
+        expect(second.result).toEqual({ status: 'committed', before: snapshot });
         const stored = await requireRoom(room.roomId);
         expect(stored).toEqual(second.after);
         expect(stored.members).toEqual({
@@ -226,56 +227,47 @@ export function describeChatStoreContract(
         });
       });
 
-      it('answers stale with the room as it stands when the snapshot is not the newest, and writes nothing', async () => {
+      it('commits over a stale snapshot when the id is the newest, counting from the room as it stood', async () => {
         const { a, b, room } = await createdRoom();
-        await commit(room, messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' }));
-        const current = await requireRoom(room.roomId);
+        const first = await commit(room, messageIn(room.roomId, a, 1));
 
-        // Both an empty-room snapshot and one a message behind are stale now.
-        const fromEmpty = await commit(room, messageIn(room.roomId, b, 2, { clientMessageId: 'c-2' }));
-        expect(fromEmpty.result).toEqual({ status: 'stale', room: current });
-        await commit(current, messageIn(room.roomId, b, 3));
-        const newest = await requireRoom(room.roomId);
-        const behind = await commit(current, messageIn(room.roomId, a, 4, { clientMessageId: 'c-4' }));
+        // The snapshot predates the first commit; the answer says what the commit counted from.
+        const second = await commit(room, messageIn(room.roomId, b, 2));
 
-        expect(behind.result).toEqual({ status: 'stale', room: newest });
-        expect(await store.getRoom(room.roomId)).toEqual(newest);
-        expect(newest.lastMessage?.messageId).toBe(ulidAt(T0, 3));
+        expect(second.result).toEqual({ status: 'committed', before: first.after });
+        expect((await requireRoom(room.roomId)).members).toEqual({
+          [a]: { lastReadMessageId: null, sent: 1, read: 0 },
+          [b]: { lastReadMessageId: null, sent: 1, read: 0 },
+        });
       });
 
-      it('writes the counts and recent sends of the plan as given, not counted again', async () => {
+      it('answers stale with the room as it stands for an id not after the newest, or a key already there, and writes nothing', async () => {
+        const { a, b, room } = await createdRoom();
+        await commit(room, messageIn(room.roomId, a, 3, { clientMessageId: 'c-3' }));
+        const current = await requireRoom(room.roomId);
+
+        const older = await commit(current, messageIn(room.roomId, b, 2));
+        expect(older.result).toEqual({ status: 'stale', room: current });
+        const sameKey = await commit(current, messageIn(room.roomId, a, 4, { clientMessageId: 'c-3' }));
+        expect(sameKey.result).toEqual({ status: 'stale', room: current });
+
+        expect(await store.getRoom(room.roomId)).toEqual(current);
+      });
+
+      it('drops the entries the plan evicts and records a send without clientMessageId by its id', async () => {
         const { a, b, room } = await createdRoom();
         const first = await commit(room, messageIn(room.roomId, a, 1, { clientMessageId: 'old' }));
         // Past the recent-send window: the plan drops the first entry.
         clock.advance((RECENT_SEND_SECONDS + 1) * 1000);
         const sentAt = clock.now().toISOString();
-        const second = await commit(
-          first.after,
-          messageIn(room.roomId, b, 2, { clientMessageId: 'new', sentAt }),
-        );
+        const message = messageIn(room.roomId, b, 2, { sentAt });
 
-        expect(Object.keys(second.plan.recentSends)).toEqual([recentSendKey(b, 'new')]);
-        expect((await requireRoom(room.roomId)).recentSends).toEqual(second.plan.recentSends);
+        const second = await commit(first.after, message);
 
-        const snapshot = await requireRoom(room.roomId);
-        const message = messageIn(room.roomId, a, 3, { sentAt });
-        const plan: CommitPlan = {
-          counts: { [a]: 7, [b]: 5 },
-          recentSends: { kept: { messageId: message.messageId, counts: { [a]: 7, [b]: 5 } } },
-        };
-        expect(await store.commitMessage(snapshot, message, plan)).toEqual({ status: 'committed' });
-        const stored = await requireRoom(room.roomId);
-        expect(stored.members[a]?.sent).toBe(7);
-        expect(stored.members[b]?.sent).toBe(5);
-        expect(stored.recentSends).toEqual(plan.recentSends);
-      });
-
-      it('records no recent send for a message without clientMessageId', async () => {
-        const { a, room } = await createdRoom();
-
-        await commit(room, messageIn(room.roomId, a, 1));
-
-        expect((await requireRoom(room.roomId)).recentSends).toEqual({});
+        expect(second.plan.evict).toEqual([recentSendKey(a, 'old', '')]);
+        expect((await requireRoom(room.roomId)).recentSends).toEqual({
+          [recentSendKey(b, undefined, message.messageId)]: { messageId: message.messageId, senderId: b },
+        });
       });
 
       it('fails for a room that was never started', async () => {
@@ -287,13 +279,13 @@ export function describeChatStoreContract(
     });
 
     describe('revertCommit', () => {
-      it('puts the room back as the snapshot while the message is still the newest', async () => {
+      it('puts the room back as it stood before the commit while the message is still the newest', async () => {
         const { a, b, room } = await createdRoom();
         const first = await commit(room, messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' }));
         const second = messageIn(room.roomId, b, 2, { clientMessageId: 'c-2', sentAt: at(1) });
-        await commit(first.after, second);
+        const { plan } = await commit(first.after, second);
 
-        expect(await store.revertCommit(first.after, second)).toBe(true);
+        expect(await store.revertCommit(first.after, second, plan)).toBe(true);
 
         expect(await requireRoom(room.roomId)).toEqual(first.after);
       });
@@ -301,9 +293,9 @@ export function describeChatStoreContract(
       it('puts an empty room back to no last message', async () => {
         const { a, room } = await createdRoom();
         const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
-        await commit(room, message);
+        const { plan } = await commit(room, message);
 
-        expect(await store.revertCommit(room, message)).toBe(true);
+        expect(await store.revertCommit(room, message, plan)).toBe(true);
 
         expect(await requireRoom(room.roomId)).toEqual(room);
       });
@@ -315,7 +307,7 @@ export function describeChatStoreContract(
         await commit(first.after, messageIn(room.roomId, b, 2));
         const newest = await requireRoom(room.roomId);
 
-        expect(await store.revertCommit(room, message)).toBe(false);
+        expect(await store.revertCommit(room, message, first.plan)).toBe(false);
 
         expect(await requireRoom(room.roomId)).toEqual(newest);
       });

@@ -184,37 +184,38 @@ export class MemoryChatStore implements ChatStore {
     return 'created';
   }
 
-  async commitMessage(snapshot: Room, message: Message, plan: CommitPlan): Promise<CommitResult> {
+  async commitMessage(room: Room, message: Message, plan: CommitPlan): Promise<CommitResult> {
     await this.enter('commitMessage');
-    const room = this.rooms.get(snapshot.roomId);
-    if (!room) throw new Error(`ConditionalCheckFailed without an item: no room ${snapshot.roomId}`);
-    // The adapter's compare-and-set on the room's newest messageId.
-    if ((room.lastMessage?.messageId ?? null) !== (snapshot.lastMessage?.messageId ?? null)) {
-      return { status: 'stale', room: toRoom(room) };
+    const stored = this.rooms.get(room.roomId);
+    if (!stored) throw new Error(`ConditionalCheckFailed without an item: no room ${room.roomId}`);
+    const before = toRoom(stored);
+    // The adapter's condition: a greater id than the newest, and the send's key not recorded yet.
+    if (
+      (stored.lastMessage !== null && stored.lastMessage.messageId >= message.messageId) ||
+      plan.key in stored.recentSends
+    ) {
+      return { status: 'stale', room: before };
     }
-    room.lastMessage = copy(message);
-    room.updatedAt = message.sentAt;
-    room.recentSends = copy({ ...plan.recentSends });
-    for (const id of room.participants) {
-      const member = room.members.get(id);
-      // DynamoDB rejects an update of a document path that does not exist.
-      if (!member) throw new Error(`ValidationException: no member ${id} in ${room.roomId}`);
-      member.sent = plan.counts[id] ?? 0;
-    }
-    return { status: 'committed' };
+    const sender = stored.members.get(message.senderId);
+    // DynamoDB rejects an update of a document path that does not exist.
+    if (!sender) throw new Error(`ValidationException: no member ${message.senderId} in ${room.roomId}`);
+    stored.lastMessage = copy(message);
+    stored.updatedAt = message.sentAt;
+    sender.sent++;
+    for (const key of plan.evict) delete stored.recentSends[key];
+    stored.recentSends[plan.key] = { messageId: message.messageId, senderId: message.senderId };
+    return { status: 'committed', before };
   }
 
-  async revertCommit(snapshot: Room, message: Message): Promise<boolean> {
+  async revertCommit(before: Room, message: Message, plan: CommitPlan): Promise<boolean> {
     await this.enter('revertCommit');
-    const room = this.rooms.get(snapshot.roomId);
+    const room = this.rooms.get(before.roomId);
     if (!room || room.lastMessage?.messageId !== message.messageId) return false;
-    room.lastMessage = snapshot.lastMessage && copy(snapshot.lastMessage);
-    room.updatedAt = snapshot.updatedAt;
-    room.recentSends = copy({ ...snapshot.recentSends });
-    for (const id of room.participants) {
-      const member = room.members.get(id);
-      if (member) member.sent = snapshot.members[id]?.sent ?? 0;
-    }
+    room.lastMessage = before.lastMessage && copy(before.lastMessage);
+    room.updatedAt = before.updatedAt;
+    const sender = room.members.get(message.senderId);
+    if (sender) sender.sent--;
+    delete room.recentSends[plan.key];
     return true;
   }
 

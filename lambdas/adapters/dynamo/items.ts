@@ -3,7 +3,7 @@
  * and partial batches call for. Item shapes (keys in definitions/tables.ts):
  *   rooms:       { pk: roomId, sk: "room", participants, createdAt, updatedAt, lastMessage?,
  *                  members: { [userId]: { sent, read, lastRead? } },
- *                  recent: { [sendKey]: "messageId:sent of each participant:..." } }
+ *                  recent: { [sendKey]: participant index + messageId } }
  *                { pk: "member#" + userId, sk: roomId, peers }          (presence: who shares a room)
  *                { pk: "activity#" + userId, sk: hour + "#" + roomId, roomId }   (the chat list)
  *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId?, counts }
@@ -101,12 +101,8 @@ export function toRoom(item: Item): Room {
   const recentSends: Record<string, RecentSend> = {};
   if (isRecord(item.recent)) {
     for (const [key, value] of Object.entries(item.recent)) {
-      const [messageId, ...counts] = String(value).split(':');
-      if (messageId === undefined) continue;
-      recentSends[key] = {
-        messageId,
-        counts: Object.fromEntries(participants.map((id, i) => [id, Number(counts[i] ?? 0)])),
-      };
+      const senderId = participants[Number(String(value).charAt(0))];
+      if (senderId !== undefined) recentSends[key] = { messageId: String(value).slice(1), senderId };
     }
   }
   return {
@@ -121,16 +117,11 @@ export function toRoom(item: Item): Room {
 }
 
 /**
- * The `recent` attribute: one short string per send (its messageId, then each participant's count in
- * participant order), since every byte of the room item is paid on every write of it.
+ * One entry of the `recent` attribute: the sender's index among the participants, then the messageId
+ * (one short string, since every byte of the room item is paid on every write of it).
  */
-export function recentItem(room: Room, recentSends: Readonly<Record<string, RecentSend>>): Item {
-  return Object.fromEntries(
-    Object.entries(recentSends).map(([key, entry]) => [
-      key,
-      [entry.messageId, ...room.participants.map((id) => entry.counts[id] ?? 0)].join(':'),
-    ]),
-  );
+export function recentEntry(participants: readonly UserId[], entry: RecentSend): string {
+  return `${participants.indexOf(entry.senderId)}${entry.messageId}`;
 }
 
 export function toUser(item: Item): UserProfile {

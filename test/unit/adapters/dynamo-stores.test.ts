@@ -96,30 +96,31 @@ describe("the send's read", () => {
 });
 
 describe('commitMessage', () => {
-  it("compares the room's newest messageId with the snapshot's", async () => {
-    ddb.on(UpdateCommand).resolves({});
-    const snapshot: Room = { ...emptyRoom, lastMessage: message(1) };
+  it('asks for an id after the newest and a key not recorded yet, adds one to the sender, and reads the room as it stood', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: roomItem });
+    const plan = planCommit(emptyRoom, message(1, 'c-1'), clock.now());
 
-    await store.commitMessage(snapshot, message(2), planCommit(snapshot, message(2), clock.now()));
+    const result = await store.commitMessage(emptyRoom, message(1, 'c-1'), plan);
 
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       Key: { pk: ROOM_ID, sk: 'room' },
-      ConditionExpression: 'lastMessage.messageId = :previous',
-      ExpressionAttributeValues: expect.objectContaining({ ':previous': message(1).messageId }),
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(lastMessage) OR lastMessage.messageId < :messageId) ' +
+        'AND attribute_not_exists(#recent.#key)',
+      ExpressionAttributeNames: expect.objectContaining({ '#sender': 'ann', '#key': plan.key }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':messageId': message(1).messageId,
+        ':entry': `0${message(1).messageId}`,
+      }),
+      ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-  });
-
-  it('requires an existing room without messages when the snapshot has none', async () => {
-    ddb.on(UpdateCommand).resolves({});
-
-    await store.commitMessage(emptyRoom, message(1), planCommit(emptyRoom, message(1), clock.now()));
-
-    expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(lastMessage)',
-    });
-    const values = ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {};
-    expect(values).not.toHaveProperty([':previous']);
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.UpdateExpression).toContain(
+      'members.#sender.#sent = if_not_exists(members.#sender.#sent, :zero) + :one',
+    );
+    expect(input?.ExpressionAttributeValues?.[':message']).not.toHaveProperty('roomId');
+    expect(result).toEqual({ status: 'committed', before: emptyRoom });
   });
 
   it('answers stale with the room decoded from the item of the failed condition', async () => {
@@ -128,7 +129,7 @@ describe('commitMessage', () => {
       updatedAt: message(3).sentAt,
       lastMessage: message(3, 'c-3'),
       members: { ann: { sent: 2, read: 1, lastRead: message(2).messageId }, bob: { sent: 1, read: 0 } },
-      recent: { k3: { m: message(3).messageId, c: [2, 1] } },
+      recent: { k3: `0${message(3).messageId}` },
     };
     ddb.on(UpdateCommand).rejects(conditionFailed(current));
 
@@ -147,9 +148,31 @@ describe('commitMessage', () => {
           ann: { lastReadMessageId: message(2).messageId, sent: 2, read: 1 },
           bob: { lastReadMessageId: null, sent: 1, read: 0 },
         },
-        recentSends: { k3: { messageId: message(3).messageId, counts: { ann: 2, bob: 1 } } },
+        recentSends: { k3: { messageId: message(3).messageId, senderId: 'ann' } },
       },
     });
+  });
+
+  it('adds the recent map to a room written before the counting scheme, then commits', async () => {
+    const invalidPath = Object.assign(
+      new Error('The document path provided in the update expression is invalid for update'),
+      {
+        name: 'ValidationException',
+      },
+    );
+    ddb.on(UpdateCommand).rejectsOnce(invalidPath).resolvesOnce({}).resolvesOnce({ Attributes: roomItem });
+
+    const result = await store.commitMessage(
+      emptyRoom,
+      message(1),
+      planCommit(emptyRoom, message(1), clock.now()),
+    );
+
+    expect(ddb.commandCalls(UpdateCommand)[1]?.args[0].input.UpdateExpression).toBe(
+      'SET #recent = if_not_exists(#recent, :empty)',
+    );
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 3);
+    expect(result.status).toBe('committed');
   });
 
   it('passes any other error on', async () => {

@@ -5,11 +5,12 @@
  * endpoint and throttle inside the retry loop (../../integration/faults/support/dynamo-throttles.ts).
  */
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeDocumentClient } from '../../../lambdas/adapters/clients.js';
 import { dynamoChatStore } from '../../../lambdas/adapters/dynamo/chat-store.js';
 import type { Message, Room } from '../../../lambdas/domain/model.js';
-import { planCommit } from '../../../lambdas/domain/room-commit.js';
+import { countsAfter, planCommit } from '../../../lambdas/domain/room-commit.js';
 import { DynamoThrottles, type ThrottleError } from '../../integration/faults/support/dynamo-throttles.js';
 
 afterEach(() => {
@@ -38,18 +39,30 @@ const ROOM: Room = {
   recentSends: {},
 };
 const PLAN = planCommit(ROOM, MESSAGE, new Date(MESSAGE.sentAt));
+const ROOM_ITEM = {
+  pk: ROOM.roomId,
+  sk: 'room',
+  participants: ROOM.participants,
+  createdAt: ROOM.createdAt,
+  updatedAt: ROOM.updatedAt,
+  members: { ann: { sent: 0, read: 0 }, bob: { sent: 0, read: 0 } },
+  recent: {},
+};
 
 /** An endpoint that answers every request that gets through with an empty success (`{}`). */
 function fakeEndpoint() {
   const operations: string[] = [];
   const handler = {
     async handle(request: { headers: Record<string, string> }) {
-      operations.push((request.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', ''));
+      const operation = (request.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
+      operations.push(operation);
+      // A commit answers the room as it stood (ALL_OLD); every other request an empty success.
+      const body = operation === 'UpdateItem' ? { Attributes: marshall(ROOM_ITEM) } : {};
       return {
         response: {
           statusCode: 200,
           headers: { 'content-type': 'application/x-amz-json-1.0' },
-          body: new TextEncoder().encode('{}'),
+          body: new TextEncoder().encode(JSON.stringify(body)),
         },
       };
     },
@@ -84,7 +97,9 @@ describe('DynamoDB throttling on the send path', () => {
       const maxAttempts = await client.config.maxAttempts();
       throttles.throttle('PutItem', maxAttempts - 1, error);
 
-      await expect(store.putMessage(MESSAGE, PLAN.counts)).resolves.toEqual({ status: 'stored' });
+      await expect(store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE))).resolves.toEqual({
+        status: 'stored',
+      });
 
       expect(throttles.attemptsOf('PutItem')).toBe(maxAttempts);
       expect(throttles.injectedInto('PutItem')).toBe(maxAttempts - 1);
@@ -97,7 +112,7 @@ describe('DynamoDB throttling on the send path', () => {
     throttles.throttle('UpdateItem', 2);
     throttles.throttle('BatchGetItem', 2, 'ThrottlingException');
 
-    await expect(store.commitMessage(ROOM, MESSAGE, PLAN)).resolves.toEqual({ status: 'committed' });
+    await expect(store.commitMessage(ROOM, MESSAGE, PLAN)).resolves.toMatchObject({ status: 'committed' });
     await store.loadSend(MESSAGE.roomId, ['ann', 'bob'], 'ann', 'c-1');
 
     expect(throttles.attemptsOf('UpdateItem')).toBe(3);
@@ -110,7 +125,7 @@ describe('DynamoDB throttling on the send path', () => {
     const maxAttempts = await client.config.maxAttempts();
     throttles.throttle('PutItem', maxAttempts);
 
-    const failure = await store.putMessage(MESSAGE, PLAN.counts).then(
+    const failure = await store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE)).then(
       () => undefined,
       (error: unknown) => error,
     );
