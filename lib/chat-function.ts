@@ -65,10 +65,16 @@ export class ChatFunction extends NodejsFunction {
       timeout: props.timeout ?? defaultTimeout,
       role,
       logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      // Off rather than Active: no client is instrumented (aws-xray-sdk-core would not fit the 25 KB
+      // bundle budget), so traces would show one opaque segment per invocation and nothing more.
+      tracing: lambda.Tracing.DISABLED,
+      // Lambda's JSON lines carry its requestId and level around each entry the handlers log
+      // (adapters/console-logger.ts), and the application level filters them: one knob on AWS.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        LOG_LEVEL: 'INFO',
       },
       bundling: {
         minify: true,
@@ -84,16 +90,18 @@ export class ChatFunction extends NodejsFunction {
     this.definition = definition;
     this.executionRole = role;
 
-    acknowledgeWildcardResource(
-      role,
-      '*',
-      'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions.',
+    Validations.of(this).acknowledge(
+      {
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray is off on purpose: no DynamoDB or management API client is instrumented (aws-xray-sdk-core would break the 25 KB bundle budget), so tracing would cost without showing the calls. Send latency and fan-out figures come from EMF metrics instead.',
+      },
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked synchronously only (API Gateway, Cognito): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
+      },
     );
-    Validations.of(this).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'Invoked synchronously only (API Gateway, Cognito): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
-    });
 
     for (const [table, actions] of Object.entries(definition.tables) as [TableName, TableAction[]][]) {
       this.useTable(table, props.resources.tables[table], actions);

@@ -5,6 +5,7 @@ import { ChatAuth } from './chat-auth.js';
 import { ChatHttpApi } from './chat-http-api.js';
 import { type ChatTables, createTables } from './chat-tables.js';
 import { ChatWebSocketApi } from './chat-websocket-api.js';
+import { ChatMonitoring } from './monitoring.js';
 
 /** The repository root: handler entries in `definitions/` are relative to it. */
 export const defaultRepoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +15,8 @@ export interface ChatStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** Where `lambdas/` and `package-lock.json` live; defaults to this repository. */
   readonly repoRoot?: string;
+  /** Subscribed to the alarm topic when given. */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -26,6 +29,7 @@ export class ChatStack extends Stack {
   readonly auth: ChatAuth;
   readonly httpApi: ChatHttpApi;
   readonly webSocketApi: ChatWebSocketApi;
+  readonly monitoring: ChatMonitoring;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
@@ -46,6 +50,17 @@ export class ChatStack extends Stack {
       resources: { ...resources, webSocketStage: this.webSocketApi.stage },
       repoRoot,
       allowedOrigins: props.allowedOrigins ?? [],
+    });
+
+    this.monitoring = new ChatMonitoring(this, 'Monitoring', {
+      httpApi: this.httpApi.api,
+      webSocketStage: this.webSocketApi.stage,
+      functionGroups: {
+        Http: [this.auth.postConfirmationFunction, ...this.httpApi.functions],
+        WebSocket: this.webSocketApi.functions,
+      },
+      tables: this.tables,
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
     new CfnOutput(this, 'RestApiUrl', { value: this.httpApi.url, description: 'REST base URL' });

@@ -7,7 +7,7 @@
  */
 import { Deliveries, type FanOutSettings } from './deliveries.js';
 import { MessagingService } from './messaging.js';
-import type { ChatStore, Clock, IdGenerator, Logger, Notifier } from './ports.js';
+import type { ChatStore, Clock, IdGenerator, Logger, Metrics, Notifier } from './ports.js';
 import { PresenceService } from './presence.js';
 import { ProfileService } from './profiles.js';
 import { RoomService } from './rooms.js';
@@ -19,6 +19,7 @@ export interface ChatServiceDeps {
   readonly newMessageId: IdGenerator;
   readonly logger: Logger;
   readonly fanOut?: FanOutSettings;
+  readonly metrics?: Metrics;
 }
 
 export class ChatService {
@@ -28,9 +29,23 @@ export class ChatService {
   readonly profiles: ProfileService;
 
   constructor(deps: ChatServiceDeps) {
-    const deliveries = new Deliveries(deps.store, deps.notifier, deps.clock, deps.logger, deps.fanOut);
+    const deliveries = new Deliveries(
+      deps.store,
+      deps.notifier,
+      deps.clock,
+      deps.logger,
+      deps.fanOut,
+      deps.metrics,
+    );
     this.rooms = new RoomService(deps.store, deps.clock);
-    this.messaging = new MessagingService(deps.store, deliveries, deps.clock, deps.newMessageId, deps.logger);
+    this.messaging = new MessagingService(
+      deps.store,
+      deliveries,
+      deps.clock,
+      deps.newMessageId,
+      deps.logger,
+      deps.metrics,
+    );
     this.presence = new PresenceService(deps.store, deliveries, deps.clock);
     this.profiles = new ProfileService(deps.store);
   }

@@ -11,7 +11,14 @@ import {
   openedAtSeconds,
 } from './fan-out.js';
 import type { RoomId, ServerFrame, UserProfile } from './model.js';
-import type { Clock, ConnectionStore, Logger, Notifier } from './ports.js';
+import {
+  type Clock,
+  type ConnectionStore,
+  type Logger,
+  type Metrics,
+  type Notifier,
+  noMetrics,
+} from './ports.js';
 
 /**
  * API Gateway answers 410 for a connection whose `$connect` has not returned yet, although it is
@@ -38,6 +45,7 @@ export class Deliveries {
     private readonly clock: Clock,
     logger: Logger,
     settings: FanOutSettings = {},
+    private readonly metrics: Metrics = noMetrics,
   ) {
     this.options = {
       concurrency: 25,
@@ -66,6 +74,18 @@ export class Deliveries {
   }
 
   async toTargets(targets: readonly DeliveryTarget[], frame: ServerFrame): Promise<void> {
-    if (targets.length > 0) await fanOut(this.notifier, targets, JSON.stringify(frame), this.options);
+    if (targets.length === 0) return;
+    const { delivered, gone, failed, throttled } = await fanOut(
+      this.notifier,
+      targets,
+      JSON.stringify(frame),
+      this.options,
+    );
+    this.metrics.record({
+      FanOutPosts: delivered + gone + failed,
+      GoneConnections: gone,
+      ThrottledPosts: throttled,
+      FailedPosts: failed,
+    });
   }
 }

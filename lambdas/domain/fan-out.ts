@@ -33,6 +33,8 @@ export interface FanOutReport {
   readonly delivered: number;
   readonly gone: number;
   readonly failed: number;
+  /** Post attempts the management API throttled, retried or not. */
+  readonly throttled: number;
 }
 
 const isLive = (connection: ConnectionRef, nowSeconds: number) => connection.expiresAt > nowSeconds;
@@ -73,6 +75,7 @@ async function deliverOne(
   target: DeliveryTarget,
   payload: string,
   options: FanOutOptions,
+  counts: { throttled: number },
 ): Promise<'delivered' | 'gone' | 'failed'> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -82,6 +85,7 @@ async function deliverOne(
       }
       return result;
     } catch (error) {
+      if (error instanceof ThrottledError) counts.throttled++;
       if (error instanceof ThrottledError && attempt < options.maxThrottleRetries) {
         await options.sleep(options.backoffMs(attempt));
         continue;
@@ -98,13 +102,13 @@ export async function fanOut(
   payload: string,
   options: FanOutOptions,
 ): Promise<FanOutReport> {
-  const counts = { delivered: 0, gone: 0, failed: 0 };
+  const counts = { delivered: 0, gone: 0, failed: 0, throttled: 0 };
   let next = 0;
   const worker = async () => {
     while (next < targets.length) {
       const target = targets[next++];
       if (target === undefined) return;
-      counts[await deliverOne(notifier, target, payload, options)]++;
+      counts[await deliverOne(notifier, target, payload, options, counts)]++;
     }
   };
   const workers = Math.min(options.concurrency, targets.length);

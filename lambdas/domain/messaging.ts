@@ -1,48 +1,29 @@
 /**
- * Sending, reading and typing in a room. A send is the hot path: one BatchGet (the room, both
- * participants' profiles with their connections, and the message of the sender's clientMessageId),
- * one conditional room update that commits the message (room-commit.ts), one conditional put that
- * stores it, then posts. The attempt whose put stores the message is the one that delivers it, so a
- * retry racing its first attempt, or arriving after it, never delivers it twice.
+ * Reading and typing in a room (history, read pointers, typing), and `MessagingService`, which adds
+ * sending (sending.ts) for tests and tools. Handlers build the narrow service they call, so a read
+ * handler does not bundle the send and the send handler does not bundle the reads.
  */
 
 import type { Deliveries } from './deliveries.js';
-import { badRequest, notFound, rateLimited } from './errors.js';
-import type { Message, MessageView, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
+import { badRequest, notFound } from './errors.js';
+import type { Message, MessageView, Room, RoomId, UserId } from './model.js';
 import type {
   ActivityIndex,
   Clock,
   IdGenerator,
   Logger,
   MessageStore,
+  Metrics,
   RoomReads,
   RoomStore,
   StoredMessage,
   UserStore,
 } from './ports.js';
 import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
-import {
-  activityBucket,
-  countsAfter,
-  findRecentSend,
-  planCommit,
-  readCountAt,
-  ulidTime,
-  unreadCountOf,
-} from './room-commit.js';
+import { readCountAt, unreadCountOf } from './room-commit.js';
+import { SendingService, type SendingStore, type SendMessageInput } from './sending.js';
 
-/**
- * A commit fails when a send with a greater id committed first, and is tried again with a new id
- * from the room it answered. Past this many attempts (a room flooded by pipelined sends) a send gives
- * up with `rate_limited` (retryable) rather than holding its connection's Lambda.
- */
-const MAX_COMMIT_ATTEMPTS = 25;
-
-export interface SendMessageInput {
-  readonly roomId: RoomId;
-  readonly content: string;
-  readonly clientMessageId?: string;
-}
+export type { SendMessageInput } from './sending.js';
 
 export interface MessagePageInput {
   readonly before?: string;
@@ -60,76 +41,19 @@ export interface ReadState {
   readonly readAt: string;
 }
 
-export type MessagingStore = Pick<
-  RoomStore,
-  'getRoom' | 'commitMessage' | 'revertCommit' | 'advanceReadPointer'
-> &
-  Pick<MessageStore, 'putMessage' | 'listMessages' | 'getMessage'> &
-  Pick<RoomReads, 'getRoomAndUsers' | 'loadSend'> &
-  Pick<UserStore, 'getUsers'> &
-  Pick<ActivityIndex, 'moveActivity'>;
+export type ReadingStore = Pick<RoomStore, 'getRoom' | 'advanceReadPointer'> &
+  Pick<MessageStore, 'listMessages' | 'getMessage'> &
+  Pick<RoomReads, 'getRoomAndUsers'> &
+  Pick<UserStore, 'getUsers'>;
 
-export class MessagingService {
+export type MessagingStore = ReadingStore & SendingStore & Pick<ActivityIndex, 'moveActivity'>;
+
+export class ReadingService {
   constructor(
-    private readonly store: MessagingStore,
+    private readonly store: ReadingStore,
     private readonly deliveries: Deliveries,
     private readonly clock: Clock,
-    private readonly newMessageId: IdGenerator,
-    private readonly logger: Logger,
   ) {}
-
-  async sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
-    assertInScope(caller, input.roomId);
-    const snapshot = await loadRoomWithParticipants(
-      (roomId, userIds) => this.store.loadSend(roomId, userIds, caller.userId, input.clientMessageId),
-      this.store,
-      caller.userId,
-      input.roomId,
-    );
-    const { users } = snapshot;
-    // Stored before (a late retry, or one racing a first attempt that has finished): the same ack,
-    // and no second delivery.
-    if (snapshot.stored) return snapshot.stored.message;
-
-    let room = snapshot.room;
-    for (let attempt = 1; ; attempt++) {
-      const recent = findRecentSend(room, caller.userId, input.clientMessageId);
-      if (recent) {
-        // Committed by an attempt that may not have stored it yet (or died before): store the same
-        // message; whichever attempt's put stores it delivers it.
-        const message = this.messageFor(caller.userId, input, recent.messageId);
-        return this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId);
-      }
-      const message = this.messageFor(caller.userId, input, this.nextMessageId(room));
-      const plan = planCommit(room, message, this.clock.now());
-      const result = await this.store.commitMessage(room, message, plan);
-      if (result.status === 'committed') {
-        const { before } = result;
-        const stored = await this.storeAndDeliver(
-          before,
-          users,
-          message,
-          countsAfter(before, message),
-          caller.connectionId,
-          () => this.moveActivity(before, message),
-        );
-        // Stored already: this was a retry that read the room before its first attempt committed and
-        // whose entry had left the room by the time it committed (see RECENT_SEND_LIMIT). Its commit
-        // counted the message a second time: undo it while it is the newest.
-        if (
-          stored.messageId !== message.messageId &&
-          !(await this.store.revertCommit(before, message, plan))
-        ) {
-          this.logger.warn('a duplicate send was counted twice', { roomId: room.roomId });
-        }
-        return stored;
-      }
-      room = result.room;
-      if (attempt >= MAX_COMMIT_ATTEMPTS) {
-        throw rateLimited('Too many messages are being sent to this room at once; send it again');
-      }
-    }
-  }
 
   async getMessages(
     callerId: UserId,
@@ -206,73 +130,6 @@ export class MessagingService {
   }
 
   /**
-   * Stores the committed message; the attempt whose put stores it delivers it (and runs `after`),
-   * any other answers with the stored copy.
-   */
-  private async storeAndDeliver(
-    room: Room,
-    users: ReadonlyMap<UserId, UserProfile>,
-    message: Message,
-    counts: SentCounts,
-    sendingConnectionId: string | undefined,
-    after?: () => Promise<void>,
-  ): Promise<Message> {
-    const put = await this.store.putMessage(message, counts);
-    if (put.status === 'duplicate') return put.existing.message;
-    await Promise.all([
-      this.deliveries.toUsers(
-        usersIn(users, room.participants),
-        room.roomId,
-        { type: 'chat_message', message },
-        sendingConnectionId,
-      ),
-      after?.(),
-    ]);
-    return message;
-  }
-
-  /**
-   * The chat list finds rooms by hourly activity bucket: the one commit that carries a room into a
-   * new hour moves its entries (commits are serialized, so `before` is exactly the previous state).
-   * A failure is logged, not answered: the message is stored and delivered, and the entries are
-   * moved again at the next hour.
-   */
-  private async moveActivity(before: Room, message: Message): Promise<void> {
-    const from = activityBucket(before.updatedAt);
-    const to = activityBucket(message.sentAt);
-    if (to <= from) return;
-    try {
-      await this.store.moveActivity(before.roomId, before.participants, from, to);
-    } catch (error) {
-      this.logger.error('moving the chat-list activity entries failed', {
-        roomId: before.roomId,
-        error: String(error),
-      });
-    }
-  }
-
-  /** A messageId after the room's newest, whatever this container's clock says. */
-  private nextMessageId(room: Room): string {
-    const now = this.clock.now();
-    const id = this.newMessageId(now);
-    const newest = room.lastMessage?.messageId;
-    if (newest === undefined || id > newest) return id;
-    return this.newMessageId(new Date(Math.max(now.getTime(), ulidTime(newest) + 1)));
-  }
-
-  /** The message a send makes with this id: the same for every attempt that carries the same id. */
-  private messageFor(senderId: UserId, input: SendMessageInput, messageId: string): Message {
-    return {
-      messageId,
-      roomId: input.roomId,
-      senderId,
-      content: input.content,
-      sentAt: new Date(ulidTime(messageId)).toISOString(),
-      ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
-    };
-  }
-
-  /**
    * What a pointer at `stored` has read of the others' messages. Items written before messages
    * carried counts (see the README's migration) have none: the room's count then stands in, exact
    * when the message is the room's newest.
@@ -297,6 +154,40 @@ export class MessagingService {
       messageId,
       readAt: readAt ?? this.clock.now().toISOString(),
     });
+  }
+}
+
+/** Every messaging operation over one set of ports, as ChatService builds it. */
+export class MessagingService {
+  private readonly reading: ReadingService;
+  private readonly sending: SendingService;
+
+  constructor(
+    store: MessagingStore,
+    deliveries: Deliveries,
+    clock: Clock,
+    newMessageId: IdGenerator,
+    logger: Logger,
+    metrics?: Metrics,
+  ) {
+    this.reading = new ReadingService(store, deliveries, clock);
+    this.sending = new SendingService(store, deliveries, clock, newMessageId, logger, metrics);
+  }
+
+  sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
+    return this.sending.sendMessage(caller, input);
+  }
+
+  getMessages(callerId: UserId, roomId: RoomId, query: MessagePageInput) {
+    return this.reading.getMessages(callerId, roomId, query);
+  }
+
+  markRead(caller: Caller, roomId: RoomId, messageId: string): Promise<ReadState> {
+    return this.reading.markRead(caller, roomId, messageId);
+  }
+
+  typing(caller: Caller, roomId: RoomId, isTyping: boolean): Promise<void> {
+    return this.reading.typing(caller, roomId, isTyping);
   }
 }
 

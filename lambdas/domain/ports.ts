@@ -184,3 +184,27 @@ export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
   error(message: string, details?: Record<string, unknown>): void;
 }
+
+/** What the chat counts (Count) and times (Milliseconds): the operations figures of the send path. */
+export interface MetricValues {
+  /** Messages stored and delivered by the send that stored them. */
+  readonly MessagesSent?: number;
+  /** Sends answered from the copy an earlier attempt stored (a client retry), nothing delivered. */
+  readonly DuplicateSends?: number;
+  /** From the send's first read to its answer, duplicates included. */
+  readonly SendLatency?: number;
+  /** Connections a fan-out posted to (each counted once, whatever its retries). */
+  readonly FanOutPosts?: number;
+  readonly GoneConnections?: number;
+  /** Post attempts the management API throttled (each retry that was throttled again counts). */
+  readonly ThrottledPosts?: number;
+  /** Posts given up on: the recipient gets the frame by catch-up. */
+  readonly FailedPosts?: number;
+}
+
+/** Records figures without a request of its own (on Lambda a log line: adapters/emf-metrics.ts). */
+export interface Metrics {
+  record(values: MetricValues): void;
+}
+
+export const noMetrics: Metrics = { record: () => {} };

@@ -6,6 +6,7 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import { withCorrelation } from '../adapters/console-logger.js';
 import { badRequest, ChatError } from '../domain/errors.js';
 import type { ErrorCode, UserId } from '../domain/model.js';
 import type { Logger } from '../domain/ports.js';
@@ -86,7 +87,9 @@ export function httpHandler(
   logger: Logger,
   route: (request: HttpRequest) => Promise<HttpResponse>,
 ): (event: HttpEvent) => Promise<HttpResult> {
-  return async (event) => {
+  return (event) => withCorrelation({ requestId: event.requestContext.requestId }, () => handle(event));
+
+  async function handle(event: HttpEvent): Promise<HttpResult> {
     const callerId = event.requestContext.authorizer?.lambda?.userId;
     if (typeof callerId !== 'string' || callerId === '') {
       return errorResponse('unauthorized', 'A valid bearer token is required');
@@ -107,5 +110,5 @@ export function httpHandler(
       });
       return errorResponse('internal', 'Internal server error');
     }
-  };
+  }
 }

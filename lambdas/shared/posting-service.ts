@@ -12,34 +12,59 @@ import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../adapters/notifier.js';
 import { Deliveries } from '../domain/deliveries.js';
 import { monotonicUlidFactory } from '../domain/message-id.js';
-import { MessagingService } from '../domain/messaging.js';
+import { ReadingService } from '../domain/messaging.js';
 import { PresenceService } from '../domain/presence.js';
+import { SendingService } from '../domain/sending.js';
 import { callbackUrl } from './config.js';
 import { logger } from './logger.js';
+import { metrics } from './metrics.js';
 import { clock, methodsOf, type ServiceNeeds, tablesFor } from './service.js';
 
 function deliveriesFor(users: DynamoUserStore): Deliveries {
-  return new Deliveries(users, new ApiGatewayNotifier(makeManagementClient(callbackUrl())), clock, logger);
+  return new Deliveries(
+    users,
+    new ApiGatewayNotifier(makeManagementClient(callbackUrl())),
+    clock,
+    logger,
+    {},
+    metrics,
+  );
 }
 
-export function buildMessagingService(needs: ServiceNeeds): MessagingService {
+export function buildSendingService(needs: ServiceNeeds): SendingService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
-  const rooms = new DynamoRoomStore(db, tables.rooms);
   const users = new DynamoUserStore(db, tables, clock);
   const nextUlid = monotonicUlidFactory();
-  return new MessagingService(
+  return new SendingService(
     {
-      ...methodsOf(rooms, 'getRoom', 'commitMessage', 'revertCommit', 'advanceReadPointer'),
+      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'commitMessage', 'revertCommit'),
       ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity'),
-      ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage', 'listMessages', 'getMessage'),
-      ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers', 'loadSend'),
+      ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage'),
+      ...methodsOf(new DynamoRoomReads(db, tables), 'loadSend'),
       ...methodsOf(users, 'getUsers'),
     },
     deliveriesFor(users),
     clock,
     (now) => nextUlid(now.getTime()),
     logger,
+    metrics,
+  );
+}
+
+export function buildReadingService(needs: ServiceNeeds): ReadingService {
+  const db = makeDocumentClient();
+  const tables = tablesFor(needs);
+  const users = new DynamoUserStore(db, tables, clock);
+  return new ReadingService(
+    {
+      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRoom', 'advanceReadPointer'),
+      ...methodsOf(new DynamoMessageStore(db, tables.messages), 'listMessages', 'getMessage'),
+      ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers'),
+      ...methodsOf(users, 'getUsers'),
+    },
+    deliveriesFor(users),
+    clock,
   );
 }
 

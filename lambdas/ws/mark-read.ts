@@ -2,12 +2,12 @@ import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseMessageId, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildMessagingService } from '../shared/posting-service.js';
+import { buildReadingService } from '../shared/posting-service.js';
 import type { ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `markRead`: moves the read pointer forward; every participant's connections get a `read` event. */
-export const makeHandler = (chat: MessagingService, log: Logger) =>
+export const makeHandler = (chat: Pick<MessagingService, 'markRead'>, log: Logger) =>
   webSocketHandler(log, async ({ caller, body }) => {
     await chat.markRead(caller, parseRoomId(body.roomId), parseMessageId(body.messageId));
     return undefined;
@@ -15,4 +15,4 @@ export const makeHandler = (chat: MessagingService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildMessagingService(needs), logger);
+export const handler = makeHandler(buildReadingService(needs), logger);

@@ -4,6 +4,7 @@
  * Every failure becomes an error frame; the connection stays open.
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { withCorrelation } from '../adapters/console-logger.js';
 import { ChatError } from '../domain/errors.js';
 import type { ErrorCode, ServerFrame } from '../domain/model.js';
 import type { Logger } from '../domain/ports.js';
@@ -75,8 +76,12 @@ export function webSocketHandler(
   logger: Logger,
   route: (request: WebSocketRequest) => Promise<ServerFrame | undefined>,
 ): (event: WebSocketEvent) => Promise<WebSocketResult> {
-  return async (event) => {
+  return (event) => {
     const body = parseFrame(event.body);
+    return withCorrelation(correlationOf(event, body), () => handle(event, body));
+  };
+
+  async function handle(event: WebSocketEvent, body: Record<string, unknown> | undefined) {
     const caller = callerOf(event);
     if (!caller)
       return frameResponse(errorFrame('unauthorized', 'This connection is not authenticated', body));
@@ -92,5 +97,19 @@ export function webSocketHandler(
       });
       return frameResponse(errorFrame('internal', 'Internal server error', body));
     }
+  }
+}
+
+/** What ties a log line to API Gateway's logs and to the client's frame. */
+export function correlationOf(
+  event: WebSocketEvent,
+  body?: Record<string, unknown>,
+): Record<string, unknown> {
+  const { requestId, connectionId } = event.requestContext;
+  const clientMessageId = body?.clientMessageId;
+  return {
+    requestId,
+    connectionId,
+    ...(typeof clientMessageId === 'string' ? { clientMessageId } : {}),
   };
 }

@@ -2,12 +2,12 @@ import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseClientMessageId, parseContent, parseRoomId } from '../domain/validation.js';
 import { logger } from '../shared/logger.js';
-import { buildMessagingService } from '../shared/posting-service.js';
+import { buildSendingService } from '../shared/posting-service.js';
 import type { ServiceNeeds } from '../shared/service.js';
 import { webSocketHandler } from './respond.js';
 
 /** `sendMessage`: stores the message (idempotent on clientMessageId), fans it out, answers `ack`. */
-export const makeHandler = (chat: MessagingService, log: Logger) =>
+export const makeHandler = (chat: Pick<MessagingService, 'sendMessage'>, log: Logger) =>
   webSocketHandler(log, async ({ caller, body }) => {
     const clientMessageId = parseClientMessageId(body.clientMessageId);
     const message = await chat.sendMessage(caller, {
@@ -20,4 +20,4 @@ export const makeHandler = (chat: MessagingService, log: Logger) =>
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildMessagingService(needs), logger);
+export const handler = makeHandler(buildSendingService(needs), logger);

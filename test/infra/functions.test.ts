@@ -30,7 +30,7 @@ const definitions: HandlerDefinition[] = [
   postConfirmationTrigger,
 ];
 const cases = definitions.map((definition) => [definition.functionId, definition] as const);
-const baseEnv = ['NODE_OPTIONS', 'LOG_LEVEL'];
+const baseEnv = ['NODE_OPTIONS'];
 
 interface Statement {
   readonly Action: string | string[];
@@ -80,23 +80,34 @@ describe('Lambda functions', () => {
     ).toEqual(definitions.map((definition) => definition.functionId).sort());
   });
 
-  it('gives every function the same defaults: Node.js 24 on arm64, 512 MB, tracing, own log group', () => {
+  it('gives every function the same defaults: Node.js 24 on arm64, 512 MB, JSON logs to its own log group', () => {
     for (const [, fn] of Object.entries(lambdas)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
-        Environment: {
-          Variables: expect.objectContaining({
-            NODE_OPTIONS: '--enable-source-maps',
-            LOG_LEVEL: 'INFO',
-          }),
+        LoggingConfig: {
+          LogGroup: { Ref: expect.any(String) },
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          SystemLogLevel: 'INFO',
         },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
     }
+  });
+
+  it('turns X-Ray off (no client is instrumented) and grants no X-Ray rights', () => {
+    for (const fn of Object.values(lambdas)) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+    }
+    const actions = policies.flatMap((policy) =>
+      (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap((statement) => [
+        statement.Action,
+      ]),
+    );
+    expect(actions.flat().filter((action) => action.startsWith('xray:'))).toEqual([]);
   });
 
   it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {

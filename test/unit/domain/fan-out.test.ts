@@ -50,7 +50,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1', 'c2', 'c3'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 3, gone: 0, failed: 0 });
+    expect(report).toEqual({ delivered: 3, gone: 0, failed: 0, throttled: 0 });
     expect(notifier.delivered).toEqual([
       { connectionId: 'c1', payload: PAYLOAD },
       { connectionId: 'c2', payload: PAYLOAD },
@@ -62,7 +62,12 @@ describe('fanOut', () => {
     const notifier = new RecordingNotifier();
     const { options: opts } = options();
 
-    expect(await fanOut(notifier, [], PAYLOAD, opts)).toEqual({ delivered: 0, gone: 0, failed: 0 });
+    expect(await fanOut(notifier, [], PAYLOAD, opts)).toEqual({
+      delivered: 0,
+      gone: 0,
+      failed: 0,
+      throttled: 0,
+    });
     expect(notifier.attempts).toEqual([]);
   });
 
@@ -95,7 +100,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1', 'c2', 'c3'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 2, gone: 1, failed: 0 });
+    expect(report).toEqual({ delivered: 2, gone: 1, failed: 0, throttled: 0 });
     expect(onGone).toHaveBeenCalledExactlyOnceWith({
       userId: 'user-of-c2',
       connectionId: 'c2',
@@ -113,7 +118,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1', 'c2'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 1, gone: 1, failed: 0 });
+    expect(report).toEqual({ delivered: 1, gone: 1, failed: 0, throttled: 0 });
     expect(onError).toHaveBeenCalledExactlyOnceWith(
       { userId: 'user-of-c1', connectionId: 'c1', expiresAt: NOW_SECONDS + 3600 },
       failure,
@@ -127,7 +132,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 1, gone: 0, failed: 0 });
+    expect(report).toEqual({ delivered: 1, gone: 0, failed: 0, throttled: 2 });
     expect(notifier.attemptsTo('c1')).toBe(3);
     expect(backoffMs.mock.calls).toEqual([[0], [1]]);
     expect(sleep.mock.calls).toEqual([[100], [200]]);
@@ -140,7 +145,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1', 'c2'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 1, gone: 0, failed: 1 });
+    expect(report).toEqual({ delivered: 1, gone: 0, failed: 1, throttled: 4 });
     expect(notifier.attemptsTo('c1')).toBe(4);
     expect(onError).toHaveBeenCalledExactlyOnceWith(
       { userId: 'user-of-c1', connectionId: 'c1', expiresAt: NOW_SECONDS + 3600 },
@@ -161,7 +166,7 @@ describe('fanOut', () => {
 
           const report = await fanOut(notifier, targetsFor('c1'), PAYLOAD, opts);
 
-          expect(report).toEqual({ delivered: 0, gone: 0, failed: 1 });
+          expect(report).toEqual({ delivered: 0, gone: 0, failed: 1, throttled: 1 + retries });
           expect(notifier.attemptsTo('c1')).toBe(1 + retries);
           expect(sleep).toHaveBeenCalledTimes(retries);
           expect(onError).toHaveBeenCalledOnce();
@@ -179,7 +184,7 @@ describe('fanOut', () => {
 
     const report = await fanOut(notifier, targetsFor('c1', 'c2', 'c3'), PAYLOAD, opts);
 
-    expect(report).toEqual({ delivered: 2, gone: 0, failed: 1 });
+    expect(report).toEqual({ delivered: 2, gone: 0, failed: 1, throttled: 0 });
     expect(notifier.attemptsTo('c2')).toBe(1);
     expect(sleep).not.toHaveBeenCalled();
     expect(onError).toHaveBeenCalledExactlyOnceWith(
