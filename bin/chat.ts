@@ -13,8 +13,10 @@ const app = new App();
 
 new ChatStack(app, 'ChatStack', {
   description: 'Serverless real-time 1:1 chat: HTTP + WebSocket APIs, Lambda, DynamoDB, Cognito',
-  // Unset without AWS credentials: the stack is then environment-agnostic.
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // No `env`: the CLI fills CDK_DEFAULT_REGION (us-east-1 when nothing is configured) and, with
+  // credentials, CDK_DEFAULT_ACCOUNT, and passing them here would bake that machine's region and
+  // account into the template. Environment-agnostic, the template is the same wherever it is
+  // synthesized, and the deploy's credentials decide where it goes.
   allowedOrigins: parseAllowedOrigins(app.node.tryGetContext('allowedOrigins')),
 });
 
