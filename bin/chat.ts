@@ -3,10 +3,11 @@
  * The CDK app: the only infrastructure file that reads context or the environment.
  *
  *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173
+ *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role
  */
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.js';
-import { parseAllowedOrigins } from '../lib/context.js';
+import { parseAllowedOrigins, parseFlag } from '../lib/context.js';
 import { addNagChecks } from '../lib/nag-checks.js';
 
 const app = new App();
@@ -18,6 +19,10 @@ new ChatStack(app, 'ChatStack', {
   // account into the template. Environment-agnostic, the template is the same wherever it is
   // synthesized, and the deploy's credentials decide where it goes.
   allowedOrigins: parseAllowedOrigins(app.node.tryGetContext('allowedOrigins')),
+  apiGatewayCloudWatchRole: parseFlag(
+    'apiGatewayCloudWatchRole',
+    app.node.tryGetContext('apiGatewayCloudWatchRole'),
+  ),
 });
 
 addNagChecks(app);

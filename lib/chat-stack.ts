@@ -14,6 +14,8 @@ export interface ChatStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** Where `lambdas/` and `package-lock.json` live; defaults to this repository. */
   readonly repoRoot?: string;
+  /** Set the region's API Gateway CloudWatch role for access logs (see ChatWebSocketApi); default off. */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 /**
@@ -40,7 +42,11 @@ export class ChatStack extends Stack {
         userPoolClientId: this.auth.userPoolClient.userPoolClientId,
       },
     };
-    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', { resources, repoRoot });
+    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', {
+      resources,
+      repoRoot,
+      apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
+    });
     this.httpApi = new ChatHttpApi(this, 'Http', {
       // REST handlers that announce reads post to connections too.
       resources: { ...resources, webSocketStage: this.webSocketApi.stage },

@@ -27,7 +27,11 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
   let outdir: string;
   beforeAll(() => {
     const app = newApp();
-    stack = new ChatStack(app, 'ChatStack', { allowedOrigins: ['https://chat.example.com'] });
+    // Every optional resource on, so that each is checked (bin/chat.ts's default is checked by every synth).
+    stack = new ChatStack(app, 'ChatStack', {
+      allowedOrigins: ['https://chat.example.com'],
+      apiGatewayCloudWatchRole: true,
+    });
     addNagChecks(app);
     // With the packs registered as in bin/chat.ts, an unacknowledged error makes synth throw.
     outdir = app.synth().directory;
