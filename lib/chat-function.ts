@@ -4,12 +4,13 @@ import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { envVars, type HandlerDefinition, type TableAction } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
+import { chatArchitecture, chatBundling, chatMemorySizeMb, chatRuntime } from './chat-bundling.js';
 
 /** The deployed resources a handler definition may ask for. */
 export interface ChatFunctionResources {
@@ -59,9 +60,9 @@ export class ChatFunction extends NodejsFunction {
       handler: 'handler',
       projectRoot: repoRoot,
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      runtime: chatRuntime,
+      architecture: chatArchitecture,
+      memorySize: chatMemorySizeMb,
       timeout: props.timeout ?? defaultTimeout,
       role,
       logGroup,
@@ -70,16 +71,7 @@ export class ChatFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         LOG_LEVEL: 'INFO',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // File and line numbers are enough for stack traces; embedding the sources doubles the bundle.
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        // The Node.js runtime ships AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: chatBundling,
     });
     this.definition = definition;
     this.executionRole = role;

@@ -10,6 +10,7 @@ import {
   webSocketRoutes,
 } from '../../definitions/routes.js';
 import { type TableName, tables } from '../../definitions/tables.js';
+import { chatBundling, chatRuntime } from '../../lib/chat-bundling.js';
 import {
   allFunctions,
   type CfnResourceJson,
@@ -80,10 +81,10 @@ describe('Lambda functions', () => {
     ).toEqual(definitions.map((definition) => definition.functionId).sort());
   });
 
-  it('gives every function the same defaults: Node.js 24 on arm64, 512 MB, tracing, own log group', () => {
+  it('gives every function the same defaults: Node.js 22 on arm64, 512 MB, tracing, own log group', () => {
     for (const [, fn] of Object.entries(lambdas)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs24.x',
+        Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',
@@ -97,6 +98,10 @@ describe('Lambda functions', () => {
         },
       });
     }
+  });
+
+  it('bundles for the Node version the runtime runs, and no newer', () => {
+    expect(chatBundling.target).toBe(`node${/^nodejs(\d+)\.x$/.exec(chatRuntime.name)?.[1]}`);
   });
 
   it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {
