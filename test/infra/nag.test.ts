@@ -67,10 +67,12 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         'AwsSolutions-DDB3',
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-L1',
         'AwsSolutions-IAM5[Resource::<ConnectionsTable8000B8A1.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::<MessagesTable05B58A27.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/POST/@connections/*]',
         'Serverless-LambdaDLQ',
+        'Serverless-LambdaLatestVersion',
       ].sort(),
     );
     for (const [id, reasons] of acknowledged) {
