@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The AWS SDK warns once per process, on Node 20, that its future versions need Node 22: true of the
+// machine running the tests, not of Lambda (Node 22). Set here, before any worker or global setup
+// starts, so that every project inherits it, as the local stack does in local/start.ts.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // One runner, four projects: fast mocked tests, CDK assertions, the local stack, the browser.
 // The integration and e2e projects start the local stack once per run in their global setup.
 export default defineConfig({

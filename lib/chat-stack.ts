@@ -17,6 +17,8 @@ export interface ChatStackProps extends StackProps {
   readonly repoRoot?: string;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
+  /** Set the region's API Gateway CloudWatch role for access logs (see ChatWebSocketApi); default off. */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 /**
@@ -44,7 +46,11 @@ export class ChatStack extends Stack {
         userPoolClientId: this.auth.userPoolClient.userPoolClientId,
       },
     };
-    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', { resources, repoRoot });
+    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', {
+      resources,
+      repoRoot,
+      apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
+    });
     this.httpApi = new ChatHttpApi(this, 'Http', {
       // REST handlers that announce reads post to connections too.
       resources: { ...resources, webSocketStage: this.webSocketApi.stage },

@@ -14,6 +14,11 @@ export interface ChatWebSocketApiProps {
   /** Tables and user pool; the stage is created here. */
   readonly resources: Omit<ChatFunctionResources, 'webSocketStage'>;
   readonly repoRoot: string;
+  /**
+   * Whether to set the region's API Gateway CloudWatch role (see ApiGatewayCloudWatchRole). Without
+   * it, the stage's access logs need that setting to exist already, or the stage fails to deploy.
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export const webSocketStageName = 'prod';
@@ -61,13 +66,26 @@ export const webSocketAccessLogFormat = {
 } as const;
 
 /**
- * The API Gateway account setting (one per region) naming the role API Gateway uses to write
- * WebSocket and REST logs to CloudWatch. Retained on deletion like the CDK's own RestApi does: other
- * APIs in the account may rely on it.
+ * The API Gateway account setting (one per account and region) naming the role API Gateway uses to
+ * write WebSocket and REST logs to CloudWatch. Created only on request
+ * (`-c apiGatewayCloudWatchRole=true`), because:
+ * - it is not this stack's to own: it replaces whatever role the region already uses for every API
+ *   (last deploy wins), and outlives the stack (retained, like the CDK's own RestApi does, since
+ *   other APIs may rely on it by then);
+ * - on a first deploy it can fail with "The role ARN does not have required permissions" (aws-cdk
+ *   issue 2194): API Gateway checks the role as soon as it exists, before IAM has propagated it, and
+ *   no CloudFormation ordering waits for propagation. A second deploy then succeeds.
+ * Most accounts have the setting already (any REST API or WebSocket API with logging, or the console
+ * set it); README's deploy section says how to check it and when to ask for this construct.
  */
 class ApiGatewayCloudWatchRole extends Construct {
+  readonly account: apigateway.CfnAccount;
+
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // The policy is attached through the role's own ManagedPolicyArns, not a separate AWS::IAM::Policy:
+    // CloudFormation has attached it once the role exists, so the Account's GetAtt on the role orders
+    // it after both the role and its policy.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway account-level role for writing CloudWatch logs',
@@ -76,8 +94,8 @@ class ApiGatewayCloudWatchRole extends Construct {
       ],
     });
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
-    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
+    this.account.applyRemovalPolicy(RemovalPolicy.RETAIN);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:
@@ -116,8 +134,11 @@ export class ChatWebSocketApi extends Construct {
         format: apigateway.AccessLogFormat.custom(JSON.stringify(webSocketAccessLogFormat)),
       },
     });
-    // Unlike HTTP APIs, WebSocket APIs write their logs with the region's account-level role.
-    this.stage.node.addDependency(new ApiGatewayCloudWatchRole(this, 'CloudWatchRole'));
+    // Unlike HTTP APIs, WebSocket APIs write their logs with the region's account-level role: a stage
+    // with access logs created before the setting fails.
+    if (props.apiGatewayCloudWatchRole === true) {
+      this.stage.node.addDependency(new ApiGatewayCloudWatchRole(this, 'CloudWatchRole').account);
+    }
 
     const resources: ChatFunctionResources = { ...props.resources, webSocketStage: this.stage };
 

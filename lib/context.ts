@@ -29,3 +29,15 @@ export function parseAllowedOrigins(value: unknown): string[] {
   }
   return origins;
 }
+
+/**
+ * Parses an on/off context value. `-c name=true` arrives as the string "true", cdk.json may hold a
+ * boolean; absent means off. Anything else fails the synth instead of silently meaning off.
+ */
+export function parseFlag(name: string, value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === false || value === 'false') {
+    return false;
+  }
+  if (value === true || value === 'true') return true;
+  throw new Error(`Context ${name} must be true or false, not ${JSON.stringify(value)}`);
+}

@@ -1,13 +1,18 @@
 /**
- * Bundle size per handler, built with esbuild's JS API and the options the CDK stack gives
- * NodejsFunction (read from lib/chat-function.ts, so a change there shows up here). NodejsFunction
- * runs `esbuild --bundle <entry> --target=… --platform=node --format=… --minify --sourcemap
- * --sources-content=false --external:…`: the same flags below.
+ * Bundle size per handler, built with esbuild's JS API and the very bundling options the CDK stack
+ * gives NodejsFunction (imported from lib/chat-bundling.ts, so a change there shows up here).
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { allHandlers } from '../../definitions/routes.js';
+import {
+  chatArchitecture,
+  chatBundling,
+  chatMemorySizeMb,
+  chatRuntime,
+  esbuildOptionsOf,
+} from '../../lib/chat-bundling.js';
 
 export interface CdkBundlingOptions {
   readonly minify: boolean;
@@ -16,11 +21,9 @@ export interface CdkBundlingOptions {
   readonly target: string;
   readonly format: 'cjs' | 'esm';
   readonly external: readonly string[];
-  /** What could not be read from lib/ and fell back to a default (reported). */
-  readonly assumed: readonly string[];
-  readonly runtime: string | undefined;
-  readonly memorySizeMb: number | undefined;
-  readonly architecture: string | undefined;
+  readonly runtime: string;
+  readonly memorySizeMb: number;
+  readonly architecture: string;
 }
 
 export interface HandlerBundle {
@@ -36,46 +39,19 @@ export interface HandlerBundle {
   readonly error?: string;
 }
 
-/** Reads the bundling block of lib/chat-function.ts; anything missing falls back to CDK's defaults. */
-export function readCdkBundlingOptions(repoRoot: string): CdkBundlingOptions {
-  const file = join(repoRoot, 'lib', 'chat-function.ts');
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    // reported through `assumed`
-  }
-  const assumed: string[] = [];
-  const bool = (name: string, fallback: boolean) => {
-    const match = new RegExp(`\\b${name}\\s*:\\s*(true|false)`).exec(text);
-    if (match === null) assumed.push(`${name}=${fallback}`);
-    return match === null ? fallback : match[1] === 'true';
-  };
-  const targetMatch = /\btarget\s*:\s*'([^']+)'/.exec(text);
-  const runtimeMatch = /Runtime\.(NODEJS_[0-9A-Z_]+)/.exec(text);
-  const target =
-    targetMatch?.[1] ?? (runtimeMatch?.[1] ? `node${runtimeMatch[1].replace(/\D/g, '')}` : 'node22');
-  if (targetMatch === null) assumed.push(`target=${target} (from the runtime)`);
-  const formatMatch = /OutputFormat\.(CJS|ESM)/.exec(text);
-  if (formatMatch === null) assumed.push('format=cjs');
-  const externalMatch = /externalModules\s*:\s*\[([^\]]*)\]/.exec(text);
-  const external = externalMatch?.[1]
-    ? [...externalMatch[1].matchAll(/'([^']+)'/g)].map((m) => m[1] ?? '')
-    : ['@aws-sdk/*'];
-  if (externalMatch === null) assumed.push('external=@aws-sdk/*');
-  const memory = /memorySize\s*:\s*(\d+)/.exec(text);
-  const architecture = /Architecture\.(ARM_64|X86_64)/.exec(text);
+/** The stack's bundling and function settings, as the report shows them. */
+export function readCdkBundlingOptions(): CdkBundlingOptions {
+  const esbuild = esbuildOptionsOf(chatBundling);
   return {
-    minify: bool('minify', false),
-    sourcemap: bool('sourceMap', false),
-    sourcesContent: bool('sourcesContent', true),
-    target,
-    format: formatMatch?.[1] === 'ESM' ? 'esm' : 'cjs',
-    external,
-    assumed,
-    runtime: runtimeMatch?.[1],
-    memorySizeMb: memory?.[1] === undefined ? undefined : Number(memory[1]),
-    architecture: architecture?.[1],
+    minify: chatBundling.minify,
+    sourcemap: chatBundling.sourceMap,
+    sourcesContent: chatBundling.sourcesContent,
+    target: chatBundling.target,
+    format: esbuild.format === 'esm' ? 'esm' : 'cjs',
+    external: [...chatBundling.externalModules],
+    runtime: chatRuntime.name,
+    memorySizeMb: chatMemorySizeMb,
+    architecture: chatArchitecture.name,
   };
 }
 
@@ -124,16 +100,9 @@ export async function bundleHandlers(
     const outfile = join(dir, options.format === 'esm' ? 'index.mjs' : 'index.js');
     try {
       const result = await build({
+        ...esbuildOptionsOf(chatBundling),
         absWorkingDir: repoRoot,
         entryPoints: [join(repoRoot, definition.entry)],
-        bundle: true,
-        platform: 'node',
-        target: options.target,
-        format: options.format,
-        minify: options.minify,
-        sourcemap: options.sourcemap,
-        sourcesContent: options.sourcesContent,
-        external: [...options.external],
         outfile,
         metafile: true,
         write: true,

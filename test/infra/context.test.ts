@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllowedOrigins } from '../../lib/context.js';
+import { parseAllowedOrigins, parseFlag } from '../../lib/context.js';
 
 describe('allowedOrigins context', () => {
   it('means no CORS when absent or empty', () => {
@@ -40,5 +40,25 @@ describe('allowedOrigins context', () => {
 
   it('rejects a value that is not a string', () => {
     expect(() => parseAllowedOrigins(['https://chat.example.com'])).toThrow(/comma-separated/);
+  });
+});
+
+describe('on/off context values', () => {
+  it('reads -c name=true (a string) and a cdk.json boolean alike', () => {
+    expect(parseFlag('flag', 'true')).toBe(true);
+    expect(parseFlag('flag', true)).toBe(true);
+    expect(parseFlag('flag', 'false')).toBe(false);
+    expect(parseFlag('flag', false)).toBe(false);
+  });
+
+  it('means off when absent', () => {
+    expect(parseFlag('flag', undefined)).toBe(false);
+    expect(parseFlag('flag', '')).toBe(false);
+  });
+
+  it.each(['yes', '1', 'TRUE', 1])('rejects %s rather than guessing', (value) => {
+    expect(() => parseFlag('apiGatewayCloudWatchRole', value)).toThrow(
+      /apiGatewayCloudWatchRole must be true or false/,
+    );
   });
 });

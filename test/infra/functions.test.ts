@@ -10,6 +10,7 @@ import {
   webSocketRoutes,
 } from '../../definitions/routes.js';
 import { type TableName, tables } from '../../definitions/tables.js';
+import { chatBundling, chatRuntime } from '../../lib/chat-bundling.js';
 import {
   allFunctions,
   type CfnResourceJson,
@@ -80,10 +81,10 @@ describe('Lambda functions', () => {
     ).toEqual(definitions.map((definition) => definition.functionId).sort());
   });
 
-  it('gives every function the same defaults: Node.js 24 on arm64, 512 MB, JSON logs to its own log group', () => {
+  it('gives every function the same defaults: Node.js 22 on arm64, 512 MB, JSON logs to its own log group', () => {
     for (const [, fn] of Object.entries(lambdas)) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs24.x',
+        Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 512,
         Handler: 'index.handler',
@@ -110,10 +111,27 @@ describe('Lambda functions', () => {
     expect(actions.flat().filter((action) => action.startsWith('xray:'))).toEqual([]);
   });
 
+  it('bundles for the Node version the runtime runs, and no newer', () => {
+    expect(chatBundling.target).toBe(`node${/^nodejs(\d+)\.x$/.exec(chatRuntime.name)?.[1]}`);
+  });
+
   it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {
     for (const definition of definitions) {
       const short = [httpAuthorizer, webSocketAuthorizer, postConfirmationTrigger].includes(definition);
       expect(lambdaOf(definition).Properties.Timeout, definition.functionId).toBe(short ? 5 : 10);
+    }
+  });
+
+  it('creates each function after its role’s policy, and suppresses only cfn-lint’s W3005 for the role', () => {
+    for (const [id, fn] of Object.entries(lambdas)) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const [policyId] = Object.entries(resourcesOfType(chat.template, 'AWS::IAM::Policy')).find(
+        ([, policy]) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+      ) ?? [undefined];
+      // Without it, the first invocations after a deploy could run before their grants exist.
+      expect(fn.DependsOn, id).toContain(policyId);
+      expect(fn.DependsOn, id).toContain(roleId);
+      expect(fn.Metadata?.['cfn-lint'], id).toEqual({ config: { ignore_checks: ['W3005'] } });
     }
   });
 

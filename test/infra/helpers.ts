@@ -42,6 +42,7 @@ export interface CfnResourceJson {
   readonly Type: string;
   readonly Properties: Record<string, unknown>;
   readonly DependsOn?: string[];
+  readonly Metadata?: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
 }

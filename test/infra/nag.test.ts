@@ -27,7 +27,11 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
   let outdir: string;
   beforeAll(() => {
     const app = newApp();
-    stack = new ChatStack(app, 'ChatStack', { allowedOrigins: ['https://chat.example.com'] });
+    // Every optional resource on, so that each is checked (bin/chat.ts's default is checked by every synth).
+    stack = new ChatStack(app, 'ChatStack', {
+      allowedOrigins: ['https://chat.example.com'],
+      apiGatewayCloudWatchRole: true,
+    });
     addNagChecks(app);
     // With the packs registered as in bin/chat.ts, an unacknowledged error makes synth throw.
     outdir = app.synth().directory;
@@ -62,11 +66,13 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         'AwsSolutions-COG8',
         'AwsSolutions-DDB3',
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'AwsSolutions-L1',
         'AwsSolutions-IAM5[Resource::<ConnectionsTable8000B8A1.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::<MessagesTable05B58A27.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/POST/@connections/*]',
         'AwsSolutions-SNS2',
         'Serverless-LambdaDLQ',
+        'Serverless-LambdaLatestVersion',
         'Serverless-LambdaTracing',
       ].sort(),
     );

@@ -152,19 +152,60 @@ describe('WebSocket API', () => {
     });
   });
 
-  it('sets the account-level CloudWatch role before the stage logs, and keeps it on deletion', () => {
-    const [accountId, account] = onlyResource(chat.template, 'AWS::ApiGateway::Account');
-    expect(account.DeletionPolicy).toBe('Retain');
-    const roleId = (account.Properties.CloudWatchRoleArn as { 'Fn::GetAtt': [string, string] })[
-      'Fn::GetAtt'
-    ][0];
-    expect(resourcesOfType(chat.template, 'AWS::IAM::Role')[roleId]?.Properties).toMatchObject({
+  it('leaves the region’s API Gateway CloudWatch role setting alone by default', () => {
+    chat.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const roles = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Role'));
+    expect(
+      roles.filter((role) => JSON.stringify(role.Properties).includes('apigateway.amazonaws.com')),
+    ).toEqual([]);
+  });
+});
+
+describe('WebSocket API with -c apiGatewayCloudWatchRole=true', () => {
+  let chat: SynthesizedChat;
+  let accountId: string;
+  let account: CfnResourceJson;
+  beforeAll(() => {
+    chat = synthesizeChat({ apiGatewayCloudWatchRole: true });
+    [accountId, account] = onlyResource(chat.template, 'AWS::ApiGateway::Account');
+  });
+
+  it('sets the role, with its log policy attached in the role itself, before the Account names it', () => {
+    const roleRef = account.Properties.CloudWatchRoleArn as { 'Fn::GetAtt': [string, string] };
+    expect(roleRef['Fn::GetAtt'][1]).toBe('Arn');
+    const role = resourcesOfType(chat.template, 'AWS::IAM::Role')[roleRef['Fn::GetAtt'][0]];
+    expect(role?.Properties).toMatchObject({
       AssumeRolePolicyDocument: {
         Statement: [expect.objectContaining({ Principal: { Service: 'apigateway.amazonaws.com' } })],
       },
     });
+    // The GetAtt orders the Account after the role; a policy in a separate resource would not be.
+    expect(JSON.stringify(role?.Properties.ManagedPolicyArns)).toContain(
+      'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    );
+    const policies = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'));
+    expect(
+      policies.filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleRef['Fn::GetAtt'][0])),
+    ).toEqual([]);
+  });
+
+  it('creates the WebSocket stage, whose access logs need the setting, after the Account', () => {
+    const [apiId] = findResource(
+      chat.template,
+      'AWS::ApiGatewayV2::Api',
+      (api) => api.Properties.ProtocolType === 'WEBSOCKET',
+    );
     const [, stage] = findResource(chat.template, 'AWS::ApiGatewayV2::Stage', onApi(apiId));
+    expect(stage.Properties.AccessLogSettings).toBeDefined();
     expect(stage.DependsOn).toContain(accountId);
+  });
+
+  it('keeps the role and the setting when the stack is deleted: other APIs of the region use them', () => {
+    expect(account.DeletionPolicy).toBe('Retain');
+    const roleId = (account.Properties.CloudWatchRoleArn as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
+    expect(resourcesOfType(chat.template, 'AWS::IAM::Role')[roleId]?.DeletionPolicy).toBe('Retain');
   });
 });
 
