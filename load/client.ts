@@ -138,7 +138,7 @@ export function emptyCounters(): ClientCounters {
 
 const MAX_ACK_WAIT_MS = 30_000;
 /** The SDK's second catch-up after a reconnect (web/sdk/connection.ts SETTLE_CATCH_UP_MS). */
-const SETTLE_CATCH_UP_MS = 6_000;
+const SETTLE_CATCH_UP_MS = 11_000;
 const ERROR_RESEND_DELAY_MS: readonly [number, number] = [50, 300];
 
 export class LoadClient implements ClientRecord {
@@ -494,7 +494,7 @@ export class LoadClient implements ClientRecord {
   /**
    * Catches up once more a while after a reconnect, as the SDK does: a send that read the connections
    * before this one opened posts nothing to it and may store its message after the first catch-up ran
-   * (the send function's 5 s timeout bounds how long after).
+   * (the send function's 10 s timeout bounds how long after).
    */
   private scheduleSettleCatchUp(cursor: string): void {
     clearTimeout(this.settleTimer);

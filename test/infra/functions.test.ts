@@ -10,7 +10,9 @@ import {
   webSocketRoutes,
 } from '../../definitions/routes.js';
 import { type TableName, tables } from '../../definitions/tables.js';
+import { RECENT_SEND_SECONDS } from '../../lambdas/domain/room-commit.js';
 import { chatBundling, chatRuntime } from '../../lib/chat-bundling.js';
+import { SETTLE_CATCH_UP_MS } from '../../web/sdk/connection.js';
 import {
   allFunctions,
   type CfnResourceJson,
@@ -113,6 +115,15 @@ describe('Lambda functions', () => {
 
   it('bundles for the Node version the runtime runs, and no newer', () => {
     expect(chatBundling.target).toBe(`node${/^nodejs(\d+)\.x$/.exec(chatRuntime.name)?.[1]}`);
+  });
+
+  it('keeps a recent send on the room, and the SDK catches up again, past the send function’s lifetime', () => {
+    const sendMessageRoute = webSocketRoutes.find((route) => route.routeKey === 'sendMessage');
+    if (sendMessageRoute === undefined) throw new Error('route table changed');
+    const sendTimeout = Number(lambdaOf(sendMessageRoute).Properties.Timeout);
+    // A retry and its first attempt each run at most one send-function lifetime past the commit.
+    expect(RECENT_SEND_SECONDS).toBeGreaterThanOrEqual(2 * sendTimeout + 5);
+    expect(SETTLE_CATCH_UP_MS).toBeGreaterThan(sendTimeout * 1000);
   });
 
   it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {

@@ -111,9 +111,9 @@ const CATCH_UP_MARGIN_MS = 30_000;
 /**
  * A second catch-up this long after a reconnect. A send that read its recipients' connections before
  * this one opened posts nothing to it, and may store its message after the first catch-up has run;
- * the send function's 5 s timeout bounds that, so by now the message is in history.
+ * the send function's 10 s timeout bounds that, so by now the message is in history.
  */
-const SETTLE_CATCH_UP_MS = 6_000;
+export const SETTLE_CATCH_UP_MS = 11_000;
 const MAX_CATCH_UP_PAGES = 20;
 const SEEN_LIMIT = 5000;
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SETTLE_CATCH_UP_MS } from '../../../web/sdk/connection.js';
 import {
   ChatApi,
   ChatConnection,
@@ -373,7 +374,7 @@ describe('ChatConnection: catching up', () => {
     expect(messages).toEqual([stored]);
   });
 
-  it('catches up again 6 s after a reconnect, for a message stored after the first catch-up ran', async () => {
+  it('catches up again 11 s after a reconnect, for a message stored after the first catch-up ran', async () => {
     // A send that read the connections before this socket opened posts nothing to it, and may store
     // its message only after the first catch-up: the second one finds it.
     let stored = false;
@@ -392,7 +393,7 @@ describe('ChatConnection: catching up', () => {
     const afterFirst = calls.length;
     stored = true;
 
-    await vi.advanceTimersByTimeAsync(6000);
+    await vi.advanceTimersByTimeAsync(SETTLE_CATCH_UP_MS);
 
     expect(calls.length).toBeGreaterThan(afterFirst);
     expect(messages.map((m) => m.messageId)).toEqual([messageId(2)]);
