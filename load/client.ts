@@ -167,6 +167,7 @@ export class LoadClient implements ClientRecord {
   private catchUpChain: Promise<void> = Promise.resolve();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private settleCursor: string | undefined;
   private stopped = false;
   private everConnected = false;
 
@@ -235,15 +236,15 @@ export class LoadClient implements ClientRecord {
     return true;
   }
 
-  /** Resolves once the client is connected and no catch-up is running, or the deadline passes (false). */
+  /**
+   * Resolves once the client is connected and no catch-up is running, or the deadline passes (false).
+   * Called once every send is answered, so every message is stored: a second catch-up still waiting
+   * for the send function's lifetime to pass runs at once.
+   */
   async settled(deadline: number): Promise<boolean> {
+    if (this.settleTimer !== undefined) this.settleCatchUpNow();
     for (;;) {
-      if (
-        this.isOpen &&
-        this.connecting === undefined &&
-        this.reconnectTimer === undefined &&
-        this.settleTimer === undefined
-      ) {
+      if (this.isOpen && this.connecting === undefined && this.reconnectTimer === undefined) {
         const chain = this.catchUpChain;
         await chain;
         if (chain === this.catchUpChain && this.isOpen) return true;
@@ -498,10 +499,14 @@ export class LoadClient implements ClientRecord {
    */
   private scheduleSettleCatchUp(cursor: string): void {
     clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => {
-      this.settleTimer = undefined;
-      if (!this.stopped) this.catchUp(cursor);
-    }, SETTLE_CATCH_UP_MS);
+    this.settleCursor = cursor;
+    this.settleTimer = setTimeout(() => this.settleCatchUpNow(), SETTLE_CATCH_UP_MS);
+  }
+
+  private settleCatchUpNow(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    if (!this.stopped && this.settleCursor !== undefined) this.catchUp(this.settleCursor);
   }
 
   /** Queues a catch-up of the room from `cursor` (one at a time, in order). */
