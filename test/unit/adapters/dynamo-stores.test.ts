@@ -128,7 +128,7 @@ describe('commitMessage', () => {
       updatedAt: message(3).sentAt,
       lastMessage: message(3, 'c-3'),
       members: { ann: { sent: 2, read: 1, lastRead: message(2).messageId }, bob: { sent: 1, read: 0 } },
-      recent: { k3: { m: message(3).messageId, c: [2, 1] } },
+      recent: { k3: `${message(3).messageId}:2:1` },
     };
     ddb.on(UpdateCommand).rejects(conditionFailed(current));
 
