@@ -118,13 +118,13 @@ export class ChatHttpApi extends Construct {
       ...httpRoutes.map((route) => {
         const fn = new ChatFunction(this, { definition: route, resources, repoRoot });
         const integration = new HttpLambdaIntegration(`${route.functionId}Integration`, fn);
-        // API.md makes the trailing slash optional. An HTTP API route key cannot end in "/" (rejected by
-        // API Gateway and by this L2); API Gateway matches "/chat/list/" to the "/chat/list" route itself.
+        // A route key cannot end in "/": the seed's "/chat/list/" reaches the catch-all route, whose
+        // function redirects it (definitions/routes.ts). Without `authorizer` the route's type is NONE.
         for (const httpRoute of this.api.addRoutes({
           path: route.path,
           methods: [apigwv2.HttpMethod[route.method]],
           integration,
-          authorizer,
+          ...(route.unauthenticated === true ? {} : { authorizer }),
         })) {
           const cfnRoute = httpRoute.node.defaultChild as apigwv2.CfnRoute;
           routes.set(cfnRoute.routeKey, cfnRoute);

@@ -192,9 +192,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const match = httpApi.match(method, pathname);
-    if (match !== undefined) return httpApi.serve(req, res, url, match);
+    // The web client is no part of the API (on AWS it is hosted elsewhere), so its files may shadow
+    // the API's greedy catch-all route here, but never a route with an exact path.
+    const greedy = match?.route.path.includes('+}') ?? false;
+    if (match !== undefined && !greedy) return httpApi.serve(req, res, url, match);
     if (webRoot !== undefined && (await serveStatic(req, res, webRoot, pathname))) return;
-    sendError(req, res, 404, 'not_found', `No route for ${method} ${pathname}`);
+    if (match !== undefined) return httpApi.serve(req, res, url, match);
+    // What an HTTP API answers when no route matches (not the contract's shape: no handler runs).
+    sendJson(req, res, 404, { message: 'Not Found' });
   }
 
   const server = createServer((req, res) => {

@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { compareSpecificity, matchPathTemplate } from '../definitions/route-paths.js';
 import type { HandlerDefinition, HttpRouteDefinition } from '../definitions/routes.js';
 import {
   BodyTooLargeError,
@@ -30,49 +31,41 @@ export interface HttpRouteMatch {
   readonly pathParameters: Record<string, string> | undefined;
 }
 
-interface CompiledRoute {
-  readonly route: HttpRouteDefinition;
-  readonly pattern: RegExp;
-  readonly names: readonly string[];
+function decodeParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
-function compile(route: HttpRouteDefinition): CompiledRoute {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const parameter = /^\{(\w+)\}$/.exec(segment);
-      if (parameter?.[1] !== undefined) {
-        names.push(parameter[1]);
-        return '([^/]+)';
-      }
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('/');
-  // The seed's paths end in '/', API Gateway's do not: both are accepted.
-  return { route, pattern: new RegExp(`^${source}/?$`), names };
-}
-
+/**
+ * Route selection as an HTTP API does it ("Create routes for HTTP APIs in API Gateway", Routing API
+ * requests): exact templates only (no trailing-slash tolerance: a route key cannot end in "/"), the
+ * most specific matching route wins, a route naming the method wins over `ANY` on the same path.
+ */
 export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
-  const compiled = routes.map(compile);
   return (method: string, path: string): HttpRouteMatch | undefined => {
-    for (const { route, pattern, names } of compiled) {
-      if (route.method !== method) continue;
-      const match = pattern.exec(path);
-      if (match === null) continue;
-      if (names.length === 0) return { route, pathParameters: undefined };
-      const pathParameters: Record<string, string> = {};
-      for (const [index, name] of names.entries()) {
-        const raw = match[index + 1] ?? '';
-        try {
-          pathParameters[name] = decodeURIComponent(raw);
-        } catch {
-          pathParameters[name] = raw;
-        }
-      }
-      return { route, pathParameters };
+    const candidates: { route: HttpRouteDefinition; values: Record<string, string> }[] = [];
+    for (const route of routes) {
+      if (route.method !== method && route.method !== 'ANY') continue;
+      const values = matchPathTemplate(route.path, path);
+      if (values !== undefined) candidates.push({ route, values });
     }
-    return undefined;
+    candidates.sort(
+      (a, b) =>
+        compareSpecificity(a.route.path, b.route.path) ||
+        Number(a.route.method === 'ANY') - Number(b.route.method === 'ANY'),
+    );
+    const best = candidates[0];
+    if (best === undefined) return undefined;
+    const entries = Object.entries(best.values);
+    if (entries.length === 0) return { route: best.route, pathParameters: undefined };
+    // API Gateway decodes URL-encoded request parameters before passing them to the integration.
+    return {
+      route: best.route,
+      pathParameters: Object.fromEntries(entries.map(([name, raw]) => [name, decodeParameter(raw)])),
+    };
   };
 }
 
@@ -179,38 +172,46 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         ...(pathParameters !== undefined ? { pathParameters } : {}),
       };
 
-      // The identity source is the Authorization header: without it API Gateway never calls the authorizer.
-      const authorization = req.headers.authorization;
-      if (authorization === undefined || authorization === '') {
-        sendError(req, res, 401, 'unauthorized', 'Missing Authorization header');
-        return;
-      }
-      const decision = await authorize({
-        ...common,
-        type: 'REQUEST',
-        routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${HTTP_API_ID}/$default/${route.method}${route.path}`,
-        identitySource: [authorization],
-        requestContext,
-      } as APIGatewayRequestAuthorizerEventV2);
-      if (decision.kind === 'error') {
-        sendInternalError(req, res);
-        return;
-      }
-      if (decision.kind === 'unauthorized') {
-        sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
-        return;
-      }
-      // API Gateway answers an authorizer's `isAuthorized: false` (or a Deny policy) with 403.
-      if (decision.kind === 'deny') {
-        sendError(req, res, 403, 'forbidden', 'Forbidden');
-        return;
+      // A route without an authorizer (authorization type NONE) gets no `authorizer` in its context.
+      let authorizerContext: Record<string, unknown> | undefined;
+      if (route.unauthenticated !== true) {
+        // The identity source is the Authorization header: without it API Gateway never calls the authorizer.
+        const authorization = req.headers.authorization;
+        if (authorization === undefined || authorization === '') {
+          sendError(req, res, 401, 'unauthorized', 'Missing Authorization header');
+          return;
+        }
+        const decision = await authorize({
+          ...common,
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${HTTP_API_ID}/$default/${route.method}${route.path}`,
+          identitySource: [authorization],
+          requestContext,
+        } as APIGatewayRequestAuthorizerEventV2);
+        if (decision.kind === 'error') {
+          sendInternalError(req, res);
+          return;
+        }
+        if (decision.kind === 'unauthorized') {
+          sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
+          return;
+        }
+        // API Gateway answers an authorizer's `isAuthorized: false` (or a Deny policy) with 403.
+        if (decision.kind === 'deny') {
+          sendError(req, res, 403, 'forbidden', 'Forbidden');
+          return;
+        }
+        authorizerContext = decision.context;
       }
 
       // A text body that is not valid UTF-8 cannot travel as a string: pass it base64-encoded.
       const isText = body.length === 0 || (isTextContentType(req.headers['content-type']) && isUtf8(body));
       const event = {
         ...common,
-        requestContext: { ...requestContext, authorizer: { lambda: decision.context } },
+        requestContext:
+          authorizerContext === undefined
+            ? requestContext
+            : { ...requestContext, authorizer: { lambda: authorizerContext } },
         ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
         isBase64Encoded: !isText,
       } as unknown as APIGatewayProxyEventV2;

@@ -26,6 +26,7 @@ export const wsAuthorizerDef = fn('WsAuthorizer');
 export const stubHttpRoutes: HttpRouteDefinition[] = [
   { ...fn('Echo'), method: 'POST', path: '/echo/{id}' },
   { ...fn('List'), method: 'GET', path: '/chat/list' },
+  { ...fn('CatchAll'), method: 'ANY', path: '/{proxy+}', unauthenticated: true },
 ];
 const wsRoute = (routeKey: string, functionId: string, returnResponse = true): WebSocketRouteDefinition => ({
   ...fn(functionId),
