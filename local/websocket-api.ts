@@ -33,7 +33,7 @@ const MAX_POST_BYTES = 128 * 1024;
 export interface WebSocketLimits {
   /** Largest client frame (API Gateway: 32 KB); larger closes the connection with 1009. */
   readonly maxFrameBytes: number;
-  /** No client frame for this long closes the connection with 1001 (API Gateway: 10 minutes). */
+  /** No client message for this long closes the connection with 1001 (API Gateway: 10 minutes). */
   readonly idleTimeoutMs: number;
   /** A connection lives at most this long, then closes with 1001 (API Gateway: 2 hours). */
   readonly maxConnectionMs: number;
@@ -358,8 +358,9 @@ export class WebSocketApi {
         this.#options.log.error('WebSocket message dispatch failed', error),
       );
     });
-    socket.on('ping', touch);
-    socket.on('pong', touch);
+    // Ping and pong control frames do not reset the idle timer: AWS documents only "Idle Connection
+    // Timeout: 10 minutes", not which frames count, so only what surely counts (a message) does here.
+    // Browsers cannot send pings anyway; the chat's own {"action":"ping"} keeps a connection alive on both.
     socket.on('error', (error: Error & { code?: string }) => {
       // ws closes with 1009 itself when a frame exceeds maxPayload; remember why for $disconnect.
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {

@@ -216,17 +216,22 @@ describe('connection limits', () => {
 
   it('closes an idle connection with 1001, and a busy one at the maximum age', async () => {
     const idle = await open('token=good-ann');
+    const pinging = await open('token=good-cat');
     const busy = await open('token=good-bob');
     const openedAt = Date.now();
-    const keepAlive = setInterval(() => busy.ws.ping(), 100);
+    // Control frames are not activity (not documented as such by AWS): only messages keep it open.
+    const controlPings = setInterval(() => pinging.ws.ping(), 100);
+    const keepAlive = setInterval(() => busy.ws.send('{"action":"silent"}'), 100);
     try {
       expect(await idle.closed).toEqual({ code: 1001, reason: 'Going away' });
+      expect(await pinging.closed).toEqual({ code: 1001, reason: 'Going away' });
       expect(Date.now() - openedAt).toBeLessThan(800);
       expect(busy.ws.readyState).toBe(busy.ws.OPEN);
       expect(await busy.closed).toEqual({ code: 1001, reason: 'Going away' });
       expect(Date.now() - openedAt).toBeGreaterThanOrEqual(850);
     } finally {
       clearInterval(keepAlive);
+      clearInterval(controlPings);
     }
   });
 });
