@@ -9,7 +9,6 @@ import { compareSpecificity, matchPathTemplate } from '../definitions/route-path
 import type { HandlerDefinition, HttpRouteDefinition } from '../definitions/routes.js';
 import {
   BodyTooLargeError,
-  corsHeaders,
   lowerCaseHeaders,
   queryParameters,
   readBody,
@@ -286,7 +285,7 @@ function writeResult(
   // Payload 2.0: a result without `statusCode` is taken as a 200 JSON body.
   if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
     const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
-    res.writeHead(200, { ...corsHeaders(req), 'content-type': 'application/json' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
     return;
   }
@@ -307,7 +306,7 @@ function writeResult(
     sendInternalError(req, res);
     return;
   }
-  const outgoing: OutgoingHttpHeaders = { ...corsHeaders(req) };
+  const outgoing: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value !== undefined && value !== null) outgoing[name.toLowerCase()] = String(value);
   }

@@ -93,7 +93,7 @@ describe('HTTP API emulation', () => {
   };
 
   beforeAll(async () => {
-    gateway = await startTestGateway(handlers);
+    gateway = await startTestGateway(handlers, { allowedOrigins: ['http://example.test'] });
   });
   afterAll(() => gateway.close());
   beforeEach(() => {
@@ -143,12 +143,13 @@ describe('HTTP API emulation', () => {
         'content-type': 'application/json',
         'X-Custom': 'v',
         cookie: 'c=1; d=2',
+        origin: 'http://example.test',
       },
       body: '{"hello":"world"}',
     });
     expect(response.status).toBe(201);
     expect(response.headers.get('x-echo')).toBe('yes');
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://example.test');
     expect(await response.json()).toEqual({ ok: true });
 
     const event = routeEvents[0];
@@ -242,15 +243,33 @@ describe('HTTP API emulation', () => {
     });
   });
 
-  it('answers a CORS preflight without the authorizer', async () => {
+  it('answers a CORS preflight without the authorizer, with the configured methods and headers only', async () => {
     const response = await call('/chat/list', {
       method: 'OPTIONS',
-      headers: { origin: 'http://example.test', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'http://example.test',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization, x-anything',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://example.test');
-    expect(response.headers.get('access-control-allow-headers')).toBe('authorization');
+    expect(response.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    expect(response.headers.get('access-control-allow-methods')).toBe('GET,POST,PUT,OPTIONS');
+    expect(response.headers.get('access-control-allow-credentials')).toBeNull();
     expect(authorizerEvents).toHaveLength(0);
+  });
+
+  it('gives no CORS headers to an origin that is not allowed', async () => {
+    const headers = { origin: 'http://elsewhere.test' };
+    const preflight = await call('/chat/list', {
+      method: 'OPTIONS',
+      headers: { ...headers, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const response = await call('/chat/list', { headers: { ...headers, authorization: 'Bearer good' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('serves the web client and its config', async () => {
@@ -330,5 +349,32 @@ describe('local sign-in', () => {
     expect(keys).toEqual([
       expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: gateway.key.kid }),
     ]);
+  });
+});
+
+describe('without allowed origins (the default)', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({
+      HttpAuthorizer: async () => ({ isAuthorized: true, context: { userId: 'ann' } }),
+      List: async () => ({ rooms: [] }),
+      CatchAll: makeTrailingSlashHandler(stubHttpRoutes) as LambdaHandler,
+    });
+  });
+  afterAll(() => gateway.close());
+
+  it('adds no CORS headers and routes a preflight like any request (here: the catch-all’s 404)', async () => {
+    const origin = 'http://example.test';
+    const preflight = await fetch(`${gateway.baseUrl}/chat/list`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(404);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const response = await fetch(`${gateway.baseUrl}/chat/list`, {
+      headers: { origin, authorization: 'Bearer x' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -60,6 +60,7 @@ export async function startTestGateway(
     limits?: Partial<WebSocketLimits>;
     signIn?: Partial<SignInOptions>;
     handlerTimeoutMs?: number;
+    allowedOrigins?: readonly string[];
   } = {},
 ): Promise<TestGateway> {
   sharedKey ??= generateSigningKey();
@@ -81,6 +82,7 @@ export async function startTestGateway(
     limits: { maxFrameBytes: 32 * 1024, idleTimeoutMs: 60_000, maxConnectionMs: 120_000, ...options.limits },
     webRoot,
     ...(options.handlerTimeoutMs !== undefined ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
+    ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
     signIn: {
       key: sharedKey,
       userPoolId: 'us-east-1_localChat',
