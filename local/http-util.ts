@@ -63,8 +63,9 @@ export function preflightHeaders(
   };
 }
 
+/** `_req` stays in the signature so that every sender reads alike; CORS headers are set by the gateway. */
 export function sendJson(
-  req: IncomingMessage,
+  _req: IncomingMessage,
   res: ServerResponse,
   statusCode: number,
   body: unknown,
