@@ -24,6 +24,8 @@ import type { Log } from './log.js';
 export const HTTP_API_ID = 'localhttp';
 const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
+/** HTTP API quotas: "Timeout for Lambda authorizer response: 10000 ms". */
+export const AUTHORIZER_TIMEOUT_MS = 10_000;
 
 export interface HttpRouteMatch {
   readonly route: HttpRouteDefinition;
@@ -110,7 +112,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerDecision> {
     let result: unknown;
     try {
-      result = await invoke(resolve, options.authorizer, event, options.timeoutMs);
+      // "Timeout for Lambda authorizer response: 10000 ms" (HTTP API quotas); a test's shorter timeout wins.
+      result = await invoke(
+        resolve,
+        options.authorizer,
+        event,
+        Math.min(options.timeoutMs ?? AUTHORIZER_TIMEOUT_MS, AUTHORIZER_TIMEOUT_MS),
+      );
     } catch (error) {
       // A REQUEST authorizer that throws 'Unauthorized' is the documented way to say 401.
       if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'unauthorized' };

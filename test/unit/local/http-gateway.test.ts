@@ -77,12 +77,14 @@ describe('route matching', () => {
 describe('HTTP API emulation', () => {
   let gateway: TestGateway;
   let authorizerEvents: APIGatewayRequestAuthorizerEventV2[];
+  let authorizerBudgets: number[];
   let routeEvents: APIGatewayProxyEventV2[];
   let echo: LambdaHandler;
   const handlers: Record<string, LambdaHandler> = {
-    HttpAuthorizer: async (event) => {
+    HttpAuthorizer: async (event, context) => {
       const e = event as APIGatewayRequestAuthorizerEventV2;
       authorizerEvents.push(e);
+      authorizerBudgets.push(context.getRemainingTimeInMillis());
       if (e.identitySource?.[0] === 'Bearer good') return { isAuthorized: true, context: { userId: 'ann' } };
       if (e.identitySource?.[0] === 'Bearer denied') return { isAuthorized: false };
       throw new Error('Unauthorized');
@@ -98,6 +100,7 @@ describe('HTTP API emulation', () => {
   afterAll(() => gateway.close());
   beforeEach(() => {
     authorizerEvents = [];
+    authorizerBudgets = [];
     routeEvents = [];
     echo = async (event) => {
       routeEvents.push(event as APIGatewayProxyEventV2);
@@ -112,6 +115,13 @@ describe('HTTP API emulation', () => {
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
     expect(authorizerEvents).toHaveLength(0);
+  });
+
+  it('gives the authorizer 10 s, the HTTP API quota, while routes get the integration timeout', async () => {
+    await call('/chat/list', { headers: { authorization: 'Bearer good' } });
+    const [budget] = authorizerBudgets;
+    expect(budget).toBeLessThanOrEqual(10_000);
+    expect(budget).toBeGreaterThan(9_000);
   });
 
   it('answers 403 like API Gateway when the authorizer answers isAuthorized: false', async () => {
