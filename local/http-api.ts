@@ -70,6 +70,18 @@ export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
   };
 }
 
+/** HTTP API quotas: "Total combined size of request line and header values: 10240 bytes". */
+export const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+
+export function requestLineAndHeaderBytes(req: IncomingMessage): number {
+  const requestLine = Buffer.byteLength(`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`);
+  let headerValues = 0;
+  for (let index = 1; index < req.rawHeaders.length; index += 2) {
+    headerValues += Buffer.byteLength(req.rawHeaders[index] ?? '');
+  }
+  return requestLine + headerValues;
+}
+
 /** HTTP APIs pass these content types as text; every other body reaches the handler base64-encoded. */
 export function isTextContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
@@ -133,6 +145,11 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     async serve(req, res, url, { route, pathParameters }) {
       const method = req.method ?? 'GET';
       const routeKey = `${route.method} ${route.path}`;
+      // Node accepts 16 KB of headers; the HTTP API does not. The status AWS answers is not documented.
+      if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+        sendError(req, res, 431, 'bad_request', 'Request line and headers are larger than 10,240 bytes');
+        return;
+      }
       let body: Buffer;
       try {
         body = await readBody(req);

@@ -27,6 +27,8 @@ import type { Log } from './log.js';
 export const WS_API_ID = 'localws';
 const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
+/** WebSocket API quotas: the URL (wss://host/stage?query) is at most 4096 characters. */
+export const MAX_URL_CHARACTERS = 4096;
 /** PostToConnection accepts up to 128 KB. */
 const MAX_POST_BYTES = 128 * 1024;
 
@@ -184,6 +186,12 @@ export class WebSocketApi {
       };
     };
 
+    // WebSocket quotas: "Length, in characters, of the URL for a WebSocket API: 4096" (the token rides
+    // in the query string). The status AWS answers is not documented; 414 says what is wrong.
+    if (`wss://${domainName}${req.url ?? ''}`.length > MAX_URL_CHARACTERS) {
+      refuseHandshake(socket, 414, { message: 'URI Too Long' });
+      return;
+    }
     // A malformed handshake is refused before any handler runs: ws would refuse it after $connect,
     // leaving a connection record that no $disconnect would ever remove.
     const key = req.headers['sec-websocket-key'];

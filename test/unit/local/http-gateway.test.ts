@@ -124,6 +124,14 @@ describe('HTTP API emulation', () => {
     expect(budget).toBeGreaterThan(9_000);
   });
 
+  it('refuses a request line and headers over 10,240 bytes (the HTTP API quota) before the authorizer', async () => {
+    const padded = (bytes: number) =>
+      call('/chat/list', { headers: { authorization: 'Bearer good', 'x-pad': 'x'.repeat(bytes) } });
+    expect((await padded(10_300)).status).toBe(431);
+    expect(authorizerEvents).toHaveLength(0);
+    expect((await padded(9_000)).status).toBe(200);
+  });
+
   it('answers 403 like API Gateway when the authorizer answers isAuthorized: false', async () => {
     const response = await call('/chat/list', { headers: { authorization: 'Bearer denied' } });
     expect(response.status).toBe(403);

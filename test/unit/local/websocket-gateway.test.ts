@@ -113,6 +113,13 @@ describe('WebSocket connect', () => {
     expect(events).toHaveLength(0);
   });
 
+  it('refuses a URL over 4096 characters (the WebSocket quota) before any handler runs', async () => {
+    await expect(open(`token=good-ann&pad=${'x'.repeat(4096)}`)).rejects.toThrow('refused 414');
+    expect(events).toHaveLength(0);
+    const { connectionId } = await open(`token=good-ann&pad=${'x'.repeat(3900)}`);
+    expect(eventsOf('$connect', connectionId)).toHaveLength(1);
+  });
+
   it('refuses with 401 when the authorizer throws Unauthorized and 403 on a Deny policy', async () => {
     await expect(open('token=nope')).rejects.toThrow('refused 401');
     await expect(open('token=deny')).rejects.toThrow('refused 403');
