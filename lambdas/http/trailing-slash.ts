@@ -3,10 +3,12 @@ import { matchPathTemplate } from '../../definitions/route-paths.js';
 import { type HttpRouteDefinition, httpRoutes } from '../../definitions/routes.js';
 import { errorResponse } from './respond.js';
 
-function decodeSegment(segment: string): string {
+/** One path segment, percent-encoded once whether it arrived encoded or decoded. */
+function encodeSegment(segment: string): string {
   try {
-    return decodeURIComponent(segment);
+    return encodeURIComponent(decodeURIComponent(segment));
   } catch {
+    // Not decodable (e.g. "%ED%A0%80", invalid UTF-8): already encoded, passed on untouched.
     return segment;
   }
 }
@@ -33,10 +35,7 @@ export function canonicalLocation(
   if (!known) return undefined;
   // Whether rawPath arrives percent-encoded or decoded is not documented: re-encoding each decoded
   // segment gives a valid Location either way.
-  const location = path
-    .split('/')
-    .map((segment) => encodeURIComponent(decodeSegment(segment)))
-    .join('/');
+  const location = path.split('/').map(encodeSegment).join('/');
   return rawQueryString === '' ? location : `${location}?${rawQueryString}`;
 }
 

@@ -33,6 +33,9 @@ describe('ANY /{proxy+}: the trailing-slash function', () => {
   it('gives a valid Location whether the path arrives percent-encoded or decoded', () => {
     expect(canonicalLocation(httpRoutes, 'POST', '/chat/start/a%40b/', '')).toBe('/chat/start/a%40b');
     expect(canonicalLocation(httpRoutes, 'POST', '/chat/start/a@b/', '')).toBe('/chat/start/a%40b');
+    expect(canonicalLocation(httpRoutes, 'GET', '/chat/messages/%ED%A0%80/', '')).toBe(
+      '/chat/messages/%ED%A0%80',
+    );
   });
 
   it.each([
