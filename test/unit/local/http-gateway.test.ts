@@ -193,6 +193,16 @@ describe('HTTP API emulation', () => {
     expect(typeof event?.requestContext.timeEpoch).toBe('number');
   });
 
+  it('refuses a body over 10 MB (the HTTP API payload quota) with 413, before the handler', async () => {
+    const response = await call('/echo/x', {
+      method: 'POST',
+      headers: { authorization: 'Bearer good', 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(10 * 1024 * 1024 + 1),
+    });
+    expect(response.status).toBe(413);
+    expect(routeEvents).toHaveLength(0);
+  });
+
   it('base64-encodes a binary body', async () => {
     await call('/echo/x', {
       method: 'POST',

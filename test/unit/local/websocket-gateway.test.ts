@@ -281,6 +281,24 @@ describe('management API, through the SDK', () => {
     await expect(post(client.connectionId)).rejects.toBeInstanceOf(GoneException);
   });
 
+  it('answers PayloadTooLargeException for a post over 128 KB, and delivers one of exactly 128 KB', async () => {
+    const client = await open('token=good-dan');
+    const sdk = management();
+    const post = (bytes: number) =>
+      sdk.send(
+        new PostToConnectionCommand({
+          ConnectionId: client.connectionId,
+          Data: new Uint8Array(bytes).fill(97),
+        }),
+      );
+    await expect(post(128 * 1024 + 1)).rejects.toMatchObject({
+      name: 'PayloadTooLargeException',
+      $metadata: { httpStatusCode: 413 },
+    });
+    await post(128 * 1024);
+    expect(await client.next()).toHaveLength(128 * 1024);
+  });
+
   it('throttles the next posts on request', async () => {
     const client = await open('token=good-cat');
     const { connectionId } = client;
