@@ -29,6 +29,8 @@ const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
 /** WebSocket API quotas: the URL (wss://host/stage?query) is at most 4096 characters. */
 export const MAX_URL_CHARACTERS = 4096;
+/** WebSocket API quotas: a Lambda authorizer's result is at most 8 KB. */
+export const MAX_AUTHORIZER_RESULT_BYTES = 8 * 1024;
 /** PostToConnection accepts up to 128 KB. */
 const MAX_POST_BYTES = 128 * 1024;
 
@@ -302,6 +304,12 @@ export class WebSocketApi {
       // The documented way for a REQUEST authorizer to answer 401.
       if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'refuse', status: 401 };
       log.error(`${authorizer.functionId} failed`, error);
+      return { kind: 'refuse', status: 500 };
+    }
+    // WebSocket quotas: "AWS Lambda authorizer result size: 8 KB". What AWS answers above it is not
+    // documented; an authorizer failure (500) is the strict reading.
+    if (Buffer.byteLength(JSON.stringify(result ?? null)) > MAX_AUTHORIZER_RESULT_BYTES) {
+      log.error(`${authorizer.functionId} returned more than 8 KB`);
       return { kind: 'refuse', status: 500 };
     }
     const { principalId, policyDocument, context } = (result ?? {}) as {

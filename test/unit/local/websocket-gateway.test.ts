@@ -32,7 +32,23 @@ const record: LambdaHandler = async (event) => {
   events.push(event as SeenEvent);
 };
 const handlers: Record<string, LambdaHandler> = {
-  WsAuthorizer: tokenAuthorizer,
+  WsAuthorizer: async (event, context) => {
+    const { queryStringParameters, methodArn } = event as {
+      queryStringParameters?: Record<string, string>;
+      methodArn: string;
+    };
+    const allow = (extra: Record<string, unknown>) => ({
+      principalId: 'ann',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
+      },
+      context: extra,
+    });
+    if (queryStringParameters?.token === 'oversized') return allow({ pad: 'x'.repeat(8 * 1024) });
+    if (queryStringParameters?.token === 'nested') return allow({ user: { id: 'ann' } });
+    return tokenAuthorizer(event, context);
+  },
   Connect: async (event) => {
     events.push(event as SeenEvent);
     return connectResult;
@@ -123,6 +139,12 @@ describe('WebSocket connect', () => {
   it('refuses with 401 when the authorizer throws Unauthorized and 403 on a Deny policy', async () => {
     await expect(open('token=nope')).rejects.toThrow('refused 401');
     await expect(open('token=deny')).rejects.toThrow('refused 403');
+    expect(eventsOf('$connect')).toHaveLength(0);
+  });
+
+  it('refuses with 500 an authorizer result over 8 KB or a context with a non-primitive value', async () => {
+    await expect(open('token=oversized')).rejects.toThrow('refused 500');
+    await expect(open('token=nested')).rejects.toThrow('refused 500');
     expect(eventsOf('$connect')).toHaveLength(0);
   });
 
