@@ -158,6 +158,7 @@ describe('HTTP API', () => {
           'POST /chat/read/{roomId}',
           'POST /chat/start/{userId}',
           'PUT /users/me',
+          'ANY /{proxy+}',
         ].sort(),
       );
       expect(routeSettings['GET /chat/list']).toBeUndefined();
