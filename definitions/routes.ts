@@ -37,12 +37,18 @@ export interface HandlerDefinition {
   readonly verifiesTokens: boolean;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
+/** `ANY` matches every method that no route with the same path names (as on an HTTP API). */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'ANY';
 
 export interface HttpRouteDefinition extends HandlerDefinition {
   readonly method: HttpMethod;
-  /** API Gateway path, without trailing slash; `{name}` segments are path parameters. */
+  /**
+   * API Gateway path, without trailing slash (a route key cannot end in "/"); `{name}` segments are
+   * path parameters, a final `{name+}` is greedy. Matched as definitions/route-paths.ts says.
+   */
   readonly path: string;
+  /** No authorizer in front of the route. Only for routes that answer nothing about anyone. */
+  readonly unauthenticated?: true;
 }
 
 export interface WebSocketRouteDefinition extends HandlerDefinition {
@@ -112,6 +118,20 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     method: 'PUT',
     path: '/users/me',
     tables: { users: ['UpdateItem'] },
+    postsToConnections: false,
+    verifiesTokens: false,
+  },
+  {
+    // The seed's clients call "/chat/list/" and "/users/me/". Whether an HTTP API matches such a path to
+    // "GET /chat/list" is undocumented (public reports say it does not), so every path no other route
+    // takes lands here: 308 to the same path without its trailing slash when that names a route, 404
+    // otherwise. Works either way: if AWS does match "/x/" to "/x", this route is simply never reached.
+    functionId: 'TrailingSlashFunction',
+    entry: 'lambdas/http/trailing-slash.ts',
+    method: 'ANY',
+    path: '/{proxy+}',
+    unauthenticated: true,
+    tables: {},
     postsToConnections: false,
     verifiesTokens: false,
   },

@@ -21,6 +21,17 @@ export interface RawResponse {
 }
 
 export async function send(baseUrl: string, input: RawRequest, timeoutMs = 15_000): Promise<RawResponse> {
+  const response = await sendRetried(baseUrl, input, timeoutMs);
+  // A path with the seed's trailing slash gets 308 from the `ANY /{proxy+}` route: follow it once, with
+  // the same method, headers and body, as fetch and browsers do for a same-origin 308.
+  const location = response.headers.location;
+  if (response.status === 308 && location?.startsWith('/') === true && !location.startsWith('//')) {
+    return sendRetried(baseUrl, { ...input, path: location }, timeoutMs);
+  }
+  return response;
+}
+
+async function sendRetried(baseUrl: string, input: RawRequest, timeoutMs: number): Promise<RawResponse> {
   try {
     return await sendOnce(baseUrl, input, timeoutMs);
   } catch (error) {

@@ -56,7 +56,7 @@ export async function signIn(target: LoadTarget, userId: string, displayName: st
 /** Starts (or finds) the caller's room with `otherUserId` and answers its id. */
 export async function startRoom(target: LoadTarget, token: string, otherUserId: string): Promise<string> {
   const { room } = await requestJson<{ room: { roomId: string } }>(
-    `${target.restUrl}/chat/start/${encodeURIComponent(otherUserId)}/`,
+    `${target.restUrl}/chat/start/${encodeURIComponent(otherUserId)}`,
     { method: 'POST', token },
   );
   return room.roomId;
@@ -71,7 +71,7 @@ export function messagesAfter(
   limit = 100,
 ): Promise<MessagePage> {
   const query = new URLSearchParams({ after, limit: String(limit) });
-  return requestJson<MessagePage>(`${target.restUrl}/chat/messages/${encodeURIComponent(roomId)}/?${query}`, {
+  return requestJson<MessagePage>(`${target.restUrl}/chat/messages/${encodeURIComponent(roomId)}?${query}`, {
     method: 'GET',
     token,
   });

@@ -18,7 +18,15 @@ import {
 import { ChatError } from '../lambdas/domain/errors.js';
 import { isValidUserId, MAX_DISPLAY_NAME, parseDisplayName } from '../lambdas/domain/validation.js';
 import { createHttpApi } from './http-api.js';
-import { preflightHeaders, readBody, sendError, sendInternalError, sendJson } from './http-util.js';
+import {
+  corsHeaders,
+  isPreflight,
+  preflightHeaders,
+  readBody,
+  sendError,
+  sendInternalError,
+  sendJson,
+} from './http-util.js';
 import type { HandlerResolver } from './lambda.js';
 import type { Log } from './log.js';
 import { jwks, type SigningKey, signIdToken } from './sign-in.js';
@@ -55,6 +63,8 @@ export interface GatewayOptions {
   readonly httpAuthorizer?: HandlerDefinition;
   readonly webSocketRoutes?: readonly WebSocketRouteDefinition[];
   readonly webSocketAuthorizer?: HandlerDefinition;
+  /** Browser origins given CORS, as the stack's `allowedOrigins` context; default none (no CORS). */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -76,6 +86,7 @@ function urlHost(host: string): string {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { log, stage, signIn } = options;
+  const allowedOrigins = options.allowedOrigins ?? [];
   const httpApi = createHttpApi({
     routes: options.httpRoutes ?? httpRoutes,
     authorizer: options.httpAuthorizer ?? httpAuthorizer,
@@ -156,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     webSocketApi.throttleNextPosts(count, input.connectionId as string | undefined);
-    res.writeHead(204, preflightHeaders(req));
+    res.writeHead(204);
     res.end();
   }
 
@@ -165,11 +176,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const { pathname } = url;
     const method = req.method ?? 'GET';
 
-    if (method === 'OPTIONS') {
-      // CORS preflight, answered by the gateway without calling the authorizer (as an HTTP API does).
-      res.writeHead(204, preflightHeaders(req));
+    // With CORS configured, API Gateway answers preflights itself (no route, no authorizer) and adds
+    // the CORS headers to every response for an allowed origin. Without it, OPTIONS is routed.
+    if (allowedOrigins.length > 0 && isPreflight(req)) {
+      res.writeHead(204, preflightHeaders(req, allowedOrigins));
       res.end();
       return;
+    }
+    for (const [name, value] of Object.entries(corsHeaders(req, allowedOrigins))) {
+      if (value !== undefined) res.setHeader(name, value);
     }
     if (pathname.startsWith(managementPrefix)) {
       await webSocketApi.handleManagement(req, res, pathname.slice(managementPrefix.length));
@@ -192,9 +207,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const match = httpApi.match(method, pathname);
-    if (match !== undefined) return httpApi.serve(req, res, url, match);
+    // The web client is no part of the API (on AWS it is hosted elsewhere), so its files may shadow
+    // the API's greedy catch-all route here, but never a route with an exact path.
+    const greedy = match?.route.path.includes('+}') ?? false;
+    if (match !== undefined && !greedy) return httpApi.serve(req, res, url, match);
     if (webRoot !== undefined && (await serveStatic(req, res, webRoot, pathname))) return;
-    sendError(req, res, 404, 'not_found', `No route for ${method} ${pathname}`);
+    if (match !== undefined) return httpApi.serve(req, res, url, match);
+    // What an HTTP API answers when no route matches (not the contract's shape: no handler runs).
+    sendJson(req, res, 404, { message: 'Not Found' });
   }
 
   const server = createServer((req, res) => {

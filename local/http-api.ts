@@ -5,10 +5,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { compareSpecificity, matchPathTemplate } from '../definitions/route-paths.js';
 import type { HandlerDefinition, HttpRouteDefinition } from '../definitions/routes.js';
 import {
   BodyTooLargeError,
-  corsHeaders,
   lowerCaseHeaders,
   queryParameters,
   readBody,
@@ -24,56 +24,62 @@ import type { Log } from './log.js';
 export const HTTP_API_ID = 'localhttp';
 const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
+/** HTTP API quotas: "Timeout for Lambda authorizer response: 10000 ms". */
+export const AUTHORIZER_TIMEOUT_MS = 10_000;
 
 export interface HttpRouteMatch {
   readonly route: HttpRouteDefinition;
   readonly pathParameters: Record<string, string> | undefined;
 }
 
-interface CompiledRoute {
-  readonly route: HttpRouteDefinition;
-  readonly pattern: RegExp;
-  readonly names: readonly string[];
+function decodeParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
-function compile(route: HttpRouteDefinition): CompiledRoute {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const parameter = /^\{(\w+)\}$/.exec(segment);
-      if (parameter?.[1] !== undefined) {
-        names.push(parameter[1]);
-        return '([^/]+)';
-      }
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('/');
-  // The seed's paths end in '/', API Gateway's do not: both are accepted.
-  return { route, pattern: new RegExp(`^${source}/?$`), names };
-}
-
+/**
+ * Route selection as an HTTP API does it ("Create routes for HTTP APIs in API Gateway", Routing API
+ * requests): exact templates only (no trailing-slash tolerance: a route key cannot end in "/"), the
+ * most specific matching route wins, a route naming the method wins over `ANY` on the same path.
+ */
 export function makeRouteMatcher(routes: readonly HttpRouteDefinition[]) {
-  const compiled = routes.map(compile);
   return (method: string, path: string): HttpRouteMatch | undefined => {
-    for (const { route, pattern, names } of compiled) {
-      if (route.method !== method) continue;
-      const match = pattern.exec(path);
-      if (match === null) continue;
-      if (names.length === 0) return { route, pathParameters: undefined };
-      const pathParameters: Record<string, string> = {};
-      for (const [index, name] of names.entries()) {
-        const raw = match[index + 1] ?? '';
-        try {
-          pathParameters[name] = decodeURIComponent(raw);
-        } catch {
-          pathParameters[name] = raw;
-        }
-      }
-      return { route, pathParameters };
+    const candidates: { route: HttpRouteDefinition; values: Record<string, string> }[] = [];
+    for (const route of routes) {
+      if (route.method !== method && route.method !== 'ANY') continue;
+      const values = matchPathTemplate(route.path, path);
+      if (values !== undefined) candidates.push({ route, values });
     }
-    return undefined;
+    candidates.sort(
+      (a, b) =>
+        compareSpecificity(a.route.path, b.route.path) ||
+        Number(a.route.method === 'ANY') - Number(b.route.method === 'ANY'),
+    );
+    const best = candidates[0];
+    if (best === undefined) return undefined;
+    const entries = Object.entries(best.values);
+    if (entries.length === 0) return { route: best.route, pathParameters: undefined };
+    // API Gateway decodes URL-encoded request parameters before passing them to the integration.
+    return {
+      route: best.route,
+      pathParameters: Object.fromEntries(entries.map(([name, raw]) => [name, decodeParameter(raw)])),
+    };
   };
+}
+
+/** HTTP API quotas: "Total combined size of request line and header values: 10240 bytes". */
+export const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+
+export function requestLineAndHeaderBytes(req: IncomingMessage): number {
+  const requestLine = Buffer.byteLength(`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`);
+  let headerValues = 0;
+  for (let index = 1; index < req.rawHeaders.length; index += 2) {
+    headerValues += Buffer.byteLength(req.rawHeaders[index] ?? '');
+  }
+  return requestLine + headerValues;
 }
 
 /** HTTP APIs pass these content types as text; every other body reaches the handler base64-encoded. */
@@ -118,7 +124,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerDecision> {
     let result: unknown;
     try {
-      result = await invoke(resolve, options.authorizer, event, options.timeoutMs);
+      // "Timeout for Lambda authorizer response: 10000 ms" (HTTP API quotas); a test's shorter timeout wins.
+      result = await invoke(
+        resolve,
+        options.authorizer,
+        event,
+        Math.min(options.timeoutMs ?? AUTHORIZER_TIMEOUT_MS, AUTHORIZER_TIMEOUT_MS),
+      );
     } catch (error) {
       // A REQUEST authorizer that throws 'Unauthorized' is the documented way to say 401.
       if (error instanceof Error && error.message === 'Unauthorized') return { kind: 'unauthorized' };
@@ -133,6 +145,11 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     async serve(req, res, url, { route, pathParameters }) {
       const method = req.method ?? 'GET';
       const routeKey = `${route.method} ${route.path}`;
+      // Node accepts 16 KB of headers; the HTTP API does not. The status AWS answers is not documented.
+      if (requestLineAndHeaderBytes(req) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+        sendError(req, res, 431, 'bad_request', 'Request line and headers are larger than 10,240 bytes');
+        return;
+      }
       let body: Buffer;
       try {
         body = await readBody(req);
@@ -179,38 +196,46 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         ...(pathParameters !== undefined ? { pathParameters } : {}),
       };
 
-      // The identity source is the Authorization header: without it API Gateway never calls the authorizer.
-      const authorization = req.headers.authorization;
-      if (authorization === undefined || authorization === '') {
-        sendError(req, res, 401, 'unauthorized', 'Missing Authorization header');
-        return;
-      }
-      const decision = await authorize({
-        ...common,
-        type: 'REQUEST',
-        routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${HTTP_API_ID}/$default/${route.method}${route.path}`,
-        identitySource: [authorization],
-        requestContext,
-      } as APIGatewayRequestAuthorizerEventV2);
-      if (decision.kind === 'error') {
-        sendInternalError(req, res);
-        return;
-      }
-      if (decision.kind === 'unauthorized') {
-        sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
-        return;
-      }
-      // API Gateway answers an authorizer's `isAuthorized: false` (or a Deny policy) with 403.
-      if (decision.kind === 'deny') {
-        sendError(req, res, 403, 'forbidden', 'Forbidden');
-        return;
+      // A route without an authorizer (authorization type NONE) gets no `authorizer` in its context.
+      let authorizerContext: Record<string, unknown> | undefined;
+      if (route.unauthenticated !== true) {
+        // The identity source is the Authorization header: without it API Gateway never calls the authorizer.
+        const authorization = req.headers.authorization;
+        if (authorization === undefined || authorization === '') {
+          sendError(req, res, 401, 'unauthorized', 'Missing Authorization header');
+          return;
+        }
+        const decision = await authorize({
+          ...common,
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${HTTP_API_ID}/$default/${route.method}${route.path}`,
+          identitySource: [authorization],
+          requestContext,
+        } as APIGatewayRequestAuthorizerEventV2);
+        if (decision.kind === 'error') {
+          sendInternalError(req, res);
+          return;
+        }
+        if (decision.kind === 'unauthorized') {
+          sendError(req, res, 401, 'unauthorized', 'Missing or invalid token');
+          return;
+        }
+        // API Gateway answers an authorizer's `isAuthorized: false` (or a Deny policy) with 403.
+        if (decision.kind === 'deny') {
+          sendError(req, res, 403, 'forbidden', 'Forbidden');
+          return;
+        }
+        authorizerContext = decision.context;
       }
 
       // A text body that is not valid UTF-8 cannot travel as a string: pass it base64-encoded.
       const isText = body.length === 0 || (isTextContentType(req.headers['content-type']) && isUtf8(body));
       const event = {
         ...common,
-        requestContext: { ...requestContext, authorizer: { lambda: decision.context } },
+        requestContext:
+          authorizerContext === undefined
+            ? requestContext
+            : { ...requestContext, authorizer: { lambda: authorizerContext } },
         ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
         isBase64Encoded: !isText,
       } as unknown as APIGatewayProxyEventV2;
@@ -285,7 +310,7 @@ function writeResult(
   // Payload 2.0: a result without `statusCode` is taken as a 200 JSON body.
   if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
     const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
-    res.writeHead(200, { ...corsHeaders(req), 'content-type': 'application/json' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
     return;
   }
@@ -306,7 +331,7 @@ function writeResult(
     sendInternalError(req, res);
     return;
   }
-  const outgoing: OutgoingHttpHeaders = { ...corsHeaders(req) };
+  const outgoing: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value !== undefined && value !== null) outgoing[name.toLowerCase()] = String(value);
   }

@@ -23,27 +23,49 @@ export async function readBody(req: IncomingMessage, maxBytes = MAX_REQUEST_BYTE
   return Buffer.concat(chunks);
 }
 
-/** The local stack allows any origin: the web client is same-origin, and dev tools may not be. */
-export function corsHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  return {
-    'access-control-allow-origin': req.headers.origin ?? '*',
-    'access-control-allow-credentials': 'true',
-    vary: 'Origin',
-  };
+/**
+ * CORS as the HTTP API is configured with `allowedOrigins` (lib/chat-http-api.ts `corsPreflight`):
+ * only those origins get CORS headers, and preflights are answered with the configured methods and
+ * headers, whatever the browser asked for. No origins (the default, as on a stack deployed without
+ * the context value): no CORS at all, and an OPTIONS request is routed like any other.
+ */
+export const CORS_PREFLIGHT = {
+  allowMethods: 'GET,POST,PUT,OPTIONS',
+  allowHeaders: 'authorization,content-type',
+  maxAgeSeconds: 3600,
+} as const;
+
+export function corsHeaders(req: IncomingMessage, allowedOrigins: readonly string[]): OutgoingHttpHeaders {
+  const { origin } = req.headers;
+  if (origin === undefined || !allowedOrigins.includes(origin)) return {};
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
-export function preflightHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  return {
-    ...corsHeaders(req),
-    'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
-    'access-control-allow-headers':
-      req.headers['access-control-request-headers'] ?? 'authorization, content-type',
-    'access-control-max-age': '600',
-  };
+export function isPreflight(req: IncomingMessage): boolean {
+  return (
+    req.method === 'OPTIONS' &&
+    req.headers.origin !== undefined &&
+    req.headers['access-control-request-method'] !== undefined
+  );
 }
 
-export function sendJson(
+export function preflightHeaders(
   req: IncomingMessage,
+  allowedOrigins: readonly string[],
+): OutgoingHttpHeaders {
+  const allowed = corsHeaders(req, allowedOrigins);
+  if (allowed['access-control-allow-origin'] === undefined) return {};
+  return {
+    ...allowed,
+    'access-control-allow-methods': CORS_PREFLIGHT.allowMethods,
+    'access-control-allow-headers': CORS_PREFLIGHT.allowHeaders,
+    'access-control-max-age': String(CORS_PREFLIGHT.maxAgeSeconds),
+  };
+}
+
+/** `_req` stays in the signature so that every sender reads alike; CORS headers are set by the gateway. */
+export function sendJson(
+  _req: IncomingMessage,
   res: ServerResponse,
   statusCode: number,
   body: unknown,
@@ -51,7 +73,6 @@ export function sendJson(
 ): void {
   const text = JSON.stringify(body);
   res.writeHead(statusCode, {
-    ...corsHeaders(req),
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     ...headers,

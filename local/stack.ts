@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Folder of static files served at / if it exists; default <repo>/web/dist. */
   webRoot?: string;
+  /** Browser origins given CORS (the stack's `allowedOrigins`); default none: the web client is same-origin. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface LocalStack {
@@ -215,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stage: STAGE,
       resolve,
       log,
+      ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
       limits: {
         maxFrameBytes: options.maxFrameBytes ?? 32 * 1024,
         idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60 * 1000,

@@ -27,13 +27,17 @@ import type { Log } from './log.js';
 export const WS_API_ID = 'localws';
 const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
+/** WebSocket API quotas: the URL (wss://host/stage?query) is at most 4096 characters. */
+export const MAX_URL_CHARACTERS = 4096;
+/** WebSocket API quotas: a Lambda authorizer's result is at most 8 KB. */
+export const MAX_AUTHORIZER_RESULT_BYTES = 8 * 1024;
 /** PostToConnection accepts up to 128 KB. */
 const MAX_POST_BYTES = 128 * 1024;
 
 export interface WebSocketLimits {
   /** Largest client frame (API Gateway: 32 KB); larger closes the connection with 1009. */
   readonly maxFrameBytes: number;
-  /** No client frame for this long closes the connection with 1001 (API Gateway: 10 minutes). */
+  /** No client message for this long closes the connection with 1001 (API Gateway: 10 minutes). */
   readonly idleTimeoutMs: number;
   /** A connection lives at most this long, then closes with 1001 (API Gateway: 2 hours). */
   readonly maxConnectionMs: number;
@@ -184,6 +188,12 @@ export class WebSocketApi {
       };
     };
 
+    // WebSocket quotas: "Length, in characters, of the URL for a WebSocket API: 4096" (the token rides
+    // in the query string). The status AWS answers is not documented; 414 says what is wrong.
+    if (`wss://${domainName}${req.url ?? ''}`.length > MAX_URL_CHARACTERS) {
+      refuseHandshake(socket, 414, { message: 'URI Too Long' });
+      return;
+    }
     // A malformed handshake is refused before any handler runs: ws would refuse it after $connect,
     // leaving a connection record that no $disconnect would ever remove.
     const key = req.headers['sec-websocket-key'];
@@ -296,6 +306,12 @@ export class WebSocketApi {
       log.error(`${authorizer.functionId} failed`, error);
       return { kind: 'refuse', status: 500 };
     }
+    // WebSocket quotas: "AWS Lambda authorizer result size: 8 KB". What AWS answers above it is not
+    // documented; an authorizer failure (500) is the strict reading.
+    if (Buffer.byteLength(JSON.stringify(result ?? null)) > MAX_AUTHORIZER_RESULT_BYTES) {
+      log.error(`${authorizer.functionId} returned more than 8 KB`);
+      return { kind: 'refuse', status: 500 };
+    }
     const { principalId, policyDocument, context } = (result ?? {}) as {
       principalId?: unknown;
       policyDocument?: unknown;
@@ -358,8 +374,9 @@ export class WebSocketApi {
         this.#options.log.error('WebSocket message dispatch failed', error),
       );
     });
-    socket.on('ping', touch);
-    socket.on('pong', touch);
+    // Ping and pong control frames do not reset the idle timer: AWS documents only "Idle Connection
+    // Timeout: 10 minutes", not which frames count, so only what surely counts (a message) does here.
+    // Browsers cannot send pings anyway; the chat's own {"action":"ping"} keeps a connection alive on both.
     socket.on('error', (error: Error & { code?: string }) => {
       // ws closes with 1009 itself when a frame exceeds maxPayload; remember why for $disconnect.
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {

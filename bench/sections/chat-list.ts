@@ -243,7 +243,7 @@ async function getList(
   limit: number,
   cursor?: string,
 ): Promise<{ ms: number; page: ListPage }> {
-  const url = new URL(`${stack.restUrl}/chat/list/`);
+  const url = new URL(`${stack.restUrl}/chat/list`);
   url.searchParams.set('limit', String(limit));
   if (cursor !== undefined) url.searchParams.set('cursor', cursor);
   const started = performance.now();

@@ -6,7 +6,7 @@ import { buildReadingService } from '../shared/posting-service.js';
 import type { ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
-/** GET /chat/messages/{roomId}/ — a page of history; the newest page marks the room read. */
+/** GET /chat/messages/{roomId} — a page of history; the newest page marks the room read. */
 export const makeHandler = (chat: Pick<MessagingService, 'getMessages'>, log: Logger) =>
   httpHandler(log, async ({ callerId, event }) => {
     const roomId = parseRoomId(event.pathParameters?.roomId);

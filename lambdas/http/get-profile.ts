@@ -5,7 +5,7 @@ import { buildProfileService, type ServiceNeeds } from '../shared/service.js';
 import { profileView } from './profile-view.js';
 import { httpHandler } from './respond.js';
 
-/** GET /users/me/ — the caller's profile, created from the token's name on first use. */
+/** GET /users/me — the caller's profile, created from the token's name on first use. */
 export const makeHandler = (chat: ProfileService, log: Logger) =>
   httpHandler(log, async ({ callerId, suggestedName }) => ({
     status: 200,

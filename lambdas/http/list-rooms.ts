@@ -5,7 +5,7 @@ import { logger } from '../shared/logger.js';
 import { buildRoomService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
-/** GET /chat/list/ — the caller's rooms, most recent activity first. */
+/** GET /chat/list — the caller's rooms, most recent activity first. */
 export const makeHandler = (chat: RoomService, log: Logger) =>
   httpHandler(log, async ({ callerId, event }) => {
     const query = event.queryStringParameters ?? {};

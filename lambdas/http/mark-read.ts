@@ -6,7 +6,7 @@ import { buildReadingService } from '../shared/posting-service.js';
 import type { ServiceNeeds } from '../shared/service.js';
 import { httpHandler, jsonBody } from './respond.js';
 
-/** POST /chat/read/{roomId}/ — moves the caller's read pointer forward (never back). */
+/** POST /chat/read/{roomId} — moves the caller's read pointer forward (never back). */
 export const makeHandler = (chat: Pick<MessagingService, 'markRead'>, log: Logger) =>
   httpHandler(log, async ({ callerId, event }) => {
     const roomId = parseRoomId(event.pathParameters?.roomId);

@@ -5,7 +5,7 @@ import { logger } from '../shared/logger.js';
 import { buildRoomService, type ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 
-/** POST /chat/start/{userId}/ — 201 with the new room, 200 with the existing one. */
+/** POST /chat/start/{userId} — 201 with the new room, 200 with the existing one. */
 export const makeHandler = (chat: RoomService, log: Logger) =>
   httpHandler(log, async ({ callerId, event }) => {
     const otherUserId = parseUserId(event.pathParameters?.userId);

@@ -9,7 +9,7 @@ import { httpHandler, jsonBody } from './respond.js';
 
 const FIELDS = new Set(['displayName', 'avatarUrl']);
 
-/** PUT /users/me/ — changes the display name and/or avatar URL. */
+/** PUT /users/me — changes the display name and/or avatar URL. */
 export const makeHandler = (chat: ProfileService, log: Logger) =>
   httpHandler(log, async ({ callerId, suggestedName, event }) => {
     const body = jsonBody(event);

@@ -179,7 +179,7 @@ describe('two users chatting', () => {
       'Written offline',
     ]);
     expect(await contents(bob)).toEqual(await contents(ann));
-    expect(catchUps).toEqual([`/chat/messages/${roomId(ann, bob)}/`]);
+    expect(catchUps).toEqual([`/chat/messages/${roomId(ann, bob)}`]);
     await bubble(bob, 'Sent while you were away (2)', 'read').waitFor();
     await screenshot(ann, 'ann-after-reconnect');
   });

@@ -50,36 +50,63 @@ describe('HTTP API', () => {
       .map((route) => route.Properties.RouteKey as string)
       .sort();
     expect(routeKeys).toEqual(httpRoutes.map((route) => `${route.method} ${route.path}`).sort());
-    // API Gateway rejects HTTP route keys ending in "/" and routes "/chat/list/" to "GET /chat/list"
-    // itself, which is how API.md's optional trailing slash is honoured.
+    // API Gateway rejects HTTP route keys ending in "/".
     for (const key of routeKeys) expect(key).not.toMatch(/\/$/);
   });
 
-  it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))(
-    '%s goes through the Lambda authorizer to its own function',
-    (routeKey, route) => {
-      const functionId = logicalIdOf(functionFor(chat.stack, route));
-      const [integrationId, integration] = findResource(
-        chat.template,
-        'AWS::ApiGatewayV2::Integration',
-        (candidate) =>
-          JSON.stringify(candidate.Properties.IntegrationUri) ===
-          JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
-      );
-      expect(integration.Properties).toMatchObject({
-        ApiId: { Ref: apiId },
-        IntegrationType: 'AWS_PROXY',
-        PayloadFormatVersion: '2.0',
-      });
-      chat.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        ApiId: { Ref: apiId },
-        RouteKey: routeKey,
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: { Ref: authorizerId },
-        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
-      });
-    },
-  );
+  it('sends every path no other route takes ("/chat/list/" included) to the trailing-slash function, with no authorizer', () => {
+    const catchAll = httpRoutes.find((route) => route.path === '/{proxy+}');
+    expect(catchAll).toMatchObject({ method: 'ANY', unauthenticated: true, tables: {} });
+    if (catchAll === undefined) return;
+    const functionId = logicalIdOf(functionFor(chat.stack, catchAll));
+    const [integrationId] = findResource(
+      chat.template,
+      'AWS::ApiGatewayV2::Integration',
+      (candidate) =>
+        JSON.stringify(candidate.Properties.IntegrationUri) ===
+        JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
+    );
+    chat.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: 'ANY /{proxy+}',
+      AuthorizationType: 'NONE',
+      AuthorizerId: Match.absent(),
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+    });
+    // Only the catch-all goes without the authorizer.
+    const open = Object.values(resourcesOfType(chat.template, 'AWS::ApiGatewayV2::Route'))
+      .filter(onApi(apiId))
+      .filter((route) => route.Properties.AuthorizationType !== 'CUSTOM')
+      .map((route) => route.Properties.RouteKey);
+    expect(open).toEqual(['ANY /{proxy+}']);
+  });
+
+  it.each(
+    httpRoutes
+      .filter((route) => route.unauthenticated !== true)
+      .map((route) => [`${route.method} ${route.path}`, route] as const),
+  )('%s goes through the Lambda authorizer to its own function', (routeKey, route) => {
+    const functionId = logicalIdOf(functionFor(chat.stack, route));
+    const [integrationId, integration] = findResource(
+      chat.template,
+      'AWS::ApiGatewayV2::Integration',
+      (candidate) =>
+        JSON.stringify(candidate.Properties.IntegrationUri) ===
+        JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
+    );
+    expect(integration.Properties).toMatchObject({
+      ApiId: { Ref: apiId },
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+    chat.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: { Ref: apiId },
+      RouteKey: routeKey,
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizerId },
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+    });
+  });
 
   it('has no CORS configuration unless origins are given', () => {
     chat.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
@@ -131,6 +158,7 @@ describe('HTTP API', () => {
           'POST /chat/read/{roomId}',
           'POST /chat/start/{userId}',
           'PUT /users/me',
+          'ANY /{proxy+}',
         ].sort(),
       );
       expect(routeSettings['GET /chat/list']).toBeUndefined();

@@ -98,7 +98,7 @@ export class ChatApi {
 
   /** The caller's rooms, most recent activity first. */
   listRooms(page: { limit?: number; cursor?: string } = {}): Promise<RoomPage> {
-    return this.call('GET', `/chat/list/${query(page)}`);
+    return this.call('GET', `/chat/list${query(page)}`);
   }
 
   /** No `before`/`after`: the newest page (which also marks the room read). */
@@ -106,29 +106,29 @@ export class ChatApi {
     roomId: string,
     page: { before?: string; after?: string; limit?: number } = {},
   ): Promise<MessagePage> {
-    return this.call('GET', `/chat/messages/${encodeURIComponent(roomId)}/${query(page)}`);
+    return this.call('GET', `/chat/messages/${encodeURIComponent(roomId)}${query(page)}`);
   }
 
   /** Starts (or returns) the room with `userId`; `created` tells which. */
   async startChat(userId: string): Promise<{ room: Room; created: boolean }> {
     const { body, status } = await this.callWithStatus<{ room: Room }>(
       'POST',
-      `/chat/start/${encodeURIComponent(userId)}/`,
+      `/chat/start/${encodeURIComponent(userId)}`,
     );
     return { room: body.room, created: status === 201 };
   }
 
   /** Moves the caller's read pointer forward to `messageId` (never back). */
   markRead(roomId: string, messageId: string): Promise<ReadPointer> {
-    return this.call('POST', `/chat/read/${encodeURIComponent(roomId)}/`, { messageId });
+    return this.call('POST', `/chat/read/${encodeURIComponent(roomId)}`, { messageId });
   }
 
   getMe(): Promise<Profile> {
-    return this.call('GET', '/users/me/');
+    return this.call('GET', '/users/me');
   }
 
   updateMe(changes: ProfileChanges): Promise<Profile> {
-    return this.call('PUT', '/users/me/', changes);
+    return this.call('PUT', '/users/me', changes);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -76,7 +76,7 @@ export async function request<T = unknown>(
   return { status: response.status, headers: response.headers, text, body: parsed as T };
 }
 
-/** The routes of API.md for one caller. Paths use the trailing slash unless `slash: false`. */
+/** The routes of API.md for one caller. Paths use the seed's trailing slash (answered by the 308 of `ANY /{proxy+}`) unless `slash: false`. */
 /**
  * Every REST route behind the authorizer, each with a body it accepts, so that a refusal there can
  * only be the authorization's.

@@ -26,6 +26,7 @@ export const wsAuthorizerDef = fn('WsAuthorizer');
 export const stubHttpRoutes: HttpRouteDefinition[] = [
   { ...fn('Echo'), method: 'POST', path: '/echo/{id}' },
   { ...fn('List'), method: 'GET', path: '/chat/list' },
+  { ...fn('CatchAll'), method: 'ANY', path: '/{proxy+}', unauthenticated: true },
 ];
 const wsRoute = (routeKey: string, functionId: string, returnResponse = true): WebSocketRouteDefinition => ({
   ...fn(functionId),
@@ -59,6 +60,7 @@ export async function startTestGateway(
     limits?: Partial<WebSocketLimits>;
     signIn?: Partial<SignInOptions>;
     handlerTimeoutMs?: number;
+    allowedOrigins?: readonly string[];
   } = {},
 ): Promise<TestGateway> {
   sharedKey ??= generateSigningKey();
@@ -80,6 +82,7 @@ export async function startTestGateway(
     limits: { maxFrameBytes: 32 * 1024, idleTimeoutMs: 60_000, maxConnectionMs: 120_000, ...options.limits },
     webRoot,
     ...(options.handlerTimeoutMs !== undefined ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
+    ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
     signIn: {
       key: sharedKey,
       userPoolId: 'us-east-1_localChat',

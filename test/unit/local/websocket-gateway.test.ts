@@ -32,7 +32,23 @@ const record: LambdaHandler = async (event) => {
   events.push(event as SeenEvent);
 };
 const handlers: Record<string, LambdaHandler> = {
-  WsAuthorizer: tokenAuthorizer,
+  WsAuthorizer: async (event, context) => {
+    const { queryStringParameters, methodArn } = event as {
+      queryStringParameters?: Record<string, string>;
+      methodArn: string;
+    };
+    const allow = (extra: Record<string, unknown>) => ({
+      principalId: 'ann',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
+      },
+      context: extra,
+    });
+    if (queryStringParameters?.token === 'oversized') return allow({ pad: 'x'.repeat(8 * 1024) });
+    if (queryStringParameters?.token === 'nested') return allow({ user: { id: 'ann' } });
+    return tokenAuthorizer(event, context);
+  },
   Connect: async (event) => {
     events.push(event as SeenEvent);
     return connectResult;
@@ -113,9 +129,22 @@ describe('WebSocket connect', () => {
     expect(events).toHaveLength(0);
   });
 
+  it('refuses a URL over 4096 characters (the WebSocket quota) before any handler runs', async () => {
+    await expect(open(`token=good-ann&pad=${'x'.repeat(4096)}`)).rejects.toThrow('refused 414');
+    expect(events).toHaveLength(0);
+    const { connectionId } = await open(`token=good-ann&pad=${'x'.repeat(3900)}`);
+    expect(eventsOf('$connect', connectionId)).toHaveLength(1);
+  });
+
   it('refuses with 401 when the authorizer throws Unauthorized and 403 on a Deny policy', async () => {
     await expect(open('token=nope')).rejects.toThrow('refused 401');
     await expect(open('token=deny')).rejects.toThrow('refused 403');
+    expect(eventsOf('$connect')).toHaveLength(0);
+  });
+
+  it('refuses with 500 an authorizer result over 8 KB or a context with a non-primitive value', async () => {
+    await expect(open('token=oversized')).rejects.toThrow('refused 500');
+    await expect(open('token=nested')).rejects.toThrow('refused 500');
     expect(eventsOf('$connect')).toHaveLength(0);
   });
 
@@ -216,17 +245,22 @@ describe('connection limits', () => {
 
   it('closes an idle connection with 1001, and a busy one at the maximum age', async () => {
     const idle = await open('token=good-ann');
+    const pinging = await open('token=good-cat');
     const busy = await open('token=good-bob');
     const openedAt = Date.now();
-    const keepAlive = setInterval(() => busy.ws.ping(), 100);
+    // Control frames are not activity (not documented as such by AWS): only messages keep it open.
+    const controlPings = setInterval(() => pinging.ws.ping(), 100);
+    const keepAlive = setInterval(() => busy.ws.send('{"action":"silent"}'), 100);
     try {
       expect(await idle.closed).toEqual({ code: 1001, reason: 'Going away' });
+      expect(await pinging.closed).toEqual({ code: 1001, reason: 'Going away' });
       expect(Date.now() - openedAt).toBeLessThan(800);
       expect(busy.ws.readyState).toBe(busy.ws.OPEN);
       expect(await busy.closed).toEqual({ code: 1001, reason: 'Going away' });
       expect(Date.now() - openedAt).toBeGreaterThanOrEqual(850);
     } finally {
       clearInterval(keepAlive);
+      clearInterval(controlPings);
     }
   });
 });
@@ -267,6 +301,24 @@ describe('management API, through the SDK', () => {
     client.ws.close();
     await disconnectOf(client.connectionId);
     await expect(post(client.connectionId)).rejects.toBeInstanceOf(GoneException);
+  });
+
+  it('answers PayloadTooLargeException for a post over 128 KB, and delivers one of exactly 128 KB', async () => {
+    const client = await open('token=good-dan');
+    const sdk = management();
+    const post = (bytes: number) =>
+      sdk.send(
+        new PostToConnectionCommand({
+          ConnectionId: client.connectionId,
+          Data: new Uint8Array(bytes).fill(97),
+        }),
+      );
+    await expect(post(128 * 1024 + 1)).rejects.toMatchObject({
+      name: 'PayloadTooLargeException',
+      $metadata: { httpStatusCode: 413 },
+    });
+    await post(128 * 1024);
+    expect(await client.next()).toHaveLength(128 * 1024);
   });
 
   it('throttles the next posts on request', async () => {

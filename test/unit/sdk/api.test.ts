@@ -22,7 +22,7 @@ describe('ChatApi', () => {
     expect(page).toEqual({ rooms: [room], nextCursor: 'next' });
     expect(calls).toHaveLength(1);
     expect(calls[0]?.method).toBe('GET');
-    expect(calls[0]?.url.href).toBe('http://chat.test/chat/list/?limit=10&cursor=abc');
+    expect(calls[0]?.url.href).toBe('http://chat.test/chat/list?limit=10&cursor=abc');
     expect(calls[0]?.headers.authorization).toBe('Bearer jwt');
   });
 
@@ -37,9 +37,9 @@ describe('ChatApi', () => {
     await api.getMessages(ROOM, { after: messageId(3) });
 
     expect(calls.map(({ url }) => `${url.pathname}${url.search}`)).toEqual([
-      `/chat/messages/${ROOM}/`,
-      `/chat/messages/${ROOM}/?before=${messageId(9)}&limit=20`,
-      `/chat/messages/${ROOM}/?after=${messageId(3)}`,
+      `/chat/messages/${ROOM}`,
+      `/chat/messages/${ROOM}?before=${messageId(9)}&limit=20`,
+      `/chat/messages/${ROOM}?after=${messageId(3)}`,
     ]);
   });
 
@@ -52,7 +52,7 @@ describe('ChatApi', () => {
     status = 200;
     expect(await api.startChat('bob')).toEqual({ room, created: false });
     expect(calls[0]?.method).toBe('POST');
-    expect(calls[0]?.url.pathname).toBe('/chat/start/bob/');
+    expect(calls[0]?.url.pathname).toBe('/chat/start/bob');
   });
 
   it('marks read and updates the profile with JSON bodies', async () => {
@@ -75,9 +75,9 @@ describe('ChatApi', () => {
     expect(await api.getMe()).toMatchObject({ userId: 'ann' });
 
     expect(calls.map(({ method, url, body }) => [method, url.pathname, body])).toEqual([
-      ['POST', `/chat/read/${ROOM}/`, { messageId: messageId(2) }],
-      ['PUT', '/users/me/', { displayName: 'Ann B' }],
-      ['GET', '/users/me/', undefined],
+      ['POST', `/chat/read/${ROOM}`, { messageId: messageId(2) }],
+      ['PUT', '/users/me', { displayName: 'Ann B' }],
+      ['GET', '/users/me', undefined],
     ]);
     expect(calls[0]?.headers['content-type']).toBe('application/json');
   });

@@ -342,8 +342,8 @@ describe('ChatConnection: catching up', () => {
     await settle();
 
     expect(calls.map(({ url }) => `${url.pathname}${url.search}`)).toEqual([
-      `/chat/messages/${ROOM}/?after=${margin}&limit=100`,
-      `/chat/messages/${ROOM}/?after=${messageId(4)}&limit=100`,
+      `/chat/messages/${ROOM}?after=${margin}&limit=100`,
+      `/chat/messages/${ROOM}?after=${messageId(4)}&limit=100`,
     ]);
     // Each message once; the order of arrival is the fake sockets', the views sort by messageId.
     expect(messages.map((m) => m.messageId).sort()).toEqual([
