@@ -3,7 +3,7 @@
  * connections that API Gateway reports gone. One dead or slow connection never stops the others.
  */
 import type { ConnectionRef, RoomId, UserId, UserProfile } from './model.js';
-import { type Notifier, ThrottledError } from './ports.js';
+import { type Notifier, ThrottledError, TransientPostError } from './ports.js';
 
 /** A user's connections expire this long after connecting: API Gateway's 2-hour limit plus margin. */
 export const CONNECTION_LIFETIME_SECONDS = 2 * 60 * 60 + 5 * 60;
@@ -21,7 +21,7 @@ export const openedAtSeconds = (target: DeliveryTarget): number =>
 
 export interface FanOutOptions {
   readonly concurrency: number;
-  /** Attempts after the first when the management API throttles. */
+  /** Attempts after the first when the management API throttles or fails transiently. */
   readonly maxThrottleRetries: number;
   readonly backoffMs: (attempt: number) => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -86,7 +86,8 @@ async function deliverOne(
       return result;
     } catch (error) {
       if (error instanceof ThrottledError) counts.throttled++;
-      if (error instanceof ThrottledError && attempt < options.maxThrottleRetries) {
+      const retryable = error instanceof ThrottledError || error instanceof TransientPostError;
+      if (retryable && attempt < options.maxThrottleRetries) {
         await options.sleep(options.backoffMs(attempt));
         continue;
       }

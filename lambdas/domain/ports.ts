@@ -168,6 +168,18 @@ export class ThrottledError extends Error {
   }
 }
 
+/**
+ * Raised by a Notifier for a failure that may pass (a 5xx, a dropped or timed-out request); the
+ * fan-out retries it like a throttle. The frame may have been delivered before the failure, so the
+ * connection can get it twice: every frame is safe to repeat (clients take a message once by id).
+ */
+export class TransientPostError extends Error {
+  constructor(message = 'transient failure') {
+    super(message);
+    this.name = 'TransientPostError';
+  }
+}
+
 export interface Notifier {
   /** `payload` is the JSON frame, encoded once per fan-out rather than once per connection. */
   post(connectionId: string, payload: string): Promise<PostResult>;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiGatewayNotifier, makeManagementClient } from '../../../lambdas/adapters/notifier.js';
-import { ThrottledError } from '../../../lambdas/domain/ports.js';
+import { ThrottledError, TransientPostError } from '../../../lambdas/domain/ports.js';
 
 interface Answer {
   readonly status: number;
@@ -70,8 +70,40 @@ describe('makeManagementClient', () => {
     expect(posts).toEqual(['/prod/@connections/conn-1']);
   });
 
-  it.each([500, 502, 503, 504])('sends a post answered %i once and passes the error on', async (status) => {
-    answer = { status, errorType: 'InternalServerError' };
+  it.each([500, 502, 503, 504])(
+    'sends a post answered %i once and leaves the retry to the fan-out (TransientPostError)',
+    async (status) => {
+      answer = { status, errorType: 'InternalServerError' };
+
+      const failure = await notifier()
+        .post('conn-1', '{}')
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+
+      expect(failure).toBeInstanceOf(TransientPostError);
+      expect(posts).toHaveLength(1);
+    },
+  );
+
+  it('reports a socket dropped mid-request as transient, after one request', async () => {
+    const dropping = createServer((req) => req.socket.destroy());
+    dropping.listen(0, '127.0.0.1');
+    await once(dropping, 'listening');
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/prod`;
+
+    const failure = await new ApiGatewayNotifier(makeManagementClient(url)).post('conn-1', '{}').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    dropping.close();
+    expect(failure).toBeInstanceOf(TransientPostError);
+  });
+
+  it('passes a client error (400) on as it is: trying again would not help', async () => {
+    answer = { status: 400, errorType: 'BadRequestException' };
 
     const failure = await notifier()
       .post('conn-1', '{}')
@@ -81,8 +113,8 @@ describe('makeManagementClient', () => {
       );
 
     expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(TransientPostError);
     expect(failure).not.toBeInstanceOf(ThrottledError);
-    expect(posts).toHaveLength(1);
   });
 
   it('sends a post to a gone connection (410) once and answers gone', async () => {

@@ -9,7 +9,7 @@ import {
   jitteredBackoff,
 } from '../../../lambdas/domain/fan-out.js';
 import type { UserProfile } from '../../../lambdas/domain/model.js';
-import { ThrottledError } from '../../../lambdas/domain/ports.js';
+import { ThrottledError, TransientPostError } from '../../../lambdas/domain/ports.js';
 import { RecordingNotifier } from '../../fakes/notifier.js';
 
 const PAYLOAD = '{"type":"pong"}';
@@ -174,6 +174,23 @@ describe('fanOut', () => {
       ),
       { numRuns: 50 },
     );
+  });
+
+  it('retries a transient failure (5xx, dropped request) like a throttle, then delivers', async () => {
+    const notifier = new RecordingNotifier();
+    const post = notifier.post.bind(notifier);
+    let failures = 2;
+    notifier.post = async (connectionId, payload) => {
+      if (connectionId === 'c1' && failures-- > 0) throw new TransientPostError('socket hang up');
+      return post(connectionId, payload);
+    };
+    const { options: opts, sleep } = options({ maxThrottleRetries: 3 });
+
+    const report = await fanOut(notifier, targetsFor('c1'), PAYLOAD, opts);
+
+    expect(report).toEqual({ delivered: 1, gone: 0, failed: 0, throttled: 0 });
+    expect(sleep).toHaveBeenCalledTimes(2);
+    expect(notifier.deliveredTo()).toEqual(['c1']);
   });
 
   it('does not retry an unexpected error: reports it failed and delivers to the others', async () => {
