@@ -776,7 +776,7 @@ class Engine {
       return;
     }
     const ids = answer.body.messages.map((m) => m.messageId);
-    this.checkPage(room, user, `newest page${query}`, ids, undefined, false, issued, limit ?? 50);
+    this.checkPage(room, user, `newest page${query}`, ids, undefined, false, issued, limit);
     const newest = ids.at(-1);
     // Reading the newest page moves the pointer to the page's newest message.
     if (newest !== undefined) user.readTarget = maxId(user.readTarget, newest);
@@ -798,16 +798,7 @@ class Engine {
       return;
     }
     const ids = answer.body.messages.map((m) => m.messageId);
-    this.checkPage(
-      room,
-      user,
-      `?after=${short(cursor)}`,
-      ids,
-      cursor,
-      answer.body.hasMore,
-      issued,
-      limit ?? 50,
-    );
+    this.checkPage(room, user, `?after=${short(cursor)}`, ids, cursor, answer.body.hasMore, issued, limit);
   }
 
   /**
@@ -823,15 +814,17 @@ class Engine {
     cursor: string | undefined,
     hasMore: boolean,
     issued: number,
-    limit: number,
+    /** The page size asked for; without one the server's default applies, which the contract leaves open. */
+    limit: number | undefined,
   ): void {
     for (const id of ids) room.pageIds.add(id);
     const ascending = ids.every((id, i) => i === 0 || id > (ids[i - 1] as string));
-    if (!ascending || ids.length > limit || (cursor !== undefined && ids.some((id) => id <= cursor))) {
+    const tooMany = limit !== undefined && ids.length > limit;
+    if (!ascending || tooMany || (cursor !== undefined && ids.some((id) => id <= cursor))) {
       this.mismatch(
         'page',
         user.userId,
-        `at most ${limit} ascending ids${cursor === undefined ? '' : ` after ${short(cursor)}`}`,
+        `${limit === undefined ? '' : `at most ${limit} `}ascending ids${cursor === undefined ? '' : ` after ${short(cursor)}`}`,
         ids.map(short).join(','),
         what,
       );
@@ -908,7 +901,8 @@ class Engine {
   /** Waits until every send is answered, every pointer move announced and every delivery in. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + this.options.settleTimeoutMs;
-    const open = this.users.flatMap((user) => user.conns);
+    // A connection the gateway closed is reported as such ('connection'); nothing is awaited on it.
+    const open = this.users.flatMap((user) => user.conns).filter((conn) => !conn.closedUnexpectedly);
 
     let unanswered = open.flatMap((conn) => [...conn.transmissions].map(([cmid]) => ({ conn, cmid })));
     const answered = () => {
@@ -932,8 +926,10 @@ class Engine {
     // WS markRead has no reply: its move is seen in the read event to the other participant.
     const moved = this.users.filter((u) => u.readTarget !== null && u.readTarget !== u.checkedTarget);
     const announced = (user: User) =>
-      user.peer.conns.every((conn) =>
-        conn.reads.some((r) => r.userId === user.userId && r.messageId >= (user.readTarget as string)),
+      user.peer.conns.every(
+        (conn) =>
+          conn.closedUnexpectedly ||
+          conn.reads.some((r) => r.userId === user.userId && r.messageId >= (user.readTarget as string)),
       );
     if (!(await until(this.pulse, () => moved.every(announced), deadline))) {
       for (const user of moved.filter((u) => !announced(u))) {
@@ -1347,10 +1343,18 @@ export function formatMismatch(m: Mismatch): string {
   );
 }
 
-/** The report as text; `maxListed` mismatches are spelled out. */
+/**
+ * The report as text. About `maxListed` mismatches are spelled out, the first ones of each check
+ * (one kind of failure must not hide the others).
+ */
 export function formatInterleaveReport(report: InterleaveReport, maxListed = 40): string {
-  const byCheck = new Map<string, number>();
-  for (const m of report.mismatches) byCheck.set(m.check, (byCheck.get(m.check) ?? 0) + 1);
+  const byCheck = new Map<string, Mismatch[]>();
+  for (const m of report.mismatches) byCheck.set(m.check, [...(byCheck.get(m.check) ?? []), m]);
+  const perCheck = Math.max(3, Math.ceil(maxListed / Math.max(1, byCheck.size)));
+  const listed = [...byCheck.values()].flatMap((list) => list.slice(0, perCheck));
+  const unread = (byCheck.get('unread') ?? []).map((m) => m.seen.replace(/^.*\((.*)\)$/, '$1'));
+  const deltas = new Map<string, number>();
+  for (const delta of unread) deltas.set(delta, (deltas.get(delta) ?? 0) + 1);
   const d = report.duplicateSends;
   const kinds = Object.entries(report.operationsByKind)
     .map(([kind, count]) => `${kind} ${count}`)
@@ -1368,10 +1372,18 @@ export function formatInterleaveReport(report: InterleaveReport, maxListed = 40)
     `  mismatches      ${report.mismatches.length}` +
       (byCheck.size === 0
         ? ''
-        : ` (${[...byCheck].map(([check, count]) => `${check} ${count}`).join(', ')})`),
-    ...report.mismatches.slice(0, maxListed).map((m) => `    ${formatMismatch(m)}`),
-    ...(report.mismatches.length > maxListed
-      ? [`    ... and ${report.mismatches.length - maxListed} more`]
+        : ` (${[...byCheck].map(([check, list]) => `${check} ${list.length}`).join(', ')})`),
+    ...(deltas.size === 0
+      ? []
+      : [
+          `  unread drifts   ${[...deltas]
+            .sort(([a], [b]) => Number(a) - Number(b))
+            .map(([delta, n]) => `${delta} x${n}`)
+            .join(', ')}`,
+        ]),
+    ...listed.map((m) => `    ${formatMismatch(m)}`),
+    ...(report.mismatches.length > listed.length
+      ? [`    ... and ${report.mismatches.length - listed.length} more`]
       : []),
     `RESULT: ${report.passed ? 'PASS' : `FAIL (seed ${report.seed})`}`,
   ].join('\n');
