@@ -26,6 +26,38 @@ import {
   smallestUlidAt,
 } from './wire.js';
 
+/** What one operation of a round does, and how often each is drawn (relative weights). */
+export const OPERATION_WEIGHTS = {
+  /** A new message. */
+  send: 16,
+  /** 2-5 new messages on one connection without waiting. */
+  pipelined: 10,
+  /** 2-3 new messages, each after the previous one's ack. */
+  sequential: 6,
+  /** X, the same X frame again, then Y, on one connection without waiting. */
+  duplicateSameConnection: 7,
+  /** X from both devices of the user at once (one connection twice if the user has one). */
+  duplicateOtherDevice: 6,
+  /** X, then X again 0-20 ms later, from the same or the other device. */
+  retryInFlight: 6,
+  /** An acked message of the user sent again. */
+  lateDuplicate: 6,
+  /** An acked message sent again among 1-3 new ones, without waiting. */
+  lateDuplicateAmongNew: 6,
+  /** POST /chat/read/{roomId} to a known message, older or newer than the pointer. */
+  restRead: 9,
+  /** WS markRead to a known message. */
+  wsMarkRead: 9,
+  /** GET the newest page (moves the pointer), sometimes with a small limit. */
+  newestPage: 9,
+  /** GET ?after= a known message or the start, sometimes with a limit. */
+  afterPage: 10,
+} as const;
+
+export type OperationKind = keyof typeof OPERATION_WEIGHTS;
+
+export const OPERATION_KINDS = Object.keys(OPERATION_WEIGHTS) as OperationKind[];
+
 export interface InterleaveOptions {
   /** Rooms, each with its two users. */
   readonly pairs: number;
@@ -33,6 +65,8 @@ export interface InterleaveOptions {
   readonly operations: number;
   /** Operations per pair and round, a random number in this range. */
   readonly opsPerPairPerRound: readonly [number, number];
+  /** The kinds of operation drawn (all by default): fewer to narrow a failure down. */
+  readonly operationKinds: readonly OperationKind[];
   /** Each operation of a round starts after a random delay up to this. */
   readonly maxStartDelayMs: number;
   readonly seed: number;
@@ -58,6 +92,7 @@ export const DEFAULT_INTERLEAVE_OPTIONS: InterleaveOptions = {
   pairs: 4,
   operations: 400,
   opsPerPairPerRound: [2, 6],
+  operationKinds: OPERATION_KINDS,
   maxStartDelayMs: 30,
   seed: 1,
   secondDeviceShare: 0.6,
@@ -605,105 +640,118 @@ class Engine {
     const user = pick(random, room.users);
     const conn = user === undefined ? undefined : pick(random, user.conns);
     if (user === undefined || conn === undefined) throw new Error(`${room.roomId} has no connected user`);
-    const roll = random() * 100;
+    const kind = this.drawKind();
     const fresh = () => this.newSent(user);
     const oldOne = () => pick(later, this.acked(room, user.userId));
 
-    if (roll < 16) {
-      return async () => conn.transmit(fresh());
+    switch (kind) {
+      case 'send':
+        return async () => conn.transmit(fresh());
+      case 'pipelined': {
+        // No order is asserted between them.
+        const count = between(random, 2, 5);
+        return async () => {
+          for (let i = 0; i < count; i++) conn.transmit(fresh());
+        };
+      }
+      case 'sequential': {
+        // Each after the previous ack: their ids must keep this order.
+        const count = between(random, 2, 3);
+        return async () => {
+          for (let i = 0; i < count; i++) {
+            const sent = fresh();
+            conn.transmit(sent);
+            if (!(await this.waitAck(conn, sent))) return;
+          }
+        };
+      }
+      case 'duplicateSameConnection':
+        return async () => {
+          const [x, y] = [fresh(), fresh()];
+          this.duplicateSends.sameConnection++;
+          conn.transmit(x);
+          conn.transmit(x);
+          conn.transmit(y);
+        };
+      case 'duplicateOtherDevice': {
+        const other = this.otherConn(user, conn);
+        return async () => {
+          const x = fresh();
+          if (other === conn) this.duplicateSends.sameConnection++;
+          else this.duplicateSends.otherDevice++;
+          conn.transmit(x);
+          other.transmit(x);
+        };
+      }
+      case 'retryInFlight': {
+        const again = random() < 0.5 ? conn : this.otherConn(user, conn);
+        const gap = between(random, 0, 20);
+        return async () => {
+          const x = fresh();
+          this.duplicateSends.inFlight++;
+          conn.transmit(x);
+          await sleep(gap);
+          again.transmit(x);
+        };
+      }
+      case 'lateDuplicate':
+        return async () => {
+          const old = oldOne();
+          if (old === undefined) return conn.transmit(fresh());
+          this.duplicateSends.late++;
+          conn.transmit(old);
+        };
+      case 'lateDuplicateAmongNew': {
+        const count = between(random, 1, 3);
+        return async () => {
+          const old = oldOne();
+          const frames = Array.from({ length: count }, fresh);
+          if (old !== undefined) {
+            // The late duplicate at a random place among the new ones.
+            frames.splice(between(later, 0, frames.length), 0, old);
+            this.duplicateSends.lateMixed++;
+          }
+          for (const sent of frames) conn.transmit(sent);
+        };
+      }
+      case 'restRead':
+        return async () => {
+          const target = this.readTargetFor(user);
+          if (target !== undefined) await this.restRead(user, target);
+        };
+      case 'wsMarkRead':
+        return async () => {
+          const target = this.readTargetFor(user);
+          if (target === undefined) return;
+          conn.markRead(target);
+          // No reply unless it fails: an error frame is reported as a mismatch, and the pointer
+          // is checked to reach the newest target once the round is quiet.
+          user.readTarget = maxId(user.readTarget, target);
+        };
+      case 'newestPage': {
+        const limit = random() < 0.5 ? undefined : between(random, 1, 20);
+        return () => this.newestPage(user, limit);
+      }
+      case 'afterPage': {
+        const limit = random() < 0.5 ? undefined : between(random, 1, 30);
+        return async () => {
+          const target = this.readTargetFor(user);
+          const cursor = later() < 0.2 || target === undefined ? BEFORE_EVERY_MESSAGE : target;
+          await this.afterPage(user, cursor, limit);
+        };
+      }
     }
-    if (roll < 26) {
-      // Pipelined: no order is asserted between them.
-      const count = between(random, 2, 5);
-      return async () => {
-        for (let i = 0; i < count; i++) conn.transmit(fresh());
-      };
+  }
+
+  private drawKind(): OperationKind {
+    const kinds = this.options.operationKinds;
+    const total = kinds.reduce((sum, kind) => sum + OPERATION_WEIGHTS[kind], 0);
+    let roll = this.random() * total;
+    for (const kind of kinds) {
+      roll -= OPERATION_WEIGHTS[kind];
+      if (roll < 0) return kind;
     }
-    if (roll < 32) {
-      // One after the other, each after the previous ack: their ids must keep this order.
-      const count = between(random, 2, 3);
-      return async () => {
-        for (let i = 0; i < count; i++) {
-          const sent = fresh();
-          conn.transmit(sent);
-          if (!(await this.waitAck(conn, sent))) return;
-        }
-      };
-    }
-    if (roll < 39) {
-      return async () => {
-        const [x, y] = [fresh(), fresh()];
-        this.duplicateSends.sameConnection++;
-        conn.transmit(x);
-        conn.transmit(x);
-        conn.transmit(y);
-      };
-    }
-    if (roll < 45) {
-      const other = this.otherConn(user, conn);
-      return async () => {
-        const x = fresh();
-        if (other === conn) this.duplicateSends.sameConnection++;
-        else this.duplicateSends.otherDevice++;
-        conn.transmit(x);
-        other.transmit(x);
-      };
-    }
-    if (roll < 51) {
-      const again = random() < 0.5 ? conn : this.otherConn(user, conn);
-      const gap = between(random, 0, 20);
-      return async () => {
-        const x = fresh();
-        this.duplicateSends.inFlight++;
-        conn.transmit(x);
-        await sleep(gap);
-        again.transmit(x);
-      };
-    }
-    if (roll < 57) {
-      return async () => {
-        const old = oldOne();
-        if (old === undefined) return conn.transmit(fresh());
-        this.duplicateSends.late++;
-        conn.transmit(old);
-      };
-    }
-    if (roll < 63) {
-      const count = between(random, 1, 3);
-      return async () => {
-        const old = oldOne();
-        const frames = Array.from({ length: count }, fresh);
-        if (old !== undefined) {
-          // The late duplicate at a random place among the new ones.
-          frames.splice(between(later, 0, frames.length), 0, old);
-          this.duplicateSends.lateMixed++;
-        }
-        for (const sent of frames) conn.transmit(sent);
-      };
-    }
-    if (roll < 72) {
-      return async () => {
-        const target = this.readTargetFor(user);
-        if (target !== undefined) await this.restRead(user, target);
-      };
-    }
-    if (roll < 81) {
-      return async () => {
-        const target = this.readTargetFor(user);
-        if (target === undefined) return;
-        conn.markRead(target);
-        // No reply unless it fails: an error frame is reported as a mismatch, and the pointer
-        // is checked to reach the newest target once the round is quiet.
-        user.readTarget = maxId(user.readTarget, target);
-      };
-    }
-    const limit = random() < 0.5 ? undefined : between(random, 1, 20);
-    if (roll < 90) return () => this.newestPage(user, limit);
-    return async () => {
-      const target = this.readTargetFor(user);
-      const cursor = later() < 0.2 || target === undefined ? BEFORE_EVERY_MESSAGE : target;
-      await this.afterPage(user, cursor, limit);
-    };
+    return kinds.at(-1) ?? 'send';
   }
 
   private async restRead(user: User, target: string): Promise<void> {
@@ -1289,6 +1337,12 @@ export async function runInterleave(
   const { log } = options;
   if (!Number.isInteger(options.pairs) || options.pairs < 1) {
     throw new Error(`pairs must be a positive integer, not ${options.pairs}`);
+  }
+  const unknown = options.operationKinds.filter((kind) => !OPERATION_KINDS.includes(kind));
+  if (options.operationKinds.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `operation kinds must be some of ${OPERATION_KINDS.join(', ')}; not ${unknown.join(', ') || 'none'}`,
+    );
   }
   const startedAt = performance.now();
   const deadline = Date.now() + options.timeLimitMs;
