@@ -339,7 +339,7 @@ describe('guarantees under concurrency, row by row', () => {
   }, 120_000);
 
   it("Bob bursts 60 messages while Ann has the room open -> Ann's last read of the newest leaves unread 0 and ?after= empty", async () => {
-    const failures = await repeat(16, 2, async (i, findings) => {
+    const failures = await repeat(20, 2, async (i, findings) => {
       const { ann, annWs, bobWs, room } = await pair(findings);
       let seen = 0;
       // Ann's client, as a chat screen with the room open: it keeps reading the room while messages
