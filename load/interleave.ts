@@ -943,6 +943,8 @@ class Engine {
     this.round++;
     this.touched.clear();
     for (const room of this.rooms) room.pageIds.clear();
+    // Once more quiet: a late duplicate of the last round would otherwise go unseen.
+    await this.settle();
     await this.check(BEFORE_EVERY_MESSAGE);
   }
 

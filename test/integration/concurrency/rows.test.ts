@@ -1,11 +1,12 @@
 /**
- * API.md's guarantees under concurrency, one scenario per row of the issue's table. A race shows
- * only now and then, so each scenario runs many times (a few at once, on fresh users each time) and
- * the test reports how often each check failed, e.g. "Bob's unreadCount +3 (expected 2): 7 of 30 tries".
+ * The contract's guarantees under concurrency, one scenario per row of the issue's table. A race
+ * shows only now and then, so each scenario runs many times (a few at once, on fresh users each
+ * time), and the test reports how often each check failed and what was seen, e.g.
+ * "Bob's unreadCount (expected +2): 7 of 30 tries (seen +3 x7)".
  *
  * Frames sent without waiting may be stored in any order: no order is asserted for them. Absence
- * (no second chat_message) is watched for QUIET_MS after a sync point that proves the fan-out ran:
- * every ack is in (the handler posts before it answers) and the frame expected once arrived.
+ * (no second chat_message) is watched for QUIET_MS after a sync point: every ack is in and every
+ * frame expected once has arrived.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../support/api-types.js';
