@@ -6,20 +6,34 @@
  *   npx tsx load/interleave-run.ts [--operations 10000] [--pairs 8] [--seed N (default: random)]
  *                                  [--ops-per-round 2-6 (per pair)] [--time-limit 1200 (seconds)]
  *                                  [--list 60 (mismatches spelled out)]
+ *                                  [--only send,sequential,restRead,... (operation kinds; default all)]
  */
 import { parseArgs } from 'node:util';
 import { dynamoLocalPids } from '../local/dynamo-local.js';
-import { formatInterleaveReport, type InterleaveOptions, runInterleave } from './interleave.js';
+import {
+  formatInterleaveReport,
+  type InterleaveOptions,
+  OPERATION_KINDS,
+  type OperationKind,
+  runInterleave,
+} from './interleave.js';
 
 const USAGE =
   'Usage: npx tsx load/interleave-run.ts [--operations N] [--pairs N] [--seed N] ' +
-  '[--ops-per-round MIN-MAX] [--time-limit seconds] [--list N]';
+  `[--ops-per-round MIN-MAX] [--time-limit seconds] [--list N] [--only KIND,...] (kinds: ${OPERATION_KINDS.join(', ')})`;
 
 function positive(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, not ${raw}`);
   return value;
+}
+
+function kindsOf(raw: string): OperationKind[] {
+  const kinds = raw.split(',').filter((kind) => kind !== '');
+  const unknown = kinds.filter((kind) => !(OPERATION_KINDS as readonly string[]).includes(kind));
+  if (kinds.length === 0 || unknown.length > 0) throw new Error(`--only: unknown kind ${unknown.join(', ')}`);
+  return kinds as OperationKind[];
 }
 
 function parseOptions(argv: string[]): { options: Partial<InterleaveOptions>; list: number } {
@@ -32,6 +46,7 @@ function parseOptions(argv: string[]): { options: Partial<InterleaveOptions>; li
       'ops-per-round': { type: 'string' },
       'time-limit': { type: 'string' },
       list: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -49,6 +64,7 @@ function parseOptions(argv: string[]): { options: Partial<InterleaveOptions>; li
     seed: positive(values.seed, 'seed') ?? Math.floor(Math.random() * 2 ** 31),
     ...(min === undefined ? {} : { opsPerPairPerRound: [min, max ?? min] as const }),
     ...(timeLimit === undefined ? {} : { timeLimitMs: timeLimit * 1000 }),
+    ...(values.only === undefined ? {} : { operationKinds: kindsOf(values.only) }),
   };
   return { options, list: positive(values.list, 'list') ?? 60 };
 }

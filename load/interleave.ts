@@ -26,6 +26,38 @@ import {
   smallestUlidAt,
 } from './wire.js';
 
+/** What one operation of a round does, and how often each is drawn (relative weights). */
+export const OPERATION_WEIGHTS = {
+  /** A new message. */
+  send: 16,
+  /** 2-5 new messages on one connection without waiting. */
+  pipelined: 10,
+  /** 2-3 new messages, each after the previous one's ack. */
+  sequential: 6,
+  /** X, the same X frame again, then Y, on one connection without waiting. */
+  duplicateSameConnection: 7,
+  /** X from both devices of the user at once (one connection twice if the user has one). */
+  duplicateOtherDevice: 6,
+  /** X, then X again 0-20 ms later, from the same or the other device. */
+  retryInFlight: 6,
+  /** An acked message of the user sent again. */
+  lateDuplicate: 6,
+  /** An acked message sent again among 1-3 new ones, without waiting. */
+  lateDuplicateAmongNew: 6,
+  /** POST /chat/read/{roomId} to a known message, older or newer than the pointer. */
+  restRead: 9,
+  /** WS markRead to a known message. */
+  wsMarkRead: 9,
+  /** GET the newest page (moves the pointer), sometimes with a small limit. */
+  newestPage: 9,
+  /** GET ?after= a known message or the start, sometimes with a limit. */
+  afterPage: 10,
+} as const;
+
+export type OperationKind = keyof typeof OPERATION_WEIGHTS;
+
+export const OPERATION_KINDS = Object.keys(OPERATION_WEIGHTS) as OperationKind[];
+
 export interface InterleaveOptions {
   /** Rooms, each with its two users. */
   readonly pairs: number;
@@ -33,6 +65,8 @@ export interface InterleaveOptions {
   readonly operations: number;
   /** Operations per pair and round, a random number in this range. */
   readonly opsPerPairPerRound: readonly [number, number];
+  /** The kinds of operation drawn (all by default): fewer to narrow a failure down. */
+  readonly operationKinds: readonly OperationKind[];
   /** Each operation of a round starts after a random delay up to this. */
   readonly maxStartDelayMs: number;
   readonly seed: number;
@@ -58,6 +92,7 @@ export const DEFAULT_INTERLEAVE_OPTIONS: InterleaveOptions = {
   pairs: 4,
   operations: 400,
   opsPerPairPerRound: [2, 6],
+  operationKinds: OPERATION_KINDS,
   maxStartDelayMs: 30,
   seed: 1,
   secondDeviceShare: 0.6,
@@ -605,105 +640,118 @@ class Engine {
     const user = pick(random, room.users);
     const conn = user === undefined ? undefined : pick(random, user.conns);
     if (user === undefined || conn === undefined) throw new Error(`${room.roomId} has no connected user`);
-    const roll = random() * 100;
+    const kind = this.drawKind();
     const fresh = () => this.newSent(user);
     const oldOne = () => pick(later, this.acked(room, user.userId));
 
-    if (roll < 16) {
-      return async () => conn.transmit(fresh());
+    switch (kind) {
+      case 'send':
+        return async () => conn.transmit(fresh());
+      case 'pipelined': {
+        // No order is asserted between them.
+        const count = between(random, 2, 5);
+        return async () => {
+          for (let i = 0; i < count; i++) conn.transmit(fresh());
+        };
+      }
+      case 'sequential': {
+        // Each after the previous ack: their ids must keep this order.
+        const count = between(random, 2, 3);
+        return async () => {
+          for (let i = 0; i < count; i++) {
+            const sent = fresh();
+            conn.transmit(sent);
+            if (!(await this.waitAck(conn, sent))) return;
+          }
+        };
+      }
+      case 'duplicateSameConnection':
+        return async () => {
+          const [x, y] = [fresh(), fresh()];
+          this.duplicateSends.sameConnection++;
+          conn.transmit(x);
+          conn.transmit(x);
+          conn.transmit(y);
+        };
+      case 'duplicateOtherDevice': {
+        const other = this.otherConn(user, conn);
+        return async () => {
+          const x = fresh();
+          if (other === conn) this.duplicateSends.sameConnection++;
+          else this.duplicateSends.otherDevice++;
+          conn.transmit(x);
+          other.transmit(x);
+        };
+      }
+      case 'retryInFlight': {
+        const again = random() < 0.5 ? conn : this.otherConn(user, conn);
+        const gap = between(random, 0, 20);
+        return async () => {
+          const x = fresh();
+          this.duplicateSends.inFlight++;
+          conn.transmit(x);
+          await sleep(gap);
+          again.transmit(x);
+        };
+      }
+      case 'lateDuplicate':
+        return async () => {
+          const old = oldOne();
+          if (old === undefined) return conn.transmit(fresh());
+          this.duplicateSends.late++;
+          conn.transmit(old);
+        };
+      case 'lateDuplicateAmongNew': {
+        const count = between(random, 1, 3);
+        return async () => {
+          const old = oldOne();
+          const frames = Array.from({ length: count }, fresh);
+          if (old !== undefined) {
+            // The late duplicate at a random place among the new ones.
+            frames.splice(between(later, 0, frames.length), 0, old);
+            this.duplicateSends.lateMixed++;
+          }
+          for (const sent of frames) conn.transmit(sent);
+        };
+      }
+      case 'restRead':
+        return async () => {
+          const target = this.readTargetFor(user);
+          if (target !== undefined) await this.restRead(user, target);
+        };
+      case 'wsMarkRead':
+        return async () => {
+          const target = this.readTargetFor(user);
+          if (target === undefined) return;
+          conn.markRead(target);
+          // No reply unless it fails: an error frame is reported as a mismatch, and the pointer
+          // is checked to reach the newest target once the round is quiet.
+          user.readTarget = maxId(user.readTarget, target);
+        };
+      case 'newestPage': {
+        const limit = random() < 0.5 ? undefined : between(random, 1, 20);
+        return () => this.newestPage(user, limit);
+      }
+      case 'afterPage': {
+        const limit = random() < 0.5 ? undefined : between(random, 1, 30);
+        return async () => {
+          const target = this.readTargetFor(user);
+          const cursor = later() < 0.2 || target === undefined ? BEFORE_EVERY_MESSAGE : target;
+          await this.afterPage(user, cursor, limit);
+        };
+      }
     }
-    if (roll < 26) {
-      // Pipelined: no order is asserted between them.
-      const count = between(random, 2, 5);
-      return async () => {
-        for (let i = 0; i < count; i++) conn.transmit(fresh());
-      };
+  }
+
+  private drawKind(): OperationKind {
+    const kinds = this.options.operationKinds;
+    const total = kinds.reduce((sum, kind) => sum + OPERATION_WEIGHTS[kind], 0);
+    let roll = this.random() * total;
+    for (const kind of kinds) {
+      roll -= OPERATION_WEIGHTS[kind];
+      if (roll < 0) return kind;
     }
-    if (roll < 32) {
-      // One after the other, each after the previous ack: their ids must keep this order.
-      const count = between(random, 2, 3);
-      return async () => {
-        for (let i = 0; i < count; i++) {
-          const sent = fresh();
-          conn.transmit(sent);
-          if (!(await this.waitAck(conn, sent))) return;
-        }
-      };
-    }
-    if (roll < 39) {
-      return async () => {
-        const [x, y] = [fresh(), fresh()];
-        this.duplicateSends.sameConnection++;
-        conn.transmit(x);
-        conn.transmit(x);
-        conn.transmit(y);
-      };
-    }
-    if (roll < 45) {
-      const other = this.otherConn(user, conn);
-      return async () => {
-        const x = fresh();
-        if (other === conn) this.duplicateSends.sameConnection++;
-        else this.duplicateSends.otherDevice++;
-        conn.transmit(x);
-        other.transmit(x);
-      };
-    }
-    if (roll < 51) {
-      const again = random() < 0.5 ? conn : this.otherConn(user, conn);
-      const gap = between(random, 0, 20);
-      return async () => {
-        const x = fresh();
-        this.duplicateSends.inFlight++;
-        conn.transmit(x);
-        await sleep(gap);
-        again.transmit(x);
-      };
-    }
-    if (roll < 57) {
-      return async () => {
-        const old = oldOne();
-        if (old === undefined) return conn.transmit(fresh());
-        this.duplicateSends.late++;
-        conn.transmit(old);
-      };
-    }
-    if (roll < 63) {
-      const count = between(random, 1, 3);
-      return async () => {
-        const old = oldOne();
-        const frames = Array.from({ length: count }, fresh);
-        if (old !== undefined) {
-          // The late duplicate at a random place among the new ones.
-          frames.splice(between(later, 0, frames.length), 0, old);
-          this.duplicateSends.lateMixed++;
-        }
-        for (const sent of frames) conn.transmit(sent);
-      };
-    }
-    if (roll < 72) {
-      return async () => {
-        const target = this.readTargetFor(user);
-        if (target !== undefined) await this.restRead(user, target);
-      };
-    }
-    if (roll < 81) {
-      return async () => {
-        const target = this.readTargetFor(user);
-        if (target === undefined) return;
-        conn.markRead(target);
-        // No reply unless it fails: an error frame is reported as a mismatch, and the pointer
-        // is checked to reach the newest target once the round is quiet.
-        user.readTarget = maxId(user.readTarget, target);
-      };
-    }
-    const limit = random() < 0.5 ? undefined : between(random, 1, 20);
-    if (roll < 90) return () => this.newestPage(user, limit);
-    return async () => {
-      const target = this.readTargetFor(user);
-      const cursor = later() < 0.2 || target === undefined ? BEFORE_EVERY_MESSAGE : target;
-      await this.afterPage(user, cursor, limit);
-    };
+    return kinds.at(-1) ?? 'send';
   }
 
   private async restRead(user: User, target: string): Promise<void> {
@@ -776,7 +824,7 @@ class Engine {
       return;
     }
     const ids = answer.body.messages.map((m) => m.messageId);
-    this.checkPage(room, user, `newest page${query}`, ids, undefined, false, issued, limit ?? 50);
+    this.checkPage(room, user, `newest page${query}`, ids, undefined, false, issued, limit);
     const newest = ids.at(-1);
     // Reading the newest page moves the pointer to the page's newest message.
     if (newest !== undefined) user.readTarget = maxId(user.readTarget, newest);
@@ -798,16 +846,7 @@ class Engine {
       return;
     }
     const ids = answer.body.messages.map((m) => m.messageId);
-    this.checkPage(
-      room,
-      user,
-      `?after=${short(cursor)}`,
-      ids,
-      cursor,
-      answer.body.hasMore,
-      issued,
-      limit ?? 50,
-    );
+    this.checkPage(room, user, `?after=${short(cursor)}`, ids, cursor, answer.body.hasMore, issued, limit);
   }
 
   /**
@@ -823,15 +862,17 @@ class Engine {
     cursor: string | undefined,
     hasMore: boolean,
     issued: number,
-    limit: number,
+    /** The page size asked for; without one the server's default applies, which the contract leaves open. */
+    limit: number | undefined,
   ): void {
     for (const id of ids) room.pageIds.add(id);
     const ascending = ids.every((id, i) => i === 0 || id > (ids[i - 1] as string));
-    if (!ascending || ids.length > limit || (cursor !== undefined && ids.some((id) => id <= cursor))) {
+    const tooMany = limit !== undefined && ids.length > limit;
+    if (!ascending || tooMany || (cursor !== undefined && ids.some((id) => id <= cursor))) {
       this.mismatch(
         'page',
         user.userId,
-        `at most ${limit} ascending ids${cursor === undefined ? '' : ` after ${short(cursor)}`}`,
+        `${limit === undefined ? '' : `at most ${limit} `}ascending ids${cursor === undefined ? '' : ` after ${short(cursor)}`}`,
         ids.map(short).join(','),
         what,
       );
@@ -902,13 +943,16 @@ class Engine {
     this.round++;
     this.touched.clear();
     for (const room of this.rooms) room.pageIds.clear();
+    // Once more quiet: a late duplicate of the last round would otherwise go unseen.
+    await this.settle();
     await this.check(BEFORE_EVERY_MESSAGE);
   }
 
   /** Waits until every send is answered, every pointer move announced and every delivery in. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + this.options.settleTimeoutMs;
-    const open = this.users.flatMap((user) => user.conns);
+    // A connection the gateway closed is reported as such ('connection'); nothing is awaited on it.
+    const open = this.users.flatMap((user) => user.conns).filter((conn) => !conn.closedUnexpectedly);
 
     let unanswered = open.flatMap((conn) => [...conn.transmissions].map(([cmid]) => ({ conn, cmid })));
     const answered = () => {
@@ -932,8 +976,10 @@ class Engine {
     // WS markRead has no reply: its move is seen in the read event to the other participant.
     const moved = this.users.filter((u) => u.readTarget !== null && u.readTarget !== u.checkedTarget);
     const announced = (user: User) =>
-      user.peer.conns.every((conn) =>
-        conn.reads.some((r) => r.userId === user.userId && r.messageId >= (user.readTarget as string)),
+      user.peer.conns.every(
+        (conn) =>
+          conn.closedUnexpectedly ||
+          conn.reads.some((r) => r.userId === user.userId && r.messageId >= (user.readTarget as string)),
       );
     if (!(await until(this.pulse, () => moved.every(announced), deadline))) {
       for (const user of moved.filter((u) => !announced(u))) {
@@ -1294,6 +1340,12 @@ export async function runInterleave(
   if (!Number.isInteger(options.pairs) || options.pairs < 1) {
     throw new Error(`pairs must be a positive integer, not ${options.pairs}`);
   }
+  const unknown = options.operationKinds.filter((kind) => !OPERATION_KINDS.includes(kind));
+  if (options.operationKinds.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `operation kinds must be some of ${OPERATION_KINDS.join(', ')}; not ${unknown.join(', ') || 'none'}`,
+    );
+  }
   const startedAt = performance.now();
   const deadline = Date.now() + options.timeLimitMs;
   const engine = new Engine(target, options);
@@ -1347,10 +1399,18 @@ export function formatMismatch(m: Mismatch): string {
   );
 }
 
-/** The report as text; `maxListed` mismatches are spelled out. */
+/**
+ * The report as text. About `maxListed` mismatches are spelled out, the first ones of each check
+ * (one kind of failure must not hide the others).
+ */
 export function formatInterleaveReport(report: InterleaveReport, maxListed = 40): string {
-  const byCheck = new Map<string, number>();
-  for (const m of report.mismatches) byCheck.set(m.check, (byCheck.get(m.check) ?? 0) + 1);
+  const byCheck = new Map<string, Mismatch[]>();
+  for (const m of report.mismatches) byCheck.set(m.check, [...(byCheck.get(m.check) ?? []), m]);
+  const perCheck = Math.max(3, Math.ceil(maxListed / Math.max(1, byCheck.size)));
+  const listed = [...byCheck.values()].flatMap((list) => list.slice(0, perCheck));
+  const unread = (byCheck.get('unread') ?? []).map((m) => m.seen.replace(/^.*\((.*)\)$/, '$1'));
+  const deltas = new Map<string, number>();
+  for (const delta of unread) deltas.set(delta, (deltas.get(delta) ?? 0) + 1);
   const d = report.duplicateSends;
   const kinds = Object.entries(report.operationsByKind)
     .map(([kind, count]) => `${kind} ${count}`)
@@ -1368,10 +1428,18 @@ export function formatInterleaveReport(report: InterleaveReport, maxListed = 40)
     `  mismatches      ${report.mismatches.length}` +
       (byCheck.size === 0
         ? ''
-        : ` (${[...byCheck].map(([check, count]) => `${check} ${count}`).join(', ')})`),
-    ...report.mismatches.slice(0, maxListed).map((m) => `    ${formatMismatch(m)}`),
-    ...(report.mismatches.length > maxListed
-      ? [`    ... and ${report.mismatches.length - maxListed} more`]
+        : ` (${[...byCheck].map(([check, list]) => `${check} ${list.length}`).join(', ')})`),
+    ...(deltas.size === 0
+      ? []
+      : [
+          `  unread drifts   ${[...deltas]
+            .sort(([a], [b]) => Number(a) - Number(b))
+            .map(([delta, n]) => `${delta} x${n}`)
+            .join(', ')}`,
+        ]),
+    ...listed.map((m) => `    ${formatMismatch(m)}`),
+    ...(report.mismatches.length > listed.length
+      ? [`    ... and ${report.mismatches.length - listed.length} more`]
       : []),
     `RESULT: ${report.passed ? 'PASS' : `FAIL (seed ${report.seed})`}`,
   ].join('\n');
