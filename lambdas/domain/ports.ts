@@ -104,11 +104,17 @@ export interface ActivityIndex {
   ): Promise<{ roomIds: RoomId[]; exhausted: boolean }>;
   /** Moves the room's entries from one bucket to a newer one: the new ones are written first. */
   moveActivity(roomId: RoomId, participants: readonly UserId[], from: string, to: string): Promise<void>;
+  /** Writes the room's entries for `bucket` (again), leaving any others as they are. */
+  ensureActivity(roomId: RoomId, participants: readonly UserId[], bucket: string): Promise<void>;
 }
 
 export interface MessageStore {
-  /** Stores the message unless one is stored for the same sender and clientMessageId (then that one). */
-  putMessage(message: Message, counts: SentCounts): Promise<PutMessageResult>;
+  /**
+   * Stores the message unless one is stored for the same sender and clientMessageId (then that one).
+   * `attemptId` names the attempt: a put of the same attempt finding its own item (its first answer
+   * was lost and the SDK sent it again) answers 'stored'.
+   */
+  putMessage(message: Message, counts: SentCounts, attemptId: string): Promise<PutMessageResult>;
   listMessages(roomId: RoomId, query: MessagePageQuery): Promise<MessagePage>;
   getMessage(roomId: RoomId, messageId: string): Promise<StoredMessage | undefined>;
 }

@@ -23,7 +23,14 @@ import {
   type UserStore,
 } from './ports.js';
 import { assertInScope, type Caller, loadRoomWithParticipants, usersIn } from './room-access.js';
-import { activityBucket, countsAfter, findRecentSend, planCommit, ulidTime } from './room-commit.js';
+import {
+  activityBucket,
+  countsAfter,
+  countsAt,
+  findRecentSend,
+  planCommit,
+  ulidTime,
+} from './room-commit.js';
 
 /**
  * A commit fails when a send with a greater id committed first, and is tried again with a new id
@@ -42,7 +49,7 @@ export type SendingStore = Pick<RoomStore, 'commitMessage' | 'revertCommit'> &
   Pick<MessageStore, 'putMessage'> &
   Pick<RoomReads, 'loadSend'> &
   Pick<UserStore, 'getUsers'> &
-  Pick<ActivityIndex, 'moveActivity'>;
+  Pick<ActivityIndex, 'moveActivity' | 'ensureActivity'>;
 
 /** The answer to a send, and whether this attempt stored it (false: a retry answered from the stored copy). */
 interface Sent {
@@ -81,8 +88,14 @@ export class SendingService {
     const { users } = snapshot;
     // Stored before (a late retry, or one racing a first attempt that has finished): the same ack,
     // and no second delivery.
-    if (snapshot.stored) return { message: snapshot.stored.message, stored: false };
+    if (snapshot.stored) {
+      await this.ensureActivity(snapshot.room, snapshot.stored.message);
+      return { message: snapshot.stored.message, stored: false };
+    }
 
+    // Tells this attempt's own put apart from another's when the SDK retries a put whose answer
+    // was lost after DynamoDB had applied it.
+    const attemptId = crypto.randomUUID();
     let room = snapshot.room;
     for (let attempt = 1; ; attempt++) {
       const recent = findRecentSend(room, caller.userId, input.clientMessageId);
@@ -90,27 +103,36 @@ export class SendingService {
         // Committed by an attempt that may not have stored it yet (or died before): store the same
         // message; whichever attempt's put stores it delivers it.
         const message = this.messageFor(caller.userId, input, recent.messageId);
-        return this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId);
+        const [sent] = await Promise.all([
+          this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId, attemptId),
+          this.ensureActivity(room, message),
+        ]);
+        return sent;
       }
       const message = this.messageFor(caller.userId, input, this.nextMessageId(room));
       const plan = planCommit(room, message, this.clock.now());
       const result = await this.store.commitMessage(room, message, plan);
-      if (result.status === 'committed') {
-        const { before } = result;
-        const sent = await this.storeAndDeliver(
-          before,
-          users,
-          message,
-          countsAfter(before, message),
-          caller.connectionId,
-          () => this.moveActivity(before, message),
-        );
+      // A failed condition on this very commit: the SDK retried an update DynamoDB had applied.
+      const lostAnswer =
+        result.status === 'stale' && result.room.recentSends[plan.key]?.messageId === message.messageId;
+      if (result.status === 'committed' || lostAnswer) {
+        const counts =
+          result.status === 'committed'
+            ? countsAfter(result.before, message)
+            : countsAt(result.room, message.messageId);
+        const [sent] = await Promise.all([
+          this.storeAndDeliver(room, users, message, counts, caller.connectionId, attemptId),
+          // The commit stands, whoever stores the message: the chat list must follow it.
+          result.status === 'committed'
+            ? this.moveActivity(result.before, message)
+            : this.ensureActivity(result.room, message),
+        ]);
         // Stored already: this was a retry that read the room before its first attempt committed and
         // whose entry had left the room by the time it committed (see RECENT_SEND_LIMIT). Its commit
         // counted the message a second time: undo it while it is the newest.
         if (
           sent.message.messageId !== message.messageId &&
-          !(await this.store.revertCommit(before, message, plan))
+          !(result.status === 'committed' && (await this.store.revertCommit(result.before, message, plan)))
         ) {
           this.logger.warn('a duplicate send was counted twice', { roomId: room.roomId });
         }
@@ -124,8 +146,8 @@ export class SendingService {
   }
 
   /**
-   * Stores the committed message; the attempt whose put stores it delivers it (and runs `after`),
-   * any other answers with the stored copy.
+   * Stores the committed message; the attempt whose put stores it delivers it, any other answers
+   * with the stored copy.
    */
   private async storeAndDeliver(
     room: Room,
@@ -133,39 +155,40 @@ export class SendingService {
     message: Message,
     counts: SentCounts,
     sendingConnectionId: string | undefined,
-    after?: () => Promise<void>,
+    attemptId: string,
   ): Promise<Sent> {
-    const put = await this.store.putMessage(message, counts);
+    const put = await this.store.putMessage(message, counts, attemptId);
     if (put.status === 'duplicate') return { message: put.existing.message, stored: false };
-    await Promise.all([
-      this.deliveries.toUsers(
-        usersIn(users, room.participants),
-        room.roomId,
-        { type: 'chat_message', message },
-        sendingConnectionId,
-      ),
-      after?.(),
-    ]);
+    await this.deliveries.toUsers(
+      usersIn(users, room.participants),
+      room.roomId,
+      { type: 'chat_message', message },
+      sendingConnectionId,
+    );
     return { message, stored: true };
   }
 
   /**
    * The chat list finds rooms by hourly activity bucket: the one commit that carries a room into a
-   * new hour moves its entries (commits are serialized, so `before` is exactly the previous state).
-   * A failure is logged, not answered: the message is stored and delivered, and the entries are
-   * moved again at the next hour.
+   * new hour moves its entries (commits are applied one at a time, so `before` is exactly the state
+   * it replaced). A failure fails the send: the client sends it again, and the retry finds the
+   * message stored and puts the entries of its hour (ensureActivity).
    */
   private async moveActivity(before: Room, message: Message): Promise<void> {
     const from = activityBucket(before.updatedAt);
     const to = activityBucket(message.sentAt);
-    if (to <= from) return;
-    try {
-      await this.store.moveActivity(before.roomId, before.participants, from, to);
-    } catch (error) {
-      this.logger.error('moving the chat-list activity entries failed', {
-        roomId: before.roomId,
-        error: String(error),
-      });
+    if (to > from) await this.store.moveActivity(before.roomId, before.participants, from, to);
+  }
+
+  /**
+   * A retry of a message in the room's newest hour puts the room's entries for that hour again: the
+   * attempt that committed it may have died before moving them. Without deleting the old ones, which
+   * a reader passes over (it takes each room once, by its exact activity time).
+   */
+  private async ensureActivity(room: Room, message: Message): Promise<void> {
+    const bucket = activityBucket(message.sentAt);
+    if (bucket === activityBucket(room.updatedAt)) {
+      await this.store.ensureActivity(room.roomId, room.participants, bucket);
     }
   }
 

@@ -39,7 +39,7 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
   return new SendingService(
     {
       ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'commitMessage', 'revertCommit'),
-      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity'),
+      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity', 'ensureActivity'),
       ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage'),
       ...methodsOf(new DynamoRoomReads(db, tables), 'loadSend'),
       ...methodsOf(users, 'getUsers'),

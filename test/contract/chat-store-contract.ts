@@ -325,7 +325,7 @@ export function describeChatStoreContract(
         const { a, b, room } = await roomWithProfiles();
         const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
         const counts = { [a]: 1, [b]: 0 };
-        await store.putMessage(message, counts);
+        await store.putMessage(message, counts, 'attempt-1');
 
         const snapshot = await store.loadSend(room.roomId, [a, b], a, 'c-1');
 
@@ -337,11 +337,19 @@ export function describeChatStoreContract(
 
       it('finds no message for another sender, another clientMessageId, another room or none at all', async () => {
         const { a, b, room } = await roomWithProfiles();
-        await store.putMessage(messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' }), { [a]: 1, [b]: 0 });
-        await store.putMessage(messageIn(room.roomId, a, 2), { [a]: 2, [b]: 0 });
-        await store.putMessage(messageIn(roomIdFor(a, `${ids()}c`), a, 3, { clientMessageId: 'c-3' }), {
-          [a]: 1,
-        });
+        await store.putMessage(
+          messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' }),
+          { [a]: 1, [b]: 0 },
+          'attempt-1',
+        );
+        await store.putMessage(messageIn(room.roomId, a, 2), { [a]: 2, [b]: 0 }, 'attempt-1');
+        await store.putMessage(
+          messageIn(roomIdFor(a, `${ids()}c`), a, 3, { clientMessageId: 'c-3' }),
+          {
+            [a]: 1,
+          },
+          'attempt-1',
+        );
 
         expect((await store.loadSend(room.roomId, [a, b], b, 'c-1')).stored).toBeUndefined();
         expect((await store.loadSend(room.roomId, [a, b], a, 'c-2')).stored).toBeUndefined();
@@ -372,7 +380,9 @@ export function describeChatStoreContract(
         const { a, b, room } = await createdRoom();
         const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
 
-        expect(await store.putMessage(message, { [a]: 1, [b]: 0 })).toEqual({ status: 'stored' });
+        expect(await store.putMessage(message, { [a]: 1, [b]: 0 }, 'attempt-1')).toEqual({
+          status: 'stored',
+        });
 
         expect(await store.getMessage(room.roomId, message.messageId)).toEqual({
           message,
@@ -383,7 +393,7 @@ export function describeChatStoreContract(
       it('answers the first copy for the same sender and clientMessageId, and stores nothing more', async () => {
         const { a, b, room } = await createdRoom();
         const first = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
-        await store.putMessage(first, { [a]: 1, [b]: 0 });
+        await store.putMessage(first, { [a]: 1, [b]: 0 }, 'attempt-1');
 
         const retry = await store.putMessage(
           messageIn(room.roomId, a, 2, { clientMessageId: 'c-1', content: 'again' }),
@@ -391,6 +401,7 @@ export function describeChatStoreContract(
             [a]: 2,
             [b]: 0,
           },
+          'attempt-2',
         );
 
         expect(retry).toEqual({
@@ -399,6 +410,19 @@ export function describeChatStoreContract(
         });
         const page = await store.listMessages(room.roomId, { limit: 10 });
         expect(page.messages.map((stored) => stored.message)).toEqual([first]);
+      });
+
+      it('answers stored to the same attempt putting again (its first answer was lost), and stores once', async () => {
+        const { a, b, room } = await createdRoom();
+        const message = messageIn(room.roomId, a, 1, { clientMessageId: 'c-1' });
+        await store.putMessage(message, { [a]: 1, [b]: 0 }, 'attempt-1');
+
+        expect(await store.putMessage(message, { [a]: 1, [b]: 0 }, 'attempt-1')).toEqual({
+          status: 'stored',
+        });
+
+        const page = await store.listMessages(room.roomId, { limit: 10 });
+        expect(page.messages.map((stored) => stored.message)).toEqual([message]);
       });
 
       it("stores another sender's message with the same clientMessageId, and messages without one", async () => {
@@ -411,7 +435,9 @@ export function describeChatStoreContract(
         ];
 
         for (const [i, message] of messages.entries()) {
-          expect(await store.putMessage(message, { [a]: i, [b]: 1 })).toEqual({ status: 'stored' });
+          expect(await store.putMessage(message, { [a]: i, [b]: 1 }, 'attempt-1')).toEqual({
+            status: 'stored',
+          });
         }
 
         const page = await store.listMessages(room.roomId, { limit: 10 });
@@ -421,13 +447,13 @@ export function describeChatStoreContract(
       it('pages by messageId: the newest page, before and after, oldest first, with hasMore', async () => {
         const { a, b, room } = await createdRoom();
         const other = await createdRoom();
-        await store.putMessage(messageIn(other.room.roomId, other.a, 9), { [other.a]: 1 });
+        await store.putMessage(messageIn(other.room.roomId, other.a, 9), { [other.a]: 1 }, 'attempt-1');
         const stored = new Map<number, StoredMessage>();
         for (const n of [3, 1, 5, 2, 4]) {
           const message = messageIn(room.roomId, n % 2 === 0 ? b : a, n);
           const counts: SentCounts = { [a]: n, [b]: 10 - n };
           stored.set(n, { message, counts });
-          await store.putMessage(message, counts);
+          await store.putMessage(message, counts, 'attempt-1');
         }
         const id = (n: number) => ulidAt(T0, n);
         const pick = (...ns: number[]) => ns.map((n) => stored.get(n));
@@ -475,7 +501,7 @@ export function describeChatStoreContract(
         const { a, b, room } = await createdRoom();
         const other = await createdRoom();
         const message = messageIn(room.roomId, b, 1, { clientMessageId: 'c-1' });
-        await store.putMessage(message, { [a]: 0, [b]: 1 });
+        await store.putMessage(message, { [a]: 0, [b]: 1 }, 'attempt-1');
 
         expect(await store.getMessage(room.roomId, message.messageId)).toEqual({
           message,

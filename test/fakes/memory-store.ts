@@ -77,7 +77,7 @@ const dedupKey = (message: Pick<Message, 'senderId' | 'clientMessageId' | 'messa
 export class MemoryChatStore implements ChatStore {
   private readonly rooms = new Map<RoomId, StoredRoom>();
   private readonly memberships = new Map<UserId, Map<RoomId, UserId[]>>();
-  private readonly messages = new Map<RoomId, Map<string, StoredMessage>>();
+  private readonly messages = new Map<RoomId, Map<string, StoredMessage & { attemptId: string }>>();
   /** Activity entries, by user: "hour#roomId" keys, as the adapter's sort keys. */
   private readonly activity = new Map<UserId, Set<string>>();
   private readonly users = new Map<UserId, StoredUser>();
@@ -134,6 +134,7 @@ export class MemoryChatStore implements ChatStore {
 
   private storedWithCounts(roomId: RoomId): StoredMessage[] {
     return [...(this.messages.get(roomId)?.values() ?? [])]
+      .map(({ message, counts }) => ({ message, counts }))
       .sort((a, b) => (a.message.messageId < b.message.messageId ? -1 : 1))
       .map(copy);
   }
@@ -267,6 +268,11 @@ export class MemoryChatStore implements ChatStore {
     return { roomIds: [...roomIds], exhausted: true };
   }
 
+  async ensureActivity(roomId: RoomId, participants: readonly UserId[], bucket: string): Promise<void> {
+    await this.enter('ensureActivity');
+    for (const userId of participants) this.activityOf(userId).add(`${bucket}#${roomId}`);
+  }
+
   async moveActivity(
     roomId: RoomId,
     participants: readonly UserId[],
@@ -280,14 +286,19 @@ export class MemoryChatStore implements ChatStore {
 
   // ---------------------------------------------------------------- messages
 
-  async putMessage(message: Message, counts: SentCounts): Promise<PutMessageResult> {
+  async putMessage(message: Message, counts: SentCounts, attemptId: string): Promise<PutMessageResult> {
     await this.enter('putMessage');
-    const room = this.messages.get(message.roomId) ?? new Map<string, StoredMessage>();
+    const room =
+      this.messages.get(message.roomId) ?? new Map<string, StoredMessage & { attemptId: string }>();
     this.messages.set(message.roomId, room);
     const key = dedupKey(message);
     const existing = room.get(key);
-    if (existing) return { status: 'duplicate', existing: copy(existing) };
-    room.set(key, copy({ message, counts }));
+    if (existing) {
+      return existing.attemptId === attemptId
+        ? { status: 'stored' }
+        : { status: 'duplicate', existing: copy({ message: existing.message, counts: existing.counts }) };
+    }
+    room.set(key, copy({ message, counts, attemptId }));
     if (this.crashAfterPut > 0) {
       this.crashAfterPut--;
       throw new Error('crashed after the message was stored');
@@ -335,7 +346,11 @@ export class MemoryChatStore implements ChatStore {
       clientMessageId === undefined
         ? undefined
         : this.messages.get(roomId)?.get(dedupKey({ senderId, clientMessageId, messageId: '' }));
-    return { room: room && toRoom(room), users: this.usersById(userIds), stored: stored && copy(stored) };
+    return {
+      room: room && toRoom(room),
+      users: this.usersById(userIds),
+      stored: stored && copy({ message: stored.message, counts: stored.counts }),
+    };
   }
 
   // ---------------------------------------------------------------- users

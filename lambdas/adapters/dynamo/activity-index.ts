@@ -73,4 +73,14 @@ export class DynamoActivityIndex implements ActivityIndex {
       participants.map((userId) => ({ DeleteRequest: { Key: activityKey(userId, from, roomId) } })),
     );
   }
+
+  async ensureActivity(roomId: RoomId, participants: readonly UserId[], bucket: string): Promise<void> {
+    await batchWrite(
+      this.db,
+      this.table,
+      participants.map((userId) => ({
+        PutRequest: { Item: { ...activityKey(userId, bucket, roomId), roomId } },
+      })),
+    );
+  }
 }

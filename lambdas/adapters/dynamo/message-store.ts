@@ -18,7 +18,7 @@ export class DynamoMessageStore implements MessageStore {
     private readonly table: string,
   ) {}
 
-  async putMessage(message: Message, counts: SentCounts): Promise<PutMessageResult> {
+  async putMessage(message: Message, counts: SentCounts, attemptId: string): Promise<PutMessageResult> {
     const key = {
       roomId: message.roomId,
       dedupKey: dedupKey(message.senderId, message.clientMessageId, message.messageId),
@@ -27,7 +27,7 @@ export class DynamoMessageStore implements MessageStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...key, ...message, counts },
+          Item: { ...key, ...message, counts, attempt: attemptId },
           ConditionExpression: 'attribute_not_exists(dedupKey)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -35,12 +35,15 @@ export class DynamoMessageStore implements MessageStore {
       return { status: 'stored' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (error.Item) return { status: 'duplicate', existing: toStoredMessage(unmarshall(error.Item)) };
-      const { Item } = await this.db.send(
-        new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
-      );
-      if (!Item) throw new Error('duplicate message reported but not found');
-      return { status: 'duplicate', existing: toStoredMessage(Item) };
+      const existing =
+        error.Item === undefined
+          ? (await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })))
+              .Item
+          : unmarshall(error.Item);
+      if (!existing) throw new Error('duplicate message reported but not found');
+      // The same attempt's item: its first put was applied and its answer lost, then the SDK retried.
+      if (existing.attempt === attemptId) return { status: 'stored' };
+      return { status: 'duplicate', existing: toStoredMessage(existing) };
     }
   }
 

@@ -237,7 +237,7 @@ describe('putMessage', () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: first });
 
-    const result = await store.putMessage(message(2, 'c-1'), { ann: 2, bob: 0 });
+    const result = await store.putMessage(message(2, 'c-1'), { ann: 2, bob: 0 }, 'attempt-1');
 
     expect(result).toEqual({
       status: 'duplicate',
@@ -250,10 +250,29 @@ describe('putMessage', () => {
     });
   });
 
+  it("answers stored when the item the condition met is this attempt's own (the SDK retried a put that was applied)", async () => {
+    const mine = {
+      ...message(1, 'c-1'),
+      dedupKey: 'client#ann#c-1',
+      counts: { ann: 1, bob: 0 },
+      attempt: 'attempt-1',
+    };
+    ddb.on(PutCommand).rejects(conditionFailed(mine));
+
+    expect(await store.putMessage(message(1, 'c-1'), { ann: 1, bob: 0 }, 'attempt-1')).toEqual({
+      status: 'stored',
+    });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({ attempt: 'attempt-1', counts: { ann: 1, bob: 0 } }),
+    });
+  });
+
   it('fails when the duplicate the condition reported cannot be read', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({});
 
-    await expect(store.putMessage(message(2, 'c-1'), { ann: 2, bob: 0 })).rejects.toThrow('not found');
+    await expect(store.putMessage(message(2, 'c-1'), { ann: 2, bob: 0 }, 'attempt-1')).rejects.toThrow(
+      'not found',
+    );
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ChatService } from '../../../lambdas/domain/chat-service.js';
 import type { Message, RoomId, UserId } from '../../../lambdas/domain/model.js';
 import type { ChatStore } from '../../../lambdas/domain/ports.js';
-import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
+import { activityBucket, unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 import { MemoryChatStore } from '../../fakes/memory-store.js';
@@ -41,7 +41,9 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('readNewest' as const), user }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20_000 }) }),
+    // Up to 10 minutes, so that sends carry the room into new hours of the chat list (a wave of 10
+    // stays under the connections' 2-hour life).
+    arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 600_000 }) }),
   },
 );
 
@@ -62,7 +64,8 @@ function scheduled(store: MemoryChatStore, s: fc.Scheduler): ChatStore {
 }
 
 async function run(s: fc.Scheduler, waves: Operation[][]) {
-  const clock = new FixedClock();
+  // Seconds before an hour ends: sends after a tick carry the room into the next hour of the chat list.
+  const clock = new FixedClock('2026-11-24T10:59:50.000Z');
   const store = new MemoryChatStore(clock);
   store.seedUser('ann');
   store.seedUser('bob');
@@ -97,6 +100,11 @@ async function run(s: fc.Scheduler, waves: Operation[][]) {
   };
 
   for (const wave of waves) {
+    // Connections live two hours on API Gateway: each wave reconnects them, as the SDK rotates its own.
+    for (const id of USERS) {
+      for (const connectionId of DEVICES[id] ?? [])
+        await plain.presence.connect({ userId: id, connectionId }, undefined);
+    }
     const known = store.storedMessages(roomId);
     const calls = wave.map(async (op) => {
       switch (op.kind) {
@@ -173,6 +181,11 @@ async function run(s: fc.Scheduler, waves: Operation[][]) {
     expect(missing).toHaveLength(1);
     const senders = sendingConnections.get(`${message.senderId}/${message.clientMessageId}`) ?? new Set();
     expect(senders.has(missing[0] ?? '')).toBe(true);
+  }
+
+  // Both chat lists file the room under the hour of its last activity.
+  for (const id of USERS) {
+    expect(store.activityEntries(id)).toContain(`${activityBucket(room.updatedAt)}#${roomId}`);
   }
 
   // History's read flags follow the pointers.

@@ -360,6 +360,64 @@ describe('ChatService.sendMessage', () => {
     expect(world.notifier.attempts).toEqual([]);
   });
 
+  it('files the room under the new hour of the chat list when the attempt that committed died before moving it', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    world.clock.advance(60 * 60 * 1000);
+    const commit = world.store.commitMessage.bind(world.store);
+    world.store.commitMessage = async (...args) => {
+      world.store.commitMessage = commit;
+      await commit(...args);
+      throw new Error('crashed after the commit');
+    };
+    const input = { roomId, content: 'hello', clientMessageId: 'c-1' };
+    await expect(world.service.messaging.sendMessage({ userId: 'ann' }, input)).rejects.toThrow('crashed');
+    expect(world.store.activityEntries('bob')).toEqual([`2026-11-24T10#${roomId}`]);
+
+    const retry = await world.service.messaging.sendMessage({ userId: 'ann' }, input);
+
+    expect(world.store.activityEntries('bob')[0]).toBe(`${retry.sentAt.slice(0, 13)}#${roomId}`);
+    const listed = await world.service.rooms.listRooms('bob', 10, undefined);
+    expect(listed.rooms.map((room) => room.lastMessage?.messageId)).toEqual([retry.messageId]);
+  });
+
+  it('counts, stores and delivers once when the SDK retries a commit whose answer was lost (no clientMessageId)', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    const commit = world.store.commitMessage.bind(world.store);
+    world.store.commitMessage = async (...args) => {
+      world.store.commitMessage = commit;
+      await commit(...args);
+      // The SDK sends the update again: its condition now fails on the send's own entry.
+      return commit(...args);
+    };
+
+    const message = await world.send('ann', roomId, 'hello');
+
+    expect(world.store.storedMessages(roomId)).toEqual([message]);
+    expect((await world.store.getRoom(roomId))?.members.ann?.sent).toBe(1);
+    expect(await unread(world, roomId, 'bob')).toBe(1);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message }]);
+  });
+
+  it('delivers a message whose put was applied but answered late, when the SDK sends the put again', async () => {
+    const world = makeWorld();
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'b1');
+    const put = world.store.putMessage.bind(world.store);
+    world.store.putMessage = async (...args) => {
+      world.store.putMessage = put;
+      await put(...args);
+      return put(...args);
+    };
+
+    const message = await world.send('ann', roomId, 'hello', { clientMessageId: 'c-1' });
+
+    expect(world.store.storedMessages(roomId)).toEqual([message]);
+    expect(world.notifier.framesFor('b1')).toEqual([{ type: 'chat_message', message }]);
+  });
+
   it('gives a message an id after the room newest even when this clock is behind another writer', async () => {
     const world = makeWorld();
     const roomId = await world.room('ann', 'bob');

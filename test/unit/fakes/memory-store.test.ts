@@ -41,8 +41,8 @@ describe('MemoryChatStore test controls', () => {
   it('stores the message and then rejects once after crashAfterNextPut', async () => {
     store.crashAfterNextPut();
 
-    await expect(store.putMessage(message(1), { ann: 1 })).rejects.toThrow('crashed');
-    expect(await store.putMessage(message(2), { ann: 2 })).toEqual({ status: 'stored' });
+    await expect(store.putMessage(message(1), { ann: 1 }, 'attempt-1')).rejects.toThrow('crashed');
+    expect(await store.putMessage(message(2), { ann: 2 }, 'attempt-1')).toEqual({ status: 'stored' });
     expect(store.storedMessages('chat_ann_bob')).toEqual([message(1), message(2)]);
   });
 
@@ -74,7 +74,7 @@ describe('MemoryChatStore test controls', () => {
   });
 
   it("lists a room's messages by messageId and a user's activity entries newest first", async () => {
-    for (const n of [2, 1]) await store.putMessage(message(n), { ann: n });
+    for (const n of [2, 1]) await store.putMessage(message(n), { ann: n }, 'attempt-1');
     await store.createRoom({
       roomId: 'chat_ann_bob',
       participants: ['ann', 'bob'],

@@ -97,7 +97,7 @@ describe('DynamoDB throttling on the send path', () => {
       const maxAttempts = await client.config.maxAttempts();
       throttles.throttle('PutItem', maxAttempts - 1, error);
 
-      await expect(store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE))).resolves.toEqual({
+      await expect(store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE), 'attempt-1')).resolves.toEqual({
         status: 'stored',
       });
 
@@ -125,7 +125,7 @@ describe('DynamoDB throttling on the send path', () => {
     const maxAttempts = await client.config.maxAttempts();
     throttles.throttle('PutItem', maxAttempts);
 
-    const failure = await store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE)).then(
+    const failure = await store.putMessage(MESSAGE, countsAfter(ROOM, MESSAGE), 'attempt-1').then(
       () => undefined,
       (error: unknown) => error,
     );
