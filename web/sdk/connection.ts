@@ -106,6 +106,8 @@ interface Outgoing {
 const OPEN = 1;
 /** Error codes that say "not now" rather than "never": the message stays pending and is retried. */
 const RETRYABLE = new Set<ErrorCode>(['rate_limited', 'internal']);
+/** The first pause before sending a message again after a retryable error frame. */
+const RETRY_BASE_MS = 250;
 /** How far before the newest held message a catch-up starts (see catchUpRoom). */
 const CATCH_UP_MARGIN_MS = 30_000;
 /**
@@ -460,9 +462,15 @@ export class ChatConnection {
       this.events.emit('error', frame);
       return;
     }
-    // A retryable error leaves the message pending: the ack timer sends it again.
-    if (!RETRYABLE.has(frame.code))
+    if (!RETRYABLE.has(frame.code)) {
       this.settle(outgoing, { error: { code: frame.code, message: frame.message } });
+      return;
+    }
+    // Nothing was stored: the same message goes again after a short, growing, jittered pause (not
+    // the ack timeout), still ahead of the room's later messages.
+    clearTimeout(outgoing.timer);
+    const pause = Math.random() * Math.min(this.ackTimeoutMs, RETRY_BASE_MS * 2 ** outgoing.attempts);
+    outgoing.timer = setTimeout(() => this.transmit(outgoing), pause);
   }
 
   /** A message from any source: settles our own pending copy, then is emitted once. */

@@ -76,6 +76,8 @@ export class DynamoMessageStore implements MessageStore {
         IndexName: BY_MESSAGE_ID,
         KeyConditionExpression: 'roomId = :roomId AND messageId = :messageId',
         ExpressionAttributeValues: { ':roomId': roomId, ':messageId': messageId },
+        // A message delivered a moment ago must be found by a read that names it.
+        ConsistentRead: true,
       }),
     );
     const item = Items?.[0];

@@ -274,7 +274,8 @@ describe('ChatConnection: sending', () => {
 
     const outgoing = connection.send(ROOM, 'hi');
     socket.push({ type: 'error', code: 'rate_limited', message: 'Slow down', clientMessageId: 'client-1' });
-    await vi.advanceTimersByTimeAsync(5000);
+    // After a short pause, well before the ack timeout.
+    await vi.advanceTimersByTimeAsync(500);
 
     expect(outgoing.status).toBe('pending');
     expect(socket.framesOf('sendMessage')).toHaveLength(2);
