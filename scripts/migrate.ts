@@ -16,7 +16,7 @@
  * - a commit whose message is not stored yet (the put follows the commit by up to a Lambda lifetime)
  *   would be missing from the count: a room is counted only once its newest commit is that old;
  * - a send or a read that read the room before the update and writes after it, from the old figures
- *   (the commit's compare-and-set only looks at the newest messageId, which the migration does not
+ *   (the commit's condition only looks at the newest messageId and its own key, which the migration does not
  *   change): every room written is read again once such requests have timed out, and counted again
  *   if anything moved meanwhile.
  */
@@ -66,7 +66,7 @@ export interface MigrateOptions {
   readonly maxAttempts?: number;
   /**
    * How long a request may still write from what it read: the send and read functions time out
-   * after 5 s; the default leaves room for clock skew between containers, as RECENT_SEND_SECONDS does.
+   * after 10 s; the default leaves room for clock skew between containers, as RECENT_SEND_SECONDS does.
    */
   readonly quietMs?: number;
   readonly now?: () => number;

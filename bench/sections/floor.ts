@@ -1,6 +1,6 @@
 /**
  * The floor of a send: the three DynamoDB requests a send cannot avoid (the BatchGet of the room,
- * both participants and the clientMessageId's message, the room's compare-and-set commit, the
+ * both participants and the clientMessageId's message, the room's conditional commit, the
  * conditional Put of the message), one after the other, made
  * through the product's own DynamoDB stores methods so that the requests are byte for byte the ones
  * sendMessage makes. No Lambda emulation, no WebSocket, no posts: what is left of a send's latency
@@ -52,7 +52,11 @@ export class FloorProbe {
     };
     const committed = await this.store.commitMessage(room, message, planCommit(room, message, now));
     if (committed.status !== 'committed') throw new Error(`floor room ${roomId} had a racing send`);
-    const stored = await this.store.putMessage(message, countsAfter(committed.before, message));
+    const stored = await this.store.putMessage(
+      message,
+      countsAfter(committed.before, message),
+      clientMessageId,
+    );
     if (stored.status !== 'stored') throw new Error('floor message was a duplicate');
     return performance.now() - started;
   }

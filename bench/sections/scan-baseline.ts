@@ -43,7 +43,7 @@ export class ScanBaseline {
       sentAt: now.toISOString(),
       clientMessageId: `scan-${process.pid}-${this.sequence++}`,
     };
-    await this.store.putMessage(message, {});
+    await this.store.putMessage(message, {}, message.messageId);
 
     const participants = new Set(participantCandidates(roomId));
     const targets: string[] = [];

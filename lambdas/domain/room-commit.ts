@@ -4,7 +4,8 @@
  *
  * - its condition asks that the message's id be greater than the room's newest, so messageIds follow
  *   commit order: a message committed later always sorts after every message committed before it,
- *   and nothing can ever land behind a read pointer;
+ *   and nothing is ever counted behind a read pointer (an earlier commit may reach history a moment
+ *   after a later one: a pointer that moved past it meanwhile has read it, as its id says);
  * - it adds one to the sender's `sent`, so the room as it stood just before the commit (the update's
  *   ALL_OLD) plus this one message gives the message's counts (`SentCounts`): how many messages each
  *   participant had sent up to and including it;

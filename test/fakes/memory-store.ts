@@ -1,6 +1,6 @@
 /**
  * An in-memory ChatStore with the DynamoDB stores' semantics (lambdas/adapters/dynamo/): conditional
- * puts keyed on roomId + sender + clientMessageId, the room commit's compare-and-set on the newest
+ * puts keyed on roomId + sender + clientMessageId, the room commit's condition on a newer
  * messageId, forward-only read pointers, hourly activity entries, connections kept on the user
  * profile. test/integration/store-contract.test.ts holds both to the same suite. Every answer is a
  * copy, as a DynamoDB read would be, so the service never sees later writes through an old object.

@@ -212,7 +212,7 @@ const isMigrationUpdate = (command: unknown, roomId: string): boolean =>
   command.input.Key?.pk === roomId &&
   (command.input.UpdateExpression ?? '').includes('REMOVE');
 
-/** A send's commit of this room (the compare-and-set that writes the last message). */
+/** A send's commit of this room (the conditional update that writes the last message). */
 const isCommit = (command: unknown, roomId: string): boolean =>
   command instanceof UpdateCommand &&
   command.input.Key?.pk === roomId &&
@@ -380,7 +380,7 @@ describe('npm run migrate on rooms written before the counting scheme', () => {
       }),
     );
 
-    // Its compare-and-set passed (the migration keeps the last message), so nothing was retried:
+    // Its condition passed (the migration keeps the last message), so nothing was retried:
     // the second look after the update found the room moved and counted it again.
     expect(stale).toBeDefined();
     expect(result.retried).toBe(0);
