@@ -5,6 +5,7 @@
 import { makeDocumentClient } from '../adapters/clients.js';
 import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
 import { DynamoMessageStore } from '../adapters/dynamo/message-store.js';
+import { DynamoRoomCommits } from '../adapters/dynamo/room-commits.js';
 import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
@@ -38,7 +39,7 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
   const nextUlid = monotonicUlidFactory();
   return new SendingService(
     {
-      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'commitMessage', 'revertCommit'),
+      ...methodsOf(new DynamoRoomCommits(db, tables.rooms), 'commitMessage', 'revertCommit'),
       ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity', 'ensureActivity'),
       ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage'),
       ...methodsOf(new DynamoRoomReads(db, tables), 'loadSend'),

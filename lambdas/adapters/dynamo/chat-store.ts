@@ -8,6 +8,7 @@ import type { ChatStore, Clock } from '../../domain/ports.js';
 import { DynamoActivityIndex } from './activity-index.js';
 import type { TableNames } from './items.js';
 import { DynamoMessageStore } from './message-store.js';
+import { DynamoRoomCommits } from './room-commits.js';
 import { DynamoRoomDirectory } from './room-directory.js';
 import { DynamoRoomReads } from './room-reads.js';
 import { DynamoRoomStore } from './room-store.js';
@@ -17,6 +18,7 @@ export type { TableNames } from './items.js';
 
 export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, clock: Clock): ChatStore {
   const rooms = new DynamoRoomStore(db, tables.rooms);
+  const commits = new DynamoRoomCommits(db, tables.rooms);
   const directory = new DynamoRoomDirectory(db, tables.rooms);
   const activity = new DynamoActivityIndex(db, tables.rooms);
   const messages = new DynamoMessageStore(db, tables.messages);
@@ -26,8 +28,8 @@ export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, 
     getRoom: (...args) => rooms.getRoom(...args),
     getRooms: (...args) => rooms.getRooms(...args),
     createRoom: (...args) => directory.createRoom(...args),
-    commitMessage: (...args) => rooms.commitMessage(...args),
-    revertCommit: (...args) => rooms.revertCommit(...args),
+    commitMessage: (...args) => commits.commitMessage(...args),
+    revertCommit: (...args) => commits.revertCommit(...args),
     advanceReadPointer: (...args) => rooms.advanceReadPointer(...args),
     listMemberships: (...args) => directory.listMemberships(...args),
     activityPage: (...args) => activity.activityPage(...args),
