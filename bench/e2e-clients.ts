@@ -91,7 +91,9 @@ const newCounters = (): PhaseCounters => ({
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+/** Resolves once the line is handed to the pipe: process.exit right after a write can drop it. */
+const emit = (line: object) =>
+  new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve()));
 const started = performance.now();
 const progress = (text: string) =>
   process.stderr.write(`[e2e clients +${((performance.now() - started) / 1000).toFixed(1)} s] ${text}\n`);
@@ -335,7 +337,7 @@ async function main(): Promise<void> {
   );
 
   const output: ClientsResult = { event: 'result', connectMs, connected, saturation, paced, errorSamples };
-  emit(output);
+  await emit(output);
   clearTimeout(hardStop);
 }
 
