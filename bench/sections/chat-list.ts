@@ -1,6 +1,6 @@
 /**
  * The chat list's first page against the caller's total rooms (issue 9, item 5): `GET
- * /chat/list/?limit=20` through the local stack (HTTP API emulator, HTTP authorizer, the real
+ * /chat/list?limit=20` through the local stack (HTTP API emulator, HTTP authorizer, the real
  * ListRooms handler on DynamoDB Local) for a user with 1,000 rooms and one with 20, in the same
  * tables, measured alternately in the same minutes so the machine's load drift hits both alike.
  *
@@ -48,7 +48,7 @@ const MAX_PROBLEMS = 10;
 export interface ChatListSide {
   readonly userId: string;
   readonly rooms: number;
-  /** `GET /chat/list/?limit=` as the client sees it: request sent → whole body read, ms. */
+  /** `GET /chat/list?limit=` as the client sees it: request sent → whole body read, ms. */
   readonly latencyMs: Summary;
   /** Per call, the handler's DynamoDB HTTP requests (retries included). */
   readonly requests: Summary;
@@ -535,7 +535,7 @@ export async function measureChatList(
     const smallSide = side(small, settings.smallRooms, smallCalls);
     const unreportedCapacity = [...largeCalls, ...smallCalls].reduce((sum, c) => sum + c.unreported, 0);
     return {
-      route: `GET /chat/list/?limit=${limit}`,
+      route: `GET /chat/list?limit=${limit}`,
       functionId: route.functionId,
       limit,
       large: largeSide,
