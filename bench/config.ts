@@ -35,7 +35,7 @@ export interface BenchConfig {
     /** Rooms of the two users whose first pages are compared (the goal is stated at 1,000 and 20). */
     readonly largeRooms: number;
     readonly smallRooms: number;
-    /** The page asked for: `GET /chat/list/?limit=`. */
+    /** The page asked for: `GET /chat/list?limit=`. */
     readonly limit: number;
     /** The page size of the walk through the large user's whole list (the correctness check). */
     readonly walkLimit: number;
