@@ -24,6 +24,7 @@ import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { RoomId, UserId } from '../../lambdas/domain/model.js';
 import type { ChatStore, Notifier } from '../../lambdas/domain/ports.js';
 import { ProfileService } from '../../lambdas/domain/profiles.js';
+import { seededRandom } from '../../load/random.js';
 import { runningFunction } from '../../local/lambda.js';
 import type { LocalStack } from '../../local/stack.js';
 import type { BenchConfig } from '../config.js';
@@ -125,18 +126,6 @@ interface CallFigures {
   readonly dynamoMs: number;
   readonly unreported: number;
   readonly commands: Readonly<Record<string, number>>;
-}
-
-/** mulberry32: a small seeded generator, so the seeded timeline is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
