@@ -178,7 +178,7 @@ export function render(results: Results, goalList: readonly Goal[]): string {
   if (e2e !== undefined) {
     parts.push(
       `End to end (${e2e.clients} clients, ${e2e.rooms} rooms, ${e2e.connected} connected; ` +
-        `headline: ${e2e.headlinePhase}), ms. Floor = BatchGet + Put + Update back to back, same DynamoDB Local`,
+        `headline: ${e2e.headlinePhase}), ms. Floor = BatchGet + commit Update + Put back to back, same DynamoDB Local`,
     );
     const phases = [e2e.saturation, ...e2e.paced];
     parts.push(

@@ -65,7 +65,7 @@ export const quietLogger: Logger = {
   error: (message, details) => console.error(`[bench] ${message}`, details ?? ''),
 };
 
-/** The messaging service exactly as lambdas/shared/service.ts wires it, on the given store and notifier. */
+/** The messaging service as lambdas/shared/posting-service.ts wires the send, on the given store and notifier. */
 export function benchService(store: ChatStore, notifier: Notifier): MessagingService {
   const nextUlid = monotonicUlidFactory();
   const clock: Clock = { now: () => new Date() };

@@ -223,7 +223,7 @@ function parsePage(text: string): ListPage {
       return { rooms, nextCursor };
     }
   }
-  throw new Error(`GET /chat/list/ answered an unexpected body: ${text.slice(0, 200)}`);
+  throw new Error(`GET /chat/list answered an unexpected body: ${text.slice(0, 200)}`);
 }
 
 async function getList(
@@ -243,7 +243,7 @@ async function getList(
   const text = await response.text();
   const ms = performance.now() - started;
   if (response.status !== 200) {
-    throw new Error(`GET /chat/list/ answered ${response.status}: ${text.slice(0, 200)}`);
+    throw new Error(`GET /chat/list answered ${response.status}: ${text.slice(0, 200)}`);
   }
   return { ms, page: parsePage(text) };
 }

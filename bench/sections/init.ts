@@ -5,7 +5,7 @@
  * bundle (timed: with the SDK already loaded, what is left is ours: module evaluation, config reading,
  * client construction). Measured in one process, the difference is not buried under the noise of two
  * separate processes on a busy machine. Node here is this machine's (20); Lambda runs the bundle on
- * its own runtime (nodejs24.x in lib/), so only the ratio and the difference travel.
+ * its own runtime (nodejs22.x in lib/), so only the ratio and the difference travel.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

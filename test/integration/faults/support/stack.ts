@@ -91,7 +91,9 @@ export async function storedMessages(target: FaultStack, roomId: string): Promis
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return items.map(({ dedupKey: _key, counts: _counts, ...message }) => message as unknown as Message);
+  return items.map(
+    ({ dedupKey: _key, counts: _counts, attempt: _attempt, ...message }) => message as unknown as Message,
+  );
 }
 
 /** The row of the connections table, if any. */
