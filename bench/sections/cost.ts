@@ -52,7 +52,7 @@ export function computeCost(inputs: CostInputs): CostResult {
       )} ms, billed rounded up to 1 ms) at ${inputs.lambdaMemoryMb} MB arm64; DynamoDB on AWS answers in a few ms, so expect a similar order of magnitude.`,
       `Connection minutes: ${CONNECTION_MINUTES_PER_MESSAGE} per message (assumption in bench/prices.ts).`,
       'Free tiers and the volume tiers above 1 billion WebSocket messages a month are ignored.',
-      'Excluded: $connect/$disconnect, the chat list and history reads, CloudWatch Logs, (X-Ray is off), data transfer.',
+      'Excluded: $connect/$disconnect, the chat list and history reads, CloudWatch Logs, data transfer (X-Ray is off).',
     ],
   };
 }
