@@ -9,7 +9,6 @@
  *                                  [--only send,sequential,restRead,... (operation kinds; default all)]
  */
 import { parseArgs } from 'node:util';
-import { dynamoLocalPids } from '../local/dynamo-local.js';
 import {
   formatInterleaveReport,
   type InterleaveOptions,
@@ -17,6 +16,7 @@ import {
   type OperationKind,
   runInterleave,
 } from './interleave.js';
+import { onLocalStack } from './local-run.js';
 
 const USAGE =
   'Usage: npx tsx load/interleave-run.ts [--operations N] [--pairs N] [--seed N] ' +
@@ -77,35 +77,12 @@ async function main(): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { startLocalStack } = await import('../local/stack.js');
-  const started = performance.now();
-  console.log('Starting the local stack (in memory)...');
-  const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true });
-  const dynamoPort = Number(new URL(stack.dynamoEndpoint).port);
-  console.log(`Stack ready after ${((performance.now() - started) / 1000).toFixed(1)} s at ${stack.restUrl}`);
-  const stopOnSignal = () => {
-    console.error(`Interrupted (seed ${parsed.options.seed}): stopping the stack...`);
-    void stack.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-
-  let report: Awaited<ReturnType<typeof runInterleave>> | undefined;
-  try {
-    report = await runInterleave(
-      { restUrl: stack.restUrl.replace(/\/+$/, ''), wsUrl: stack.wsUrl, signInUrl: stack.signInUrl },
-      { ...parsed.options, log: (line) => console.log(line) },
-    );
-  } finally {
-    await stack.stop();
-  }
+  const report = await onLocalStack(
+    () => `Interrupted (seed ${parsed.options.seed})`,
+    (target) => runInterleave(target, { ...parsed.options, log: (line) => console.log(line) }),
+  );
+  if (report === undefined) return 1;
   console.log(formatInterleaveReport(report, parsed.list));
-  const orphans = dynamoLocalPids(dynamoPort);
-  if (orphans.length > 0) {
-    console.error(`DynamoDB Local still running after the stack stopped: pid ${orphans.join(', ')}`);
-    return 1;
-  }
   return report.passed ? 0 : 1;
 }
 

@@ -8,8 +8,8 @@
  *                       [--catch-up-margin 0 (seconds before the newest held)] [--connect-concurrency 16]
  */
 import { parseArgs } from 'node:util';
-import { dynamoLocalPids } from '../local/dynamo-local.js';
 import { formatReport, type LoadOptions, runLoad } from './load.js';
+import { onLocalStack } from './local-run.js';
 
 const USAGE =
   'Usage: npx tsx load/run.ts [--messages N] [--clients N (even)] [--rate N per s] ' +
@@ -75,37 +75,12 @@ async function main(): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { startLocalStack } = await import('../local/stack.js');
-  const started = performance.now();
-  console.log('Starting the local stack (in memory)...');
-  const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true });
-  const dynamoPort = Number(new URL(stack.dynamoEndpoint).port);
-  console.log(`Stack ready after ${((performance.now() - started) / 1000).toFixed(1)} s at ${stack.restUrl}`);
-  const stopOnSignal = () => {
-    console.error('Interrupted: stopping the stack...');
-    void stack.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-
-  let report: Awaited<ReturnType<typeof runLoad>> | undefined;
-  try {
-    report = await runLoad(
-      { restUrl: stack.restUrl.replace(/\/+$/, ''), wsUrl: stack.wsUrl, signInUrl: stack.signInUrl },
-      { ...options, log: (line) => console.log(line) },
-    );
-  } finally {
-    await stack.stop();
-  }
+  const report = await onLocalStack(
+    () => 'Interrupted',
+    (target) => runLoad(target, { ...options, log: (line) => console.log(line) }),
+  );
+  if (report === undefined) return 1;
   console.log(formatReport(report));
-  // No DynamoDB Local may outlive the stack.
-  const orphans = dynamoLocalPids(dynamoPort);
-  if (orphans.length > 0) {
-    console.error(`DynamoDB Local still running after the stack stopped: pid ${orphans.join(', ')}`);
-    return 1;
-  }
-  console.log(`Stack stopped; no DynamoDB Local left on port ${dynamoPort}.`);
   return report.passed ? 0 : 1;
 }
 
