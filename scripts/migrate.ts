@@ -44,8 +44,9 @@ import {
   str,
   updateIf,
 } from '../lambdas/adapters/dynamo/items.js';
+import { ulidTime } from '../lambdas/domain/message-id.js';
 import type { SentCounts, UserId } from '../lambdas/domain/model.js';
-import { activityBucket, RECENT_SEND_SECONDS, readCountAt, ulidTime } from '../lambdas/domain/room-commit.js';
+import { activityBucket, RECENT_SEND_SECONDS, readCountAt } from '../lambdas/domain/room-commit.js';
 
 export interface MigrateTables {
   readonly rooms: string;

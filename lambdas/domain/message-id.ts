@@ -50,3 +50,10 @@ export function monotonicUlidFactory(randomBytes: RandomBytes = cryptoRandom): (
     return encodeTime(lastTime) + lastRandom.map((digit) => ALPHABET.charAt(digit)).join('');
   };
 }
+
+/** The millisecond time in a ULID's first 10 characters: the inverse of the time part above. */
+export function ulidTime(ulid: string): number {
+  let time = 0;
+  for (const char of ulid.slice(0, TIME_LENGTH)) time = time * 32 + ALPHABET.indexOf(char);
+  return time;
+}

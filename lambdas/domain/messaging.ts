@@ -8,10 +8,10 @@ import type { Deliveries } from './deliveries.js';
 import { badRequest, notFound } from './errors.js';
 import type { Message, MessageView, Room, RoomId, UserId } from './model.js';
 import type {
-  ActivityIndex,
   Clock,
   IdGenerator,
   Logger,
+  MessagePageQuery,
   MessageStore,
   Metrics,
   RoomReads,
@@ -24,12 +24,6 @@ import { readCountAt, unreadCountOf } from './room-commit.js';
 import { SendingService, type SendingStore, type SendMessageInput } from './sending.js';
 
 export type { SendMessageInput } from './sending.js';
-
-export interface MessagePageInput {
-  readonly before?: string;
-  readonly after?: string;
-  readonly limit: number;
-}
 
 export interface ReadState {
   readonly roomId: RoomId;
@@ -46,7 +40,7 @@ export type ReadingStore = Pick<RoomStore, 'getRoom' | 'advanceReadPointer'> &
   Pick<RoomReads, 'getRoomAndUsers'> &
   Pick<UserStore, 'getUsers'>;
 
-export type MessagingStore = ReadingStore & SendingStore & Pick<ActivityIndex, 'moveActivity'>;
+export type MessagingStore = ReadingStore & SendingStore;
 
 export class ReadingService {
   constructor(
@@ -58,7 +52,7 @@ export class ReadingService {
   async getMessages(
     callerId: UserId,
     roomId: RoomId,
-    query: MessagePageInput,
+    query: MessagePageQuery,
   ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
     if (query.before !== undefined && query.after !== undefined) {
       throw badRequest('Use either before or after, not both');
@@ -178,7 +172,7 @@ export class MessagingService {
     return this.sending.sendMessage(caller, input);
   }
 
-  getMessages(callerId: UserId, roomId: RoomId, query: MessagePageInput) {
+  getMessages(callerId: UserId, roomId: RoomId, query: MessagePageQuery) {
     return this.reading.getMessages(callerId, roomId, query);
   }
 

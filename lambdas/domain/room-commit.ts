@@ -20,6 +20,7 @@
  * commits of the room, and the counts of any of them follow from the room: `countsAt`.
  */
 import { createHash } from 'node:crypto';
+import { ulidTime } from './message-id.js';
 import type { MemberState, Message, RecentSend, Room, SentCounts, UserId } from './model.js';
 
 /**
@@ -54,15 +55,6 @@ export function recentSendKey(
 ): string {
   const name = clientMessageId === undefined ? `id\n${messageId}` : `${senderId}\n${clientMessageId}`;
   return createHash('sha256').update(name).digest('base64url').slice(0, 8);
-}
-
-const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** The millisecond time in a ULID's first 10 characters. */
-export function ulidTime(ulid: string): number {
-  let time = 0;
-  for (const char of ulid.slice(0, 10)) time = time * 32 + ULID_ALPHABET.indexOf(char);
-  return time;
 }
 
 export function emptyMember(): MemberState {
@@ -136,17 +128,4 @@ export function findRecentSend(
   if (clientMessageId === undefined) return undefined;
   const entry = room.recentSends[recentSendKey(senderId, clientMessageId, '')];
   return entry && { ...entry, counts: countsAt(room, entry.messageId) };
-}
-
-/** The room as it stands right after committing `message` over `before` with `plan`. */
-export function committedRoom(before: Room, message: Message, plan: CommitPlan): Room {
-  const counts = countsAfter(before, message);
-  const members: Record<UserId, MemberState> = {};
-  for (const id of before.participants) {
-    members[id] = { ...(before.members[id] ?? emptyMember()), sent: counts[id] ?? 0 };
-  }
-  const recentSends: Record<string, RecentSend> = { ...before.recentSends };
-  for (const key of plan.evict) delete recentSends[key];
-  recentSends[plan.key] = { messageId: message.messageId, senderId: message.senderId };
-  return { ...before, lastMessage: message, updatedAt: message.sentAt, members, recentSends };
 }

@@ -9,6 +9,7 @@
 
 import type { Deliveries } from './deliveries.js';
 import { rateLimited } from './errors.js';
+import { ulidTime } from './message-id.js';
 import type { Message, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
 import {
   type ActivityIndex,
@@ -23,14 +24,7 @@ import {
   type UserStore,
 } from './ports.js';
 import { assertInScope, type Caller, loadRoomWithParticipants, usersIn } from './room-access.js';
-import {
-  activityBucket,
-  countsAfter,
-  countsAt,
-  findRecentSend,
-  planCommit,
-  ulidTime,
-} from './room-commit.js';
+import { activityBucket, countsAfter, countsAt, findRecentSend, planCommit } from './room-commit.js';
 
 /**
  * A commit fails when a send with a greater id committed first, and is tried again with a new id

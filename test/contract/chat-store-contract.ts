@@ -9,12 +9,20 @@
  * read, memberships, a profile's connections) are compared as sets.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Message, Room, RoomId, SentCounts, UserId, UserProfile } from '../../lambdas/domain/model.js';
+import type {
+  MemberState,
+  Message,
+  RecentSend,
+  Room,
+  RoomId,
+  SentCounts,
+  UserId,
+  UserProfile,
+} from '../../lambdas/domain/model.js';
 import type { ChatStore, CommitResult, StoredMessage } from '../../lambdas/domain/ports.js';
 import {
   activityBucket,
   type CommitPlan,
-  committedRoom,
   countsAfter,
   emptyMember,
   planCommit,
@@ -71,6 +79,19 @@ function messageIn(
     sentAt,
     ...overrides,
   };
+}
+
+/** The room as it stands right after committing `message` over `before` with `plan`. */
+function committedRoom(before: Room, message: Message, plan: CommitPlan): Room {
+  const counts = countsAfter(before, message);
+  const members: Record<UserId, MemberState> = {};
+  for (const id of before.participants) {
+    members[id] = { ...(before.members[id] ?? emptyMember()), sent: counts[id] ?? 0 };
+  }
+  const recentSends: Record<string, RecentSend> = { ...before.recentSends };
+  for (const key of plan.evict) delete recentSends[key];
+  recentSends[plan.key] = { messageId: message.messageId, senderId: message.senderId };
+  return { ...before, lastMessage: message, updatedAt: message.sentAt, members, recentSends };
 }
 
 const sortedIds = (rooms: readonly { roomId: RoomId }[]) => rooms.map((room) => room.roomId).sort();

@@ -13,7 +13,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Message, Room } from '../../domain/model.js';
 import type { CommitResult, RoomStore } from '../../domain/ports.js';
 import type { CommitPlan } from '../../domain/room-commit.js';
-import { ROOM_SK, recentEntry, toRoom } from './items.js';
+import { ROOM_SK, recentEntry, toRoom, updateIf } from './items.js';
 
 export class DynamoRoomCommits implements Pick<RoomStore, 'commitMessage' | 'revertCommit'> {
   constructor(
@@ -93,22 +93,14 @@ export class DynamoRoomCommits implements Pick<RoomStore, 'commitMessage' | 'rev
     } else {
       removes.push('lastMessage');
     }
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: before.roomId, sk: ROOM_SK },
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'lastMessage.messageId = :committed',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { pk: before.roomId, sk: ROOM_SK },
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+      ConditionExpression: 'lastMessage.messageId = :committed',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
   }
 
   /**
