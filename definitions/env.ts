@@ -6,6 +6,12 @@ export const envVars = {
   userPoolClientId: 'USER_POOL_CLIENT_ID',
   /** Optional: where to fetch the JWKS from instead of the Cognito issuer's (the local stack). */
   jwksUrl: 'JWKS_URL',
+  /** The bucket that holds uploads, attachments and avatars. */
+  filesBucket: 'FILES_BUCKET',
+  /** Largest attachment in bytes (the stack's `maxUploadBytes`). */
+  maxUploadBytes: 'MAX_UPLOAD_BYTES',
+  /** Name of the function that checks uploads before they are attached (definitions/routes.ts `attachmentCheck`). */
+  attachmentCheckFunction: 'ATTACHMENT_CHECK_FUNCTION',
 } as const;
 
 /** The environment variable that carries each table's name (kept here, apart from the table shapes, so handlers bundle only these strings). */

@@ -24,6 +24,14 @@ export type TableAction =
   | 'DeleteItem'
   | 'BatchWriteItem';
 
+/**
+ * What a handler does with the files bucket. `PostUpload`: signs upload forms, which S3 authorizes as
+ * the signer's `s3:PutObject` (no handler puts objects itself). `GetObject`: signs download URLs (a
+ * presigned URL carries the signer's permission) or reads an upload's first bytes. `PutObjectTagging`:
+ * marks an upload attached, or pending again.
+ */
+export type BucketAction = 'PostUpload' | 'GetObject' | 'PutObjectTagging';
+
 export interface HandlerDefinition {
   /** Stable CDK construct id of the function. */
   readonly functionId: string;
@@ -35,6 +43,10 @@ export interface HandlerDefinition {
   readonly postsToConnections: boolean;
   /** Whether the function verifies JWTs (needs the user pool id and client id). */
   readonly verifiesTokens: boolean;
+  /** The function's actions on the files bucket; absent: none (and no bucket name in its environment). */
+  readonly bucket?: readonly BucketAction[];
+  /** Whether the function invokes `attachmentCheck` (synchronously) before it attaches uploads. */
+  readonly invokesAttachmentCheck?: true;
 }
 
 /** `ANY` matches every method that no route with the same path names (as on an HTTP API). */
@@ -74,6 +86,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { rooms: ['Query', 'BatchGetItem'], users: ['BatchGetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
+    // Signs the download URLs of the attachments and avatars in its answers.
+    bucket: ['GetObject'],
   },
   {
     functionId: 'GetMessagesFunction',
@@ -83,6 +97,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { ...readPointerTables, ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
+    // Signs the download URLs of the attachments and avatars in its answers.
+    bucket: ['GetObject'],
   },
   {
     functionId: 'StartChatFunction',
@@ -93,6 +109,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { rooms: ['BatchGetItem', 'PutItem', 'GetItem'], users: ['BatchGetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
+    // Signs the download URLs of the attachments and avatars in its answers.
+    bucket: ['GetObject'],
   },
   {
     functionId: 'MarkReadHttpFunction',
@@ -111,6 +129,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { users: ['GetItem', 'UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
+    // Signs the download URLs of the attachments and avatars in its answers.
+    bucket: ['GetObject'],
   },
   {
     functionId: 'UpdateProfileFunction',
@@ -120,6 +140,30 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { users: ['UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
+    // Signs the new avatar's URL, and tags a replaced avatar pending again (the lifecycle rule deletes it).
+    bucket: ['GetObject', 'PutObjectTagging'],
+    invokesAttachmentCheck: true,
+  },
+  {
+    functionId: 'CreateUploadFunction',
+    entry: 'lambdas/http/create-upload.ts',
+    method: 'POST',
+    path: '/chat/uploads/{roomId}',
+    // Only participants may upload into a room.
+    tables: { rooms: ['GetItem'] },
+    postsToConnections: false,
+    verifiesTokens: false,
+    bucket: ['PostUpload'],
+  },
+  {
+    functionId: 'CreateAvatarUploadFunction',
+    entry: 'lambdas/http/create-avatar-upload.ts',
+    method: 'POST',
+    path: '/users/me/avatar',
+    tables: {},
+    postsToConnections: false,
+    verifiesTokens: false,
+    bucket: ['PostUpload'],
   },
   {
     // The seed's clients call "/chat/list/" and "/users/me/". Whether an HTTP API matches such a path to
@@ -184,6 +228,8 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     },
     postsToConnections: true,
     verifiesTokens: false,
+    bucket: ['GetObject'],
+    invokesAttachmentCheck: true,
   },
   {
     functionId: 'MarkReadWsFunction',
@@ -241,6 +287,22 @@ export const postConfirmationTrigger: HandlerDefinition = {
   verifiesTokens: false,
 };
 
+/**
+ * Checks uploads before they are attached: each exists in the sender's folder, its real size and type
+ * (from its first bytes, with a magic-number library) match what was declared, and it was not attached
+ * to another message; then claims and tags them. Invoked synchronously by the functions that attach
+ * (`invokesAttachmentCheck`), never by a route: the type detection alone is most of a handler's bundle
+ * budget, and the send handler has none to spare. rooms PutItem: the claims (one TransactWriteItems).
+ */
+export const attachmentCheck: HandlerDefinition = {
+  functionId: 'AttachmentCheckFunction',
+  entry: 'lambdas/files/check-uploads.ts',
+  tables: { rooms: ['PutItem'] },
+  postsToConnections: false,
+  verifiesTokens: false,
+  bucket: ['GetObject', 'PutObjectTagging'],
+};
+
 /** Every handler, for code that walks them all (the handlers' declared needs are checked against it). */
 export const allHandlers: readonly HandlerDefinition[] = [
   ...httpRoutes,
@@ -248,4 +310,5 @@ export const allHandlers: readonly HandlerDefinition[] = [
   httpAuthorizer,
   webSocketAuthorizer,
   postConfirmationTrigger,
+  attachmentCheck,
 ];

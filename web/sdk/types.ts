@@ -18,13 +18,46 @@ export interface Participant {
   readonly lastSeenAt: string | null;
 }
 
+/** A file in a message. `url` is a presigned GET that works without a token for at least an hour. */
+export interface Attachment {
+  readonly attachmentId: string;
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly url: string;
+  /** Images only, when the server could read them from the file's first bytes. */
+  readonly width?: number;
+  readonly height?: number;
+}
+
 export interface Message {
   readonly messageId: string;
   readonly roomId: string;
   readonly senderId: string;
+  /** May be empty when the message has attachments. */
   readonly content: string;
   readonly sentAt: string;
   readonly clientMessageId?: string;
+  readonly attachments?: readonly Attachment[];
+}
+
+/**
+ * The answer of `POST /chat/uploads/{roomId}/` and `POST /users/me/avatar/`: POST a multipart form to
+ * `url` with every field of `fields`, then the file as `file`, before `expiresAt`.
+ */
+export interface UploadForm {
+  readonly uploadId: string;
+  readonly url: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly expiresAt: string;
+  readonly maxBytes: number;
+}
+
+/** What `POST /chat/uploads/{roomId}/` takes. */
+export interface UploadRequest {
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly size: number;
 }
 
 /** A history message: `read` is true once every other participant has read it. */
@@ -67,6 +100,8 @@ export interface Profile {
 export interface ProfileChanges {
   readonly displayName?: string;
   readonly avatarUrl?: string | null;
+  /** An avatar upload (`POST /users/me/avatar/`) to set as the avatar; sets `avatarUrl`. */
+  readonly avatarUploadId?: string;
 }
 
 export interface ReadEvent {
@@ -114,6 +149,7 @@ export type ClientFrame =
       readonly roomId: string;
       readonly content: string;
       readonly clientMessageId: string;
+      readonly attachments?: readonly { readonly uploadId: string }[];
     }
   | { readonly action: 'markRead'; readonly roomId: string; readonly messageId: string }
   | { readonly action: 'typing'; readonly roomId: string; readonly isTyping: boolean }

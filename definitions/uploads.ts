@@ -1,0 +1,103 @@
+/**
+ * Files: what may be uploaded, where it lands in the bucket and how long each step lasts, declared
+ * once. The CDK stack (bucket, lifecycle, CORS), the local S3 server, the handlers and the web client
+ * all read these, so a limit or a key layout cannot differ between them.
+ *
+ * Plain data on purpose: no aws-cdk-lib or AWS SDK import.
+ */
+
+/** Upload kinds: a message attachment, or the caller's avatar. */
+export type UploadKind = 'attachment' | 'avatar';
+
+/**
+ * The types a message may carry, by declared `contentType`. `detected` is what the file's first bytes
+ * must show (see lambdas/files/detect.ts): office documents are ZIP (OOXML) or OLE compound files, so
+ * the first bytes can only tell the container; plain text has no signature and is checked as UTF-8.
+ */
+export const attachmentTypes = {
+  'image/png': { detected: 'png', image: true },
+  'image/jpeg': { detected: 'jpg', image: true },
+  'image/gif': { detected: 'gif', image: true },
+  'image/webp': { detected: 'webp', image: true },
+  'application/pdf': { detected: 'pdf', image: false },
+  'text/plain': { detected: 'text', image: false },
+  'application/zip': { detected: 'zip', image: false },
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': { detected: 'zip', image: false },
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { detected: 'zip', image: false },
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
+    detected: 'zip',
+    image: false,
+  },
+  'application/msword': { detected: 'cfb', image: false },
+  'application/vnd.ms-excel': { detected: 'cfb', image: false },
+  'application/vnd.ms-powerpoint': { detected: 'cfb', image: false },
+} as const satisfies Record<string, { readonly detected: DetectedType; readonly image: boolean }>;
+
+export type DetectedType = 'png' | 'jpg' | 'gif' | 'webp' | 'pdf' | 'text' | 'zip' | 'cfb';
+export type AttachmentContentType = keyof typeof attachmentTypes;
+
+/** Avatars: images a browser shows everywhere. */
+export const avatarTypes = ['image/png', 'image/jpeg', 'image/webp'] as const;
+export type AvatarContentType = (typeof avatarTypes)[number];
+
+export const uploadLimits = {
+  /** Default largest attachment; the stack's `maxUploadBytes` context value changes it. */
+  defaultMaxAttachmentBytes: 25 * 1024 * 1024,
+  maxAvatarBytes: 2 * 1024 * 1024,
+  /** How long an upload form is accepted by storage. */
+  formSeconds: 5 * 60,
+  /** Unattached uploads are deleted after this many days (the bucket's lifecycle rule). */
+  pendingDays: 1,
+  /** Attachments per message. */
+  maxAttachments: 10,
+  /** Longest file name kept (code points). */
+  maxFileName: 255,
+  /**
+   * How long a download URL works from the response that carried it: at least an hour, as API.md
+   * promises, plus a margin for a page left open.
+   */
+  downloadSeconds: 2 * 60 * 60,
+  /** Bytes read from the start of an upload to tell its type (and image size when it is there). */
+  sniffBytes: 64 * 1024,
+} as const;
+
+/**
+ * Object tags. Every upload form sets `state=pending`; the bucket's lifecycle rule deletes pending
+ * objects after `pendingDays`, and attaching an upload (or setting it as the avatar) re-tags it
+ * `attached`. An avatar that is replaced goes back to pending.
+ */
+export const uploadTag = { key: 'state', pending: 'pending', attached: 'attached' } as const;
+
+/** The `tagging` field of an upload form: the XML S3 expects for POST uploads. */
+export const pendingTagging = `<Tagging><TagSet><Tag><Key>${uploadTag.key}</Key><Value>${uploadTag.pending}</Value></Tag></TagSet></Tagging>`;
+
+/** Object metadata an upload form binds (as `x-amz-meta-<name>` fields). */
+export const uploadMetadata = {
+  /** The declared file name, percent-encoded (S3 metadata is US-ASCII). */
+  fileName: 'filename',
+  /** The declared size in bytes. */
+  size: 'size',
+} as const;
+
+/** Upload ids: 32 lower-case hex digits (128 random bits), so a key built from one cannot escape its folder. */
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Where an upload lives. The room and the uploader are in the key, so an upload id given by a sender
+ * names an object only in that sender's folder of that room: another user's or another room's upload
+ * is simply not found.
+ */
+export const uploadKey = {
+  attachment: (roomId: string, uploaderId: string, uploadId: string) =>
+    `uploads/${roomId}/${uploaderId}/${uploadId}`,
+  avatar: (userId: string, uploadId: string) => `avatars/${userId}/${uploadId}`,
+} as const;
+
+/** CORS of the bucket: browsers POST upload forms from the web client's origins and may fetch files. */
+export const bucketCors = {
+  methods: ['POST', 'GET', 'HEAD'],
+  /** Headers a browser may send (the form POST sends none of its own; range requests for previews). */
+  allowedHeaders: ['*'],
+  exposedHeaders: ['ETag'],
+  maxAgeSeconds: 3600,
+} as const;
