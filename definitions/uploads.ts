@@ -22,7 +22,10 @@ export const attachmentTypes = {
   'application/pdf': { detected: 'pdf', image: false },
   'text/plain': { detected: 'text', image: false },
   'application/zip': { detected: 'zip', image: false },
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': { detected: 'zip', image: false },
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
+    detected: 'zip',
+    image: false,
+  },
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { detected: 'zip', image: false },
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
     detected: 'zip',
@@ -39,6 +42,11 @@ export type AttachmentContentType = keyof typeof attachmentTypes;
 /** Avatars: images a browser shows everywhere. */
 export const avatarTypes = ['image/png', 'image/jpeg', 'image/webp'] as const;
 export type AvatarContentType = (typeof avatarTypes)[number];
+
+export const isAttachmentType = (value: string): value is AttachmentContentType =>
+  Object.hasOwn(attachmentTypes, value);
+export const isAvatarType = (value: string): value is AvatarContentType =>
+  (avatarTypes as readonly string[]).includes(value);
 
 export const uploadLimits = {
   /** Default largest attachment; the stack's `maxUploadBytes` context value changes it. */

@@ -25,4 +25,4 @@ export const makeHandler =
 
 export const needs: ServiceNeeds = { tables: ['users'], posts: false };
 
-export const handler = makeHandler(buildProfileService(needs), logger);
+export const handler = makeHandler(buildProfileService(needs, 'none'), logger);

@@ -6,10 +6,11 @@
  * from one set of dependencies, for tests and tools.
  */
 import { Deliveries, type FanOutSettings } from './deliveries.js';
+import type { AttachmentChecker, DownloadSigner } from './files.js';
 import { MessagingService } from './messaging.js';
 import type { ChatStore, Clock, IdGenerator, Logger, Metrics, Notifier } from './ports.js';
 import { PresenceService } from './presence.js';
-import { ProfileService } from './profiles.js';
+import { ProfileService, type UploadTags } from './profiles.js';
 import { RoomService } from './rooms.js';
 
 export interface ChatServiceDeps {
@@ -18,6 +19,11 @@ export interface ChatServiceDeps {
   readonly clock: Clock;
   readonly newMessageId: IdGenerator;
   readonly logger: Logger;
+  readonly files: {
+    readonly signer: DownloadSigner;
+    readonly checker: AttachmentChecker;
+    readonly tags: UploadTags;
+  };
   readonly fanOut?: FanOutSettings;
   readonly metrics?: Metrics;
 }
@@ -37,16 +43,17 @@ export class ChatService {
       deps.fanOut,
       deps.metrics,
     );
-    this.rooms = new RoomService(deps.store, deps.clock);
+    this.rooms = new RoomService(deps.store, deps.files.signer, deps.clock);
     this.messaging = new MessagingService(
       deps.store,
       deliveries,
+      deps.files,
       deps.clock,
       deps.newMessageId,
       deps.logger,
       deps.metrics,
     );
     this.presence = new PresenceService(deps.store, deliveries, deps.clock);
-    this.profiles = new ProfileService(deps.store);
+    this.profiles = new ProfileService(deps.store, deps.files);
   }
 }

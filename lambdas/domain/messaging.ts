@@ -6,7 +6,8 @@
 
 import type { Deliveries } from './deliveries.js';
 import { badRequest, notFound } from './errors.js';
-import type { Message, MessageView, Room, RoomId, UserId } from './model.js';
+import { type DownloadSigner, presentMessage } from './files.js';
+import type { Message, MessageOut, MessageView, Room, RoomId, UserId } from './model.js';
 import type {
   Clock,
   IdGenerator,
@@ -21,7 +22,7 @@ import type {
 } from './ports.js';
 import { assertInScope, type Caller, loadRoom, loadRoomWithParticipants, usersIn } from './room-access.js';
 import { readCountAt, unreadCountOf } from './room-commit.js';
-import { SendingService, type SendingStore, type SendMessageInput } from './sending.js';
+import { type SendFiles, SendingService, type SendingStore, type SendMessageInput } from './sending.js';
 
 export type { SendMessageInput } from './sending.js';
 
@@ -46,6 +47,8 @@ export class ReadingService {
   constructor(
     private readonly store: ReadingStore,
     private readonly deliveries: Deliveries,
+    /** Signs the download URLs of the attachments in history pages. */
+    private readonly signer: DownloadSigner,
     private readonly clock: Clock,
   ) {}
 
@@ -76,7 +79,9 @@ export class ReadingService {
       if (result.moved) await this.announceRead(room, callerId, newest.message.messageId);
     }
     return {
-      messages: page.messages.map(({ message }) => withReadFlag(room, message)),
+      messages: await Promise.all(
+        page.messages.map(({ message }) => withReadFlag(room, message, this.signer)),
+      ),
       hasMore: page.hasMore,
     };
   }
@@ -159,16 +164,17 @@ export class MessagingService {
   constructor(
     store: MessagingStore,
     deliveries: Deliveries,
+    files: SendFiles,
     clock: Clock,
     newMessageId: IdGenerator,
     logger: Logger,
     metrics?: Metrics,
   ) {
-    this.reading = new ReadingService(store, deliveries, clock);
-    this.sending = new SendingService(store, deliveries, clock, newMessageId, logger, metrics);
+    this.reading = new ReadingService(store, deliveries, files.signer, clock);
+    this.sending = new SendingService(store, deliveries, files, clock, newMessageId, logger, metrics);
   }
 
-  sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
+  sendMessage(caller: Caller, input: SendMessageInput): Promise<MessageOut> {
     return this.sending.sendMessage(caller, input);
   }
 
@@ -191,14 +197,14 @@ function isAheadOfPointer(room: Room, userId: UserId, messageId: string): boolea
 }
 
 /** Read when every participant other than the sender has a pointer at or past the message. */
-function withReadFlag(room: Room, message: Message): MessageView {
+async function withReadFlag(room: Room, message: Message, signer: DownloadSigner): Promise<MessageView> {
   const read = room.participants
     .filter((id) => id !== message.senderId)
     .every((id) => {
       const pointer = room.members[id]?.lastReadMessageId;
       return pointer !== null && pointer !== undefined && pointer >= message.messageId;
     });
-  return { ...message, read };
+  return { ...(await presentMessage(signer, message)), read };
 }
 
 function readState(

@@ -1,4 +1,5 @@
 /** The chat's vocabulary, as the API exposes it and the domain reasons about it. No AWS here. */
+import type { AttachmentView, StoredAttachment } from './files.js';
 
 export type UserId = string;
 export type RoomId = string;
@@ -10,7 +11,12 @@ export interface Message {
   readonly content: string;
   readonly sentAt: string;
   readonly clientMessageId?: string;
+  /** Files, as stored (with their keys); answers present them with URLs (files.ts). */
+  readonly attachments?: readonly StoredAttachment[];
 }
+
+/** A message as answers carry it: attachments with download URLs instead of storage keys. */
+export type MessageOut = Omit<Message, 'attachments'> & { readonly attachments?: readonly AttachmentView[] };
 
 export interface MemberState {
   /** The newest message this participant has read, or null before they read anything. */
@@ -62,7 +68,10 @@ export interface ConnectionRef {
 export interface UserProfile {
   readonly userId: UserId;
   readonly displayName: string;
+  /** A URL the user gave (https), when the avatar is not an upload. */
   readonly avatarUrl: string | null;
+  /** The uploaded avatar's object; answers sign a URL for it. */
+  readonly avatarKey: string | null;
   readonly lastSeenAt: string | null;
   readonly connections: readonly ConnectionRef[];
 }
@@ -78,21 +87,19 @@ export interface ParticipantView {
 export interface RoomView {
   readonly roomId: RoomId;
   readonly participants: readonly ParticipantView[];
-  readonly lastMessage: Message | null;
+  readonly lastMessage: MessageOut | null;
   readonly unreadCount: number;
   readonly lastReadMessageId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-export interface MessageView extends Message {
-  readonly read: boolean;
-}
+export type MessageView = MessageOut & { readonly read: boolean };
 
 /** Frames the server sends over WebSocket (API.md "Server to client"). */
 export type ServerFrame =
-  | { readonly type: 'ack'; readonly clientMessageId?: string; readonly message: Message }
-  | { readonly type: 'chat_message'; readonly message: Message }
+  | { readonly type: 'ack'; readonly clientMessageId?: string; readonly message: MessageOut }
+  | { readonly type: 'chat_message'; readonly message: MessageOut }
   | {
       readonly type: 'read';
       readonly roomId: RoomId;

@@ -34,9 +34,11 @@ export interface Membership {
   readonly peers: readonly UserId[];
 }
 
+/** An avatar is either a URL the user gave or an uploaded object; setting one clears the other. */
 export interface ProfileChanges {
   readonly displayName?: string;
   readonly avatarUrl?: string;
+  readonly avatarKey?: string;
 }
 
 /** What a send reads, in one round trip. */
@@ -123,7 +125,12 @@ export interface UserStore {
   getUser(userId: UserId): Promise<UserProfile | undefined>;
   getUsers(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, UserProfile>>;
   createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile>;
-  updateProfile(userId: UserId, changes: ProfileChanges, defaultDisplayName: string): Promise<UserProfile>;
+  /** Applies the changes; `before` is the profile as it was (absent for a new one). */
+  updateProfile(
+    userId: UserId,
+    changes: ProfileChanges,
+    defaultDisplayName: string,
+  ): Promise<{ readonly profile: UserProfile; readonly before: UserProfile | undefined }>;
 }
 
 export interface ConnectionStore {

@@ -1,9 +1,42 @@
 /** Profiles: what other participants see of a user in their chat list. */
+import { type AttachmentChecker, avatarUrlOf, checkedAttachments, type DownloadSigner } from './files.js';
 import type { UserId, UserProfile } from './model.js';
-import type { ProfileChanges, UserStore } from './ports.js';
+import type { UserStore } from './ports.js';
+
+/** The profile as `GET`/`PUT /users/me` answer it: presence and connections stay private. */
+export interface ProfileView {
+  readonly userId: UserId;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+}
+
+export interface ProfileUpdate {
+  readonly displayName?: string;
+  /** A URL the user gives (https). */
+  readonly avatarUrl?: string;
+  /** An avatar upload (`POST /users/me/avatar`), checked before it is set. */
+  readonly avatarUploadId?: string;
+}
+
+/** Marks an object pending again, so the bucket's lifecycle rule deletes it (a replaced avatar). */
+export interface UploadTags {
+  markPending(key: string): Promise<void>;
+}
+
+export interface ProfileFiles {
+  readonly signer: DownloadSigner;
+  readonly checker: AttachmentChecker;
+  readonly tags: UploadTags;
+}
+
+export type ProfileStore = Pick<UserStore, 'getUser' | 'createProfileIfMissing' | 'updateProfile'>;
 
 export class ProfileService {
-  constructor(private readonly store: UserStore) {}
+  /** `files` may be absent where no avatar is shown or set (the Cognito trigger). */
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly files?: ProfileFiles,
+  ) {}
 
   async getProfile(callerId: UserId, suggestedName: string | undefined): Promise<UserProfile> {
     return (
@@ -12,11 +45,51 @@ export class ProfileService {
     );
   }
 
+  async view(profile: UserProfile): Promise<ProfileView> {
+    return {
+      userId: profile.userId,
+      displayName: profile.displayName,
+      avatarUrl: await avatarUrlOf(this.requireFiles().signer, profile),
+    };
+  }
+
+  /**
+   * Applies the changes. An uploaded avatar is checked (and tagged attached) first; the avatar it
+   * replaces, known exactly from the update's old image, goes back to pending, so each avatar an
+   * update displaces is released once whatever the order of concurrent updates.
+   */
   async updateProfile(
     callerId: UserId,
-    changes: ProfileChanges,
+    update: ProfileUpdate,
     suggestedName: string | undefined,
   ): Promise<UserProfile> {
-    return this.store.updateProfile(callerId, changes, suggestedName ?? callerId);
+    let avatarKey: string | undefined;
+    if (update.avatarUploadId !== undefined) {
+      const [avatar] = await checkedAttachments(this.requireFiles().checker, {
+        kind: 'avatar',
+        userId: callerId,
+        uploadId: update.avatarUploadId,
+      });
+      avatarKey = avatar?.key;
+    }
+    const { profile, before } = await this.store.updateProfile(
+      callerId,
+      {
+        ...(update.displayName === undefined ? {} : { displayName: update.displayName }),
+        ...(update.avatarUrl === undefined ? {} : { avatarUrl: update.avatarUrl }),
+        ...(avatarKey === undefined ? {} : { avatarKey }),
+      },
+      suggestedName ?? callerId,
+    );
+    const replaced = before?.avatarKey;
+    if (replaced != null && replaced !== profile.avatarKey) {
+      await this.requireFiles().tags.markPending(replaced);
+    }
+    return profile;
+  }
+
+  private requireFiles(): ProfileFiles {
+    if (this.files === undefined) throw new Error('ProfileService was built without files');
+    return this.files;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { badRequest, conflict, notFound } from './errors.js';
 import { countLiveConnections } from './fan-out.js';
+import { avatarUrlOf, type DownloadSigner, presentMessage } from './files.js';
 import type { ParticipantView, Room, RoomId, RoomView, UserId, UserProfile } from './model.js';
 import type { ActivityIndex, Clock, RoomDirectory, RoomReads, RoomStore, UserStore } from './ports.js';
 import { activityBucket, emptyMember, unreadCountOf } from './room-commit.js';
@@ -65,6 +66,8 @@ const isAfterCursor = (room: Room, cursor: RoomCursor) =>
 export class RoomService {
   constructor(
     private readonly store: RoomsStore,
+    /** Signs the URLs of uploaded avatars and of the last message's attachments. */
+    private readonly signer: DownloadSigner,
     private readonly clock: Clock,
   ) {}
 
@@ -76,7 +79,7 @@ export class RoomService {
     if (existing)
       return {
         created: false,
-        room: this.view(assertSameParticipants(existing, participants), callerId, users),
+        room: await this.view(assertSameParticipants(existing, participants), callerId, users),
       };
     if (!users.has(otherUserId)) throw notFound(`No user ${otherUserId}`);
 
@@ -91,14 +94,14 @@ export class RoomService {
       recentSends: {},
     };
     if ((await this.store.createRoom(room)) === 'created') {
-      return { created: true, room: this.view(room, callerId, users) };
+      return { created: true, room: await this.view(room, callerId, users) };
     }
     // Started concurrently by the other participant: answer with the room that won.
     const winner = await this.store.getRoom(roomId);
     if (!winner) throw new Error(`room ${roomId} reported existing but not found`);
     return {
       created: false,
-      room: this.view(assertSameParticipants(winner, participants), callerId, users),
+      room: await this.view(assertSameParticipants(winner, participants), callerId, users),
     };
   }
 
@@ -122,28 +125,34 @@ export class RoomService {
     const users = await this.store.getUsers([...new Set(page.flatMap((room) => room.participants))]);
     const last = page.at(-1);
     return {
-      rooms: page.map((room) => this.view(room, callerId, users)),
+      rooms: await Promise.all(page.map((room) => this.view(room, callerId, users))),
       nextCursor: remaining.length > limit && last ? encodeCursor(last) : null,
     };
   }
 
-  private view(room: Room, viewerId: UserId, users: ReadonlyMap<UserId, UserProfile>): RoomView {
+  private async view(
+    room: Room,
+    viewerId: UserId,
+    users: ReadonlyMap<UserId, UserProfile>,
+  ): Promise<RoomView> {
     const now = this.clock.now();
-    const participants: ParticipantView[] = room.participants.map((id) => {
-      const user = users.get(id);
-      return {
-        userId: id,
-        displayName: user?.displayName ?? id,
-        avatarUrl: user?.avatarUrl ?? null,
-        online: user ? countLiveConnections(user, now) > 0 : false,
-        lastSeenAt: user?.lastSeenAt ?? null,
-      };
-    });
+    const participants: ParticipantView[] = await Promise.all(
+      room.participants.map(async (id) => {
+        const user = users.get(id);
+        return {
+          userId: id,
+          displayName: user?.displayName ?? id,
+          avatarUrl: await avatarUrlOf(this.signer, user),
+          online: user ? countLiveConnections(user, now) > 0 : false,
+          lastSeenAt: user?.lastSeenAt ?? null,
+        };
+      }),
+    );
     const member = room.members[viewerId];
     return {
       roomId: room.roomId,
       participants,
-      lastMessage: room.lastMessage,
+      lastMessage: room.lastMessage && (await presentMessage(this.signer, room.lastMessage)),
       unreadCount: unreadCountOf(room, viewerId),
       lastReadMessageId: member?.lastReadMessageId ?? null,
       createdAt: room.createdAt,

@@ -9,8 +9,15 @@
 
 import type { Deliveries } from './deliveries.js';
 import { rateLimited } from './errors.js';
+import {
+  type AttachmentChecker,
+  checkedAttachments,
+  type DownloadSigner,
+  presentMessage,
+  type StoredAttachment,
+} from './files.js';
 import { ulidTime } from './message-id.js';
-import type { Message, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
+import type { Message, MessageOut, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
 import {
   type ActivityIndex,
   type Clock,
@@ -35,8 +42,17 @@ const MAX_COMMIT_ATTEMPTS = 25;
 
 export interface SendMessageInput {
   readonly roomId: RoomId;
+  /** May be empty when there are attachments. */
   readonly content: string;
   readonly clientMessageId?: string;
+  /** Upload ids (1 to 10), checked and claimed before the message is committed. */
+  readonly attachments?: readonly string[];
+}
+
+/** What a send needs for files: the check that attaches uploads, and the signer of their URLs. */
+export interface SendFiles {
+  readonly checker: AttachmentChecker;
+  readonly signer: DownloadSigner;
 }
 
 export type SendingStore = Pick<RoomStore, 'commitMessage' | 'revertCommit'> &
@@ -48,6 +64,8 @@ export type SendingStore = Pick<RoomStore, 'commitMessage' | 'revertCommit'> &
 /** The answer to a send, and whether this attempt stored it (false: a retry answered from the stored copy). */
 interface Sent {
   readonly message: Message;
+  /** The message as the ack carries it, when this attempt presented it already (for its fan-out). */
+  readonly presented?: MessageOut;
   readonly stored: boolean;
 }
 
@@ -55,20 +73,23 @@ export class SendingService {
   constructor(
     private readonly store: SendingStore,
     private readonly deliveries: Deliveries,
+    private readonly files: SendFiles,
     private readonly clock: Clock,
     private readonly newMessageId: IdGenerator,
     private readonly logger: Logger,
     private readonly metrics: Metrics = noMetrics,
   ) {}
 
-  async sendMessage(caller: Caller, input: SendMessageInput): Promise<Message> {
+  /** Stores and delivers the message; answers it as the ack carries it. */
+  async sendMessage(caller: Caller, input: SendMessageInput): Promise<MessageOut> {
     const started = this.clock.now().getTime();
-    const { message, stored } = await this.send(caller, input);
+    const { message, presented, stored } = await this.send(caller, input);
+    const answer = presented ?? (await presentMessage(this.files.signer, message));
     this.metrics.record({
       [stored ? 'MessagesSent' : 'DuplicateSends']: 1,
       SendLatency: this.clock.now().getTime() - started,
     });
-    return message;
+    return answer;
   }
 
   private async send(caller: Caller, input: SendMessageInput): Promise<Sent> {
@@ -90,20 +111,21 @@ export class SendingService {
     // Tells this attempt's own put apart from another's when the SDK retries a put whose answer
     // was lost after DynamoDB had applied it.
     const attemptId = crypto.randomUUID();
+    const attachments = await this.attach(caller.userId, input, attemptId);
     let room = snapshot.room;
     for (let attempt = 1; ; attempt++) {
       const recent = findRecentSend(room, caller.userId, input.clientMessageId);
       if (recent) {
         // Committed by an attempt that may not have stored it yet (or died before): store the same
         // message; whichever attempt's put stores it delivers it.
-        const message = this.messageFor(caller.userId, input, recent.messageId);
+        const message = this.messageFor(caller.userId, input, recent.messageId, attachments);
         const [sent] = await Promise.all([
           this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId, attemptId),
           this.ensureActivity(room, message),
         ]);
         return sent;
       }
-      const message = this.messageFor(caller.userId, input, this.nextMessageId(room));
+      const message = this.messageFor(caller.userId, input, this.nextMessageId(room), attachments);
       const plan = planCommit(room, message, this.clock.now());
       const result = await this.store.commitMessage(room, message, plan);
       // A failed condition on this very commit: the SDK retried an update DynamoDB had applied.
@@ -153,13 +175,38 @@ export class SendingService {
   ): Promise<Sent> {
     const put = await this.store.putMessage(message, counts, attemptId);
     if (put.status === 'duplicate') return { message: put.existing.message, stored: false };
+    const presented = await presentMessage(this.files.signer, message);
     await this.deliveries.toUsers(
       usersIn(users, room.participants),
       room.roomId,
-      { type: 'chat_message', message },
+      { type: 'chat_message', message: presented },
       sendingConnectionId,
     );
-    return { message, stored: true };
+    return { message, presented, stored: true };
+  }
+
+  /**
+   * Checks and claims the send's uploads before anything is committed, so a refused upload changes
+   * nothing. The claim is the sender's clientMessageId: the same send retried (or racing its first
+   * attempt) claims the same uploads again and makes the same message. A send without one cannot be
+   * retried as the same message anyway, so its attempt claims.
+   */
+  private async attach(
+    senderId: UserId,
+    input: SendMessageInput,
+    attemptId: string,
+  ): Promise<readonly StoredAttachment[] | undefined> {
+    if (input.attachments === undefined) return undefined;
+    return checkedAttachments(this.files.checker, {
+      kind: 'attachments',
+      roomId: input.roomId,
+      senderId,
+      uploadIds: input.attachments,
+      claim:
+        input.clientMessageId === undefined
+          ? `attempt#${attemptId}`
+          : `client#${senderId}#${input.clientMessageId}`,
+    });
   }
 
   /**
@@ -196,7 +243,12 @@ export class SendingService {
   }
 
   /** The message a send makes with this id: the same for every attempt that carries the same id. */
-  private messageFor(senderId: UserId, input: SendMessageInput, messageId: string): Message {
+  private messageFor(
+    senderId: UserId,
+    input: SendMessageInput,
+    messageId: string,
+    attachments: readonly StoredAttachment[] | undefined,
+  ): Message {
     return {
       messageId,
       roomId: input.roomId,
@@ -204,6 +256,7 @@ export class SendingService {
       content: input.content,
       sentAt: new Date(ulidTime(messageId)).toISOString(),
       ...(input.clientMessageId === undefined ? {} : { clientMessageId: input.clientMessageId }),
+      ...(attachments === undefined ? {} : { attachments }),
     };
   }
 }

@@ -75,7 +75,8 @@ export function parseMessageId(value: unknown, field = 'messageId'): string {
   return value;
 }
 
-function assertCleanText(value: string, field: string): void {
+/** Refuses lone surrogates (DynamoDB cannot store them) and control characters other than line breaks and tabs. */
+export function assertCleanText(value: string, field: string): void {
   if (LONE_SURROGATE.test(value)) throw badRequest(`${field} contains invalid Unicode`);
   if (hasForbiddenControl(value)) throw badRequest(`${field} contains control characters`);
 }
@@ -88,12 +89,19 @@ function withinCodePoints(value: string, min: number, max: number): boolean {
   return codePoints >= min && codePoints <= max;
 }
 
-/** Message content: trimmed, then 1 to 4,000 code points. */
-export function parseContent(value: unknown): string {
+/**
+ * Message content: trimmed, then 1 to 4,000 code points; empty (or absent) only in a message with
+ * attachments.
+ */
+export function parseContent(value: unknown, hasAttachments = false): string {
+  if (value === undefined && hasAttachments) return '';
   if (typeof value !== 'string') throw badRequest('content must be a string');
   const trimmed = value.trim();
   assertCleanText(trimmed, 'content');
-  if (trimmed.length === 0) throw badRequest('content must not be empty');
+  if (trimmed.length === 0) {
+    if (hasAttachments) return '';
+    throw badRequest('content must not be empty');
+  }
   if (!withinCodePoints(trimmed, 1, MAX_CONTENT_CODE_POINTS)) {
     throw badRequest(`content must be at most ${MAX_CONTENT_CODE_POINTS} characters`);
   }

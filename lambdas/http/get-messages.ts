@@ -1,6 +1,7 @@
 import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseLimit, parseMessageId, parseRoomId } from '../domain/validation.js';
+import { downloadSigner } from '../shared/files.js';
 import { logger } from '../shared/logger.js';
 import { buildReadingService } from '../shared/posting-service.js';
 import type { ServiceNeeds } from '../shared/service.js';
@@ -21,4 +22,4 @@ export const makeHandler = (chat: Pick<MessagingService, 'getMessages'>, log: Lo
 
 export const needs: ServiceNeeds = { tables: ['rooms', 'messages', 'users', 'connections'], posts: true };
 
-export const handler = makeHandler(buildReadingService(needs), logger);
+export const handler = makeHandler(buildReadingService(needs, downloadSigner()), logger);

@@ -34,3 +34,22 @@ export function authConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
 export function callbackUrl(env: NodeJS.ProcessEnv = process.env): string {
   return requireEnv(envVars.callbackUrl, env);
 }
+
+export interface FilesConfig {
+  readonly bucket: string;
+  /** Largest attachment in bytes. */
+  readonly maxUploadBytes: number;
+}
+
+export function filesConfig(env: NodeJS.ProcessEnv = process.env): FilesConfig {
+  const max = requireEnv(envVars.maxUploadBytes, env);
+  const maxUploadBytes = Number(max);
+  if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 1) {
+    throw new Error(`${envVars.maxUploadBytes} must be a whole number of bytes, not ${max}`);
+  }
+  return { bucket: requireEnv(envVars.filesBucket, env), maxUploadBytes };
+}
+
+export function attachmentCheckFunction(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.attachmentCheckFunction, env);
+}

@@ -9,21 +9,26 @@ import { DynamoRoomCommits } from '../adapters/dynamo/room-commits.js';
 import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
-import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
+import { DynamoConnectionStore } from '../adapters/dynamo/connection-store.js';
+import { DynamoUserReads } from '../adapters/dynamo/user-reads.js';
+import type { TableNames } from '../adapters/dynamo/items.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../adapters/notifier.js';
 import { Deliveries } from '../domain/deliveries.js';
+import type { DownloadSigner } from '../domain/files.js';
 import { monotonicUlidFactory } from '../domain/message-id.js';
 import { ReadingService } from '../domain/messaging.js';
 import { PresenceService } from '../domain/presence.js';
 import { SendingService } from '../domain/sending.js';
 import { callbackUrl } from './config.js';
+import { attachmentChecker, downloadSigner } from './files.js';
 import { logger } from './logger.js';
 import { metrics } from './metrics.js';
 import { clock, methodsOf, type ServiceNeeds, tablesFor } from './service.js';
 
-function deliveriesFor(users: DynamoUserStore): Deliveries {
+/** A fan-out removes the connections API Gateway reports gone. */
+function deliveriesFor(db: ReturnType<typeof makeDocumentClient>, tables: TableNames): Deliveries {
   return new Deliveries(
-    users,
+    new DynamoConnectionStore(db, tables, clock),
     new ApiGatewayNotifier(makeManagementClient(callbackUrl())),
     clock,
     logger,
@@ -32,10 +37,15 @@ function deliveriesFor(users: DynamoUserStore): Deliveries {
   );
 }
 
+/** For the read handlers that answer no messages: a file in their answers would be a bug, failed loudly. */
+const noFiles: DownloadSigner = {
+  url: () => Promise.reject(new Error('this function signs no download URLs')),
+};
+
 export function buildSendingService(needs: ServiceNeeds): SendingService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
-  const users = new DynamoUserStore(db, tables, clock);
+  const users = new DynamoUserReads(db, tables, clock);
   const nextUlid = monotonicUlidFactory();
   return new SendingService(
     {
@@ -45,7 +55,8 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
       ...methodsOf(new DynamoRoomReads(db, tables), 'loadSend'),
       ...methodsOf(users, 'getUsers'),
     },
-    deliveriesFor(users),
+    deliveriesFor(db, tables),
+    { checker: attachmentChecker(), signer: downloadSigner() },
     clock,
     (now) => nextUlid(now.getTime()),
     logger,
@@ -53,10 +64,14 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
   );
 }
 
-export function buildReadingService(needs: ServiceNeeds): ReadingService {
+/**
+ * `signer`: for the function that answers messages (history), which signs their attachments' URLs;
+ * the others (mark-read, typing) answer none and do not bundle the S3 signer.
+ */
+export function buildReadingService(needs: ServiceNeeds, signer: DownloadSigner = noFiles): ReadingService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
-  const users = new DynamoUserStore(db, tables, clock);
+  const users = new DynamoUserReads(db, tables, clock);
   return new ReadingService(
     {
       ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRoom', 'advanceReadPointer'),
@@ -64,7 +79,8 @@ export function buildReadingService(needs: ServiceNeeds): ReadingService {
       ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers'),
       ...methodsOf(users, 'getUsers'),
     },
-    deliveriesFor(users),
+    deliveriesFor(db, tables),
+    signer,
     clock,
   );
 }
@@ -72,14 +88,15 @@ export function buildReadingService(needs: ServiceNeeds): ReadingService {
 export function buildPresenceService(needs: ServiceNeeds): PresenceService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
-  const users = new DynamoUserStore(db, tables, clock);
+  const users = new DynamoUserReads(db, tables, clock);
   return new PresenceService(
     {
       ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRoom'),
       ...methodsOf(new DynamoRoomDirectory(db, tables.rooms), 'listMemberships'),
-      ...methodsOf(users, 'getUsers', 'addConnection', 'removeConnection'),
+      ...methodsOf(users, 'getUsers'),
+      ...methodsOf(new DynamoConnectionStore(db, tables, clock), 'addConnection', 'removeConnection'),
     },
-    deliveriesFor(users),
+    deliveriesFor(db, tables),
     clock,
   );
 }

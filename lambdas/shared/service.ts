@@ -16,6 +16,7 @@ import type { Clock } from '../domain/ports.js';
 import { ProfileService } from '../domain/profiles.js';
 import { RoomService } from '../domain/rooms.js';
 import { tableName } from './config.js';
+import { attachmentChecker, downloadSigner, uploadTags } from './files.js';
 
 /**
  * What a handler uses. Each handler module exports its own, and a test checks it against the grants
@@ -64,10 +65,25 @@ export function buildRoomService(needs: ServiceNeeds): RoomService {
       ...methodsOf(new DynamoRoomReads(db, tables), 'getRoomAndUsers'),
       ...methodsOf(new DynamoUserStore(db, tables, clock), 'getUsers'),
     },
+    downloadSigner(),
     clock,
   );
 }
 
-export function buildProfileService(needs: ServiceNeeds): ProfileService {
-  return new ProfileService(new DynamoUserStore(makeDocumentClient(), tablesFor(needs), clock));
+/**
+ * `files`: 'none' for the Cognito trigger (it shows and sets no avatar), 'show' for GET /users/me
+ * (signs the avatar's URL), 'set' for PUT /users/me (also checks an avatar upload and releases the
+ * replaced one).
+ */
+export function buildProfileService(needs: ServiceNeeds, files: 'none' | 'show' | 'set'): ProfileService {
+  const store = new DynamoUserStore(makeDocumentClient(), tablesFor(needs), clock);
+  if (files === 'none') return new ProfileService(store);
+  const signer = downloadSigner();
+  const unused = () => Promise.reject(new Error('GET /users/me sets no avatar'));
+  return new ProfileService(
+    store,
+    files === 'set'
+      ? { signer, checker: attachmentChecker(), tags: uploadTags() }
+      : { signer, checker: { check: unused }, tags: { markPending: unused } },
+  );
 }

@@ -6,9 +6,10 @@
  *                  recent: { [sendKey]: participant index + messageId } }
  *                { pk: "member#" + userId, sk: roomId, peers }          (presence: who shares a room)
  *                { pk: "activity#" + userId, sk: hour + "#" + roomId, roomId }   (the chat list)
- *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId?, counts }
+ *                { pk: roomId, sk: "upload#" + uploadId, claim, claimedAt }   (an upload attached: files)
+ *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId?, attachments?, counts }
  *   connections: { connectionId, userId, roomId?, connectedAt, expiresAt }
- *   users:       { userId, displayName, avatarUrl?, createdAt, lastSeenAt?, "conn#" + connectionId: { expiresAt, roomId? } }
+ *   users:       { userId, displayName, avatarUrl? | avatarKey?, createdAt, lastSeenAt?, "conn#" + connectionId: { expiresAt, roomId? } }
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -24,6 +25,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { StoredAttachment } from '../../domain/files.js';
 import type {
   ConnectionRef,
   MemberState,
@@ -72,6 +74,22 @@ export function toMessage(item: Item): Message {
     content: String(item.content),
     sentAt: String(item.sentAt),
     ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    ...(Array.isArray(item.attachments)
+      ? { attachments: item.attachments.filter(isRecord).map(toAttachment) }
+      : {}),
+  };
+}
+
+function toAttachment(item: Item): StoredAttachment {
+  const width = item.width;
+  const height = item.height;
+  return {
+    attachmentId: String(item.attachmentId),
+    key: String(item.key),
+    fileName: String(item.fileName),
+    contentType: String(item.contentType),
+    size: num(item.size),
+    ...(typeof width === 'number' && typeof height === 'number' ? { width, height } : {}),
   };
 }
 
@@ -140,6 +158,7 @@ export function toUser(item: Item): UserProfile {
     userId,
     displayName: str(item.displayName) ?? userId,
     avatarUrl: str(item.avatarUrl) ?? null,
+    avatarKey: str(item.avatarKey) ?? null,
     lastSeenAt: str(item.lastSeenAt) ?? null,
     connections,
   };

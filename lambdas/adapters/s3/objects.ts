@@ -1,0 +1,84 @@
+/** Uploaded objects: what the check reads of them (their headers and first bytes). */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { uploadLimits, uploadMetadata } from '../../../definitions/uploads.js';
+import type { UploadInspection, UploadObjects } from '../../domain/upload-check.js';
+import { detectType, imageSize } from '../../files/detect.js';
+
+const isNotFound = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'NotFound' ||
+    error.name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+function decodeName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+export class S3UploadObjects implements Pick<UploadObjects, 'inspect'> {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async inspect(key: string): Promise<UploadInspection | undefined> {
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const size = head.ContentLength ?? 0;
+    const sample =
+      size === 0
+        ? new Uint8Array()
+        : await this.firstBytes(key, Math.min(size, uploadLimits.sniffBytes), head.ETag);
+    if (sample === undefined) return undefined;
+    const detected = detectType(sample);
+    const dimensions = detected === undefined ? undefined : imageSize(detected, sample);
+    const declared = head.Metadata?.[uploadMetadata.size];
+    return {
+      size,
+      contentType: head.ContentType ?? '',
+      declaredSize: declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined,
+      fileName: decodeName(head.Metadata?.[uploadMetadata.fileName]),
+      detected,
+      ...dimensions,
+    };
+  }
+
+  /**
+   * The object's first bytes, from the same version HeadObject described (If-Match): an upload
+   * replaced in between (the same form posted again) is read as the one whose size was checked.
+   */
+  private async firstBytes(
+    key: string,
+    length: number,
+    etag: string | undefined,
+  ): Promise<Uint8Array | undefined> {
+    try {
+      const object = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: `bytes=0-${length - 1}`,
+          ...(etag === undefined ? {} : { IfMatch: etag }),
+        }),
+      );
+      return object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+}
