@@ -3,6 +3,10 @@
  * @aws-sdk/s3-presigned-post posted with fetch, presigned GETs from @aws-sdk/s3-request-presigner,
  * and the client's own signed requests. No mocks: a refusal here is the front's, as S3 would answer.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -159,6 +163,15 @@ describe('upload forms (POST Object with a SigV4 policy)', () => {
     expect(await missing(key)).toBe(true);
     // The bounds are inclusive.
     expect((await post(url, fields, new Uint8Array(100).fill(0x61))).status).toBe(204);
+  });
+
+  it('refuses a file far over the range as soon as it passes the maximum, and the client still gets the answer', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const answer = await post(url, fields, new Uint8Array(3 * 1024 * 1024).fill(0x61));
+    expect(answer.status).toBe(400);
+    expect(errorCode(answer.body)).toBe('EntityTooLarge');
+    expect(await missing(key)).toBe(true);
   });
 
   it('refuses a field that does not meet its condition with 403 "Policy Condition failed"', async () => {
@@ -374,6 +387,37 @@ describe('CORS', () => {
       expect(errorCode(body)).toBe('AccessForbidden');
       expect(errorMessage(body)).toMatch(/^CORSResponse: This CORS request is not allowed/);
       expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+});
+
+describe('data on disk', () => {
+  it('keeps objects in <dataDir>/s3 across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-s3-test-'));
+    try {
+      const first = await startLocalS3({ bucket: BUCKET, allowedOrigins: [], dataDir });
+      const writer = new S3Client({
+        endpoint: first.endpoint,
+        forcePathStyle: true,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      await writer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kept.txt', Body: 'still here' }));
+      writer.destroy();
+      await first.stop();
+      const second = await startLocalS3({ bucket: BUCKET, allowedOrigins: [], dataDir });
+      const reader = new S3Client({
+        endpoint: second.endpoint,
+        forcePathStyle: true,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      const object = await reader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'kept.txt' }));
+      expect(await object.Body?.transformToString()).toBe('still here');
+      reader.destroy();
+      await second.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
