@@ -1,21 +1,25 @@
 /**
- * The local stack: DynamoDB Local with the project's tables, the gateway emulator in front of the
- * real handler modules, and the local sign-in. `npm start` runs it (local/start.ts); the integration
+ * The local stack: DynamoDB Local with the project's tables, the local S3 with the files bucket, the
+ * gateway emulator in front of the real handler modules, the Lambda Invoke endpoint (for the
+ * functions that invoke the attachment check), and the local sign-in. `npm start` runs it (local/start.ts); the integration
  * and e2e suites start it in their global setup.
  *
  * Handlers read their configuration once, at import. So the environment is final before the first
  * handler import, and a process can host one stack at a time; a later stack in the same process (after
- * stop()) reuses the same ports so the already-imported handlers still reach it.
+ * stop()) reuses the same ports so the already-imported handlers still reach it (the S3 and Lambda
+ * endpoints' too).
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   allHandlers,
+  attachmentCheck,
   envVars,
   type HandlerDefinition,
   postConfirmationTrigger,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
+import { uploadLimits } from '../definitions/uploads.js';
 import {
   checkJava,
   type DynamoLocal,
@@ -26,7 +30,9 @@ import {
 } from './dynamo-local.js';
 import { type DemoUser, type Gateway, startGateway } from './gateway.js';
 import { type HandlerResolver, moduleResolver } from './lambda.js';
+import { type LambdaInvokeServer, startLambdaInvoke } from './lambda-invoke.js';
 import { type Log, makeLog } from './log.js';
+import { type LocalS3, startLocalS3 } from './s3.js';
 import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './sign-in.js';
 
 export interface LocalStackOptions {
@@ -48,8 +54,14 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Folder of static files served at / if it exists; default <repo>/web/dist. */
   webRoot?: string;
-  /** Browser origins given CORS (the stack's `allowedOrigins`); default none: the web client is same-origin. */
+  /**
+   * Browser origins given CORS (the stack's `allowedOrigins`); default none: the web client is
+   * same-origin with the API. The files bucket always allows the web client's own origin too (the
+   * local S3 is on another port, so uploads and downloads are cross-origin).
+   */
   allowedOrigins?: readonly string[];
+  /** Largest attachment in bytes (the stack's `maxUploadBytes`); default `uploadLimits.defaultMaxAttachmentBytes`. */
+  maxUploadBytes?: number;
 }
 
 export interface LocalStack {
@@ -58,6 +70,10 @@ export interface LocalStack {
   wsUrl: string;
   signInUrl: string;
   dynamoEndpoint: string;
+  /** The local S3 (the files bucket is `${FILES_BUCKET}` there): upload forms post to it, download URLs point at it. */
+  filesUrl: string;
+  /** The Lambda Invoke endpoint (loopback only). */
+  lambdaUrl: string;
   /** The environment given to the handlers. */
   env: Record<string, string>;
   /**
@@ -84,6 +100,8 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { userId: 'cat', displayName: 'Cat' },
 ];
 const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
+/** The files bucket's name locally (on AWS it is generated). */
+export const FILES_BUCKET = 'chat-files';
 // The Cognito trigger has no route locally (the local sign-in writes the profile itself), so nothing
 // here would ever call it: it is not imported.
 const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers.filter(
@@ -94,7 +112,9 @@ const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers.filter(
 export const localTableName = (definition: TableDefinition) => definition.constructId;
 
 /** What this process's handler modules were imported with; they cannot be re-configured. */
-let importedWith: { env: Record<string, string>; port: number; dynamoPort: number } | undefined;
+let importedWith:
+  | { env: Record<string, string>; port: number; dynamoPort: number; s3Port: number; lambdaPort: number }
+  | undefined;
 let running = false;
 /** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
 let memoryKey: SigningKey | undefined;
@@ -126,13 +146,31 @@ async function loadProfileStore(): Promise<ProfileStore> {
   return new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() });
 }
 
+/** Where the handlers find the files bucket and the attachment check. */
+export interface FilesEnv {
+  readonly s3Endpoint: string;
+  readonly lambdaEndpoint: string;
+  readonly maxUploadBytes: number;
+}
+
 /** `baseUrl` is the gateway's (`http://host:port`): the handlers call back to where clients connect. */
-export function handlerEnv(baseUrl: string, dynamoPort: number, logLevel = 'WARN'): Record<string, string> {
+export function handlerEnv(
+  baseUrl: string,
+  dynamoPort: number,
+  files: FilesEnv,
+  logLevel = 'WARN',
+): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
+    // SDK v3 reads these too: the handlers build their S3 and Lambda clients with no local branch.
+    AWS_ENDPOINT_URL_S3: files.s3Endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: files.lambdaEndpoint,
+    [envVars.filesBucket]: FILES_BUCKET,
+    [envVars.maxUploadBytes]: String(files.maxUploadBytes),
+    [envVars.attachmentCheckFunction]: attachmentCheck.functionId,
     [envVars.callbackUrl]: `${baseUrl}/${STAGE}`,
     [envVars.userPoolId]: LOCAL_USER_POOL_ID,
     [envVars.userPoolClientId]: LOCAL_CLIENT_ID,
@@ -148,6 +186,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   running = true;
   const log = makeLog(options.quiet ?? false);
   const host = options.host ?? '127.0.0.1';
+  const maxUploadBytes = options.maxUploadBytes ?? uploadLimits.defaultMaxAttachmentBytes;
+  if (!Number.isInteger(maxUploadBytes) || maxUploadBytes < 1) {
+    running = false;
+    throw new Error(`maxUploadBytes must be a positive integer, not ${maxUploadBytes}`);
+  }
   const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
   let requestedPort = options.port ?? 3000;
   if (importedWith !== undefined) {
@@ -164,11 +207,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
   const startedAt = performance.now();
   let gateway: Gateway | undefined;
+  let files: Promise<[LocalS3, LambdaInvokeServer]> | undefined;
   let dynamoStarting: Promise<DynamoLocal> | undefined;
   /** The DynamoDB Local serving now: replaced by stopDynamo/startDynamo. */
   let dynamoNow: Promise<DynamoLocal | undefined> | undefined;
   const cleanUp = async () => {
     await gateway?.close();
+    // After the gateway: its last $disconnect handlers are done, so nothing calls these any more.
+    const started = await files?.catch(() => undefined);
+    await Promise.all([started?.[0].stop(), started?.[1].close()]);
     const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
     await dynamo?.stop();
     running = false;
@@ -236,14 +283,41 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
 
-    const env = handlerEnv(gateway.baseUrl, dynamoPort, process.env.LOG_LEVEL ?? 'WARN');
+    // The local S3 and the Invoke endpoint start while the JVM warms up. The bucket's CORS allows the
+    // web client's origin (the gateway's, by either loopback name) and the stack's allowedOrigins.
+    const webOrigins = [gateway.baseUrl, gateway.baseUrl.replace('://127.0.0.1:', '://localhost:')];
+    files = Promise.all([
+      startLocalS3({
+        bucket: FILES_BUCKET,
+        dataDir,
+        host,
+        port: importedWith?.s3Port ?? 0,
+        allowedOrigins: [...new Set([...webOrigins, ...(options.allowedOrigins ?? [])])],
+        log,
+      }),
+      startLambdaInvoke({
+        resolve,
+        functions: ALL_HANDLERS,
+        log,
+        port: importedWith?.lambdaPort ?? 0,
+      }),
+    ]);
+    const [s3, lambda] = await files;
+    log.info(`Local S3 and Lambda Invoke ready after ${since(startedAt)}`);
+
+    const env = handlerEnv(
+      gateway.baseUrl,
+      dynamoPort,
+      { s3Endpoint: s3.endpoint, lambdaEndpoint: lambda.endpoint, maxUploadBytes },
+      process.env.LOG_LEVEL ?? 'WARN',
+    );
     if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
       throw new Error(
         'This process already imported the handlers with another environment; start one stack per process',
       );
     }
     Object.assign(process.env, env);
-    importedWith = { env, port: gateway.port, dynamoPort };
+    importedWith = { env, port: gateway.port, dynamoPort, s3Port: s3.port, lambdaPort: lambda.port };
     envReady();
 
     // The handlers' imports (the local cold starts) overlap the JVM's start-up.
@@ -273,6 +347,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wsUrl,
       signInUrl: `${baseUrl}/dev/token`,
       dynamoEndpoint: dynamo.endpoint,
+      filesUrl: s3.endpoint,
+      lambdaUrl: lambda.endpoint,
       env,
       async stopDynamo() {
         const serving = await dynamoNow;

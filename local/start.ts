@@ -1,19 +1,28 @@
 /**
  * `npm start`: the whole chat on one machine. Options: --port N (default 3000, 0 = any free port),
- * --host H, --in-memory, --data-dir DIR, --quiet. Ctrl-C (SIGINT) or SIGTERM stops everything,
- * DynamoDB Local included.
+ * --host H, --in-memory, --data-dir DIR, --max-upload-bytes N, --quiet. Ctrl-C (SIGINT) or SIGTERM
+ * stops everything, DynamoDB Local and the local S3 included.
  */
 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_USERS, type LocalStack, type LocalStackOptions, repoRoot, startLocalStack } from './stack.js';
+import { uploadLimits } from '../definitions/uploads.js';
+import {
+  DEMO_USERS,
+  FILES_BUCKET,
+  type LocalStack,
+  type LocalStackOptions,
+  repoRoot,
+  startLocalStack,
+} from './stack.js';
 
-const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--quiet]
-  --port N        port of the web client, REST and WebSocket APIs (default 3000; 0 = any free port)
-  --host H        interface to listen on (default 127.0.0.1)
-  --in-memory     keep DynamoDB Local's data in memory (a throwaway run)
-  --data-dir DIR  where DynamoDB Local keeps its data (default .local-data)
-  --quiet         no start-up chatter`;
+const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--max-upload-bytes N] [--quiet]
+  --port N              port of the web client, REST and WebSocket APIs (default 3000; 0 = any free port)
+  --host H              interface to listen on (default 127.0.0.1)
+  --in-memory           keep the data in memory and a temporary folder (a throwaway run)
+  --data-dir DIR        where DynamoDB Local and the local S3 keep their data (default .local-data)
+  --max-upload-bytes N  largest attachment in bytes (default ${uploadLimits.defaultMaxAttachmentBytes}, the stack's default)
+  --quiet               no start-up chatter`;
 
 function parseOptions(argv: string[]): LocalStackOptions {
   const { values } = parseArgs({
@@ -23,6 +32,7 @@ function parseOptions(argv: string[]): LocalStackOptions {
       host: { type: 'string' },
       'in-memory': { type: 'boolean' },
       'data-dir': { type: 'string' },
+      'max-upload-bytes': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -42,6 +52,13 @@ function parseOptions(argv: string[]): LocalStackOptions {
   if (values.host !== undefined) options.host = values.host;
   if (values['in-memory'] === true) options.inMemory = true;
   if (values['data-dir'] !== undefined) options.dataDir = values['data-dir'];
+  const maxUpload = values['max-upload-bytes'];
+  if (maxUpload !== undefined) {
+    if (!/^\d+$/.test(maxUpload) || Number(maxUpload) < 1 || !Number.isSafeInteger(Number(maxUpload))) {
+      throw new Error(`--max-upload-bytes must be a positive whole number of bytes, not ${maxUpload}`);
+    }
+    options.maxUploadBytes = Number(maxUpload);
+  }
   if (values.quiet === true) options.quiet = true;
   return options;
 }
@@ -76,6 +93,7 @@ async function main(): Promise<void> {
       `REST:      ${stack.restUrl}`,
       `WebSocket: ${stack.wsUrl}`,
       `Sign-in:   POST ${stack.signInUrl}`,
+      `Files:     ${stack.filesUrl} (local S3, bucket ${FILES_BUCKET})`,
       '',
       `Demo users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName})`).join(', ')}`,
       `  curl -s -X POST ${stack.signInUrl} -H 'content-type: application/json' -d '{"userId":"ann","displayName":"Ann"}'`,

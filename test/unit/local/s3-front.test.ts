@@ -1,0 +1,423 @@
+/**
+ * The local S3 (s3rver behind our front) against the real AWS SDK: upload forms from
+ * @aws-sdk/s3-presigned-post posted with fetch, presigned GETs from @aws-sdk/s3-request-presigner,
+ * and the client's own signed requests. No mocks: a refusal here is the front's, as S3 would answer.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pendingTagging, uploadTag } from '../../../definitions/uploads.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamo-local.js';
+import { type LocalS3, startLocalS3 } from '../../../local/s3.js';
+
+const BUCKET = 'chat-files';
+const WEB_ORIGIN = 'http://127.0.0.1:3000';
+const TEXT = 'hello world';
+
+let s3: LocalS3;
+let client: S3Client;
+
+const makeClient = (
+  options: { secretAccessKey?: string; accessKeyId?: string; clockOffsetMs?: number } = {},
+) =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: LOCAL_REGION,
+    credentials: {
+      accessKeyId: options.accessKeyId ?? LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: options.secretAccessKey ?? LOCAL_CREDENTIALS.secretAccessKey,
+    },
+    ...(options.clockOffsetMs !== undefined ? { systemClockOffset: options.clockOffsetMs } : {}),
+  });
+
+beforeAll(async () => {
+  s3 = await startLocalS3({ bucket: BUCKET, allowedOrigins: [WEB_ORIGIN] });
+  client = makeClient();
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await s3?.stop();
+});
+
+let counter = 0;
+const newKey = () => `uploads/room/ann/${(++counter).toString(16).padStart(32, '0')}`;
+
+/** The form the create-upload handler signs: exact key, type, size range, pending tag, metadata. */
+function uploadForm(key: string, overrides: Partial<PresignedPostOptions> = {}, from: S3Client = client) {
+  const fields = {
+    'Content-Type': 'text/plain',
+    tagging: pendingTagging,
+    'x-amz-meta-filename': 'notes.txt',
+    'x-amz-meta-size': String(TEXT.length),
+  };
+  return createPresignedPost(from, {
+    Bucket: BUCKET,
+    Key: key,
+    Conditions: [
+      ['eq', '$key', key],
+      ['eq', '$Content-Type', 'text/plain'],
+      ['content-length-range', 1, 100],
+      ['eq', '$tagging', pendingTagging],
+      ['eq', '$x-amz-meta-filename', 'notes.txt'],
+      ['starts-with', '$x-amz-meta-size', ''],
+    ],
+    Fields: fields,
+    Expires: 300,
+    ...overrides,
+  });
+}
+
+async function post(
+  url: string,
+  fields: Record<string, string>,
+  file: string | Uint8Array<ArrayBuffer> = TEXT,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Headers }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([file], { type: 'text/plain' }), 'notes.txt');
+  const response = await fetch(url, { method: 'POST', body: form, headers });
+  return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+const errorCode = (body: string) => /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+const errorMessage = (body: string) => /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+
+async function missing(key: string): Promise<boolean> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    return false;
+  } catch (error) {
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return true;
+    throw error;
+  }
+}
+
+describe('upload forms (POST Object with a SigV4 policy)', () => {
+  it('stores an upload with its type, metadata and tags, and answers 204 with CORS for the web origin', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    expect(url).toBe(`${s3.endpoint}/${BUCKET}`);
+    const answer = await post(url, fields, TEXT, { origin: WEB_ORIGIN });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    expect(answer.headers.get('access-control-expose-headers')).toBe('ETag');
+
+    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(head.ContentType).toBe('text/plain');
+    expect(head.ContentLength).toBe(TEXT.length);
+    expect(head.Metadata).toEqual({ filename: 'notes.txt', size: String(TEXT.length) });
+    const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }));
+    expect(tagging.TagSet).toEqual([{ Key: uploadTag.key, Value: uploadTag.pending }]);
+
+    const first = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: 'bytes=0-4' }));
+    expect(await first.Body?.transformToString()).toBe('hello');
+    expect(first.ContentRange).toBe(`bytes 0-4/${TEXT.length}`);
+    const last = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: 'bytes=-5' }));
+    expect(await last.Body?.transformToString()).toBe('world');
+  });
+
+  it('answers 201 with a PostResponse when the form asks for it', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key, {
+      Fields: {
+        'Content-Type': 'text/plain',
+        tagging: pendingTagging,
+        'x-amz-meta-filename': 'notes.txt',
+        'x-amz-meta-size': '11',
+        success_action_status: '201',
+      },
+    });
+    const answer = await post(url, fields);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toContain(`<Key>${key}</Key>`);
+    expect(answer.body).toContain(`<Bucket>${BUCKET}</Bucket>`);
+  });
+
+  it('refuses a file over the range with 400 EntityTooLarge, and one under it with EntityTooSmall, storing nothing', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const large = await post(url, fields, new Uint8Array(101).fill(0x61));
+    expect(large.status).toBe(400);
+    expect(errorCode(large.body)).toBe('EntityTooLarge');
+    expect(large.body).toContain('<MaxSizeAllowed>100</MaxSizeAllowed>');
+    const small = await post(url, fields, '');
+    expect(small.status).toBe(400);
+    expect(errorCode(small.body)).toBe('EntityTooSmall');
+    expect(await missing(key)).toBe(true);
+    // The bounds are inclusive.
+    expect((await post(url, fields, new Uint8Array(100).fill(0x61))).status).toBe(204);
+  });
+
+  it('refuses a file far over the range as soon as it passes the maximum, and the client still gets the answer', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const answer = await post(url, fields, new Uint8Array(3 * 1024 * 1024).fill(0x61));
+    expect(answer.status).toBe(400);
+    expect(errorCode(answer.body)).toBe('EntityTooLarge');
+    expect(await missing(key)).toBe(true);
+  });
+
+  it('refuses a field that does not meet its condition with 403 "Policy Condition failed"', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const answer = await post(url, { ...fields, 'Content-Type': 'text/html' });
+    expect(answer.status).toBe(403);
+    expect(errorCode(answer.body)).toBe('AccessDenied');
+    expect(errorMessage(answer.body)).toBe(
+      'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "text/plain"]',
+    );
+    const otherKey = await post(url, { ...fields, key: `${key}x` });
+    expect(otherKey.status).toBe(403);
+    expect(await missing(key)).toBe(true);
+  });
+
+  it('refuses an expired form with 403 "Policy expired."', async () => {
+    const key = newKey();
+    // A client whose clock is an hour behind signs a form that expired before it was posted.
+    const late = makeClient({ clockOffsetMs: -60 * 60 * 1000 });
+    const { url, fields } = await uploadForm(key, {}, late);
+    late.destroy();
+    const answer = await post(url, fields);
+    expect(answer.status).toBe(403);
+    expect(errorMessage(answer.body)).toBe('Invalid according to Policy: Policy expired.');
+  });
+
+  it('refuses a tampered policy or signature, and a form signed with another secret, with SignatureDoesNotMatch', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as {
+      conditions: unknown[];
+    };
+    policy.conditions = policy.conditions.map((condition) =>
+      Array.isArray(condition) && condition[0] === 'content-length-range'
+        ? ['content-length-range', 1, 10_000]
+        : condition,
+    );
+    const tampered = Buffer.from(JSON.stringify(policy)).toString('base64');
+    for (const changed of [
+      { ...fields, Policy: tampered },
+      { ...fields, 'X-Amz-Signature': `${fields['X-Amz-Signature']?.slice(0, -1)}0` },
+    ]) {
+      const answer = await post(url, changed);
+      expect(answer.status).toBe(403);
+      expect(errorCode(answer.body)).toBe('SignatureDoesNotMatch');
+    }
+    const stranger = makeClient({ secretAccessKey: 'not-the-local-secret' });
+    const forged = await uploadForm(key, {}, stranger);
+    stranger.destroy();
+    expect(errorCode((await post(url, forged.fields)).body)).toBe('SignatureDoesNotMatch');
+    const unknown = makeClient({ accessKeyId: 'someone-else' });
+    const unknownForm = await uploadForm(key, {}, unknown);
+    unknown.destroy();
+    expect(errorCode((await post(url, unknownForm.fields)).body)).toBe('InvalidAccessKeyId');
+    expect(await missing(key)).toBe(true);
+  });
+
+  it('refuses a field no condition covers, but takes x-ignore- fields', async () => {
+    const key = newKey();
+    const { url, fields } = await uploadForm(key);
+    const extra = await post(url, { ...fields, 'x-foo': 'bar' });
+    expect(extra.status).toBe(403);
+    expect(errorMessage(extra.body)).toBe('Invalid according to Policy: Extra input fields: x-foo');
+    expect((await post(url, { ...fields, 'x-ignore-foo': 'bar' })).status).toBe(204);
+  });
+
+  it('refuses an anonymous form, a form without its signature, and a form whose file is not last', async () => {
+    const key = newKey();
+    const anonymous = await post(`${s3.endpoint}/${BUCKET}`, { key });
+    expect(anonymous.status).toBe(403);
+    expect(errorMessage(anonymous.body)).toBe('Access Denied');
+    const { url, fields } = await uploadForm(key);
+    const { 'X-Amz-Signature': _signature, ...unsigned } = fields;
+    const noSignature = await post(url, unsigned);
+    expect(noSignature.status).toBe(400);
+    expect(errorCode(noSignature.body)).toBe('InvalidArgument');
+
+    // Fields after the file are ignored, so the key that comes after it is missing.
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) if (name !== 'key') form.append(name, value);
+    form.append('file', new Blob([TEXT]), 'notes.txt');
+    form.append('key', key);
+    const late = await fetch(url, { method: 'POST', body: form });
+    expect(late.status).toBe(400);
+    expect(await late.text()).toContain("Bucket POST must contain a field named 'key'.");
+    expect(await missing(key)).toBe(true);
+  });
+
+  it('refuses a body that is not a multipart form with 412', async () => {
+    const answer = await fetch(`${s3.endpoint}/${BUCKET}`, {
+      method: 'POST',
+      body: 'key=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(answer.status).toBe(412);
+    expect(errorCode(await answer.text())).toBe('PreconditionFailed');
+  });
+});
+
+describe('signed requests', () => {
+  let key: string;
+
+  beforeAll(async () => {
+    key = newKey();
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: TEXT, ContentType: 'text/plain' }),
+    );
+  });
+
+  it('refuses anonymous requests with 403 AccessDenied: the bucket is private', async () => {
+    const get = await fetch(`${s3.endpoint}/${BUCKET}/${key}`);
+    expect(get.status).toBe(403);
+    expect(errorCode(await get.text())).toBe('AccessDenied');
+    const put = await fetch(`${s3.endpoint}/${BUCKET}/${key}`, { method: 'PUT', body: 'overwritten' });
+    expect(put.status).toBe(403);
+    const list = await fetch(`${s3.endpoint}/${BUCKET}`);
+    expect(list.status).toBe(403);
+  });
+
+  it('serves a presigned GET with the Content-Disposition and Content-Type overrides', async () => {
+    const disposition = "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9 (1).txt";
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        ResponseContentDisposition: disposition,
+        ResponseContentType: 'application/octet-stream',
+      }),
+      { expiresIn: 60 },
+    );
+    const answer = await fetch(url, { headers: { origin: WEB_ORIGIN } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-disposition')).toBe(disposition);
+    expect(answer.headers.get('content-type')).toBe('application/octet-stream');
+    expect(answer.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    expect(await answer.text()).toBe(TEXT);
+  });
+
+  it('refuses an expired presigned GET, and one signed with another secret', async () => {
+    const expired = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), {
+      expiresIn: 1,
+      signingDate: new Date(Date.now() - 60_000),
+    });
+    const answer = await fetch(expired);
+    expect(answer.status).toBe(403);
+    expect(errorMessage(await answer.text())).toBe('Request has expired');
+
+    const stranger = makeClient({ secretAccessKey: 'not-the-local-secret' });
+    const forged = await getSignedUrl(stranger, new GetObjectCommand({ Bucket: BUCKET, Key: key }), {
+      expiresIn: 60,
+    });
+    stranger.destroy();
+    const refused = await fetch(forged);
+    expect(refused.status).toBe(403);
+    expect(errorCode(await refused.text())).toBe('SignatureDoesNotMatch');
+  });
+
+  it('re-tags an object (PutObjectTagging, GetObjectTagging)', async () => {
+    await client.send(
+      new PutObjectTaggingCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Tagging: { TagSet: [{ Key: uploadTag.key, Value: uploadTag.attached }] },
+      }),
+    );
+    const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }));
+    expect(tagging.TagSet).toEqual([{ Key: uploadTag.key, Value: uploadTag.attached }]);
+  });
+
+  it('refuses the SDK with another secret', async () => {
+    const stranger = makeClient({ secretAccessKey: 'not-the-local-secret' });
+    await expect(stranger.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(
+      stranger.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key })),
+    ).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    });
+    stranger.destroy();
+  });
+});
+
+describe('CORS', () => {
+  const preflight = (origin: string, method: string, headers?: string) =>
+    fetch(`${s3.endpoint}/${BUCKET}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        ...(headers !== undefined ? { 'access-control-request-headers': headers } : {}),
+      },
+    });
+
+  it('answers a preflight from an allowed origin with the bucket rule', async () => {
+    const answer = await preflight(WEB_ORIGIN, 'POST', 'content-type');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    expect(answer.headers.get('access-control-allow-methods')).toBe('POST, GET, HEAD');
+    expect(answer.headers.get('access-control-allow-headers')).toBe('content-type');
+    expect(answer.headers.get('access-control-max-age')).toBe('3600');
+  });
+
+  it('refuses a preflight from another origin or for another method with 403, as S3 does', async () => {
+    for (const answer of [
+      await preflight('http://evil.example', 'POST'),
+      await preflight(WEB_ORIGIN, 'DELETE'),
+    ]) {
+      expect(answer.status).toBe(403);
+      const body = await answer.text();
+      expect(errorCode(body)).toBe('AccessForbidden');
+      expect(errorMessage(body)).toMatch(/^CORSResponse: This CORS request is not allowed/);
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+});
+
+describe('data on disk', () => {
+  it('keeps objects in <dataDir>/s3 across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-s3-test-'));
+    try {
+      const first = await startLocalS3({ bucket: BUCKET, allowedOrigins: [], dataDir });
+      const writer = new S3Client({
+        endpoint: first.endpoint,
+        forcePathStyle: true,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      await writer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kept.txt', Body: 'still here' }));
+      writer.destroy();
+      await first.stop();
+      const second = await startLocalS3({ bucket: BUCKET, allowedOrigins: [], dataDir });
+      const reader = new S3Client({
+        endpoint: second.endpoint,
+        forcePathStyle: true,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      const object = await reader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'kept.txt' }));
+      expect(await object.Body?.transformToString()).toBe('still here');
+      reader.destroy();
+      await second.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
