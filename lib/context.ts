@@ -1,3 +1,5 @@
+import { uploadLimits } from '../definitions/uploads.js';
+
 /**
  * Parses the `allowedOrigins` context value (`-c allowedOrigins=https://a.example,https://b.example`)
  * into CORS origins. Absent or empty: no origin, hence no CORS configuration. A value that is not a
@@ -40,4 +42,26 @@ export function parseFlag(name: string, value: unknown): boolean {
   }
   if (value === true || value === 'true') return true;
   throw new Error(`Context ${name} must be true or false, not ${JSON.stringify(value)}`);
+}
+
+/** The largest object a single POST upload can store (S3's limit for browser-based uploads). */
+export const postUploadLimitBytes = 5 * 1024 ** 3;
+
+/**
+ * Parses the `maxUploadBytes` context value (`-c maxUploadBytes=26214400`): the largest attachment,
+ * in bytes. Absent or empty means `uploadLimits.defaultMaxAttachmentBytes`. `-c` hands over a
+ * string and cdk.json may hold a number; either must be a whole number from 1 byte to 5 GiB, the
+ * most one POST upload can carry, so that a form limit S3 would refuse fails the synth instead of
+ * every upload. Digits only: "25MB" or "2.5e7" is refused rather than read as something else.
+ */
+export function parseMaxUploadBytes(value: unknown): number {
+  if (value === undefined || value === null || value === '') return uploadLimits.defaultMaxAttachmentBytes;
+  const digits = typeof value === 'string' && /^\d+$/.test(value);
+  const bytes = typeof value === 'number' ? value : digits ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > postUploadLimitBytes) {
+    throw new Error(
+      `Context maxUploadBytes must be a whole number of bytes from 1 to ${postUploadLimitBytes} (5 GiB, the POST upload limit), not ${JSON.stringify(value)}`,
+    );
+  }
+  return bytes;
 }

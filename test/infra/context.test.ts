@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllowedOrigins, parseFlag } from '../../lib/context.js';
+import { uploadLimits } from '../../definitions/uploads.js';
+import {
+  parseAllowedOrigins,
+  parseFlag,
+  parseMaxUploadBytes,
+  postUploadLimitBytes,
+} from '../../lib/context.js';
 
 describe('allowedOrigins context', () => {
   it('means no CORS when absent or empty', () => {
@@ -59,6 +65,44 @@ describe('on/off context values', () => {
   it.each(['yes', '1', 'TRUE', 1])('rejects %s rather than guessing', (value) => {
     expect(() => parseFlag('apiGatewayCloudWatchRole', value)).toThrow(
       /apiGatewayCloudWatchRole must be true or false/,
+    );
+  });
+});
+
+describe('maxUploadBytes context', () => {
+  it('means the declared default when absent or empty', () => {
+    expect(parseMaxUploadBytes(undefined)).toBe(uploadLimits.defaultMaxAttachmentBytes);
+    expect(parseMaxUploadBytes('')).toBe(uploadLimits.defaultMaxAttachmentBytes);
+  });
+
+  it('reads -c maxUploadBytes=26214400 (a string) and a cdk.json number alike', () => {
+    expect(parseMaxUploadBytes('26214400')).toBe(26_214_400);
+    expect(parseMaxUploadBytes(10_485_760)).toBe(10_485_760);
+  });
+
+  it('accepts 1 byte up to 5 GiB, the most one POST upload may carry', () => {
+    expect(postUploadLimitBytes).toBe(5 * 1024 ** 3);
+    expect(parseMaxUploadBytes('1')).toBe(1);
+    expect(parseMaxUploadBytes(String(postUploadLimitBytes))).toBe(postUploadLimitBytes);
+  });
+
+  it.each([
+    '0',
+    0,
+    '-1',
+    String(postUploadLimitBytes + 1),
+    postUploadLimitBytes + 1,
+    '25MB',
+    '2.5e7',
+    '1.5',
+    1.5,
+    ' 1024',
+    'abc',
+    Number.NaN,
+    true,
+  ])('rejects %s with a message naming the context value and its range', (value) => {
+    expect(() => parseMaxUploadBytes(value)).toThrow(
+      /Context maxUploadBytes must be a whole number of bytes from 1 to 5368709120/,
     );
   });
 });
