@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ChatAuth } from './chat-auth.js';
+import type { ChatFunction } from './chat-function.js';
 import { ChatHttpApi } from './chat-http-api.js';
 import { type ChatTables, createTables } from './chat-tables.js';
 import { ChatWebSocketApi } from './chat-websocket-api.js';
@@ -61,9 +62,14 @@ export class ChatStack extends Stack {
     this.monitoring = new ChatMonitoring(this, 'Monitoring', {
       httpApi: this.httpApi.api,
       webSocketStage: this.webSocketApi.stage,
+      // An alarm's math takes at most 10 metrics: the routes that sign upload forms get their own group.
       functionGroups: {
-        Http: [this.auth.postConfirmationFunction, ...this.httpApi.functions],
+        Http: [
+          this.auth.postConfirmationFunction,
+          ...this.httpApi.functions.filter((fn) => !signsUploads(fn)),
+        ],
         WebSocket: this.webSocketApi.functions,
+        Files: this.httpApi.functions.filter(signsUploads),
       },
       tables: this.tables,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
@@ -78,4 +84,8 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'Region', { value: this.region });
   }
+}
+
+function signsUploads(fn: ChatFunction): boolean {
+  return fn.definition.bucket?.includes('PostUpload') ?? false;
 }

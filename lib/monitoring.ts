@@ -26,12 +26,14 @@ export interface ChatMonitoringProps {
   readonly httpApi: apigwv2.HttpApi;
   readonly webSocketStage: apigwv2.WebSocketStage;
   /** Functions by the side they serve; each group stays within the 10 metrics an alarm's math may use. */
-  readonly functionGroups: Readonly<Record<'Http' | 'WebSocket', readonly ChatFunction[]>>;
+  readonly functionGroups: Readonly<Record<'Http' | 'WebSocket' | 'Files', readonly ChatFunction[]>>;
   readonly tables: Readonly<Record<string, dynamodb.Table>>;
   readonly alarmEmail?: string;
 }
 
 const period = Duration.minutes(5);
+/** Metrics one alarm's math expression may use (CloudWatch's limit). */
+export const maxAlarmMetrics = 10;
 
 /** Thresholds: a handful of failures in five minutes pages, a single transient one does not. */
 export const alarmThresholds = {
@@ -126,6 +128,12 @@ export class ChatMonitoring extends Construct {
     };
     const functionWidgets: cloudwatch.IWidget[] = [];
     for (const [side, functions] of Object.entries(props.functionGroups)) {
+      // CloudWatch refuses an alarm whose math uses more than 10 metrics, but only at deploy time.
+      if (functions.length > maxAlarmMetrics) {
+        throw new Error(
+          `${side} has ${functions.length} functions, more than the ${maxAlarmMetrics} metrics one alarm can add up: split the group`,
+        );
+      }
       const errors = sumOf(
         `${side} function errors`,
         functions

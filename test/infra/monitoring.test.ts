@@ -1,13 +1,20 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { httpAuthorizer, webSocketAuthorizer, webSocketRoutes } from '../../definitions/routes.js';
+import {
+  httpAuthorizer,
+  httpRoutes,
+  webSocketAuthorizer,
+  webSocketRoutes,
+} from '../../definitions/routes.js';
 import { tables } from '../../definitions/tables.js';
-import { alarmThresholds, parseAlarmEmail } from '../../lib/monitoring.js';
+import { alarmThresholds, ChatMonitoring, maxAlarmMetrics, parseAlarmEmail } from '../../lib/monitoring.js';
 import {
   allFunctions,
   type CfnResourceJson,
   findResource,
   logicalIdOf,
+  newApp,
   onlyResource,
   resourcesOfType,
   type SynthesizedChat,
@@ -59,7 +66,7 @@ describe('monitoring', () => {
   }
 
   it('sends every alarm to the one topic, over TLS only', () => {
-    expect(Object.keys(alarms).length).toBe(11);
+    expect(Object.keys(alarms).length).toBe(13);
     for (const [id, { Properties }] of Object.entries(alarms)) {
       expect(Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
       expect(Properties.TreatMissingData, id).toBe('notBreaching');
@@ -132,10 +139,11 @@ describe('monitoring', () => {
     const counted = [
       ...summedFunctions(alarm('HttpFunctionErrors')),
       ...summedFunctions(alarm('WebSocketFunctionErrors')),
+      ...summedFunctions(alarm('FilesFunctionErrors')),
     ];
     expect(counted).toHaveLength(allFunctions(chat.stack).length - 2);
     for (const authorizer of authorizers) expect(counted).not.toContainEqual(authorizer);
-    for (const name of ['HttpFunctionErrors', 'WebSocketFunctionErrors']) {
+    for (const name of ['HttpFunctionErrors', 'WebSocketFunctionErrors', 'FilesFunctionErrors']) {
       const properties = alarm(name);
       const queries = properties.Metrics as MetricDataQuery[];
       expect(
@@ -150,13 +158,43 @@ describe('monitoring', () => {
     const counted = [
       ...summedFunctions(alarm('HttpFunctionThrottles')),
       ...summedFunctions(alarm('WebSocketFunctionThrottles')),
+      ...summedFunctions(alarm('FilesFunctionThrottles')),
     ];
     expect(counted).toHaveLength(allFunctions(chat.stack).length);
+    // Each function in one group only.
+    expect(new Set(counted.map((ref) => JSON.stringify(ref))).size).toBe(counted.length);
     expect(alarm('HttpFunctionThrottles').Threshold).toBe(alarmThresholds.functionThrottles);
     const stat = (alarm('WebSocketFunctionThrottles').Metrics as MetricDataQuery[]).find(
       (q) => q.MetricStat,
     )?.MetricStat;
     expect(stat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles' }, Stat: 'Sum' });
+  });
+
+  it('groups the routes that sign upload forms apart', () => {
+    const files = summedFunctions(alarm('FilesFunctionThrottles'));
+    const expected = httpRoutes.filter((route) => route.bucket?.includes('PostUpload'));
+    expect(files).toHaveLength(expected.length);
+    for (const definition of expected) expect(files).toContainEqual(functionRef(definition.functionId));
+  });
+
+  it('refuses a function group larger than one alarm can add up', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Big');
+    const [fn] = allFunctions(chat.stack);
+    if (fn === undefined) throw new Error('no function');
+    expect(
+      () =>
+        new ChatMonitoring(stack, 'Monitoring', {
+          httpApi: chat.stack.httpApi.api,
+          webSocketStage: chat.stack.webSocketApi.stage,
+          functionGroups: {
+            Http: Array.from({ length: maxAlarmMetrics + 1 }, () => fn),
+            WebSocket: chat.stack.webSocketApi.functions,
+            Files: [],
+          },
+          tables: chat.stack.tables,
+        }),
+    ).toThrow(/Http has 11 functions, more than the 10 metrics/);
   });
 
   it('alarms on read and write throttle events of each table', () => {
