@@ -4,24 +4,26 @@
  *
  *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173
  *   npx cdk synth -c alarmEmail=ops@example.com
+ *   npx cdk synth -c maxUploadBytes=26214400          # largest attachment, bytes (default 25 MiB)
  *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role
  */
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.js';
-import { parseAllowedOrigins, parseFlag } from '../lib/context.js';
+import { parseAllowedOrigins, parseFlag, parseMaxUploadBytes } from '../lib/context.js';
 import { parseAlarmEmail } from '../lib/monitoring.js';
 import { addNagChecks } from '../lib/nag-checks.js';
 
 const app = new App();
 
 new ChatStack(app, 'ChatStack', {
-  description: 'Serverless real-time 1:1 chat: HTTP + WebSocket APIs, Lambda, DynamoDB, Cognito',
+  description: 'Serverless real-time 1:1 chat: HTTP + WebSocket APIs, Lambda, DynamoDB, Cognito, S3',
   // No `env`: the CLI fills CDK_DEFAULT_REGION (us-east-1 when nothing is configured) and, with
   // credentials, CDK_DEFAULT_ACCOUNT, and passing them here would bake that machine's region and
   // account into the template. Environment-agnostic, the template is the same wherever it is
   // synthesized, and the deploy's credentials decide where it goes.
   allowedOrigins: parseAllowedOrigins(app.node.tryGetContext('allowedOrigins')),
   alarmEmail: parseAlarmEmail(app.node.tryGetContext('alarmEmail')),
+  maxUploadBytes: parseMaxUploadBytes(app.node.tryGetContext('maxUploadBytes')),
   apiGatewayCloudWatchRole: parseFlag(
     'apiGatewayCloudWatchRole',
     app.node.tryGetContext('apiGatewayCloudWatchRole'),

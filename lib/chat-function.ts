@@ -6,9 +6,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { envVars, type HandlerDefinition, type TableAction } from '../definitions/routes.js';
+import {
+  type BucketAction,
+  envVars,
+  type HandlerDefinition,
+  type TableAction,
+} from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
+import { uploadKey } from '../definitions/uploads.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
 import { chatArchitecture, chatBundling, chatMemorySizeMb, chatRuntime } from './chat-bundling.js';
 
@@ -19,7 +26,45 @@ export interface ChatFunctionResources {
   readonly auth?: { readonly userPoolId: string; readonly userPoolClientId: string };
   /** Required by definitions with `postsToConnections`. */
   readonly webSocketStage?: apigwv2.WebSocketStage;
+  /** Required by definitions with a `bucket` list or `invokesAttachmentCheck`. */
+  readonly files?: ChatFilesResources;
 }
+
+export interface ChatFilesResources {
+  readonly bucket: s3.IBucket;
+  /** Largest attachment in bytes, handed to every function that uses the bucket. */
+  readonly maxUploadBytes: number;
+  /**
+   * Required by definitions with `invokesAttachmentCheck`. Absent only while the check function itself
+   * is built, which uses the bucket but invokes nothing.
+   */
+  readonly checkFunction?: lambda.IFunction;
+}
+
+/**
+ * The key patterns every upload lives under (definitions/uploads.ts `uploadKey`), taken from the key
+ * builders themselves so that a new layout cannot leave the grants behind: each grant on objects
+ * names these and nothing else in the bucket.
+ */
+export const uploadKeyPatterns: readonly string[] = [
+  `${uploadKey.attachment('', '', '').split('/')[0]}/*`,
+  `${uploadKey.avatar('', '').split('/')[0]}/*`,
+];
+
+/**
+ * The IAM actions behind each `BucketAction`. `PostUpload`: S3 authorizes a presigned POST as the
+ * signer's `s3:PutObject`, and the form's `tagging` field (state=pending, which the lifecycle rule
+ * needs) as its `s3:PutObjectTagging`: the PutObject API reference requires that permission to set a
+ * tag-set with the upload, and a POST is PutObject in form fields. Only `s3:GetObject` for
+ * `GetObject`: a presigned GET carries the signer's right, and HeadObject is authorized by it too.
+ * No `s3:ListBucket` anywhere: it would name every upload in the bucket. Without it, S3 answers a
+ * read of a missing key with 403 AccessDenied rather than 404: handlers must take that as not found.
+ */
+export const bucketActionGrants: Readonly<Record<BucketAction, readonly string[]>> = {
+  PostUpload: ['s3:PutObject', 's3:PutObjectTagging'],
+  GetObject: ['s3:GetObject'],
+  PutObjectTagging: ['s3:PutObjectTagging'],
+};
 
 export interface ChatFunctionProps {
   readonly definition: HandlerDefinition;
@@ -102,7 +147,7 @@ export class ChatFunction extends NodejsFunction {
       {
         id: 'Serverless-LambdaDLQ',
         reason:
-          'Invoked synchronously only (API Gateway, Cognito): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
+          'Invoked synchronously only (API Gateway, Cognito, or another of these functions waiting on the attachment check): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
       },
     );
 
@@ -119,6 +164,18 @@ export class ChatFunction extends NodejsFunction {
       const stage = props.resources.webSocketStage;
       if (stage === undefined) throw new Error(`${id} posts to connections but no WebSocket stage was given`);
       this.allowPostingToConnections(stage);
+    }
+    if (definition.bucket !== undefined) {
+      const { files } = props.resources;
+      if (files === undefined) throw new Error(`${id} uses the files bucket but no bucket was given`);
+      this.useBucket(files, definition.bucket);
+    }
+    if (definition.invokesAttachmentCheck === true) {
+      const checkFunction = props.resources.files?.checkFunction;
+      if (checkFunction === undefined) {
+        throw new Error(`${id} invokes the attachment check but no check function was given`);
+      }
+      this.allowInvokingAttachmentCheck(checkFunction);
     }
   }
 
@@ -139,6 +196,38 @@ export class ChatFunction extends NodejsFunction {
         `Queries on the ${name} table go through its indexes (${indexes.map((index) => index.indexName).join(', ')}); the wildcard covers this table's indexes only.`,
       );
     }
+  }
+
+  /**
+   * Grants exactly the IAM actions behind the listed bucket actions, on the upload key patterns only,
+   * and hands the bucket's name and the attachment limit to the handler. Not grantRead/grantPut: they
+   * add s3:List*, s3:GetBucket*, version, retention and legal-hold actions, which no handler needs.
+   */
+  private useBucket(files: ChatFilesResources, bucketActions: readonly BucketAction[]): void {
+    const actions = [...new Set(bucketActions.flatMap((action) => bucketActionGrants[action]))].sort();
+    const resources = uploadKeyPatterns.map((pattern) => files.bucket.arnForObjects(pattern));
+    this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    this.addEnvironment(envVars.filesBucket, files.bucket.bucketName);
+    this.addEnvironment(envVars.maxUploadBytes, String(files.maxUploadBytes));
+    for (const resource of resources) {
+      acknowledgeWildcardResource(
+        this.executionRole,
+        resource,
+        `Upload keys hold ids only known at run time (room, user, upload); the wildcard covers one upload folder of the files bucket, for ${actions.join(', ')} only (definitions/routes.ts: ${bucketActions.join(', ')}).`,
+      );
+    }
+  }
+
+  /**
+   * Grants invoking the attachment check function, that function only, and hands its name to the
+   * handler. Not grantInvoke: that also allows every version and alias (`<arn>:*`), a wildcard nobody
+   * calls.
+   */
+  private allowInvokingAttachmentCheck(checkFunction: lambda.IFunction): void {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [checkFunction.functionArn] }),
+    );
+    this.addEnvironment(envVars.attachmentCheckFunction, checkFunction.functionName);
   }
 
   /**

@@ -2,18 +2,22 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ChatAuth } from './chat-auth.js';
+import { ChatFiles } from './chat-files.js';
 import type { ChatFunction } from './chat-function.js';
 import { ChatHttpApi } from './chat-http-api.js';
 import { type ChatTables, createTables } from './chat-tables.js';
 import { ChatWebSocketApi } from './chat-websocket-api.js';
+import { parseMaxUploadBytes } from './context.js';
 import { ChatMonitoring } from './monitoring.js';
 
 /** The repository root: handler entries in `definitions/` are relative to it. */
 export const defaultRepoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ChatStackProps extends StackProps {
-  /** Browser origins allowed by the REST API's CORS; empty: no CORS. */
+  /** Browser origins allowed by the REST API's and the files bucket's CORS; empty: no CORS. */
   readonly allowedOrigins?: readonly string[];
+  /** Largest attachment in bytes; default `uploadLimits.defaultMaxAttachmentBytes`. */
+  readonly maxUploadBytes?: number;
   /** Where `lambdas/` and `package-lock.json` live; defaults to this repository. */
   readonly repoRoot?: string;
   /** Subscribed to the alarm topic when given. */
@@ -25,11 +29,13 @@ export interface ChatStackProps extends StackProps {
 /**
  * The whole chat backend. Construct ids below are part of the contract (renaming one replaces the
  * resource): tables use their definition's `constructId` at the top level, functions their
- * definition's `functionId` inside `Auth`, `Http` or `WebSocket`.
+ * definition's `functionId` inside `Auth`, `Files`, `Http` or `WebSocket`, the files bucket is
+ * `Files/Bucket`.
  */
 export class ChatStack extends Stack {
   readonly tables: ChatTables;
   readonly auth: ChatAuth;
+  readonly files: ChatFiles;
   readonly httpApi: ChatHttpApi;
   readonly webSocketApi: ChatWebSocketApi;
   readonly monitoring: ChatMonitoring;
@@ -40,12 +46,20 @@ export class ChatStack extends Stack {
 
     this.tables = createTables(this);
     this.auth = new ChatAuth(this, 'Auth', { tables: this.tables, repoRoot });
+    this.files = new ChatFiles(this, 'Files', {
+      tables: this.tables,
+      repoRoot,
+      allowedOrigins: props.allowedOrigins ?? [],
+      // The same checks as for the context value: a stack built in code gets no laxer limit.
+      maxUploadBytes: parseMaxUploadBytes(props.maxUploadBytes),
+    });
     const resources = {
       tables: this.tables,
       auth: {
         userPoolId: this.auth.userPool.userPoolId,
         userPoolClientId: this.auth.userPoolClient.userPoolClientId,
       },
+      files: this.files.resources,
     };
     this.webSocketApi = new ChatWebSocketApi(this, 'WebSocket', {
       resources,
@@ -62,14 +76,14 @@ export class ChatStack extends Stack {
     this.monitoring = new ChatMonitoring(this, 'Monitoring', {
       httpApi: this.httpApi.api,
       webSocketStage: this.webSocketApi.stage,
-      // An alarm's math takes at most 10 metrics: the routes that sign upload forms get their own group.
+      // An alarm's math takes at most 10 metrics: the upload-signing routes join the check function.
       functionGroups: {
         Http: [
           this.auth.postConfirmationFunction,
           ...this.httpApi.functions.filter((fn) => !signsUploads(fn)),
         ],
         WebSocket: this.webSocketApi.functions,
-        Files: this.httpApi.functions.filter(signsUploads),
+        Files: [this.files.checkFunction, ...this.httpApi.functions.filter(signsUploads)],
       },
       tables: this.tables,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
@@ -83,6 +97,10 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'Region', { value: this.region });
+    new CfnOutput(this, 'FilesBucketName', {
+      value: this.files.bucket.bucketName,
+      description: 'Bucket of uploads, attachments and avatars',
+    });
   }
 }
 

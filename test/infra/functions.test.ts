@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  attachmentCheck,
   envVars,
   type HandlerDefinition,
   httpAuthorizer,
@@ -31,6 +32,7 @@ const definitions: HandlerDefinition[] = [
   ...webSocketRoutes,
   webSocketAuthorizer,
   postConfirmationTrigger,
+  attachmentCheck,
 ];
 const cases = definitions.map((definition) => [definition.functionId, definition] as const);
 const baseEnv = ['NODE_OPTIONS'];
@@ -126,9 +128,11 @@ describe('Lambda functions', () => {
     expect(SETTLE_CATCH_UP_MS).toBeGreaterThan(sendTimeout * 1000);
   });
 
-  it('keeps timeouts short: 10 s for handlers, 5 s for authorizers and the Cognito trigger', () => {
+  it('keeps timeouts short: 10 s for handlers, 5 s for authorizers, the Cognito trigger and the attachment check', () => {
     for (const definition of definitions) {
-      const short = [httpAuthorizer, webSocketAuthorizer, postConfirmationTrigger].includes(definition);
+      const short = [httpAuthorizer, webSocketAuthorizer, postConfirmationTrigger, attachmentCheck].includes(
+        definition,
+      );
       expect(lambdaOf(definition).Properties.Timeout, definition.functionId).toBe(short ? 5 : 10);
     }
   });
@@ -169,6 +173,8 @@ describe('Lambda functions', () => {
       ...(Object.keys(definition.tables) as TableName[]).map((table) => tables[table].envVar),
       ...(definition.verifiesTokens ? [envVars.userPoolId, envVars.userPoolClientId] : []),
       ...(definition.postsToConnections ? [envVars.callbackUrl] : []),
+      ...(definition.bucket === undefined ? [] : [envVars.filesBucket, envVars.maxUploadBytes]),
+      ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
     ];
     expect(Object.keys(envOf(definition)).sort()).toEqual(expected.sort());
   });

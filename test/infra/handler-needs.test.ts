@@ -8,6 +8,9 @@ process.env.WS_CALLBACK_URL = 'https://example.execute-api.us-east-1.amazonaws.c
 process.env.USER_POOL_ID = 'us-east-1_test';
 process.env.USER_POOL_CLIENT_ID = 'test-client';
 process.env.AWS_REGION = 'us-east-1';
+process.env.FILES_BUCKET = 'files-test';
+process.env.MAX_UPLOAD_BYTES = '26214400';
+process.env.ATTACHMENT_CHECK_FUNCTION = 'attachment-check-test';
 
 interface HandlerModule {
   readonly handler: unknown;

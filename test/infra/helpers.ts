@@ -24,7 +24,12 @@ export function synthesizeChat(props: ChatStackProps = {}): SynthesizedChat {
 }
 
 export function allFunctions(stack: ChatStack): ChatFunction[] {
-  return [stack.auth.postConfirmationFunction, ...stack.httpApi.functions, ...stack.webSocketApi.functions];
+  return [
+    stack.auth.postConfirmationFunction,
+    stack.files.checkFunction,
+    ...stack.httpApi.functions,
+    ...stack.webSocketApi.functions,
+  ];
 }
 
 export function functionFor(stack: ChatStack, definition: HandlerDefinition): ChatFunction {

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  attachmentCheck,
   httpAuthorizer,
   httpRoutes,
   webSocketAuthorizer,
@@ -170,9 +171,9 @@ describe('monitoring', () => {
     expect(stat).toMatchObject({ Metric: { Namespace: 'AWS/Lambda', MetricName: 'Throttles' }, Stat: 'Sum' });
   });
 
-  it('groups the routes that sign upload forms apart', () => {
+  it('groups the attachment check with the routes that sign upload forms', () => {
     const files = summedFunctions(alarm('FilesFunctionThrottles'));
-    const expected = httpRoutes.filter((route) => route.bucket?.includes('PostUpload'));
+    const expected = [attachmentCheck, ...httpRoutes.filter((route) => route.bucket?.includes('PostUpload'))];
     expect(files).toHaveLength(expected.length);
     for (const definition of expected) expect(files).toContainEqual(functionRef(definition.functionId));
   });
