@@ -37,6 +37,11 @@ export const httpRouteThrottle = {
   'POST /chat/start/{userId}': { rateLimit: 5, burstLimit: 10 },
   // A rare human action; a loop here only burns writes to the users table.
   'PUT /users/me': { rateLimit: 5, burstLimit: 10 },
+  // Each form lets a browser store up to maxUploadBytes (deleted after a day if never attached): a
+  // message carries at most 10 attachments, so a burst of 20 covers two full messages at once.
+  'POST /chat/uploads/{roomId}': { rateLimit: 10, burstLimit: 20 },
+  // A rare human action, like the profile update that follows it.
+  'POST /users/me/avatar': { rateLimit: 5, burstLimit: 10 },
   // No authorizer in front, and a Lambda invocation for every unknown path: only old clients' trailing
   // slashes belong here (the SDK calls the canonical paths), so a flood is capped low.
   'ANY /{proxy+}': { rateLimit: 10, burstLimit: 20 },
