@@ -48,6 +48,9 @@ export const isAttachmentType = (value: string): value is AttachmentContentType 
 export const isAvatarType = (value: string): value is AvatarContentType =>
   (avatarTypes as readonly string[]).includes(value);
 
+/** Attachments per message (its own constant so that the send handler bundles only this limit). */
+export const MAX_ATTACHMENTS = 10;
+
 export const uploadLimits = {
   /** Default largest attachment; the stack's `maxUploadBytes` context value changes it. */
   defaultMaxAttachmentBytes: 25 * 1024 * 1024,
@@ -56,8 +59,7 @@ export const uploadLimits = {
   formSeconds: 5 * 60,
   /** Unattached uploads are deleted after this many days (the bucket's lifecycle rule). */
   pendingDays: 1,
-  /** Attachments per message. */
-  maxAttachments: 10,
+  maxAttachments: MAX_ATTACHMENTS,
   /** Longest file name kept (code points). */
   maxFileName: 255,
   /**

@@ -3,18 +3,19 @@
  * (definitions/routes.ts `attachmentCheck`). The function answers refusals as data; only a crash of it
  * (FunctionError) is an error here, and an internal one for the client.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { AttachmentChecker, CheckAnswer, CheckRequest } from '../domain/files.js';
 
+type LambdaSdk = typeof import('@aws-sdk/client-lambda');
+
 export class LambdaAttachmentChecker implements AttachmentChecker {
-  constructor(
-    private readonly client: LambdaClient,
-    private readonly functionName: string,
-  ) {}
+  private sdk: Promise<{ client: InstanceType<LambdaSdk['LambdaClient']>; sdk: LambdaSdk }> | undefined;
+
+  constructor(private readonly functionName: string) {}
 
   async check(request: CheckRequest): Promise<CheckAnswer> {
-    const output = await this.client.send(
-      new InvokeCommand({
+    const { client, sdk } = await this.lambda();
+    const output = await client.send(
+      new sdk.InvokeCommand({
         FunctionName: this.functionName,
         Payload: new TextEncoder().encode(JSON.stringify(request)),
       }),
@@ -24,5 +25,20 @@ export class LambdaAttachmentChecker implements AttachmentChecker {
       throw new Error(`attachment check failed (${output.FunctionError}): ${text.slice(0, 500)}`);
     }
     return JSON.parse(text) as CheckAnswer;
+  }
+
+  /**
+   * The Lambda client, loaded on the first message with files: a text-only send (and a cold start)
+   * never loads it. A failed load is forgotten so that the next message tries again.
+   */
+  private lambda() {
+    this.sdk ??= import('@aws-sdk/client-lambda').then(
+      (sdk) => ({ client: new sdk.LambdaClient({}), sdk }),
+      (error: unknown) => {
+        this.sdk = undefined;
+        throw error;
+      },
+    );
+    return this.sdk;
   }
 }

@@ -3,7 +3,7 @@
  * download URL, never the storage key), the upload requests and the checks an upload must pass before
  * it is attached. No AWS here: storage and signing are ports.
  */
-import { UPLOAD_ID, uploadLimits } from '../../definitions/uploads.js';
+import { MAX_ATTACHMENTS, UPLOAD_ID } from '../../definitions/uploads.js';
 import { badRequest } from './errors.js';
 
 /** An attachment as a message stores it: `key` locates the object and never leaves the server. */
@@ -55,7 +55,16 @@ export interface UploadFormSigner {
   form(request: UploadFormRequest): Promise<UploadForm>;
 }
 
-/** What the attachment check (lambdas/files) is asked, and answers. */
+/** A stored attachment with a fresh download URL: what the attachment check answers. */
+export interface SignedAttachment extends StoredAttachment {
+  readonly url: string;
+}
+
+/**
+ * What the attachment check (lambdas/files) is asked, and answers. It also signs the URLs of the
+ * attachments it passes (and of a stored message's, `sign`), so that the send function, whose bundle
+ * has no room for the S3 signer, carries them in its ack and fan-out without signing anything.
+ */
 export type CheckRequest =
   | {
       readonly kind: 'attachments';
@@ -65,10 +74,11 @@ export type CheckRequest =
       /** Who attaches: the same send retried carries the same claim and may attach the same uploads again. */
       readonly claim: string;
     }
-  | { readonly kind: 'avatar'; readonly userId: string; readonly uploadId: string };
+  | { readonly kind: 'avatar'; readonly userId: string; readonly uploadId: string }
+  | { readonly kind: 'sign'; readonly attachments: readonly StoredAttachment[] };
 
 export type CheckAnswer =
-  | { readonly ok: true; readonly attachments: readonly StoredAttachment[] }
+  | { readonly ok: true; readonly attachments: readonly SignedAttachment[] }
   | { readonly ok: false; readonly message: string };
 
 /** The attachment check, as the functions that attach see it (a synchronous invocation on AWS). */
@@ -80,7 +90,7 @@ export interface AttachmentChecker {
 export async function checkedAttachments(
   checker: AttachmentChecker,
   request: CheckRequest,
-): Promise<readonly StoredAttachment[]> {
+): Promise<readonly SignedAttachment[]> {
   const answer = await checker.check(request);
   if (!answer.ok) throw badRequest(answer.message);
   return answer.attachments;
@@ -89,18 +99,30 @@ export async function checkedAttachments(
 /** Every stored type under image/ is one of the allowed images (definitions/uploads.ts); no other is shown. */
 const isImage = (contentType: string) => contentType.startsWith('image/');
 
+/** The answer's view of signed attachments: the storage key stays on the server. */
+export const viewsOf = (signed: readonly SignedAttachment[]): AttachmentView[] =>
+  signed.map(({ key: _key, ...view }) => view);
+
+/** The attachments as a message stores them: without the URLs, which are signed per answer. */
+export const storedOf = (signed: readonly SignedAttachment[]): StoredAttachment[] =>
+  signed.map(({ url: _url, ...stored }) => stored);
+
 /**
  * The answer's view of stored attachments: each with a fresh download URL. Images open in the
  * browser; anything else downloads under its name, so no file can run script on the storage origin.
  */
-export async function presentAttachments(
+export async function signAttachments(
   signer: DownloadSigner,
   attachments: readonly StoredAttachment[],
-): Promise<AttachmentView[]> {
+): Promise<SignedAttachment[]> {
   return Promise.all(
-    attachments.map(async ({ key, ...attachment }) => ({
+    attachments.map(async (attachment) => ({
       ...attachment,
-      url: await signer.url({ key, fileName: attachment.fileName, inline: isImage(attachment.contentType) }),
+      url: await signer.url({
+        key: attachment.key,
+        fileName: attachment.fileName,
+        inline: isImage(attachment.contentType),
+      }),
     })),
   );
 }
@@ -113,7 +135,7 @@ export async function presentMessage<M extends { readonly attachments?: readonly
   const { attachments, ...rest } = message;
   return attachments === undefined
     ? rest
-    : { ...rest, attachments: await presentAttachments(signer, attachments) };
+    : { ...rest, attachments: viewsOf(await signAttachments(signer, attachments)) };
 }
 
 /** A profile's avatar as others see it: a signed URL for an uploaded avatar, else the URL they gave. */
@@ -135,10 +157,8 @@ export function parseUploadId(value: unknown, field = 'uploadId'): string {
 /** The `attachments` field of sendMessage: 1 to 10 distinct uploads, or absent. */
 export function parseAttachmentRefs(value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || value.length > uploadLimits.maxAttachments) {
-    throw badRequest(
-      `attachments must be a list of 1 to ${uploadLimits.maxAttachments} {"uploadId"} objects`,
-    );
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ATTACHMENTS) {
+    throw badRequest(`attachments must be a list of 1 to ${MAX_ATTACHMENTS} {"uploadId"} objects`);
   }
   const ids = value.map((entry) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {

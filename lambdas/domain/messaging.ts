@@ -164,7 +164,7 @@ export class MessagingService {
   constructor(
     store: MessagingStore,
     deliveries: Deliveries,
-    files: SendFiles,
+    files: SendFiles & { readonly signer: DownloadSigner },
     clock: Clock,
     newMessageId: IdGenerator,
     logger: Logger,

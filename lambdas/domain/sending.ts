@@ -12,9 +12,9 @@ import { rateLimited } from './errors.js';
 import {
   type AttachmentChecker,
   checkedAttachments,
-  type DownloadSigner,
-  presentMessage,
-  type StoredAttachment,
+  type SignedAttachment,
+  storedOf,
+  viewsOf,
 } from './files.js';
 import { ulidTime } from './message-id.js';
 import type { Message, MessageOut, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
@@ -49,10 +49,12 @@ export interface SendMessageInput {
   readonly attachments?: readonly string[];
 }
 
-/** What a send needs for files: the check that attaches uploads, and the signer of their URLs. */
+/**
+ * What a send needs for files: the attachment check, which checks and claims uploads and signs their
+ * download URLs (so this function neither reads the bucket nor bundles the S3 signer).
+ */
 export interface SendFiles {
   readonly checker: AttachmentChecker;
-  readonly signer: DownloadSigner;
 }
 
 export type SendingStore = Pick<RoomStore, 'commitMessage' | 'revertCommit'> &
@@ -84,7 +86,7 @@ export class SendingService {
   async sendMessage(caller: Caller, input: SendMessageInput): Promise<MessageOut> {
     const started = this.clock.now().getTime();
     const { message, presented, stored } = await this.send(caller, input);
-    const answer = presented ?? (await presentMessage(this.files.signer, message));
+    const answer = presented ?? (await this.present(message));
     this.metrics.record({
       [stored ? 'MessagesSent' : 'DuplicateSends']: 1,
       SendLatency: this.clock.now().getTime() - started,
@@ -111,7 +113,8 @@ export class SendingService {
     // Tells this attempt's own put apart from another's when the SDK retries a put whose answer
     // was lost after DynamoDB had applied it.
     const attemptId = crypto.randomUUID();
-    const attachments = await this.attach(caller.userId, input, attemptId);
+    const signed = await this.attach(caller.userId, input, attemptId);
+    const attachments = signed && storedOf(signed);
     let room = snapshot.room;
     for (let attempt = 1; ; attempt++) {
       const recent = findRecentSend(room, caller.userId, input.clientMessageId);
@@ -120,7 +123,7 @@ export class SendingService {
         // message; whichever attempt's put stores it delivers it.
         const message = this.messageFor(caller.userId, input, recent.messageId, attachments);
         const [sent] = await Promise.all([
-          this.storeAndDeliver(room, users, message, recent.counts, caller.connectionId, attemptId),
+          this.storeAndDeliver(room, users, message, signed, recent.counts, caller.connectionId, attemptId),
           this.ensureActivity(room, message),
         ]);
         return sent;
@@ -137,7 +140,7 @@ export class SendingService {
             ? countsAfter(result.before, message)
             : countsAt(result.room, message.messageId);
         const [sent] = await Promise.all([
-          this.storeAndDeliver(room, users, message, counts, caller.connectionId, attemptId),
+          this.storeAndDeliver(room, users, message, signed, counts, caller.connectionId, attemptId),
           // The commit stands, whoever stores the message: the chat list must follow it.
           result.status === 'committed'
             ? this.moveActivity(result.before, message)
@@ -169,13 +172,15 @@ export class SendingService {
     room: Room,
     users: ReadonlyMap<UserId, UserProfile>,
     message: Message,
+    signed: readonly SignedAttachment[] | undefined,
     counts: SentCounts,
     sendingConnectionId: string | undefined,
     attemptId: string,
   ): Promise<Sent> {
     const put = await this.store.putMessage(message, counts, attemptId);
     if (put.status === 'duplicate') return { message: put.existing.message, stored: false };
-    const presented = await presentMessage(this.files.signer, message);
+    const { attachments: _stored, ...text } = message;
+    const presented: MessageOut = signed ? { ...text, attachments: viewsOf(signed) } : text;
     await this.deliveries.toUsers(
       usersIn(users, room.participants),
       room.roomId,
@@ -195,7 +200,7 @@ export class SendingService {
     senderId: UserId,
     input: SendMessageInput,
     attemptId: string,
-  ): Promise<readonly StoredAttachment[] | undefined> {
+  ): Promise<readonly SignedAttachment[] | undefined> {
     if (input.attachments === undefined) return undefined;
     return checkedAttachments(this.files.checker, {
       kind: 'attachments',
@@ -233,6 +238,14 @@ export class SendingService {
     }
   }
 
+  /** A stored message as the ack carries it: its attachments' URLs signed by the check (a retry's answer). */
+  private async present(message: Message): Promise<MessageOut> {
+    const { attachments, ...text } = message;
+    if (attachments === undefined) return text;
+    const signed = await checkedAttachments(this.files.checker, { kind: 'sign', attachments });
+    return { ...text, attachments: viewsOf(signed) };
+  }
+
   /** A messageId after the room's newest, whatever this container's clock says. */
   private nextMessageId(room: Room): string {
     const now = this.clock.now();
@@ -247,7 +260,7 @@ export class SendingService {
     senderId: UserId,
     input: SendMessageInput,
     messageId: string,
-    attachments: readonly StoredAttachment[] | undefined,
+    attachments: Message['attachments'],
   ): Message {
     return {
       messageId,

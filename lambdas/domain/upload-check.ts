@@ -13,7 +13,13 @@ import {
   uploadKey,
   uploadLimits,
 } from '../../definitions/uploads.js';
-import type { CheckAnswer, CheckRequest, StoredAttachment } from './files.js';
+import {
+  type CheckAnswer,
+  type CheckRequest,
+  type DownloadSigner,
+  type StoredAttachment,
+  signAttachments,
+} from './files.js';
 
 export interface UploadObjects {
   /** The object's headers and first bytes; undefined when there is no such object. */
@@ -34,16 +40,20 @@ export class UploadCheck {
   constructor(
     private readonly objects: UploadObjects,
     private readonly claims: UploadClaims,
+    private readonly signer: DownloadSigner,
     private readonly maxAttachmentBytes: number,
   ) {}
 
   async check(request: CheckRequest): Promise<CheckAnswer> {
+    if (request.kind === 'sign') {
+      return { ok: true, attachments: await signAttachments(this.signer, request.attachments) };
+    }
     if (request.kind === 'avatar') {
       const key = uploadKey.avatar(request.userId, request.uploadId);
       const inspected = await this.inspect(key, request.uploadId, 'avatar');
       if (typeof inspected === 'string') return { ok: false, message: inspected };
       await this.objects.markAttached(key);
-      return { ok: true, attachments: [inspected] };
+      return { ok: true, attachments: await signAttachments(this.signer, [inspected]) };
     }
 
     const { roomId, senderId, uploadIds } = request;
@@ -60,7 +70,7 @@ export class UploadCheck {
     }
     // After the claim: an object is tagged only once it belongs to a message (or to this send's retry).
     await Promise.all(attachments.map((attachment) => this.objects.markAttached(attachment.key)));
-    return { ok: true, attachments };
+    return { ok: true, attachments: await signAttachments(this.signer, attachments) };
   }
 
   /** The stored attachment, or why the upload cannot be used. */

@@ -7,6 +7,7 @@
 import { makeDocumentClient } from '../adapters/clients.js';
 import { DynamoUploadClaims } from '../adapters/dynamo/upload-claims.js';
 import { makeS3Client } from '../adapters/s3/client.js';
+import { S3DownloadSigner } from '../adapters/s3/downloads.js';
 import { S3UploadObjects } from '../adapters/s3/objects.js';
 import { S3ObjectTags } from '../adapters/s3/tags.js';
 import type { CheckAnswer, CheckRequest } from '../domain/files.js';
@@ -21,6 +22,8 @@ export const makeHandler =
 
 export const needs: ServiceNeeds = { tables: ['rooms'], posts: false };
 
+const clock = { now: () => new Date() };
+
 function build(): UploadCheck {
   const { bucket, maxUploadBytes } = filesConfig();
   const s3 = makeS3Client();
@@ -28,7 +31,8 @@ function build(): UploadCheck {
   const tags = new S3ObjectTags(s3, bucket);
   return new UploadCheck(
     { inspect: (key) => objects.inspect(key), markAttached: (key) => tags.markAttached(key) },
-    new DynamoUploadClaims(makeDocumentClient(), tableName('rooms'), { now: () => new Date() }),
+    new DynamoUploadClaims(makeDocumentClient(), tableName('rooms'), clock),
+    new S3DownloadSigner(s3, bucket, clock),
     maxUploadBytes,
   );
 }

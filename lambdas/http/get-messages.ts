@@ -1,9 +1,9 @@
 import type { MessagingService } from '../domain/messaging.js';
 import type { Logger } from '../domain/ports.js';
 import { parseLimit, parseMessageId, parseRoomId } from '../domain/validation.js';
-import { downloadSigner } from '../shared/files.js';
 import { logger } from '../shared/logger.js';
 import { buildReadingService } from '../shared/posting-service.js';
+import { downloadSigner } from '../shared/s3-files.js';
 import type { ServiceNeeds } from '../shared/service.js';
 import { httpHandler } from './respond.js';
 

@@ -3,15 +3,15 @@
  * never post do not load the API Gateway management client at cold start.
  */
 import { makeDocumentClient } from '../adapters/clients.js';
-import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
-import { DynamoMessageStore } from '../adapters/dynamo/message-store.js';
+import { DynamoActivityMoves } from '../adapters/dynamo/activity-index.js';
+import { DynamoConnectionRemoval, DynamoConnectionStore } from '../adapters/dynamo/connection-store.js';
+import type { TableNames } from '../adapters/dynamo/items.js';
+import { DynamoMessageStore, DynamoMessageWrites } from '../adapters/dynamo/message-store.js';
 import { DynamoRoomCommits } from '../adapters/dynamo/room-commits.js';
 import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
-import { DynamoConnectionStore } from '../adapters/dynamo/connection-store.js';
 import { DynamoUserReads } from '../adapters/dynamo/user-reads.js';
-import type { TableNames } from '../adapters/dynamo/items.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../adapters/notifier.js';
 import { Deliveries } from '../domain/deliveries.js';
 import type { DownloadSigner } from '../domain/files.js';
@@ -20,15 +20,15 @@ import { ReadingService } from '../domain/messaging.js';
 import { PresenceService } from '../domain/presence.js';
 import { SendingService } from '../domain/sending.js';
 import { callbackUrl } from './config.js';
-import { attachmentChecker, downloadSigner } from './files.js';
+import { attachmentChecker } from './files.js';
 import { logger } from './logger.js';
 import { metrics } from './metrics.js';
-import { clock, methodsOf, type ServiceNeeds, tablesFor } from './service.js';
+import { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
 
 /** A fan-out removes the connections API Gateway reports gone. */
 function deliveriesFor(db: ReturnType<typeof makeDocumentClient>, tables: TableNames): Deliveries {
   return new Deliveries(
-    new DynamoConnectionStore(db, tables, clock),
+    new DynamoConnectionRemoval(db, tables, clock),
     new ApiGatewayNotifier(makeManagementClient(callbackUrl())),
     clock,
     logger,
@@ -50,13 +50,13 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
   return new SendingService(
     {
       ...methodsOf(new DynamoRoomCommits(db, tables.rooms), 'commitMessage', 'revertCommit'),
-      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'moveActivity', 'ensureActivity'),
-      ...methodsOf(new DynamoMessageStore(db, tables.messages), 'putMessage'),
+      ...methodsOf(new DynamoActivityMoves(db, tables.rooms), 'moveActivity', 'ensureActivity'),
+      ...methodsOf(new DynamoMessageWrites(db, tables.messages), 'putMessage'),
       ...methodsOf(new DynamoRoomReads(db, tables), 'loadSend'),
       ...methodsOf(users, 'getUsers'),
     },
     deliveriesFor(db, tables),
-    { checker: attachmentChecker(), signer: downloadSigner() },
+    { checker: attachmentChecker() },
     clock,
     (now) => nextUlid(now.getTime()),
     logger,

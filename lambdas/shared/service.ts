@@ -4,54 +4,19 @@
  * post to connections are built in posting-service.ts, so the others never load the management API
  * client.
  */
-import type { TableName } from '../../definitions/tables.js';
 import { makeDocumentClient } from '../adapters/clients.js';
 import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
-import type { TableNames } from '../adapters/dynamo/items.js';
 import { DynamoRoomDirectory } from '../adapters/dynamo/room-directory.js';
 import { DynamoRoomReads } from '../adapters/dynamo/room-reads.js';
 import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
 import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
-import type { Clock } from '../domain/ports.js';
 import { ProfileService } from '../domain/profiles.js';
 import { RoomService } from '../domain/rooms.js';
-import { tableName } from './config.js';
-import { attachmentChecker, downloadSigner, uploadTags } from './files.js';
+import { attachmentChecker } from './files.js';
+import { downloadSigner, uploadTags } from './s3-files.js';
+import { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
 
-/**
- * What a handler uses. Each handler module exports its own, and a test checks it against the grants
- * in definitions/routes.ts; the handlers do not import the route table itself (bundle size).
- */
-export interface ServiceNeeds {
-  readonly tables: readonly TableName[];
-  readonly posts: boolean;
-}
-
-export const clock: Clock = { now: () => new Date() };
-
-/** The tables a handler uses must be in its environment (a missing one fails the cold start by name). */
-export function tablesFor(needs: ServiceNeeds): TableNames {
-  const table = (name: TableName) => (needs.tables.includes(name) ? tableName(name) : `${name}-not-granted`);
-  return {
-    rooms: table('rooms'),
-    messages: table('messages'),
-    connections: table('connections'),
-    users: table('users'),
-  };
-}
-
-/**
- * The named methods of `source`, bound to it: how one service takes the few methods it calls from
- * several stores.
- */
-export function methodsOf<T extends object, K extends keyof T>(source: T, ...names: K[]): Pick<T, K> {
-  const picked: Partial<Record<K, unknown>> = {};
-  for (const name of names) {
-    const method = source[name];
-    picked[name] = typeof method === 'function' ? method.bind(source) : method;
-  }
-  return picked as Pick<T, K>;
-}
+export { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
 
 export function buildRoomService(needs: ServiceNeeds): RoomService {
   const db = makeDocumentClient();

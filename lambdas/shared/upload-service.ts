@@ -5,7 +5,7 @@ import { makeS3Client } from '../adapters/s3/client.js';
 import { S3UploadForms } from '../adapters/s3/upload-forms.js';
 import { UploadService } from '../domain/uploads.js';
 import { filesConfig } from './config.js';
-import { clock, type ServiceNeeds, tablesFor } from './service.js';
+import { clock, type ServiceNeeds, tablesFor } from './wiring.js';
 
 export function buildUploadService(needs: ServiceNeeds): UploadService {
   const { bucket, maxUploadBytes } = filesConfig();

@@ -9,12 +9,47 @@ export const activityKey = (userId: UserId, bucket: string, roomId: RoomId) => (
   sk: `${bucket}#${roomId}`,
 });
 
-export class DynamoActivityIndex implements ActivityIndex {
+/** Keeping a room's entries in its newest hour: all the send path does with the chat list. */
+export class DynamoActivityMoves implements Pick<ActivityIndex, 'moveActivity' | 'ensureActivity'> {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly table: string,
   ) {}
 
+  async moveActivity(
+    roomId: RoomId,
+    participants: readonly UserId[],
+    from: string,
+    to: string,
+  ): Promise<void> {
+    // New entries first, so the room is never missing from a list; a reader skips the moment both
+    // exist by taking each room once.
+    await batchWrite(
+      this.db,
+      this.table,
+      participants.map((userId) => ({
+        PutRequest: { Item: { ...activityKey(userId, to, roomId), roomId } },
+      })),
+    );
+    await batchWrite(
+      this.db,
+      this.table,
+      participants.map((userId) => ({ DeleteRequest: { Key: activityKey(userId, from, roomId) } })),
+    );
+  }
+
+  async ensureActivity(roomId: RoomId, participants: readonly UserId[], bucket: string): Promise<void> {
+    await batchWrite(
+      this.db,
+      this.table,
+      participants.map((userId) => ({
+        PutRequest: { Item: { ...activityKey(userId, bucket, roomId), roomId } },
+      })),
+    );
+  }
+}
+
+export class DynamoActivityIndex extends DynamoActivityMoves implements ActivityIndex {
   async activityPage(
     userId: UserId,
     fromBucket: string | undefined,
@@ -50,37 +85,5 @@ export class DynamoActivityIndex implements ActivityIndex {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return { roomIds: [...roomIds], exhausted: true };
-  }
-
-  async moveActivity(
-    roomId: RoomId,
-    participants: readonly UserId[],
-    from: string,
-    to: string,
-  ): Promise<void> {
-    // New entries first, so the room is never missing from a list; a reader skips the moment both
-    // exist by taking each room once.
-    await batchWrite(
-      this.db,
-      this.table,
-      participants.map((userId) => ({
-        PutRequest: { Item: { ...activityKey(userId, to, roomId), roomId } },
-      })),
-    );
-    await batchWrite(
-      this.db,
-      this.table,
-      participants.map((userId) => ({ DeleteRequest: { Key: activityKey(userId, from, roomId) } })),
-    );
-  }
-
-  async ensureActivity(roomId: RoomId, participants: readonly UserId[], bucket: string): Promise<void> {
-    await batchWrite(
-      this.db,
-      this.table,
-      participants.map((userId) => ({
-        PutRequest: { Item: { ...activityKey(userId, bucket, roomId), roomId } },
-      })),
-    );
   }
 }

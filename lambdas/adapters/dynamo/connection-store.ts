@@ -13,13 +13,42 @@ function countLive(item: Item | undefined, now: Date): number {
   return item ? countLiveConnections(toUser(item), now) : 0;
 }
 
-export class DynamoConnectionStore implements ConnectionStore {
+/** Forgetting connections: all a fan-out needs (it removes the ones API Gateway reports gone). */
+export class DynamoConnectionRemoval implements Pick<ConnectionStore, 'removeConnection'> {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tables: Pick<TableNames, 'users' | 'connections'>,
-    private readonly clock: Clock,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tables: Pick<TableNames, 'users' | 'connections'>,
+    protected readonly clock: Clock,
   ) {}
 
+  async removeConnection(userId: UserId, connectionId: string, lastSeenAt: string | null): Promise<number> {
+    const [, remaining] = await Promise.all([
+      this.db.send(new DeleteCommand({ TableName: this.tables.connections, Key: { connectionId } })),
+      this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.tables.users,
+            Key: { userId },
+            UpdateExpression: `${lastSeenAt === null ? '' : 'SET lastSeenAt = :lastSeenAt '}REMOVE #connection`,
+            ConditionExpression: 'attribute_exists(userId)',
+            ExpressionAttributeNames: { '#connection': `${CONNECTION_PREFIX}${connectionId}` },
+            ...(lastSeenAt === null ? {} : { ExpressionAttributeValues: { ':lastSeenAt': lastSeenAt } }),
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+        .then(
+          (output) => countLive(output.Attributes, this.clock.now()),
+          (error: unknown) => {
+            if (error instanceof ConditionalCheckFailedException) return 0;
+            throw error;
+          },
+        ),
+    ]);
+    return remaining;
+  }
+}
+
+export class DynamoConnectionStore extends DynamoConnectionRemoval implements ConnectionStore {
   async addConnection(
     userId: UserId,
     connection: ConnectionRef,
@@ -57,31 +86,5 @@ export class DynamoConnectionStore implements ConnectionStore {
       ),
     ]);
     return countLive(updated.Attributes, this.clock.now());
-  }
-
-  async removeConnection(userId: UserId, connectionId: string, lastSeenAt: string | null): Promise<number> {
-    const [, remaining] = await Promise.all([
-      this.db.send(new DeleteCommand({ TableName: this.tables.connections, Key: { connectionId } })),
-      this.db
-        .send(
-          new UpdateCommand({
-            TableName: this.tables.users,
-            Key: { userId },
-            UpdateExpression: `${lastSeenAt === null ? '' : 'SET lastSeenAt = :lastSeenAt '}REMOVE #connection`,
-            ConditionExpression: 'attribute_exists(userId)',
-            ExpressionAttributeNames: { '#connection': `${CONNECTION_PREFIX}${connectionId}` },
-            ...(lastSeenAt === null ? {} : { ExpressionAttributeValues: { ':lastSeenAt': lastSeenAt } }),
-            ReturnValues: 'ALL_NEW',
-          }),
-        )
-        .then(
-          (output) => countLive(output.Attributes, this.clock.now()),
-          (error: unknown) => {
-            if (error instanceof ConditionalCheckFailedException) return 0;
-            throw error;
-          },
-        ),
-    ]);
-    return remaining;
   }
 }

@@ -12,10 +12,11 @@ import type {
 } from '../../domain/ports.js';
 import { BY_MESSAGE_ID, dedupKey, queryAll, toStoredMessage } from './items.js';
 
-export class DynamoMessageStore implements MessageStore {
+/** Storing a message: all the send path does with the table (the reads below are the history's). */
+export class DynamoMessageWrites implements Pick<MessageStore, 'putMessage'> {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly table: string,
   ) {}
 
   async putMessage(message: Message, counts: SentCounts, attemptId: string): Promise<PutMessageResult> {
@@ -46,7 +47,9 @@ export class DynamoMessageStore implements MessageStore {
       return { status: 'duplicate', existing: toStoredMessage(existing) };
     }
   }
+}
 
+export class DynamoMessageStore extends DynamoMessageWrites implements MessageStore {
   async listMessages(roomId: RoomId, query: MessagePageQuery): Promise<MessagePage> {
     const forward = query.after !== undefined;
     const bound = query.after ?? query.before;
