@@ -8,6 +8,7 @@ export {
   signInLocal,
 } from './api.js';
 export {
+  type AttachmentRef,
   ChatConnection,
   type ChatConnectionOptions,
   type ChatEvents,
