@@ -143,7 +143,17 @@ export class ChatApp {
       if (document.visibilityState === 'visible') this.markOpenRoomRead();
     };
     document.addEventListener('visibilitychange', onVisible);
-    this.stops.push(() => document.removeEventListener('visibilitychange', onVisible));
+    // A file dropped outside the open room would otherwise replace the page with the file.
+    const ignoreFileDrop = (event: DragEvent) => {
+      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    };
+    document.addEventListener('dragover', ignoreFileDrop);
+    document.addEventListener('drop', ignoreFileDrop);
+    this.stops.push(
+      () => document.removeEventListener('visibilitychange', onVisible),
+      () => document.removeEventListener('dragover', ignoreFileDrop),
+      () => document.removeEventListener('drop', ignoreFileDrop),
+    );
   }
 
   async start(): Promise<void> {
