@@ -50,9 +50,11 @@ export class UploadError extends Error {
     this.allowedTypes = details.allowedTypes;
   }
 
-  /** Whether trying the same file again may work (a new form, or the network back). */
+  /** Whether trying the same file again may work (a new form, the network back, a busy server). */
   get retryable(): boolean {
-    return this.code === 'expired' || this.code === 'network_error' || this.status >= 500;
+    return (
+      this.code === 'expired' || this.code === 'network_error' || this.status === 429 || this.status >= 500
+    );
   }
 }
 

@@ -268,6 +268,13 @@ describe('ChatApi: upload forms', () => {
       code: 'rejected',
       status: 403,
       message: 'You are not a participant',
+      retryable: false,
+    });
+
+    answer = { status: 429, body: { error: { code: 'rate_limited', message: 'Slow down' } } };
+    await expect(api.createUpload(ROOM, request)).rejects.toMatchObject({
+      code: 'rejected',
+      retryable: true,
     });
 
     answer = { status: 401, body: { error: { code: 'unauthorized', message: 'Expired' } } };
