@@ -8,7 +8,26 @@ import type {
   Room,
   RoomPage,
   TokenSource,
+  UploadForm,
+  UploadRequest,
 } from './types.js';
+import {
+  attachmentRules,
+  avatarRules,
+  checkUpload,
+  contentTypeOf,
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  fileNameFor,
+  type ProgressListener,
+  postWithFetch,
+  postWithXhr,
+  storageError,
+  tooLarge,
+  UploadError,
+  type UploadFile,
+  uploadBody,
+  type XhrConstructor,
+} from './uploads.js';
 
 /** A REST call that failed: `status` 0 and code `network_error` when no response arrived at all. */
 export class ChatApiError extends Error {
@@ -30,6 +49,22 @@ export interface ChatApiOptions {
   readonly token: TokenSource;
   /** Defaults to the platform's `fetch`. */
   readonly fetch?: FetchLike;
+  /**
+   * Posts upload forms, for their progress events; defaults to the platform's. `null`, or none on the
+   * platform (Node), posts them with `fetch`, without progress.
+   */
+  readonly XMLHttpRequest?: XhrConstructor | null;
+  /**
+   * The largest attachment, for the check before any request. Defaults to the stack's default (25 MB);
+   * every upload form's `maxBytes` replaces it, so only a stack deployed with another limit needs it.
+   */
+  readonly maxAttachmentBytes?: number;
+}
+
+/** What `POST /users/me/avatar` takes. */
+export interface AvatarUploadRequest {
+  readonly contentType: string;
+  readonly size: number;
 }
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -90,10 +125,20 @@ async function requestJson<T>(
 export class ChatApi {
   readonly restUrl: string;
   private readonly fetchImpl: FetchLike;
+  private readonly Xhr: XhrConstructor | undefined;
+  private attachmentLimit: number;
 
   constructor(private readonly options: ChatApiOptions) {
     this.restUrl = trimSlash(options.restUrl);
     this.fetchImpl = options.fetch ?? platformFetch;
+    const platformXhr = (globalThis as { XMLHttpRequest?: XhrConstructor }).XMLHttpRequest;
+    this.Xhr = options.XMLHttpRequest === undefined ? platformXhr : (options.XMLHttpRequest ?? undefined);
+    this.attachmentLimit = options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
+  }
+
+  /** The largest attachment as last known: the option, then the latest upload form's `maxBytes`. */
+  get maxAttachmentBytes(): number {
+    return this.attachmentLimit;
   }
 
   /** The caller's rooms, most recent activity first. */
@@ -127,8 +172,83 @@ export class ChatApi {
     return this.call('GET', '/users/me');
   }
 
+  /** `{ avatarUploadId }` sets an uploaded avatar (see `uploadAvatar`); the answer has its `avatarUrl`. */
   updateMe(changes: ProfileChanges): Promise<Profile> {
     return this.call('PUT', '/users/me', changes);
+  }
+
+  /**
+   * An upload form for a file to attach in `roomId`. The type and size are checked first, against the
+   * same rules as the server's; a refusal, here or by the server, throws an `UploadError` (a 401 stays
+   * a `ChatApiError`: it is about the session, not the file).
+   */
+  async createUpload(roomId: string, request: UploadRequest): Promise<UploadForm> {
+    checkUpload(request, request.fileName, attachmentRules(this.attachmentLimit));
+    try {
+      const form = await this.call<UploadForm>(
+        'POST',
+        `/chat/uploads/${encodeURIComponent(roomId)}`,
+        request,
+      );
+      this.attachmentLimit = form.maxBytes;
+      return form;
+    } catch (error) {
+      throw uploadRefusal(error, `“${request.fileName}”`, request.size, this.attachmentLimit);
+    }
+  }
+
+  /** An upload form for a new avatar (PNG, JPEG or WebP, at most 2 MB), checked first like `createUpload`. */
+  async createAvatarUpload(request: AvatarUploadRequest, label = 'The image'): Promise<UploadForm> {
+    checkUpload(request, label, avatarRules);
+    try {
+      return await this.call<UploadForm>('POST', '/users/me/avatar', request);
+    } catch (error) {
+      throw uploadRefusal(error, `“${label}”`, request.size, avatarRules.maxBytes);
+    }
+  }
+
+  /**
+   * Uploads `file` to attach in `roomId` and gives its `uploadId`, for `ChatConnection.send`. Progress
+   * is reported while the bytes go out where the platform has XMLHttpRequest, and once at the end
+   * otherwise. Every failure but a 401 is an `UploadError`.
+   */
+  async uploadAttachment(
+    roomId: string,
+    file: UploadFile,
+    onProgress?: ProgressListener,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const contentType = contentTypeOf(file);
+    const request = { fileName: fileNameFor(file.name), contentType, size: file.size };
+    const form = await this.createUpload(roomId, request);
+    await this.postForm(form, file, contentType, onProgress, signal);
+    return form.uploadId;
+  }
+
+  /** Uploads `file` as the next avatar and gives its `uploadId`: then `updateMe({ avatarUploadId })`. */
+  async uploadAvatar(file: UploadFile, onProgress?: ProgressListener, signal?: AbortSignal): Promise<string> {
+    const contentType = contentTypeOf(file);
+    const form = await this.createAvatarUpload({ contentType, size: file.size }, file.name);
+    await this.postForm(form, file, contentType, onProgress, signal);
+    return form.uploadId;
+  }
+
+  /** Posts `file` with the form's fields to storage; its refusals become `UploadError`s. */
+  private async postForm(
+    form: UploadForm,
+    file: UploadFile,
+    contentType: string,
+    onProgress: ProgressListener | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const body = uploadBody(form.fields, file, contentType);
+    const answer =
+      this.Xhr === undefined
+        ? await postWithFetch(this.fetchImpl, form.url, body, signal)
+        : await postWithXhr(this.Xhr, form.url, body, onProgress, signal);
+    if (answer.status < 200 || answer.status > 299)
+      throw storageError(answer.status, answer.body, form.maxBytes);
+    onProgress?.({ loaded: file.size, total: file.size });
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -150,6 +270,17 @@ export class ChatApi {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
+}
+
+/** A refused upload request in the words of an `UploadError`; a 401, or anything else, is left as it is. */
+function uploadRefusal(error: unknown, name: string, size: number, limitBytes: number): unknown {
+  if (!(error instanceof ChatApiError) || error.status === 401) return error;
+  if (error.code === 'too_large') return tooLarge(name, size, limitBytes, error.status);
+  if (error.code === 'network_error')
+    return new UploadError('network_error', 'Cannot reach the server. Check the connection and try again.', {
+      cause: error,
+    });
+  return new UploadError('rejected', error.message, { status: error.status, cause: error });
 }
 
 /** The local stack's sign-in (`POST /dev/token`); it never exists on a deployed stack. */

@@ -5,6 +5,7 @@
  * so the server stores it once) until the server acknowledges it. Sends go out one at a time per
  * room, in the order of `send()` calls (see `pump`).
  */
+import { UPLOAD_ID } from '../../definitions/uploads.js';
 import { type ChatApi, resolveToken } from './api.js';
 import { Emitter } from './emitter.js';
 import {
@@ -20,6 +21,7 @@ import {
   type TypingEvent,
 } from './types.js';
 import { smallestUlidAt, ulidTime } from './ulid-time.js';
+import { MAX_ATTACHMENTS } from './uploads.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
 export type OutgoingStatus = 'pending' | 'sent' | 'failed';
@@ -37,10 +39,17 @@ export interface WebSocketLike {
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
+/** A finished upload to attach to a message, as the sendMessage frame carries it. */
+export interface AttachmentRef {
+  readonly uploadId: string;
+}
+
 export interface OutgoingMessage {
   readonly clientMessageId: string;
   readonly roomId: string;
   readonly content: string;
+  /** The uploads it carries (empty for none); every retry carries them again. */
+  readonly attachments: readonly AttachmentRef[];
   readonly status: OutgoingStatus;
   /** How many times the frame went out; more than one is a retry. */
   readonly attempts: number;
@@ -92,6 +101,7 @@ interface Outgoing {
   clientMessageId: string;
   roomId: string;
   content: string;
+  attachments: readonly AttachmentRef[];
   status: OutgoingStatus;
   attempts: number;
   message?: Message;
@@ -224,33 +234,35 @@ export class ChatConnection {
   }
 
   /**
-   * Sends `content` to `roomId`. The message is pending until acknowledged: it goes out again after
-   * `ackTimeoutMs` and after every reconnect, always with the same clientMessageId. It goes out only
-   * once every earlier message to the same room is acknowledged or failed, so the server stores a
-   * room's messages in the order they were sent.
+   * Sends `content` to `roomId`, with up to 10 uploaded files (`ChatApi.uploadAttachment`); `content`
+   * may be empty when there are files. The message is pending until acknowledged: it goes out again
+   * after `ackTimeoutMs` and after every reconnect, always with the same clientMessageId and files. It
+   * goes out only once every earlier message to the same room is acknowledged or failed, so the
+   * server stores a room's messages in the order they were sent.
    */
-  send(roomId: string, content: string): OutgoingMessage {
+  send(roomId: string, content: string, attachments: readonly AttachmentRef[] = []): OutgoingMessage {
     let settle: Outgoing['settle'] = () => {};
     const done = new Promise<Message>((resolve, reject) => {
       settle = (result) => ('message' in result ? resolve(result.message) : reject(toError(result.error)));
     });
     // Nobody may be awaiting `done`; the status and the `outgoing` event carry the failure too.
     done.catch(() => {});
+    // Whitespace alone is no text: with files it goes as the empty content the server expects.
+    const length = [...content.trim()].length;
     const outgoing: Outgoing = {
       clientMessageId: this.newClientMessageId(),
       roomId,
-      content,
+      content: length === 0 && attachments.length > 0 ? '' : content,
+      attachments: attachments.map(({ uploadId }) => ({ uploadId })),
       status: 'pending',
       attempts: 0,
       done,
       settle,
       inFlight: false,
     };
-    const length = [...content.trim()].length;
-    if (length === 0 || length > MAX_CONTENT_LENGTH) {
-      this.settle(outgoing, {
-        error: { code: 'bad_request', message: `A message is 1 to ${MAX_CONTENT_LENGTH} characters` },
-      });
+    const problem = sendProblem(length, outgoing.attachments);
+    if (problem !== undefined) {
+      this.settle(outgoing, { error: { code: 'bad_request', message: problem } });
       return outgoing;
     }
     this.outbox.set(outgoing.clientMessageId, outgoing);
@@ -531,6 +543,8 @@ export class ChatConnection {
       roomId: outgoing.roomId,
       content: outgoing.content,
       clientMessageId: outgoing.clientMessageId,
+      // Only when there are files: a text message's frame stays as it always was.
+      ...(outgoing.attachments.length > 0 ? { attachments: outgoing.attachments } : {}),
     };
     outgoing.inFlight = this.sendFrame(frame);
     if (!outgoing.inFlight) return;
@@ -587,6 +601,19 @@ export class ChatConnection {
       this.events.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
   }
+}
+
+/** Why the server would refuse this message, checked before it is queued; undefined when it would not. */
+function sendProblem(length: number, attachments: readonly AttachmentRef[]): string | undefined {
+  if (length > MAX_CONTENT_LENGTH || (length === 0 && attachments.length === 0))
+    return attachments.length === 0
+      ? `A message is 1 to ${MAX_CONTENT_LENGTH} characters`
+      : `A message is at most ${MAX_CONTENT_LENGTH} characters`;
+  if (attachments.length > MAX_ATTACHMENTS) return `A message has at most ${MAX_ATTACHMENTS} files`;
+  const ids = attachments.map(({ uploadId }) => uploadId);
+  if (ids.some((id) => !UPLOAD_ID.test(id))) return 'An attachment is not an upload id';
+  if (new Set(ids).size !== ids.length) return 'The same file is attached twice';
+  return undefined;
 }
 
 function withToken(wsUrl: string, token: string): string {

@@ -1,6 +1,14 @@
 /** The chat client SDK: typed REST calls and a self-healing WebSocket connection. */
-export { ChatApi, ChatApiError, type ChatApiOptions, type FetchLike, signInLocal } from './api.js';
 export {
+  type AvatarUploadRequest,
+  ChatApi,
+  ChatApiError,
+  type ChatApiOptions,
+  type FetchLike,
+  signInLocal,
+} from './api.js';
+export {
+  type AttachmentRef,
   ChatConnection,
   type ChatConnectionOptions,
   type ChatEvents,
@@ -11,3 +19,23 @@ export {
   type WebSocketLike,
 } from './connection.js';
 export * from './types.js';
+export {
+  ATTACHMENT_TYPES,
+  AVATAR_TYPES,
+  contentTypeOf,
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  fileTypeName,
+  humanSize,
+  isImageType,
+  MAX_ATTACHMENTS,
+  MAX_AVATAR_BYTES,
+  type ProgressListener,
+  storageError,
+  typesInWords,
+  UploadError,
+  type UploadErrorCode,
+  type UploadFile,
+  type UploadProgress,
+  type XhrConstructor,
+  type XhrLike,
+} from './uploads.js';

@@ -10,9 +10,9 @@ import {
   type ReadEvent,
   type TypingEvent,
 } from '../sdk/index.js';
+import { AvatarControl } from './avatar-control.js';
 import { renderChatList } from './chat-list.js';
 import { h, part } from './dom.js';
-import { avatar } from './format.js';
 import { applyMessage, applyRead, mergeListed, type RoomItem, roomItem } from './model.js';
 import { RoomView } from './room-view.js';
 import type { Session } from './session.js';
@@ -46,6 +46,7 @@ export class ChatApp {
   private readonly stops: (() => void)[] = [];
   private readonly root: HTMLElement;
   private room: RoomView | undefined;
+  private avatarControl: AvatarControl | undefined;
   private everOnline = false;
   /** Live messages for rooms the chat list has not shown yet, by room. */
   private readonly unlisted = new Map<string, Message[]>();
@@ -143,7 +144,17 @@ export class ChatApp {
       if (document.visibilityState === 'visible') this.markOpenRoomRead();
     };
     document.addEventListener('visibilitychange', onVisible);
-    this.stops.push(() => document.removeEventListener('visibilitychange', onVisible));
+    // A file dropped outside the open room would otherwise replace the page with the file.
+    const ignoreFileDrop = (event: DragEvent) => {
+      if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    };
+    document.addEventListener('dragover', ignoreFileDrop);
+    document.addEventListener('drop', ignoreFileDrop);
+    this.stops.push(
+      () => document.removeEventListener('visibilitychange', onVisible),
+      () => document.removeEventListener('dragover', ignoreFileDrop),
+      () => document.removeEventListener('drop', ignoreFileDrop),
+    );
   }
 
   async start(): Promise<void> {
@@ -400,8 +411,18 @@ export class ChatApp {
   // ------------------------------------------------------------------ rendering
 
   private renderMe(me: Profile): void {
+    if (this.avatarControl) {
+      this.avatarControl.show(me);
+      part(this.root, 'me-name').textContent = me.displayName;
+      return;
+    }
+    this.avatarControl = new AvatarControl(me, {
+      api: this.api,
+      onProfile: (profile) => this.renderMe(profile),
+      onError: (error) => this.onError(error),
+    });
     part(this.root, 'me').replaceChildren(
-      avatar(me),
+      this.avatarControl.element,
       h('span', { class: 'me-name', 'data-testid': 'me-name' }, me.displayName),
     );
   }

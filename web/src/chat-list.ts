@@ -1,5 +1,6 @@
 /** The chat list: one button per room, most recent activity first. */
 import { h } from './dom.js';
+import { messagePreview } from './files.js';
 import { avatar, fullTime, shortTime } from './format.js';
 import { byActivity, type RoomItem } from './model.js';
 
@@ -13,7 +14,8 @@ export interface ChatListState {
 function preview(room: RoomItem, state: ChatListState): string {
   if (state.typingRoomIds.has(room.roomId)) return 'typing…';
   if (room.lastMessage === null) return 'No messages yet';
-  const content = room.lastMessage.content.replace(/\s+/g, ' ');
+  // Files alone show as a paperclip and the first file's name (or "Photo").
+  const content = messagePreview(room.lastMessage);
   return room.lastMessage.senderId === state.me ? `You: ${content}` : content;
 }
 

@@ -1,5 +1,6 @@
-/** Presentation helpers: times, names, avatars. */
+/** Presentation helpers: times, names, avatars, icons. */
 import { h } from './dom.js';
+import { safeLink } from './files.js';
 
 const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
 
@@ -43,7 +44,11 @@ export interface AvatarSubject {
   readonly avatarUrl: string | null;
 }
 
-/** The profile picture, or the initials on a colour derived from the user id. Decorative: the name is next to it. */
+/**
+ * The profile picture, or the initials on a colour derived from the user id (also while the picture
+ * loads, and when it cannot). Decorative: the name is next to it. An uploaded avatar's URL is the
+ * storage's, which is plain http on the local stack.
+ */
 export function avatar(subject: AvatarSubject, extraClass = ''): HTMLSpanElement {
   const element = h(
     'span',
@@ -54,9 +59,10 @@ export function avatar(subject: AvatarSubject, extraClass = ''): HTMLSpanElement
     },
     initials(subject.displayName),
   );
-  if (subject.avatarUrl?.startsWith('https://')) {
+  const url = subject.avatarUrl === null ? undefined : safeLink(subject.avatarUrl);
+  if (url !== undefined) {
     const image = h('img', {
-      src: subject.avatarUrl,
+      src: url,
       alt: '',
       loading: 'lazy',
       referrerpolicy: 'no-referrer',
@@ -65,4 +71,31 @@ export function avatar(subject: AvatarSubject, extraClass = ''): HTMLSpanElement
     element.append(image);
   }
   return element;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A paperclip drawn in the text colour; decorative (its button has a label). */
+export function paperclipIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [name, value] of Object.entries({
+    viewBox: '0 0 24 24',
+    width: '20',
+    height: '20',
+    fill: 'none',
+    stroke: 'currentColor',
+    'stroke-width': '2',
+    'stroke-linecap': 'round',
+    'stroke-linejoin': 'round',
+    'aria-hidden': 'true',
+    focusable: 'false',
+  }))
+    svg.setAttribute(name, value);
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute(
+    'd',
+    'M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48',
+  );
+  svg.append(path);
+  return svg;
 }

@@ -1,5 +1,7 @@
 /** One open room: its history (older pages on scroll up), live messages with ticks, typing, the composer. */
 import {
+  ATTACHMENT_TYPES,
+  type Attachment,
   type ChatApi,
   type ChatConnection,
   type HistoryMessage,
@@ -7,9 +9,12 @@ import {
   type Message,
   type OutgoingMessage,
 } from '../sdk/index.js';
+import { attachmentList } from './attachment-view.js';
 import { append, h, part } from './dom.js';
-import { avatar, clockTime, codePoints, fullTime, lastSeen } from './format.js';
+import { canSend, messagePreview } from './files.js';
+import { avatar, clockTime, codePoints, fullTime, lastSeen, paperclipIcon } from './format.js';
 import { anchorOfFailed, compareBubbles, type RoomItem } from './model.js';
+import { PendingFiles, releaseLocal } from './pending-files.js';
 
 export interface RoomViewDeps {
   readonly api: ChatApi;
@@ -29,6 +34,8 @@ interface Bubble {
   readonly mine: boolean;
   message?: Message;
   outgoing?: OutgoingMessage;
+  /** My files as picked, shown until the server's copies (with their URLs) arrive. */
+  local?: readonly Attachment[];
   /** Set when the message failed: see `compareBubbles`. */
   anchor?: string;
   readFlag: boolean;
@@ -51,6 +58,22 @@ const TYPING_IDLE_MS = 4000;
 /** A typing indicator whose "stopped" frame got lost clears itself. */
 const TYPING_SHOWN_MS = 8000;
 
+/** What the file picker offers: the allowed types, and their extensions for systems that do not know a type. */
+const PICKER_ACCEPT = [
+  ...ATTACHMENT_TYPES,
+  '.pdf',
+  '.txt',
+  '.zip',
+  '.doc',
+  '.docx',
+  '.xls',
+  '.xlsx',
+  '.ppt',
+  '.pptx',
+].join(',');
+
+const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') === true;
+
 export class RoomView {
   readonly element: HTMLElement;
   private readonly scroller: HTMLElement;
@@ -60,6 +83,10 @@ export class RoomView {
   private readonly input: HTMLTextAreaElement;
   private readonly counter: HTMLElement;
   private readonly sendButton: HTMLButtonElement;
+  private readonly fileInput: HTMLInputElement;
+  private readonly files: PendingFiles;
+  /** dragenter/dragleave fire for every child crossed: the overlay shows while this is above 0. */
+  private dragDepth = 0;
 
   /** Keyed by messageId, or by `c:{clientMessageId}` until the server acknowledges the message. */
   private readonly bubbles = new Map<string, Bubble>();
@@ -78,6 +105,11 @@ export class RoomView {
     readonly room: RoomItem,
     private readonly deps: RoomViewDeps,
   ) {
+    this.files = new PendingFiles({
+      upload: (file, onProgress, signal) => deps.api.uploadAttachment(room.roomId, file, onProgress, signal),
+      onChange: () => this.updateComposer(),
+      onError: deps.onError,
+    });
     this.element = h(
       'section',
       {
@@ -120,9 +152,30 @@ export class RoomView {
         h('ol', { class: 'messages', 'data-testid': 'message-list', 'aria-label': 'Messages' }),
       ),
       h('p', { class: 'typing', 'data-testid': 'typing-indicator', 'aria-live': 'polite' }),
+      this.files.element,
       h(
         'form',
         { class: 'composer', 'data-testid': 'composer', onsubmit: (event) => this.submit(event) },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'attach',
+            'aria-label': 'Attach files',
+            title: 'Attach files',
+            'data-testid': 'attach-button',
+            onclick: () => this.fileInput.click(),
+          },
+          paperclipIcon(),
+        ),
+        h('input', {
+          type: 'file',
+          multiple: true,
+          accept: PICKER_ACCEPT,
+          hidden: true,
+          'aria-label': 'Files to attach',
+          'data-testid': 'file-input',
+        }),
         h('label', { for: 'composer-input', class: 'visually-hidden' }, 'Message'),
         h('textarea', {
           id: 'composer-input',
@@ -143,6 +196,11 @@ export class RoomView {
           'Send',
         ),
       ),
+      h(
+        'div',
+        { class: 'drop-hint', 'aria-hidden': 'true', 'data-testid': 'drop-overlay', hidden: true },
+        'Drop files to attach them',
+      ),
     );
     this.scroller = part(this.element, 'message-scroller');
     this.list = part(this.element, 'message-list');
@@ -151,6 +209,21 @@ export class RoomView {
     this.input = part(this.element, 'composer-input');
     this.counter = part(this.element, 'char-counter');
     this.sendButton = part(this.element, 'composer-send');
+    this.fileInput = part(this.element, 'file-input');
+
+    this.fileInput.addEventListener('change', () => {
+      this.files.add(this.fileInput.files ?? []);
+      // The same file may be picked again (after removing it).
+      this.fileInput.value = '';
+    });
+    this.listenForDrops();
+    this.input.addEventListener('paste', (event) => {
+      const pasted = [...(event.clipboardData?.files ?? [])];
+      if (pasted.length === 0) return;
+      this.files.add(pasted);
+      // A pasted screenshot also comes as text in some browsers (its file name): keep only the file.
+      if (!event.clipboardData?.types.includes('text/plain')) event.preventDefault();
+    });
 
     this.scroller.addEventListener('scroll', () => {
       if (this.scroller.scrollTop < 120) void this.loadOlder();
@@ -199,6 +272,8 @@ export class RoomView {
 
   destroy(): void {
     this.destroyed = true;
+    this.files.destroy();
+    for (const bubble of this.bubbles.values()) if (bubble.local) releaseLocal(bubble.local);
     this.stopTyping();
     clearTimeout(this.typingShownTimer);
     this.deps.connection.unwatchRoom(this.roomId);
@@ -210,7 +285,7 @@ export class RoomView {
     this.addMessages([message], 'append');
     if (!isNew || message.senderId === this.deps.me) return;
     this.showTyping(false);
-    this.deps.announce(`${this.room.peer.displayName}: ${message.content}`);
+    this.deps.announce(`${this.room.peer.displayName}: ${messagePreview(message)}`);
     if (document.visibilityState === 'visible') this.deps.markRead(message.messageId);
   }
 
@@ -325,7 +400,8 @@ export class RoomView {
   private renderBubble(bubble: Bubble): void {
     const { element, message, outgoing } = bubble;
     const status = this.status(bubble);
-    const content = message?.content ?? outgoing?.content ?? '';
+    const content = (message?.content ?? outgoing?.content ?? '').trim();
+    const attachments = message?.attachments ?? bubble.local ?? [];
     const sentAt = message?.sentAt;
     const [tick, tickLabel] = TICKS[status];
     element.dataset.status = status;
@@ -336,7 +412,8 @@ export class RoomView {
     append(
       element,
       h('span', { class: 'visually-hidden' }, bubble.mine ? 'You:' : `${this.room.peer.displayName}:`),
-      h('p', { class: 'content', 'data-testid': 'message-content' }, content.trim()),
+      attachments.length > 0 && attachmentList(attachments),
+      content !== '' && h('p', { class: 'content', 'data-testid': 'message-content' }, content),
       h(
         'span',
         { class: 'meta' },
@@ -360,6 +437,11 @@ export class RoomView {
           `Not sent: ${outgoing?.error?.message ?? ''}`,
         ),
     );
+    // The server's copies are shown now: the picked files' previews can go.
+    if (message?.attachments !== undefined && bubble.local !== undefined) {
+      releaseLocal(bubble.local);
+      bubble.local = undefined;
+    }
   }
 
   /** Puts the list in the order `compareBubbles` gives. */
@@ -434,14 +516,16 @@ export class RoomView {
   private send(): void {
     const content = this.input.value;
     const length = codePoints(content.trim());
-    if (length === 0 || length > MAX_CONTENT_LENGTH) return;
+    if (!canSend(length, this.files.states, MAX_CONTENT_LENGTH)) return;
     // The message itself ends the typing indicator on the other side; a separate "stopped" frame
     // could overtake the earlier "typing" frame and leave the indicator on.
     clearTimeout(this.typingIdleTimer);
     this.typingSentAt = 0;
-    const outgoing = this.deps.connection.send(this.roomId, content);
+    const { refs, local } = this.files.take();
+    const outgoing = this.deps.connection.send(this.roomId, content, refs);
     const bubble = this.createBubble(`c:${outgoing.clientMessageId}`, true);
     bubble.outgoing = outgoing;
+    if (local.length > 0) bubble.local = local;
     this.pendingByClientId.set(outgoing.clientMessageId, bubble);
     this.renderBubble(bubble);
     this.renderOrder();
@@ -455,10 +539,44 @@ export class RoomView {
     const trimmed = codePoints(this.input.value.trim());
     this.counter.textContent = `${length} / ${MAX_CONTENT_LENGTH}`;
     this.counter.classList.toggle('over', length > MAX_CONTENT_LENGTH);
-    this.sendButton.disabled = trimmed === 0 || trimmed > MAX_CONTENT_LENGTH;
+    this.sendButton.disabled = !canSend(trimmed, this.files.states, MAX_CONTENT_LENGTH);
     // Grow with the text up to a few lines, then scroll inside.
     this.input.style.height = '';
     if (this.input.value !== '') this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 160)}px`;
+  }
+
+  /** Files dropped anywhere on the open room are attached; an overlay says so while they are dragged over. */
+  private listenForDrops(): void {
+    const overlay = part(this.element, 'drop-overlay');
+    const show = (shown: boolean) => {
+      overlay.hidden = !shown;
+      this.element.classList.toggle('dragging', shown);
+    };
+    this.element.addEventListener('dragenter', (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      this.dragDepth += 1;
+      show(true);
+    });
+    this.element.addEventListener('dragover', (event) => {
+      if (!hasFiles(event)) return;
+      // Without this the browser would open the file instead of dropping it here.
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    });
+    this.element.addEventListener('dragleave', (event) => {
+      if (!hasFiles(event)) return;
+      this.dragDepth = Math.max(0, this.dragDepth - 1);
+      if (this.dragDepth === 0) show(false);
+    });
+    this.element.addEventListener('drop', (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      this.dragDepth = 0;
+      show(false);
+      this.files.add(event.dataTransfer?.files ?? []);
+      this.input.focus();
+    });
   }
 
   private signalTyping(): void {

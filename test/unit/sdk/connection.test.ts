@@ -311,6 +311,148 @@ describe('ChatConnection: sending', () => {
   });
 });
 
+describe('ChatConnection: sending files', () => {
+  const upload = (n: number) => ({ uploadId: n.toString(16).padStart(32, '0') });
+  const stored = (n: number, clientMessageId: string) =>
+    message(n, {
+      senderId: 'ann',
+      content: '',
+      clientMessageId,
+      attachments: [
+        {
+          attachmentId: 'a1',
+          fileName: 'brief.pdf',
+          contentType: 'application/pdf',
+          size: 12,
+          url: 'https://files.test/a1',
+        },
+      ],
+    });
+
+  it('sends the uploads with the message, and with empty content when there is no text', async () => {
+    const { ws, connection } = setup();
+    connection.connect();
+    await settle();
+    ws.last().accept();
+
+    const outgoing = connection.send(ROOM, '  \n', [upload(1), upload(2)]);
+
+    expect(outgoing.status).toBe('pending');
+    expect(outgoing.attachments).toEqual([upload(1), upload(2)]);
+    expect(ws.last().framesOf('sendMessage')).toEqual([
+      {
+        action: 'sendMessage',
+        roomId: ROOM,
+        content: '',
+        clientMessageId: 'client-1',
+        attachments: [upload(1), upload(2)],
+      },
+    ]);
+    ws.last().push({ type: 'ack', clientMessageId: 'client-1', message: stored(1, 'client-1') });
+    expect((await outgoing.done).attachments?.[0]?.fileName).toBe('brief.pdf');
+  });
+
+  it('keeps the uploads of a message queued offline, and on every retry', async () => {
+    const { ws, connection } = setup({ ackTimeoutMs: 5000 });
+    const outgoing = connection.send(ROOM, 'the brief', [upload(7)]);
+    connection.connect();
+    await settle();
+    const first = ws.last();
+    first.accept();
+    await vi.advanceTimersByTimeAsync(5000);
+    first.drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    const second = ws.last();
+    second.accept();
+
+    const frames = [...first.framesOf('sendMessage'), ...second.framesOf('sendMessage')];
+    expect(frames).toHaveLength(3);
+    for (const frame of frames) {
+      expect(frame).toEqual({
+        action: 'sendMessage',
+        roomId: ROOM,
+        content: 'the brief',
+        clientMessageId: 'client-1',
+        attachments: [upload(7)],
+      });
+    }
+    expect(outgoing.status).toBe('pending');
+  });
+
+  it('sends a message with files only after the one before it to the room is acknowledged', async () => {
+    const { ws, connection } = setup();
+    connection.connect();
+    await settle();
+    const socket = ws.last();
+    socket.accept();
+
+    connection.send(ROOM, 'first');
+    connection.send(ROOM, '', [upload(3)]);
+    expect(socket.framesOf('sendMessage').map((frame) => frame.clientMessageId)).toEqual(['client-1']);
+
+    socket.push({
+      type: 'ack',
+      clientMessageId: 'client-1',
+      message: message(1, { clientMessageId: 'client-1' }),
+    });
+
+    expect(socket.framesOf('sendMessage').at(-1)).toMatchObject({
+      clientMessageId: 'client-2',
+      attachments: [upload(3)],
+    });
+  });
+
+  it('fails a message whose upload the server refuses, and goes on with the next', async () => {
+    const { ws, connection } = setup();
+    connection.connect();
+    await settle();
+    const socket = ws.last();
+    socket.accept();
+
+    const refused = connection.send(ROOM, '', [upload(4)]);
+    connection.send(ROOM, 'next');
+    socket.push({
+      type: 'error',
+      code: 'bad_request',
+      message: 'That upload was already attached',
+      action: 'sendMessage',
+      clientMessageId: 'client-1',
+    });
+
+    await expect(refused.done).rejects.toMatchObject({ code: 'bad_request' });
+    expect(socket.framesOf('sendMessage').at(-1)).toMatchObject({
+      clientMessageId: 'client-2',
+      content: 'next',
+    });
+  });
+
+  it('refuses too many files, a file twice, or something that is not an upload id, without sending', async () => {
+    const { ws, connection } = setup();
+    connection.connect();
+    await settle();
+    ws.last().accept();
+
+    const eleven = connection.send(
+      ROOM,
+      '',
+      Array.from({ length: 11 }, (_, i) => upload(i + 1)),
+    );
+    const twice = connection.send(ROOM, 'x', [upload(1), upload(1)]);
+    const notAnId = connection.send(ROOM, 'x', [{ uploadId: '../other-room/abc' }]);
+    const ten = connection.send(
+      ROOM,
+      '',
+      Array.from({ length: 10 }, (_, i) => upload(i + 1)),
+    );
+
+    expect(eleven.error).toEqual({ code: 'bad_request', message: 'A message has at most 10 files' });
+    expect(twice.error?.message).toBe('The same file is attached twice');
+    expect(notAnId.status).toBe('failed');
+    expect(ten.status).toBe('pending');
+    expect(ws.last().framesOf('sendMessage')).toHaveLength(1);
+  });
+});
+
 describe('ChatConnection: catching up', () => {
   function catchUpSetup(respond: (call: FetchCall) => { body: unknown }) {
     const { fetch, calls } = fakeFetch(respond);
