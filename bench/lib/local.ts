@@ -7,6 +7,7 @@ import { makeDocumentClient } from '../../lambdas/adapters/clients.js';
 import { dynamoChatStore, type TableNames } from '../../lambdas/adapters/dynamo/chat-store.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../../lambdas/adapters/notifier.js';
 import { Deliveries } from '../../lambdas/domain/deliveries.js';
+import { noFileAccess } from '../../lambdas/domain/files.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import { MessagingService } from '../../lambdas/domain/messaging.js';
 import type { ChatStore, Clock, Logger, Notifier } from '../../lambdas/domain/ports.js';
@@ -72,6 +73,7 @@ export function benchService(store: ChatStore, notifier: Notifier): MessagingSer
   return new MessagingService(
     store,
     new Deliveries(store, notifier, clock, quietLogger),
+    noFileAccess,
     clock,
     (now) => nextUlid(now.getTime()),
     quietLogger,

@@ -20,6 +20,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { httpRoutes } from '../../definitions/routes.js';
 import { ChatService } from '../../lambdas/domain/chat-service.js';
+import { noFileAccess } from '../../lambdas/domain/files.js';
 import { monotonicUlidFactory } from '../../lambdas/domain/message-id.js';
 import type { RoomId, UserId } from '../../lambdas/domain/model.js';
 import type { ChatStore, Notifier } from '../../lambdas/domain/ports.js';
@@ -187,6 +188,7 @@ async function seedRoom(store: ChatStore, room: PlannedRoom, content: string): P
     clock: { now: () => new Date(now) },
     newMessageId: (date) => nextUlid(date.getTime()),
     logger: quietLogger,
+    files: noFileAccess,
   });
   const other = room.startedBy === room.owner ? room.peer : room.owner;
   const { room: started } = await chat.rooms.startChat(room.startedBy, other);

@@ -86,6 +86,22 @@ export interface AttachmentChecker {
   check(request: CheckRequest): Promise<CheckAnswer>;
 }
 
+const noFile = () => Promise.reject(new Error('this service was built without file access'));
+
+/**
+ * For services that never meet a file (tools, text-only benches, the handlers that answer no
+ * messages): a file reaching them is a bug, failed loudly rather than answered without its URL.
+ */
+export const noFileAccess = {
+  signer: { url: noFile },
+  checker: { check: noFile },
+  tags: { markPending: noFile },
+} as const satisfies {
+  signer: DownloadSigner;
+  checker: AttachmentChecker;
+  tags: { markPending(key: string): Promise<void> };
+};
+
 /** Checks and claims; a refusal is the client's `bad_request` with the check's reason. */
 export async function checkedAttachments(
   checker: AttachmentChecker,

@@ -14,7 +14,7 @@ import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
 import { DynamoUserReads } from '../adapters/dynamo/user-reads.js';
 import { ApiGatewayNotifier, makeManagementClient } from '../adapters/notifier.js';
 import { Deliveries } from '../domain/deliveries.js';
-import type { DownloadSigner } from '../domain/files.js';
+import { type DownloadSigner, noFileAccess } from '../domain/files.js';
 import { monotonicUlidFactory } from '../domain/message-id.js';
 import { ReadingService } from '../domain/messaging.js';
 import { PresenceService } from '../domain/presence.js';
@@ -36,11 +36,6 @@ function deliveriesFor(db: ReturnType<typeof makeDocumentClient>, tables: TableN
     metrics,
   );
 }
-
-/** For the read handlers that answer no messages: a file in their answers would be a bug, failed loudly. */
-const noFiles: DownloadSigner = {
-  url: () => Promise.reject(new Error('this function signs no download URLs')),
-};
 
 export function buildSendingService(needs: ServiceNeeds): SendingService {
   const db = makeDocumentClient();
@@ -68,7 +63,7 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
  * `signer`: for the function that answers messages (history), which signs their attachments' URLs;
  * the others (mark-read, typing) answer none and do not bundle the S3 signer.
  */
-export function buildReadingService(needs: ServiceNeeds, signer: DownloadSigner = noFiles): ReadingService {
+export function buildReadingService(needs: ServiceNeeds, signer: DownloadSigner = noFileAccess.signer): ReadingService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
   const users = new DynamoUserReads(db, tables, clock);

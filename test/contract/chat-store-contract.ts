@@ -707,6 +707,7 @@ export function describeChatStoreContract(
           userId: user,
           displayName: 'Ann',
           avatarUrl: null,
+          avatarKey: null,
           lastSeenAt: null,
           connections: [],
         };
@@ -718,28 +719,44 @@ export function describeChatStoreContract(
       it('updates the fields given, creating the profile with the default name when missing', async () => {
         const user = `${ids()}u`;
 
-        expect(
-          await store.updateProfile(user, { avatarUrl: 'https://example.com/a.png' }, 'Default'),
-        ).toMatchObject({
-          displayName: 'Default',
-          avatarUrl: 'https://example.com/a.png',
-        });
-        expect(await store.updateProfile(user, { displayName: 'Ann' }, 'Other default')).toMatchObject({
+        const first = await store.updateProfile(user, { avatarUrl: 'https://example.com/a.png' }, 'Default');
+        expect(first.before).toBeUndefined();
+        expect(first.profile).toMatchObject({ displayName: 'Default', avatarUrl: 'https://example.com/a.png' });
+        const renamed = await store.updateProfile(user, { displayName: 'Ann' }, 'Other default');
+        expect(renamed.profile).toMatchObject({ displayName: 'Ann', avatarUrl: 'https://example.com/a.png' });
+        expect(renamed.before).toMatchObject({ displayName: 'Default', avatarUrl: 'https://example.com/a.png' });
+        expect((await store.updateProfile(user, {}, 'Other default')).profile).toMatchObject({
           displayName: 'Ann',
-          avatarUrl: 'https://example.com/a.png',
         });
-        expect(await store.updateProfile(user, {}, 'Other default')).toMatchObject({ displayName: 'Ann' });
         expect(await store.getUser(user)).toEqual({
           userId: user,
           displayName: 'Ann',
           avatarUrl: 'https://example.com/a.png',
+          avatarKey: null,
           lastSeenAt: null,
           connections: [],
         });
         const other = `${ids()}v`;
-        expect(await store.updateProfile(other, {}, 'Default')).toMatchObject({
+        expect((await store.updateProfile(other, {}, 'Default')).profile).toMatchObject({
           userId: other,
           displayName: 'Default',
+        });
+      });
+
+      it('keeps one avatar: an uploaded one replaces a URL and the other way round, and the update tells which it replaced', async () => {
+        const user = `${ids()}u`;
+        await store.updateProfile(user, { avatarUrl: 'https://example.com/a.png' }, 'Ann');
+
+        const uploaded = await store.updateProfile(user, { avatarKey: 'avatars/u/1' }, 'Ann');
+        expect(uploaded.profile).toMatchObject({ avatarUrl: null, avatarKey: 'avatars/u/1' });
+        expect(uploaded.before).toMatchObject({ avatarUrl: 'https://example.com/a.png', avatarKey: null });
+        const again = await store.updateProfile(user, { avatarKey: 'avatars/u/2' }, 'Ann');
+        expect(again.before?.avatarKey).toBe('avatars/u/1');
+        const back = await store.updateProfile(user, { avatarUrl: 'https://example.com/b.png' }, 'Ann');
+        expect(back.before?.avatarKey).toBe('avatars/u/2');
+        expect(await store.getUser(user)).toMatchObject({
+          avatarUrl: 'https://example.com/b.png',
+          avatarKey: null,
         });
       });
 

@@ -3,8 +3,9 @@
  * rooms, connections). Fan-out retries do not sleep, so throttling costs no wall time.
  */
 import { ChatService, type ChatServiceDeps } from '../../lambdas/domain/chat-service.js';
-import type { Message, RoomId, UserId } from '../../lambdas/domain/model.js';
+import type { MessageOut, RoomId, UserId } from '../../lambdas/domain/model.js';
 import { FixedClock, sequentialUlids } from './clock.js';
+import { type FakeFiles, makeFiles } from './files.js';
 import { RecordingLogger } from './logger.js';
 import { MemoryChatStore } from './memory-store.js';
 import { RecordingNotifier } from './notifier.js';
@@ -14,6 +15,7 @@ export interface ChatWorld {
   readonly store: MemoryChatStore;
   readonly notifier: RecordingNotifier;
   readonly logger: RecordingLogger;
+  readonly files: FakeFiles;
   readonly service: ChatService;
   /** Seeds profiles for the given users. */
   users(...userIds: UserId[]): void;
@@ -26,8 +28,8 @@ export interface ChatWorld {
     userId: UserId,
     roomId: RoomId,
     content: string,
-    options?: { connectionId?: string; clientMessageId?: string },
-  ): Promise<Message>;
+    options?: { connectionId?: string; clientMessageId?: string; attachments?: readonly string[] },
+  ): Promise<MessageOut>;
 }
 
 export function makeWorld(fanOut: ChatServiceDeps['fanOut'] = {}): ChatWorld {
@@ -35,10 +37,12 @@ export function makeWorld(fanOut: ChatServiceDeps['fanOut'] = {}): ChatWorld {
   const store = new MemoryChatStore(clock);
   const notifier = new RecordingNotifier();
   const logger = new RecordingLogger();
+  const files = makeFiles();
   const service = new ChatService({
     store,
     notifier,
     clock,
+    files,
     newMessageId: sequentialUlids(),
     logger,
     fanOut: { backoffMs: () => 0, sleep: () => Promise.resolve(), ...fanOut },
@@ -56,6 +60,7 @@ export function makeWorld(fanOut: ChatServiceDeps['fanOut'] = {}): ChatWorld {
     store,
     notifier,
     logger,
+    files,
     service,
     users,
     async room(a, b) {
@@ -76,6 +81,7 @@ export function makeWorld(fanOut: ChatServiceDeps['fanOut'] = {}): ChatWorld {
           roomId,
           content,
           ...(options.clientMessageId === undefined ? {} : { clientMessageId: options.clientMessageId }),
+          ...(options.attachments === undefined ? {} : { attachments: options.attachments }),
         },
       );
       clock.advance(1000);

@@ -10,6 +10,9 @@ export const HANDLER_ENV = {
   WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
   USER_POOL_ID: 'us-east-1_test',
   USER_POOL_CLIENT_ID: 'client',
+  FILES_BUCKET: 'files',
+  MAX_UPLOAD_BYTES: '26214400',
+  ATTACHMENT_CHECK_FUNCTION: 'AttachmentCheckFunction',
   AWS_REGION: 'us-east-1',
   LOG_LEVEL: 'SILENT',
 } as const;

@@ -50,6 +50,7 @@ interface StoredUser {
   userId: UserId;
   displayName: string;
   avatarUrl: string | null;
+  avatarKey: string | null;
   createdAt: string;
   lastSeenAt: string | null;
   connections: Map<string, { expiresAt: number; roomId?: RoomId }>;
@@ -107,6 +108,7 @@ export class MemoryChatStore implements ChatStore {
       userId,
       displayName,
       avatarUrl,
+      avatarKey: null,
       createdAt: this.clock.now().toISOString(),
       lastSeenAt: null,
       connections: new Map(),
@@ -375,12 +377,20 @@ export class MemoryChatStore implements ChatStore {
     userId: UserId,
     changes: ProfileChanges,
     defaultDisplayName: string,
-  ): Promise<UserProfile> {
+  ): Promise<{ profile: UserProfile; before: UserProfile | undefined }> {
     await this.enter('updateProfile');
+    const existing = this.users.get(userId);
+    const before = existing && toProfile(existing);
     const user = this.upsertUser(userId, defaultDisplayName);
     if (changes.displayName !== undefined) user.displayName = changes.displayName;
-    if (changes.avatarUrl !== undefined) user.avatarUrl = changes.avatarUrl;
-    return toProfile(user);
+    if (changes.avatarUrl !== undefined) {
+      user.avatarUrl = changes.avatarUrl;
+      user.avatarKey = null;
+    } else if (changes.avatarKey !== undefined) {
+      user.avatarKey = changes.avatarKey;
+      user.avatarUrl = null;
+    }
+    return { profile: toProfile(user), before };
   }
 
   // ---------------------------------------------------------------- connections
@@ -448,6 +458,7 @@ export class MemoryChatStore implements ChatStore {
       userId,
       displayName,
       avatarUrl: null,
+      avatarKey: null,
       createdAt: now,
       lastSeenAt: null,
       connections: new Map(),
@@ -495,6 +506,7 @@ function toProfile(user: StoredUser): UserProfile {
     userId: user.userId,
     displayName: user.displayName,
     avatarUrl: user.avatarUrl,
+    avatarKey: user.avatarKey,
     lastSeenAt: user.lastSeenAt,
     connections: [...user.connections].map(([connectionId, c]) => ({
       connectionId,

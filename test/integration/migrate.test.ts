@@ -16,10 +16,11 @@ import { dynamoChatStore } from '../../lambdas/adapters/dynamo/chat-store.js';
 import { dedupKey, type Item, type TableNames } from '../../lambdas/adapters/dynamo/items.js';
 import { ChatService } from '../../lambdas/domain/chat-service.js';
 import { ulidTime } from '../../lambdas/domain/message-id.js';
-import type { Message, UserId } from '../../lambdas/domain/model.js';
+import type { MessageOut, UserId } from '../../lambdas/domain/model.js';
 import { roomIdFor } from '../../lambdas/domain/validation.js';
 import { type MigrateResult, migrate } from '../../scripts/migrate.js';
 import { FixedClock, sequentialUlids, ulidAt } from '../fakes/clock.js';
+import { makeFiles } from '../fakes/files.js';
 import { RecordingLogger } from '../fakes/logger.js';
 import { RecordingNotifier } from '../fakes/notifier.js';
 import { localDynamoClient, localTables } from './support/dynamo.js';
@@ -48,6 +49,7 @@ function service(doc: DynamoDBDocumentClient): ChatService {
     clock,
     newMessageId,
     logger: new RecordingLogger(),
+    files: makeFiles(),
     fanOut: { backoffMs: () => 0, sleep: () => Promise.resolve() },
   });
 }
@@ -181,7 +183,7 @@ const id = (ids: readonly string[], index: number): string => {
   return value;
 };
 
-async function send(chat: ChatService, userId: UserId, roomId: string, content: string): Promise<Message> {
+async function send(chat: ChatService, userId: UserId, roomId: string, content: string): Promise<MessageOut> {
   const message = await chat.messaging.sendMessage({ userId }, { roomId, content, clientMessageId: content });
   clock.advance(1000);
   return message;
@@ -296,7 +298,7 @@ describe('npm run migrate on rooms written before the counting scheme', () => {
     // Dan 2, Eve 1; Eve has read Dan's first.
     const room = await seedOldRoom([dan, eve], [dan, eve, dan], { [eve]: 0 }, 0);
 
-    let racing: Message | undefined;
+    let racing: MessageOut | undefined;
     const result = await migrated(
       intercepted(doc, {
         before: async (command) => {
@@ -361,8 +363,8 @@ describe('npm run migrate on rooms written before the counting scheme', () => {
         },
       }),
     );
-    let sending: Promise<Message> | undefined;
-    let stale: Message | undefined;
+    let sending: Promise<MessageOut> | undefined;
+    let stale: MessageOut | undefined;
     const result = await migrated(
       intercepted(doc, {
         before: async (command) => {

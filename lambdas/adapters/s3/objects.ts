@@ -9,11 +9,15 @@ import { uploadLimits, uploadMetadata } from '../../../definitions/uploads.js';
 import type { UploadInspection, UploadObjects } from '../../domain/upload-check.js';
 import { detectType, imageSize } from '../../files/detect.js';
 
-const isNotFound = (error: unknown) =>
-  error instanceof Error &&
-  (error.name === 'NotFound' ||
-    error.name === 'NoSuchKey' ||
-    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+/**
+ * A missing object. Without s3:ListBucket (which no function has: it would list everyone's uploads)
+ * S3 answers a missing key with 403, not 404; either way the upload is not there for this caller.
+ */
+const isNotFound = (error: unknown) => {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return error.name === 'NotFound' || error.name === 'NoSuchKey' || status === 404 || status === 403;
+};
 
 function decodeName(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

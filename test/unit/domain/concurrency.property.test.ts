@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChatService } from '../../../lambdas/domain/chat-service.js';
-import type { Message, RoomId, UserId } from '../../../lambdas/domain/model.js';
+import { noFileAccess } from '../../../lambdas/domain/files.js';
+import type { Message, MessageOut, RoomId, UserId } from '../../../lambdas/domain/model.js';
 import type { ChatStore } from '../../../lambdas/domain/ports.js';
 import { activityBucket, unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
@@ -76,6 +77,7 @@ async function run(s: fc.Scheduler, waves: Operation[][]) {
     clock,
     newMessageId: sequentialUlids(),
     logger: new RecordingLogger(),
+    files: noFileAccess,
     fanOut: { backoffMs: () => 0, sleep: () => Promise.resolve() },
   });
   const plain = new ChatService({
@@ -84,6 +86,7 @@ async function run(s: fc.Scheduler, waves: Operation[][]) {
     clock,
     newMessageId: sequentialUlids(),
     logger: new RecordingLogger(),
+    files: noFileAccess,
   });
   const roomId: RoomId = (await plain.rooms.startChat('ann', 'bob')).room.roomId;
   for (const id of USERS)
@@ -91,7 +94,7 @@ async function run(s: fc.Scheduler, waves: Operation[][]) {
       await plain.presence.connect({ userId: id, connectionId }, undefined);
 
   /** What the calls answered: the model is built from these alone. */
-  const acked = new Map<string, Message>();
+  const acked = new Map<string, MessageOut>();
   const sendingConnections = new Map<string, Set<string>>();
   const readTargets = new Map<UserId, string>();
   const noteRead = (id: UserId, messageId: string) => {

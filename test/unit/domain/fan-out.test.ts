@@ -217,6 +217,7 @@ describe('connectionsOf', () => {
     userId,
     displayName: userId,
     avatarUrl: null,
+    avatarKey: null,
     lastSeenAt: null,
     connections,
   });

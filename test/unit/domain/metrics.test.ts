@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatService } from '../../../lambdas/domain/chat-service.js';
+import { noFileAccess } from '../../../lambdas/domain/files.js';
 import type { Metrics, MetricValues } from '../../../lambdas/domain/ports.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
 import { RecordingLogger } from '../../fakes/logger.js';
@@ -21,6 +22,7 @@ async function world() {
   const notifier = new RecordingNotifier(async () => clock.advance(20));
   const metrics = new RecordingMetrics();
   const chat = new ChatService({
+    files: noFileAccess,
     store,
     notifier,
     clock,

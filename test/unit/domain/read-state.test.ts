@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { Message, ServerFrame } from '../../../lambdas/domain/model.js';
+import type { MessageOut, ServerFrame } from '../../../lambdas/domain/model.js';
 import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { makeWorld } from '../../fakes/chat-world.js';
 import { ulidAt } from '../../fakes/clock.js';
 
 const chatError = (code: string) => expect.objectContaining({ name: 'ChatError', code });
-const contents = (messages: readonly Message[]) => messages.map((m) => m.content);
+const contents = (messages: readonly MessageOut[]) => messages.map((m) => m.content);
 
 /** ann and bob's room holding `count` messages m1..mN, sent alternately by bob and ann, one second apart. */
 async function roomWithHistory(count: number) {
   const world = makeWorld();
   const roomId = await world.room('ann', 'bob');
-  const messages: Message[] = [];
+  const messages: MessageOut[] = [];
   for (let i = 1; i <= count; i++) {
     messages.push(await world.send(i % 2 === 1 ? 'bob' : 'ann', roomId, `m${i}`));
   }

@@ -62,6 +62,7 @@ describe('MemoryChatStore test controls', () => {
       userId: 'ann',
       displayName: 'Ann',
       avatarUrl: 'https://example.com/ann.png',
+      avatarKey: null,
       lastSeenAt: null,
       connections: [{ connectionId: 'old', expiresAt: clock.nowSeconds() }],
     });

@@ -4,10 +4,11 @@
  * fails before or after doing its work) and the fan-out's sleep (to see the backoff).
  */
 import { ChatService, type ChatServiceDeps } from '../../../lambdas/domain/chat-service.js';
-import type { Message, RoomId, ServerFrame, UserId } from '../../../lambdas/domain/model.js';
+import type { MessageOut, RoomId, ServerFrame, UserId } from '../../../lambdas/domain/model.js';
 import type { ChatStore, Notifier, PostResult } from '../../../lambdas/domain/ports.js';
 import { unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
+import { makeFiles } from '../../fakes/files.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 import { MemoryChatStore } from '../../fakes/memory-store.js';
 import { RecordingNotifier } from '../../fakes/notifier.js';
@@ -32,6 +33,7 @@ export function makeFaultWorld(options: FaultWorldOptions = {}) {
     clock,
     newMessageId: sequentialUlids(),
     logger,
+    files: makeFiles(),
     // Given settings replace the no-wait defaults whole, so a test can keep the service's own backoff.
     fanOut: options.fanOut ?? { backoffMs: () => 0, sleep: () => Promise.resolve() },
   });
@@ -63,7 +65,7 @@ export function makeFaultWorld(options: FaultWorldOptions = {}) {
       return message;
     },
     /** The chat_message frames a connection got for `message`. */
-    deliveriesOf(connectionId: string, message: Message): ServerFrame[] {
+    deliveriesOf(connectionId: string, message: MessageOut): ServerFrame[] {
       return notifier
         .framesFor(connectionId)
         .filter((frame) => frame.type === 'chat_message' && frame.message.messageId === message.messageId);

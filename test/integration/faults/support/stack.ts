@@ -18,6 +18,7 @@ import type { ChatStore } from '../../../../lambdas/domain/ports.js';
 import type { WebSocketResult } from '../../../../lambdas/ws/respond.js';
 import type { LocalStack } from '../../../../local/stack.js';
 import { frameOf, wsEvent } from '../../../fakes/events.js';
+import { makeFiles } from '../../../fakes/files.js';
 import { RecordingLogger } from '../../../fakes/logger.js';
 import type { Message, RoomEntry, ServerFrame } from '../../support/api-types.js';
 import { localDynamoClient, localTables } from '../../support/dynamo.js';
@@ -348,6 +349,7 @@ export async function inProcessSend(
     clock: { now: () => new Date() },
     newMessageId: (now) => nextId(now.getTime()),
     logger,
+    files: makeFiles(),
   });
   const handler = makeHandler(chat.messaging, logger);
   return {
