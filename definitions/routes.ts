@@ -228,7 +228,7 @@ export const webSocketRoutes: readonly WebSocketRouteDefinition[] = [
     },
     postsToConnections: true,
     verifiesTokens: false,
-    bucket: ['GetObject'],
+    // No bucket action: the attachment check signs the URLs of what it attaches (and of a retry's answer).
     invokesAttachmentCheck: true,
   },
   {
