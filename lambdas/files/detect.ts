@@ -24,7 +24,7 @@ const SIGNATURES: readonly {
   { type: 'gif', at: 0, bytes: bytesOf('GIF87a') },
   { type: 'gif', at: 0, bytes: bytesOf('GIF89a') },
   { type: 'webp', at: 0, bytes: [...bytesOf('RIFF'), null, null, null, null, ...bytesOf('WEBP')] },
-  { type: 'pdf', at: 0, bytes: bytesOf('%PDF-') },
+  { type: 'pdf', at: 0, bytes: bytesOf('%PDF') },
   // A local file header, an empty archive's end record, a spanned archive's marker.
   { type: 'zip', at: 0, bytes: [0x50, 0x4b, 0x03, 0x04] },
   { type: 'zip', at: 0, bytes: [0x50, 0x4b, 0x05, 0x06] },
@@ -32,8 +32,6 @@ const SIGNATURES: readonly {
   // OLE compound file: the container of .doc, .xls and .ppt.
   { type: 'cfb', at: 0, bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1] },
 ];
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text: valid UTF-8 (a sequence cut by the end of the sample is fine) with no control bytes but tab, line breaks and form feed. */
 function isPlainText(bytes: Uint8Array): boolean {
@@ -43,13 +41,12 @@ function isPlainText(bytes: Uint8Array): boolean {
     }
   }
   try {
-    // `stream` keeps an incomplete last sequence for a next chunk instead of failing on it.
-    utf8.decode(bytes, { stream: true });
+    // `stream` keeps an incomplete last sequence for a next chunk instead of failing on it; a decoder
+    // per call, since that kept sequence would fail the next sample's decode (or a flush).
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
     return true;
   } catch {
     return false;
-  } finally {
-    utf8.decode();
   }
 }
 
@@ -91,14 +88,13 @@ export function imageSize(type: DetectedType, b: Uint8Array): ImageSize | undefi
 }
 
 function webpSize(b: Uint8Array): ImageSize | undefined {
-  if (b.length < 30) return undefined;
   const chunk = ascii(b, 12, 4);
-  if (chunk === 'VP8X') return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
-  if (chunk === 'VP8L' && b[20] === 0x2f) {
+  if (chunk === 'VP8X' && b.length >= 30) return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
+  if (chunk === 'VP8L' && b.length >= 25 && b[20] === 0x2f) {
     const bits = (b[21] ?? 0) | ((b[22] ?? 0) << 8) | ((b[23] ?? 0) << 16) | ((b[24] ?? 0) << 24);
     return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
   }
-  if (chunk === 'VP8 ') {
+  if (chunk === 'VP8 ' && b.length >= 30) {
     const width = u16le(b, 26) & 0x3fff;
     const height = u16le(b, 28) & 0x3fff;
     return width > 0 && height > 0 ? { width, height } : undefined;
