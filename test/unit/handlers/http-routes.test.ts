@@ -6,6 +6,9 @@ await vi.hoisted(async () => {
   Object.assign(process.env, HANDLER_ENV);
 });
 
+import { UploadService } from '../../../lambdas/domain/uploads.js';
+import { makeHandler as makeCreateAvatarUpload } from '../../../lambdas/http/create-avatar-upload.js';
+import { makeHandler as makeCreateUpload } from '../../../lambdas/http/create-upload.js';
 import { makeHandler as makeGetMessages } from '../../../lambdas/http/get-messages.js';
 import { makeHandler as makeGetProfile } from '../../../lambdas/http/get-profile.js';
 import { makeHandler as makeListRooms } from '../../../lambdas/http/list-rooms.js';
@@ -15,8 +18,24 @@ import { makeHandler as makeUpdateProfile } from '../../../lambdas/http/update-p
 import { type ChatWorld, makeWorld } from '../../fakes/chat-world.js';
 import { ulidAt } from '../../fakes/clock.js';
 import { httpEvent, parseHttpResult, withoutAuthorizer } from '../../fakes/events.js';
+import { sampleFiles } from '../../fakes/files.js';
 
 const errorBody = (code: string) => ({ error: { code, message: expect.any(String) } });
+
+const MAX_BYTES = 1000;
+/** Upload forms over the world's rooms, with a form signer that shows what it was asked to bind. */
+const uploadsOf = (w: ChatWorld) =>
+  new UploadService(
+    w.store,
+    {
+      form: async (request) => ({
+        url: 'https://bucket.example/',
+        fields: { key: request.key, 'Content-Type': request.contentType, size: String(request.size) },
+        expiresAt: '2026-11-24T10:05:00.000Z',
+      }),
+    },
+    MAX_BYTES,
+  );
 
 let world: ChatWorld;
 beforeEach(() => {
@@ -31,6 +50,8 @@ describe('every REST route', () => {
     ['POST /chat/read/{roomId}', () => makeMarkRead(world.service.messaging, world.logger)],
     ['GET /users/me', () => makeGetProfile(world.service.profiles, world.logger)],
     ['PUT /users/me', () => makeUpdateProfile(world.service.profiles, world.logger)],
+    ['POST /chat/uploads/{roomId}', () => makeCreateUpload(uploadsOf(world), MAX_BYTES, world.logger)],
+    ['POST /users/me/avatar', () => makeCreateAvatarUpload(uploadsOf(world), world.logger)],
   ] as const;
 
   it.each(routes)('%s answers 401 unauthorized without an authorizer context', async (routeKey, make) => {
@@ -452,6 +473,115 @@ describe('GET and PUT /users/me', () => {
 
     const result = await putProfile('ann', JSON.stringify(body));
 
+    expect(result.status).toBe(400);
+    expect(result.body).toEqual(errorBody('bad_request'));
+  });
+});
+
+describe('POST /chat/uploads/{roomId}', () => {
+  const createUpload = (callerId: string, roomId: string, body: unknown) =>
+    makeCreateUpload(
+      uploadsOf(world),
+      MAX_BYTES,
+      world.logger,
+    )(
+      httpEvent({
+        callerId,
+        routeKey: 'POST /chat/uploads/{roomId}',
+        pathParameters: { roomId },
+        body: JSON.stringify(body),
+      }),
+    ).then(parseHttpResult);
+
+  it('answers 201 with a form for a key in the caller’s folder of the room', async () => {
+    const roomId = await world.room('ann', 'bob');
+
+    const result = await createUpload('ann', roomId, {
+      fileName: 'brief.pdf',
+      contentType: 'application/pdf',
+      size: 12,
+    });
+
+    expect(result.status).toBe(201);
+    const body = result.body as { uploadId: string };
+    expect(result.body).toEqual({
+      uploadId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      url: 'https://bucket.example/',
+      fields: {
+        key: `uploads/${roomId}/ann/${body.uploadId}`,
+        'Content-Type': 'application/pdf',
+        size: '12',
+      },
+      expiresAt: '2026-11-24T10:05:00.000Z',
+      maxBytes: MAX_BYTES,
+    });
+  });
+
+  it.each([
+    [403, 'forbidden', 'cat', { fileName: 'a.pdf', contentType: 'application/pdf', size: 12 }],
+    [413, 'too_large', 'ann', { fileName: 'a.pdf', contentType: 'application/pdf', size: MAX_BYTES + 1 }],
+    [400, 'bad_request', 'ann', { fileName: 'a.exe', contentType: 'application/x-msdownload', size: 12 }],
+    [400, 'bad_request', 'ann', { fileName: 'a.txt', contentType: 'text/plain', size: 0 }],
+  ])('answers %i %s', async (status, code, callerId, body) => {
+    const roomId = await world.room('ann', 'bob');
+    world.users('cat');
+
+    const result = await createUpload(callerId, roomId, body);
+
+    expect(result.status).toBe(status);
+    expect(result.body).toEqual(errorBody(code));
+  });
+});
+
+describe('POST /users/me/avatar', () => {
+  it('answers 201 with a form for a key in the caller’s avatar folder, and 400 for a GIF', async () => {
+    const create = (body: unknown) =>
+      makeCreateAvatarUpload(
+        uploadsOf(world),
+        world.logger,
+      )(httpEvent({ callerId: 'ann', routeKey: 'POST /users/me/avatar', body: JSON.stringify(body) })).then(
+        parseHttpResult,
+      );
+
+    const ok = await create({ contentType: 'image/png', size: 12 });
+    const gif = await create({ contentType: 'image/gif', size: 12 });
+
+    expect(ok.status).toBe(201);
+    expect((ok.body as { fields: { key: string } }).fields.key).toMatch(/^avatars\/ann\/[0-9a-f]{32}$/);
+    expect(gif.status).toBe(400);
+  });
+});
+
+describe('PUT /users/me with an avatar upload', () => {
+  const putProfile = (body: unknown) =>
+    makeUpdateProfile(
+      world.service.profiles,
+      world.logger,
+    )(httpEvent({ callerId: 'ann', routeKey: 'PUT /users/me', body: JSON.stringify(body) })).then(
+      parseHttpResult,
+    );
+
+  it('sets a checked upload and answers its signed URL', async () => {
+    world.users('ann');
+    world.files.bucket.post(`avatars/ann/${'a'.repeat(32)}`, sampleFiles.png, 'image/png');
+
+    const result = await putProfile({ avatarUploadId: 'a'.repeat(32) });
+
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({
+      userId: 'ann',
+      displayName: 'Ann',
+      avatarUrl: `https://files.test/avatars/ann/${'a'.repeat(32)}?disposition=inline&name=avatar`,
+    });
+  });
+
+  it.each([
+    ['both avatar fields', { avatarUrl: 'https://example.com/a.png', avatarUploadId: 'a'.repeat(32) }],
+    ['an upload id that no form gives', { avatarUploadId: '../bob/x' }],
+    ['an upload that was never posted', { avatarUploadId: 'b'.repeat(32) }],
+  ])('answers 400 for %s', async (_label, body) => {
+    world.users('ann');
+    const result = await putProfile(body);
     expect(result.status).toBe(400);
     expect(result.body).toEqual(errorBody('bad_request'));
   });

@@ -16,6 +16,7 @@ import { makeHandler as makeTyping } from '../../../lambdas/ws/typing.js';
 import { type ChatWorld, makeWorld } from '../../fakes/chat-world.js';
 import { ulidAt } from '../../fakes/clock.js';
 import { frameOf, type WebSocketEventInit, wsEvent } from '../../fakes/events.js';
+import { sampleFiles } from '../../fakes/files.js';
 
 let world: ChatWorld;
 beforeEach(() => {
@@ -124,6 +125,47 @@ describe('sendMessage', () => {
     });
 
     expect(frameOf(result)).toMatchObject({ type: 'error', code: 'bad_request', action: 'sendMessage' });
+    expect(world.store.storedMessages(roomId)).toEqual([]);
+  });
+
+  it('acks a message with files and no text, its attachments carrying URLs', async () => {
+    const roomId = await world.room('ann', 'bob');
+    const uploadId = world.files.upload(roomId, 'ann', sampleFiles.pdf, 'application/pdf', 'brief.pdf');
+
+    const result = await send({
+      action: 'sendMessage',
+      roomId,
+      content: ' ',
+      clientMessageId: 'c-1',
+      attachments: [{ uploadId }],
+    });
+
+    expect(frameOf(result)).toMatchObject({
+      type: 'ack',
+      message: {
+        content: '',
+        attachments: [
+          {
+            attachmentId: uploadId,
+            fileName: 'brief.pdf',
+            url: expect.stringContaining('disposition=attachment'),
+          },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['no text and no files', { content: '  ' }],
+    ['an attachments field that is not a list', { content: 'hi', attachments: 'x' }],
+    ['an upload id no form gives', { content: 'hi', attachments: [{ uploadId: 'x' }] }],
+    ['a refused upload', { content: 'hi', attachments: [{ uploadId: 'f'.repeat(32) }] }],
+  ])('answers bad_request for %s, storing nothing', async (_label, fields) => {
+    const roomId = await world.room('ann', 'bob');
+
+    const result = await send({ action: 'sendMessage', roomId, clientMessageId: 'c-1', ...fields });
+
+    expect(frameOf(result)).toMatchObject({ type: 'error', code: 'bad_request', clientMessageId: 'c-1' });
     expect(world.store.storedMessages(roomId)).toEqual([]);
   });
 
