@@ -6,6 +6,7 @@
  * Plain data on purpose: no aws-cdk-lib import.
  */
 import type { TableName } from './tables.js';
+import type { UploadKind } from './uploads.js';
 
 export { envVars } from './env.js';
 
@@ -43,8 +44,11 @@ export interface HandlerDefinition {
   readonly postsToConnections: boolean;
   /** Whether the function verifies JWTs (needs the user pool id and client id). */
   readonly verifiesTokens: boolean;
-  /** The function's actions on the files bucket; absent: none (and no bucket name in its environment). */
-  readonly bucket?: readonly BucketAction[];
+  /**
+   * The function's actions on the files bucket, each on the folders of the upload kinds listed;
+   * absent: none (and no bucket name in its environment).
+   */
+  readonly bucket?: Readonly<Partial<Record<BucketAction, readonly UploadKind[]>>>;
   /** Whether the function invokes `attachmentCheck` (synchronously) before it attaches uploads. */
   readonly invokesAttachmentCheck?: true;
 }
@@ -87,7 +91,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: ['GetObject'],
+    bucket: { GetObject: ['attachment', 'avatar'] },
   },
   {
     functionId: 'GetMessagesFunction',
@@ -97,8 +101,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { ...readPointerTables, ...fanOutTables },
     postsToConnections: true,
     verifiesTokens: false,
-    // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: ['GetObject'],
+    // Signs the download URLs of the attachments in its answers.
+    bucket: { GetObject: ['attachment'] },
   },
   {
     functionId: 'StartChatFunction',
@@ -110,7 +114,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: ['GetObject'],
+    bucket: { GetObject: ['attachment', 'avatar'] },
   },
   {
     functionId: 'MarkReadHttpFunction',
@@ -129,8 +133,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { users: ['GetItem', 'UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
-    // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: ['GetObject'],
+    // Signs the download URL of the caller's avatar.
+    bucket: { GetObject: ['avatar'] },
   },
   {
     functionId: 'UpdateProfileFunction',
@@ -141,7 +145,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the new avatar's URL, and tags a replaced avatar pending again (the lifecycle rule deletes it).
-    bucket: ['GetObject', 'PutObjectTagging'],
+    bucket: { GetObject: ['avatar'], PutObjectTagging: ['avatar'] },
     invokesAttachmentCheck: true,
   },
   {
@@ -153,7 +157,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { rooms: ['GetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
-    bucket: ['PostUpload'],
+    bucket: { PostUpload: ['attachment'] },
   },
   {
     functionId: 'CreateAvatarUploadFunction',
@@ -163,7 +167,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: {},
     postsToConnections: false,
     verifiesTokens: false,
-    bucket: ['PostUpload'],
+    bucket: { PostUpload: ['avatar'] },
   },
   {
     // The seed's clients call "/chat/list/" and "/users/me/". Whether an HTTP API matches such a path to
@@ -300,7 +304,7 @@ export const attachmentCheck: HandlerDefinition = {
   tables: { rooms: ['PutItem'] },
   postsToConnections: false,
   verifiesTokens: false,
-  bucket: ['GetObject', 'PutObjectTagging'],
+  bucket: { GetObject: ['attachment', 'avatar'], PutObjectTagging: ['attachment', 'avatar'] },
 };
 
 /** Every handler, for code that walks them all (the handlers' declared needs are checked against it). */

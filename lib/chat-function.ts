@@ -15,7 +15,7 @@ import {
   type TableAction,
 } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
-import { uploadKey } from '../definitions/uploads.js';
+import { type UploadKind, uploadKey } from '../definitions/uploads.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
 import { chatArchitecture, chatBundling, chatMemorySizeMb, chatRuntime } from './chat-bundling.js';
 
@@ -42,14 +42,14 @@ export interface ChatFilesResources {
 }
 
 /**
- * The key patterns every upload lives under (definitions/uploads.ts `uploadKey`), taken from the key
+ * The key pattern of each kind of upload (definitions/uploads.ts `uploadKey`), taken from the key
  * builders themselves so that a new layout cannot leave the grants behind: each grant on objects
- * names these and nothing else in the bucket.
+ * names the folders of the kinds its definition lists, and nothing else in the bucket.
  */
-export const uploadKeyPatterns: readonly string[] = [
-  `${uploadKey.attachment('', '', '').split('/')[0]}/*`,
-  `${uploadKey.avatar('', '').split('/')[0]}/*`,
-];
+export const uploadKeyPatterns: Readonly<Record<UploadKind, string>> = {
+  attachment: `${uploadKey.attachment('', '', '').split('/')[0]}/*`,
+  avatar: `${uploadKey.avatar('', '').split('/')[0]}/*`,
+};
 
 /**
  * The IAM actions behind each `BucketAction`. `PostUpload`: S3 authorizes a presigned POST as the
@@ -203,19 +203,24 @@ export class ChatFunction extends NodejsFunction {
    * and hands the bucket's name and the attachment limit to the handler. Not grantRead/grantPut: they
    * add s3:List*, s3:GetBucket*, version, retention and legal-hold actions, which no handler needs.
    */
-  private useBucket(files: ChatFilesResources, bucketActions: readonly BucketAction[]): void {
-    const actions = [...new Set(bucketActions.flatMap((action) => bucketActionGrants[action]))].sort();
-    const resources = uploadKeyPatterns.map((pattern) => files.bucket.arnForObjects(pattern));
-    this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+  private useBucket(
+    files: ChatFilesResources,
+    bucketActions: Readonly<Partial<Record<BucketAction, readonly UploadKind[]>>>,
+  ): void {
+    for (const [bucketAction, kinds] of Object.entries(bucketActions) as [BucketAction, UploadKind[]][]) {
+      const actions = [...bucketActionGrants[bucketAction]];
+      const resources = kinds.map((kind) => files.bucket.arnForObjects(uploadKeyPatterns[kind]));
+      this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+      for (const resource of resources) {
+        acknowledgeWildcardResource(
+          this.executionRole,
+          resource,
+          `Upload keys hold ids only known at run time (room, user, upload); the wildcard covers one upload folder of the files bucket, for ${actions.join(', ')} only (definitions/routes.ts: ${bucketAction} on ${kinds.join(', ')}).`,
+        );
+      }
+    }
     this.addEnvironment(envVars.filesBucket, files.bucket.bucketName);
     this.addEnvironment(envVars.maxUploadBytes, String(files.maxUploadBytes));
-    for (const resource of resources) {
-      acknowledgeWildcardResource(
-        this.executionRole,
-        resource,
-        `Upload keys hold ids only known at run time (room, user, upload); the wildcard covers one upload folder of the files bucket, for ${actions.join(', ')} only (definitions/routes.ts: ${bucketActions.join(', ')}).`,
-      );
-    }
   }
 
   /**

@@ -105,5 +105,5 @@ export class ChatStack extends Stack {
 }
 
 function signsUploads(fn: ChatFunction): boolean {
-  return fn.definition.bucket?.includes('PostUpload') ?? false;
+  return fn.definition.bucket?.PostUpload !== undefined;
 }

@@ -31,7 +31,7 @@ interface Statement {
 const origins = ['https://chat.example.com', 'http://localhost:5173'];
 
 const uses = (action: BucketAction) => (definition: HandlerDefinition) =>
-  definition.bucket?.includes(action) ?? false;
+  definition.bucket?.[action] !== undefined;
 
 describe('files', () => {
   let chat: SynthesizedChat;
@@ -213,26 +213,47 @@ describe('files', () => {
 
   describe('grants', () => {
     it('key patterns are the first folder of each upload key', () => {
-      expect(uploadKeyPatterns).toEqual(['uploads/*', 'avatars/*']);
+      expect(uploadKeyPatterns).toEqual({ attachment: 'uploads/*', avatar: 'avatars/*' });
       expect(uploadKey.attachment('r', 'u', 'x')).toMatch(/^uploads\//);
       expect(uploadKey.avatar('u', 'x')).toMatch(/^avatars\//);
     });
 
     it.each(allHandlers.map((definition) => [definition.functionId, definition] as const))(
-      '%s may touch the bucket only as its definition says, on the two upload folders only',
+      '%s may touch the bucket only as its definition says, on the folders of the kinds it names only',
       (_, definition) => {
-        const grants = bucketGrantsOf(definition);
-        const expected = [
-          ...(uses('PostUpload')(definition) ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
-          ...(uses('GetObject')(definition) ? ['s3:GetObject'] : []),
-          ...(uses('PutObjectTagging')(definition) ? ['s3:PutObjectTagging'] : []),
-        ];
-        expect(grants.flatMap((grant) => grant.actions).sort()).toEqual([...new Set(expected)].sort());
-        for (const grant of grants) {
-          expect(grant.resources).toEqual([objectsArn('uploads/*'), objectsArn('avatars/*')]);
-        }
+        const actionsOf: Record<BucketAction, string[]> = {
+          PostUpload: ['s3:PutObject', 's3:PutObjectTagging'],
+          GetObject: ['s3:GetObject'],
+          PutObjectTagging: ['s3:PutObjectTagging'],
+        };
+        const expected = Object.entries(definition.bucket ?? {}).flatMap(([action, kinds]) =>
+          (actionsOf[action as BucketAction] ?? []).flatMap((iamAction) =>
+            (kinds ?? []).map((kind) => `${iamAction} ${objectsArn(uploadKeyPatterns[kind])}`),
+          ),
+        );
+        const granted = bucketGrantsOf(definition).flatMap((grant) =>
+          grant.actions.flatMap((action) => grant.resources.map((resource) => `${action} ${resource}`)),
+        );
+        expect(granted.sort()).toEqual(expected.sort());
       },
     );
+
+    it('keeps each upload folder to the functions that need it', () => {
+      const folderOf = (definition: HandlerDefinition, action: BucketAction) =>
+        definition.bucket?.[action] ?? [];
+      const byId = Object.fromEntries(allHandlers.map((definition) => [definition.functionId, definition]));
+      const of = (id: string) => {
+        const definition = byId[id];
+        if (definition === undefined) throw new Error(`no ${id}`);
+        return definition;
+      };
+      expect(folderOf(of('CreateUploadFunction'), 'PostUpload')).toEqual(['attachment']);
+      expect(folderOf(of('CreateAvatarUploadFunction'), 'PostUpload')).toEqual(['avatar']);
+      expect(folderOf(of('GetMessagesFunction'), 'GetObject')).toEqual(['attachment']);
+      expect(folderOf(of('GetProfileFunction'), 'GetObject')).toEqual(['avatar']);
+      expect(folderOf(of('UpdateProfileFunction'), 'PutObjectTagging')).toEqual(['avatar']);
+      expect(of('SendMessageFunction').bucket).toBeUndefined();
+    });
 
     it('gives s3:PutObject only to the functions that sign upload forms', () => {
       const putters = allHandlers.filter((definition) => allowedActions(definition).includes('s3:PutObject'));

@@ -173,7 +173,10 @@ describe('monitoring', () => {
 
   it('groups the attachment check with the routes that sign upload forms', () => {
     const files = summedFunctions(alarm('FilesFunctionThrottles'));
-    const expected = [attachmentCheck, ...httpRoutes.filter((route) => route.bucket?.includes('PostUpload'))];
+    const expected = [
+      attachmentCheck,
+      ...httpRoutes.filter((route) => route.bucket?.PostUpload !== undefined),
+    ];
     expect(files).toHaveLength(expected.length);
     for (const definition of expected) expect(files).toContainEqual(functionRef(definition.functionId));
   });
