@@ -112,6 +112,8 @@ describe('download URLs', () => {
     );
     expect(document.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(document.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    // Encoded as SigV4 canonicalises it (RFC 3986), so no agent has to re-encode the URL.
+    expect(document.search).not.toMatch(/[!'()*]/);
   });
 });
 
