@@ -8,7 +8,10 @@
  * requests through (the bucket is private: the front refuses them); it checks signatures only against
  * its own fixed key and with a few slips (the front verifies SigV4 itself, against LOCAL_CREDENTIALS,
  * and then forwards without the signature); it does not check POST policies at all (the front
- * handles upload forms itself, local/s3-post.ts); and its CORS answers every preflight with `*`.
+ * handles upload forms itself, local/s3-post.ts); its CORS answers every preflight with `*`; and
+ * it ignores most conditional requests (`If-Match` on a read, `If-None-Match: *` on a write, the copy
+ * source's `x-amz-copy-source-if-*`), which the front evaluates with the keys locked
+ * (local/s3-conditions.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -30,6 +33,21 @@ import { pipeline } from 'node:stream/promises';
 import { bucketCors } from '../definitions/uploads.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
 import type { Log } from './log.js';
+import {
+  COPY_SOURCE_CONDITIONS,
+  checkCopySource,
+  checkRead,
+  checkWrite,
+  hasAny,
+  KeyLocks,
+  type ObjectState,
+  parseCopySource,
+  READ_CONDITIONS,
+  refuseUnevaluated,
+  taggingXml,
+  validateWrite,
+  WRITE_CONDITIONS,
+} from './s3-conditions.js';
 import { accessDenied, requestIds, S3Error, sendS3Error, sigV4Error, xmlEscape } from './s3-errors.js';
 import { handlePostUpload, type UploadToStore } from './s3-post.js';
 import {
@@ -92,8 +110,19 @@ const RESPONSE_OVERRIDES: Readonly<Record<string, string>> = {
 const isAuthParameter = (name: string) => name.startsWith('X-Amz-') || name in RESPONSE_OVERRIDES;
 const CORS_DENIED =
   "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
+/** What the front takes off a write it forwards: the conditions it evaluated, and the tags it sets itself. */
+const WRITE_HEADERS_HANDLED = [
+  ...WRITE_CONDITIONS,
+  ...COPY_SOURCE_CONDITIONS,
+  'x-amz-tagging',
+  'x-amz-tagging-directive',
+];
 /** The hash of an empty body, which is what a body-less request signs. */
 const EMPTY_SHA256 = sha256Hex('');
+
+/** The path of an object in s3rver (each key segment encoded). */
+const objectPath = (bucket: string, key: string) =>
+  `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 
 /** `host` as it goes into a URL (IPv6 literals in brackets; the wildcard becomes loopback). */
 function urlHost(host: string): string {
@@ -129,6 +158,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   }
 
   let endpoint = '';
+  const locks = new KeyLocks();
   const corsOrigins = new Set(options.allowedOrigins);
   const allowedMethods: readonly string[] = bucketCors.methods;
 
@@ -203,8 +233,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   }
 
   /** Stores an accepted upload form's object in s3rver: the bytes with their headers, then the tags. */
-  async function store(upload: UploadToStore): Promise<string> {
-    const path = `/${bucket}/${upload.key.split('/').map(encodeURIComponent).join('/')}`;
+  function store(upload: UploadToStore): Promise<string> {
+    return locks.run([lockKey(bucket, upload.key)], () => storeLocked(upload));
+  }
+
+  async function storeLocked(upload: UploadToStore): Promise<string> {
+    const path = objectPath(bucket, upload.key);
     const headers: OutgoingHttpHeaders = { ...upload.headers, 'content-length': upload.size };
     for (const [name, value] of Object.entries(upload.metadata)) headers[`x-amz-meta-${name}`] = value;
     if (upload.storageClass !== undefined) headers['x-amz-storage-class'] = upload.storageClass;
@@ -215,6 +249,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     // before the form is answered, so nobody who was told of the upload sees it untagged.
     const tags = upload.tags ?? [];
     const xml = `<Tagging><TagSet>${tags.map((tag) => `<Tag><Key>${xmlEscape(tag.key)}</Key><Value>${xmlEscape(tag.value)}</Value></Tag>`).join('')}</TagSet></Tagging>`;
+    await putTagging(path, xml);
+    return String(put.headers.etag ?? '');
+  }
+
+  /** Replaces an object's tags in s3rver (an empty TagSet removes them). */
+  async function putTagging(path: string, xml: string): Promise<void> {
     const tagged = await backend(
       'PUT',
       `${path}?tagging`,
@@ -224,7 +264,26 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const tagBody = await readAll(tagged);
     if (tagged.statusCode !== 200)
       throw new Error(`s3rver refused the tags (${tagged.statusCode}): ${tagBody}`);
-    return String(put.headers.etag ?? '');
+  }
+
+  /** An object's tags as s3rver keeps them (PutObjectTagging's XML). */
+  async function getTagging(path: string): Promise<string> {
+    const answer = await backend('GET', `${path}?tagging`, {});
+    const xml = await readAll(answer);
+    if (answer.statusCode !== 200) throw new Error(`s3rver refused the tags (${answer.statusCode}): ${xml}`);
+    return xml;
+  }
+
+  /** An object's ETag and Last-Modified from s3rver; undefined when there is none (or no such bucket). */
+  async function objectState(bucketName: string, key: string): Promise<ObjectState | undefined> {
+    const head = await backend('HEAD', objectPath(bucketName, key), {});
+    head.resume();
+    if (head.statusCode === 404) return undefined;
+    if (head.statusCode !== 200) throw new Error(`s3rver answered HEAD ${key} with ${head.statusCode}`);
+    return {
+      etag: String(head.headers.etag ?? ''),
+      lastModified: new Date(String(head.headers['last-modified'] ?? '')),
+    };
   }
 
   /** Checks the signature of a request that is not an upload form; throws S3's error when it fails. */
@@ -334,13 +393,18 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     return body;
   }
 
-  /** Forwards a verified request to s3rver without its signature, and its answer back. */
+  /**
+   * Forwards a verified request to s3rver without its signature, and its answer back. `headers`
+   * replaces the request's own; `afterSuccess` runs on a 2xx answer before it is passed on (the
+   * answer is then read whole first: only for small ones).
+   */
   async function forward(
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
     query: [string, string][],
     body: NodeJS.ReadableStream | undefined,
+    options: { headers?: IncomingHttpHeaders; afterSuccess?: () => Promise<void> } = {},
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const overrides: Record<string, string> = {};
@@ -363,7 +427,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         value === '' ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(value)}`,
       )
       .join('&');
-    const headers: IncomingHttpHeaders = { ...req.headers };
+    const headers: IncomingHttpHeaders = { ...(options.headers ?? req.headers) };
     delete headers.authorization;
     delete headers.origin;
     const range = await suffixRange(method, url.pathname, headers);
@@ -390,8 +454,104 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
     if (status >= 200 && status < 300 && (method === 'GET' || method === 'HEAD'))
       Object.assign(out, overrides);
+    if (options.afterSuccess !== undefined && status >= 200 && status < 300) {
+      const whole = Buffer.from(await readAll(answer), 'utf8');
+      await options.afterSuccess();
+      delete out['transfer-encoding'];
+      out['content-length'] = whole.length;
+      res.writeHead(status, out);
+      res.end(whole);
+      return;
+    }
     res.writeHead(status, out);
     await pipeline(answer, res);
+  }
+
+  /**
+   * GetObject / HeadObject with conditions: evaluated against the object's state with the key locked
+   * (nothing replaces it between the check and the read); 412, 304, or the object without them.
+   */
+  async function conditionalRead(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    query: [string, string][],
+    key: { bucket: string; key: string },
+  ): Promise<void> {
+    await locks.run([lockKey(key.bucket, key.key)], async () => {
+      const state = await objectState(key.bucket, key.key);
+      // A missing object: s3rver answers 404 NoSuchKey, as S3 does whatever the conditions.
+      if (state !== undefined && checkRead(req.headers, state) === 'not-modified') {
+        res.writeHead(304, {
+          ...requestIds(),
+          etag: state.etag,
+          'last-modified': state.lastModified.toUTCString(),
+          ...corsHeaders(req),
+        });
+        res.end();
+        return;
+      }
+      await forward(req, res, url, query, undefined, { headers: without(req.headers, READ_CONDITIONS) });
+    });
+  }
+
+  /**
+   * PutObject and CopyObject. The target (and a copy's source) is locked while the conditions are
+   * checked against s3rver's objects and the write is done, so that of two conditional writes to one
+   * key the second sees the first's object (S3: the first to finish wins, the other gets 412).
+   * s3rver checks none of the conditions, copies no tags and ignores `x-amz-tagging`: the front
+   * sets the tags after the write (the source's for a copy, unless `x-amz-tagging-directive: REPLACE`).
+   */
+  async function write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    query: [string, string][],
+    body: NodeJS.ReadableStream | undefined,
+    target: { bucket: string; key: string },
+  ): Promise<void> {
+    const copySource = req.headers['x-amz-copy-source'];
+    const source = copySource === undefined ? undefined : parseCopySource(String(copySource));
+    refuseUnevaluated(req.headers, [
+      ...WRITE_CONDITIONS,
+      ...(source === undefined ? [] : COPY_SOURCE_CONDITIONS),
+    ]);
+    validateWrite(req.headers);
+    const directive = String(req.headers['x-amz-tagging-directive'] ?? 'COPY');
+    if (source !== undefined && directive !== 'COPY' && directive !== 'REPLACE') {
+      throw new S3Error(400, 'InvalidArgument', 'Unknown tagging directive.', {
+        ArgumentName: 'x-amz-tagging-directive',
+        ArgumentValue: directive,
+      });
+    }
+    const copyTags = source !== undefined && directive === 'COPY';
+    // Checked before anything is written: S3 refuses bad tags without storing the object.
+    const tags = copyTags ? undefined : taggingXml(headerText(req.headers['x-amz-tagging']), xmlEscape);
+    const headers = without(req.headers, WRITE_HEADERS_HANDLED);
+    // s3rver reads the header with decodeURI, then splits the bucket off at the first `/`.
+    if (source !== undefined) headers['x-amz-copy-source'] = encodeURI(`${source.bucket}/${source.key}`);
+    const keys = [target, ...(source === undefined ? [] : [source])].map((one) =>
+      lockKey(one.bucket, one.key),
+    );
+    await locks.run(keys, async () => {
+      if (source !== undefined) {
+        const state = await objectState(source.bucket, source.key);
+        // A missing source: s3rver answers 404 NoSuchKey (or NoSuchBucket).
+        if (state === undefined) return forward(req, res, url, query, body, { headers });
+        checkCopySource(req.headers, state);
+      }
+      if (hasAny(req.headers, WRITE_CONDITIONS))
+        checkWrite(req.headers, target.key, await objectState(target.bucket, target.key));
+      const path = objectPath(target.bucket, target.key);
+      await forward(req, res, url, query, body, {
+        headers,
+        afterSuccess: async () => {
+          const xml =
+            source !== undefined && copyTags ? await getTagging(objectPath(source.bucket, source.key)) : tags;
+          await putTagging(path, xml ?? '<Tagging><TagSet></TagSet></Tagging>');
+        },
+      });
+    });
   }
 
   /**
@@ -458,6 +618,29 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       return;
     }
     const body = await authenticate(req, url, query);
+    const method = req.method ?? 'GET';
+    const object = { bucket: target, key: keySegments.join('/') };
+    // `?tagging`, `?uploads`, `?uploadId=`... (not the signature's and `response-*` parameters, nor
+    // the SDK's `x-id=<Operation>`, which S3 ignores).
+    const subresource = query.some(([name]) => !isAuthParameter(name) && name !== 'x-id');
+    if (resourceType === 'OBJECT' && !subresource) {
+      if (method === 'GET' || method === 'HEAD') {
+        refuseUnevaluated(req.headers, READ_CONDITIONS);
+        if (hasAny(req.headers, READ_CONDITIONS)) return conditionalRead(req, res, url, query, object);
+        return forward(req, res, url, query, body);
+      }
+      if (method === 'PUT') return write(req, res, url, query, body, object);
+      refuseUnevaluated(req.headers, []);
+      if (method === 'DELETE') {
+        return locks.run([lockKey(object.bucket, object.key)], () => forward(req, res, url, query, body));
+      }
+      return forward(req, res, url, query, body);
+    }
+    refuseUnevaluated(req.headers, []);
+    if (resourceType === 'OBJECT' && method === 'POST' && query.some(([name]) => name === 'uploadId')) {
+      // CompleteMultipartUpload writes the object.
+      return locks.run([lockKey(object.bucket, object.key)], () => forward(req, res, url, query, body));
+    }
     await forward(req, res, url, query, body);
   }
 
@@ -508,6 +691,20 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** The lock of an object key (bucket included). */
+const lockKey = (bucket: string, key: string) => `${bucket}/${key}`;
+
+/** Request headers without these (lower-case) names. */
+function without(headers: IncomingHttpHeaders, names: readonly string[]): IncomingHttpHeaders {
+  const kept: IncomingHttpHeaders = { ...headers };
+  for (const name of names) delete kept[name];
+  return kept;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 function contentHashMismatch(client: string, computed: string): S3Error {

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
@@ -19,13 +21,16 @@ import {
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pendingTagging, uploadTag } from '../../../definitions/uploads.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamo-local.js';
 import { type LocalS3, startLocalS3 } from '../../../local/s3.js';
 
 const BUCKET = 'chat-files';
 const WEB_ORIGIN = 'http://127.0.0.1:3000';
 const TEXT = 'hello world';
+
+/** Tags an upload form sets (the front stores a form's `tagging` field; the values are the test's own). */
+const uploadTag = { key: 'state', pending: 'pending', attached: 'attached' } as const;
+const pendingTagging = `<Tagging><TagSet><Tag><Key>${uploadTag.key}</Key><Value>${uploadTag.pending}</Value></Tag></TagSet></Tagging>`;
 
 let s3: LocalS3;
 let client: S3Client;
@@ -354,6 +359,197 @@ describe('signed requests', () => {
       name: 'SignatureDoesNotMatch',
     });
     stranger.destroy();
+  });
+});
+
+describe('conditional requests', () => {
+  /** A source object as an upload form leaves it: a type, metadata and a tag. */
+  async function source(body = TEXT): Promise<{ key: string; etag: string }> {
+    const key = newKey();
+    const put = await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: body,
+        ContentType: 'text/plain',
+        Metadata: { filename: 'notes.txt', size: String(body.length) },
+        Tagging: `${uploadTag.key}=${uploadTag.pending}`,
+      }),
+    );
+    return { key, etag: put.ETag ?? '' };
+  }
+
+  /** The handlers' keep: a copy on the source's ETag, to a key that must not exist. */
+  const keep = (from: string, etag: string, to: string) =>
+    client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: to,
+        CopySource: `${BUCKET}/${from.split('/').map(encodeURIComponent).join('/')}`,
+        CopySourceIfMatch: etag,
+        IfNoneMatch: '*',
+        MetadataDirective: 'COPY',
+      }),
+    );
+
+  const statusOf = (error: unknown) => (error as S3ServiceException).$metadata?.httpStatusCode;
+  async function refusal(promise: Promise<unknown>): Promise<{ status?: number; name: string }> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof S3ServiceException) return { status: statusOf(error), name: error.name };
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  }
+
+  const keptKey = () => newKey().replace('uploads/', 'files/');
+
+  it('copies on a matching source ETag to a new key: the bytes, Content-Type, metadata and tags', async () => {
+    const { key, etag } = await source();
+    const target = keptKey();
+    const copied = await keep(key, etag, target);
+    expect(copied.$metadata.httpStatusCode).toBe(200);
+    expect(copied.CopyObjectResult?.ETag).toBe(etag);
+
+    const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: target }));
+    expect(await object.Body?.transformToString()).toBe(TEXT);
+    expect(object.ContentType).toBe('text/plain');
+    expect(object.ETag).toBe(etag);
+    expect(object.Metadata).toEqual({ filename: 'notes.txt', size: String(TEXT.length) });
+    const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: target }));
+    expect(tagging.TagSet).toEqual([{ Key: uploadTag.key, Value: uploadTag.pending }]);
+    // The ETag compares in its quoted form: the bare hex names the same object.
+    const bare = keptKey();
+    await keep(key, etag.replace(/"/g, ''), bare);
+    expect(await missing(bare)).toBe(false);
+  });
+
+  it('refuses a copy whose source ETag does not match with 412 PreconditionFailed, copying nothing', async () => {
+    const { key } = await source();
+    const target = keptKey();
+    const answer = await refusal(keep(key, '"00000000000000000000000000000000"', target));
+    expect(answer).toEqual({ status: 412, name: 'PreconditionFailed' });
+    expect(await missing(target)).toBe(true);
+  });
+
+  it('refuses a copy to a key that exists with 412 (If-None-Match: *), leaving the target as it was', async () => {
+    const first = await source('the first');
+    const second = await source('the second one');
+    const target = keptKey();
+    await keep(first.key, first.etag, target);
+    const answer = await refusal(keep(second.key, second.etag, target));
+    expect(answer).toEqual({ status: 412, name: 'PreconditionFailed' });
+    const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: target }));
+    expect(await object.Body?.transformToString()).toBe('the first');
+    expect(object.ETag).toBe(first.etag);
+  });
+
+  it('lets exactly one of two concurrent conditional copies to one key succeed; the other gets 412', async () => {
+    for (let round = 0; round < 5; round++) {
+      const sources = await Promise.all([source('one'), source('other')]);
+      const target = keptKey();
+      const results = await Promise.allSettled(sources.map((one) => keep(one.key, one.etag, target)));
+      const kept = results.flatMap((result, index) => (result.status === 'fulfilled' ? [index] : []));
+      expect(kept).toHaveLength(1);
+      const loser = results.find((result) => result.status === 'rejected');
+      expect(statusOf(loser?.status === 'rejected' ? loser.reason : undefined)).toBe(412);
+      const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: target }));
+      expect(await object.Body?.transformToString()).toBe(kept[0] === 0 ? 'one' : 'other');
+    }
+  });
+
+  it('evaluates the other copy-source conditions, and refuses a missing source with 404', async () => {
+    const { key, etag } = await source();
+    const copy = (input: Partial<ConstructorParameters<typeof CopyObjectCommand>[0]>) =>
+      refusal(
+        client.send(
+          new CopyObjectCommand({ Bucket: BUCKET, Key: keptKey(), CopySource: `${BUCKET}/${key}`, ...input }),
+        ),
+      );
+    expect(await copy({ CopySourceIfNoneMatch: etag })).toMatchObject({ status: 412 });
+    expect(await copy({ CopySourceIfModifiedSince: new Date(Date.now() + 60_000) })).toMatchObject({
+      status: 412,
+    });
+    expect(await copy({ CopySourceIfUnmodifiedSince: new Date(Date.now() - 60_000) })).toMatchObject({
+      status: 412,
+    });
+    // If-Match decides over If-Unmodified-Since (S3 copies when the first holds and the second not).
+    const target = keptKey();
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: target,
+        CopySource: `${BUCKET}/${key}`,
+        CopySourceIfMatch: etag,
+        CopySourceIfUnmodifiedSince: new Date(Date.now() - 60_000),
+      }),
+    );
+    expect(await missing(target)).toBe(false);
+    expect(await copy({ CopySource: `${BUCKET}/${newKey()}`, CopySourceIfMatch: etag })).toMatchObject({
+      status: 404,
+      name: 'NoSuchKey',
+    });
+    expect(await copy({ CopySource: `${BUCKET}/uploads/../../etc/passwd` })).toMatchObject({ status: 400 });
+  });
+
+  it('takes If-None-Match: * on PutObject: 412 when the key exists, and one of two concurrent puts', async () => {
+    const key = newKey();
+    const put = (body: string) =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, IfNoneMatch: '*' }));
+    await put('first');
+    expect(await refusal(put('second'))).toEqual({ status: 412, name: 'PreconditionFailed' });
+    const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(await object.Body?.transformToString()).toBe('first');
+
+    const raced = newKey();
+    const results = await Promise.allSettled(
+      ['a', 'b'].map((body) =>
+        client.send(new PutObjectCommand({ Bucket: BUCKET, Key: raced, Body: body, IfNoneMatch: '*' })),
+      ),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+
+    // If-Match on a write: 412 on another ETag, 404 when there is no object.
+    const { ETag } = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(
+      await refusal(
+        client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x', IfMatch: '"0"' })),
+      ),
+    ).toMatchObject({ status: 412 });
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'replaced', IfMatch: ETag }));
+    expect(
+      await refusal(
+        client.send(new PutObjectCommand({ Bucket: BUCKET, Key: newKey(), Body: 'x', IfMatch: ETag })),
+      ),
+    ).toMatchObject({ status: 404, name: 'NoSuchKey' });
+  });
+
+  it('refuses conditions it does not evaluate with 501 NotImplemented rather than ignoring them', async () => {
+    const { key, etag } = await source();
+    expect(
+      await refusal(client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: '"0"' }))),
+    ).toEqual({ status: 501, name: 'NotImplemented' });
+    expect(
+      await refusal(
+        client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x', IfNoneMatch: etag })),
+      ),
+    ).toEqual({ status: 501, name: 'NotImplemented' });
+    expect(await missing(key)).toBe(false);
+    const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(await object.Body?.transformToString()).toBe(TEXT);
+  });
+
+  it('evaluates If-Match (412) and If-None-Match (304) on GetObject', async () => {
+    const { key, etag } = await source();
+    const get = (input: { IfMatch?: string; IfNoneMatch?: string; IfModifiedSince?: Date }) =>
+      client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, ...input }));
+    expect(await (await get({ IfMatch: etag })).Body?.transformToString()).toBe(TEXT);
+    expect(await refusal(get({ IfMatch: '"0"' }))).toEqual({ status: 412, name: 'PreconditionFailed' });
+    expect((await refusal(get({ IfNoneMatch: etag }))).status).toBe(304);
+    // If-None-Match decides over If-Modified-Since.
+    const answer = await get({ IfNoneMatch: '"0"', IfModifiedSince: new Date(Date.now() + 60_000) });
+    expect(await answer.Body?.transformToString()).toBe(TEXT);
   });
 });
 
