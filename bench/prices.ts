@@ -33,8 +33,8 @@ export const PRICES = {
   s3Standard: {
     source: 'https://aws.amazon.com/s3/pricing/',
     /**
-     * "PUT, COPY, POST, LIST requests": $0.005 per 1,000. The upload form's POST is one; so is
-     * PutObjectTagging (assumption: tagging requests are billed at the PUT rate).
+     * "PUT, COPY, POST, LIST requests": $0.005 per 1,000. The upload form's POST is one; so is the
+     * CopyObject that keeps an attached file.
      */
     usdPerMillionPutClassRequests: 5.0,
     /** "GET, SELECT, and all other requests": $0.0004 per 1,000 (HeadObject, a ranged GetObject). */

@@ -248,7 +248,7 @@ async function main(): Promise<number> {
       sendExtraMs: added.ackMs,
       lambdaMemoryMb: bundleOptions.memorySizeMb,
       s3GetClassRequests: (check['S3:HeadObject'] ?? 0) + (check['S3:GetObject (range)'] ?? 0),
-      s3PutClassRequests: check['S3:PutObjectTagging'] ?? 0,
+      s3PutClassRequests: check['S3:CopyObject'] ?? 0,
       addedWriteUnits: added.dynamoDbWriteUnits,
       addedReadUnits: added.dynamoDbReadUnits,
       uploadFormMs: upload.formMs.p50,

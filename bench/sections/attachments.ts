@@ -4,7 +4,7 @@
  * `sendMessage` frame on a WebSocket to the local stack), so that every request is the real
  * handlers': SendMessageFunction (its DynamoDB requests and its synchronous Invoke of the attachment
  * check) and AttachmentCheckFunction (S3 HeadObject, the ranged GetObject of the first bytes,
- * PutObjectTagging, the claim's TransactWriteItems). Counted per function by lib/aws-meter.ts.
+ * the keeping CopyObject, the claim's TransactWriteItems). Counted per function by lib/aws-meter.ts.
  *
  * Each attachment is a fresh upload (an upload is attached to one message): the upload form
  * (`POST /chat/uploads/{roomId}`, CreateUploadFunction, metered too) and the storage POST, from

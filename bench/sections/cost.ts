@@ -65,7 +65,7 @@ export interface AttachmentCostInputs {
   /** How much longer the send function runs with the file (ack p50 with − without): it waits for the check. */
   readonly sendExtraMs: number;
   readonly lambdaMemoryMb: number;
-  /** S3 requests of the check per message: HeadObject + ranged GetObject (GET class), PutObjectTagging (PUT class). */
+  /** S3 requests of the check per message: HeadObject + ranged GetObject (GET class), the keeping CopyObject (PUT class). */
   readonly s3GetClassRequests: number;
   readonly s3PutClassRequests: number;
   /** DynamoDB units the file adds per message: the claim's TransactWriteItems, and any change in the send's own. */
@@ -124,7 +124,7 @@ export function computeAttachmentCost(inputs: AttachmentCostInputs): AttachmentC
     notes: [
       'Added to the text message cost above, per million messages carrying one file (a message with more files adds the S3 and claim items per file, one check invocation in all).',
       `Lambda durations: the check's Invoke p50 (${round(inputs.checkDurationMs)} ms) and the send function's extra wait (${round(inputs.sendExtraMs)} ms, ack p50 with the file minus without) measured on the local stack, billed rounded up to 1 ms at ${inputs.lambdaMemoryMb} MB arm64; the upload form's function billed at its round trip (${round(inputs.uploadFormMs)} ms), an upper bound.`,
-      'PutObjectTagging is priced as a PUT-class request (assumption, bench/prices.ts).',
+      'The keeping CopyObject is a COPY: a PUT-class request (bench/prices.ts).',
       `Not included: storage ($${PRICES.s3Standard.usdPerGbMonth} per GB-month, for as long as the file is kept) and each download (a GET-class request, $${PRICES.s3Standard.usdPerMillionGetClassRequests} per million, plus $${PRICES.s3Standard.usdPerGbTransferOut} per GB out: a 1 MB photo viewed once is ~$${round(PRICES.s3Standard.usdPerGbTransferOut * (1 / 1024) * million, 0)} per million views).`,
     ],
   };
