@@ -299,12 +299,12 @@ export const postConfirmationTrigger: HandlerDefinition = {
  * signs the kept copies' URLs. Invoked synchronously by the functions that attach
  * (`invokesAttachmentCheck`), never by a route: its S3 client and checks do not fit the send
  * function's bundle, and the send function then needs no S3 permission. rooms PutItem: the claims (one
- * TransactWriteItems).
+ * TransactWriteItems); DeleteItem: releasing them when an upload was replaced during the check.
  */
 export const attachmentCheck: HandlerDefinition = {
   functionId: 'AttachmentCheckFunction',
   entry: 'lambdas/files/check-uploads.ts',
-  tables: { rooms: ['PutItem'] },
+  tables: { rooms: ['PutItem', 'DeleteItem'] },
   postsToConnections: false,
   verifiesTokens: false,
   bucket: { GetObject: ['uploads', 'avatars', 'files', 'profiles'], PutObject: ['files', 'profiles'] },

@@ -1840,6 +1840,18 @@ export const examples: Readonly<Record<Route, readonly (WsCase | RestCase)[]>> =
       ],
     }),
     rest('PUT /users/me', { body: [{ fields: [['avatarUploadId', null]] }] }),
+    // null removes the avatar (accepted); beside an upload id it is two avatars at once (refused).
+    rest('PUT /users/me', { body: [{ fields: [['avatarUrl', null]] }] }),
+    rest('PUT /users/me', {
+      body: [
+        {
+          fields: [
+            ['avatarUrl', null],
+            ['avatarUploadId', ref('avatarPeer')],
+          ],
+        },
+      ],
+    }),
   ],
   'POST /chat/uploads/{roomId}': [
     rest('POST /chat/uploads/{roomId}', {
@@ -1927,6 +1939,21 @@ export const examples: Readonly<Record<Route, readonly (WsCase | RestCase)[]>> =
         },
       ],
     }),
+    // 255 characters: ASCII fits S3's metadata once percent-encoded (accepted), CJK and emoji do not.
+    ...[repeat('n', 255), repeat('中', 255), repeat('😀', 255)].map((fileName) =>
+      rest('POST /chat/uploads/{roomId}', {
+        param: { value: mine },
+        body: [
+          {
+            fields: [
+              ['fileName', fileName],
+              ['contentType', 'text/plain'],
+              ['size', 5],
+            ],
+          },
+        ],
+      }),
+    ),
   ],
   'POST /users/me/avatar': [
     rest('POST /users/me/avatar', {

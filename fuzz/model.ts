@@ -206,7 +206,9 @@ export const isUploadId = (value: unknown): value is string =>
 
 /**
  * `fileName`: 1 to 255 characters (trimmed), no control characters, no `"` (it would end the quoted
- * name of a Content-Disposition header), no line breaks (NEL included), no `/` or `\`.
+ * name of a Content-Disposition header), no line breaks (NEL included), no `/` or `\`, and at most
+ * 1,024 bytes once percent-encoded (it is stored as S3 metadata, which holds 2 KB in all): 255 ASCII
+ * characters fit, 255 CJK characters or emoji do not.
  */
 export function fileNameIsValid(value: unknown): value is string {
   if (typeof value !== 'string') return false;
@@ -217,7 +219,9 @@ export function fileNameIsValid(value: unknown): value is string {
     length <= 255 &&
     !hasLoneSurrogate(trimmed) &&
     !hasForbiddenControl(trimmed) &&
-    !/[/\\"\t\r\n\u0085]/.test(trimmed)
+    !/[/\\"\t\r\n\u0085]/.test(trimmed) &&
+    // Only after the lone-surrogate test: encodeURIComponent throws on one.
+    encodeURIComponent(trimmed).length <= 1024
   );
 }
 

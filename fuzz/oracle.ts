@@ -265,7 +265,8 @@ export function predictRest(world: World, request: HttpRequestSpec): RestExpecta
         (displayName === undefined && avatarUrl === undefined && avatarUploadId === undefined) ||
         (avatarUrl !== undefined && avatarUploadId !== undefined) ||
         (displayName !== undefined && !displayNameIsValid(displayName)) ||
-        (avatarUrl !== undefined && !avatarUrlIsValid(avatarUrl)) ||
+        // null removes the avatar (docs/api.md "Users").
+        (avatarUrl !== undefined && avatarUrl !== null && !avatarUrlIsValid(avatarUrl)) ||
         (avatarUploadId !== undefined && !settableAvatar(world, avatarUploadId))
       ) {
         return reject('bad_request');

@@ -1,10 +1,12 @@
 /**
  * The attachment check (run by lambdas/files/check-uploads.ts): an upload may be attached when it is
  * in the sender's folder of the room, its stored size and type are what its form declared, its first
- * bytes are of that type, and no other message has claimed it. The checked object is then copied to
- * the kept folder, on the condition that it is still the version that was checked (definitions/
- * uploads.ts `bucketFolders` says why). Claims are all or nothing and come last, so a refused send
- * claims nothing; the same send retried (same claim) passes again and gets the same attachments.
+ * bytes are of that type, and no other message has claimed it. Claims are all or nothing and come
+ * before the copies: the checked objects are then copied to the kept folder, on the condition that
+ * each is still the version that was checked (definitions/uploads.ts `bucketFolders` says why). So
+ * only a claimed upload is ever copied (a send refused for another message's upload copies nothing),
+ * a refused send holds no claim, and the same send retried (same claim) passes again and gets the
+ * same attachments.
  */
 import {
   attachmentTypes,
@@ -29,10 +31,11 @@ export interface UploadObjects {
   inspect(key: string): Promise<UploadInspection | undefined>;
   /**
    * Copies `source` to `target` if `source` is still the version `etag` names and `target` does not
-   * exist yet: 'kept' when `target` now holds a checked copy (this one, or an earlier attempt's),
-   * 'changed' when the upload was replaced since it was inspected (nothing copied).
+   * exist yet: 'copied'; 'existed' when `target` was there already (an earlier attempt of the same
+   * claim kept it; nothing copied); 'changed' when the upload was replaced since it was inspected
+   * (nothing copied).
    */
-  keep(source: string, etag: string, target: string): Promise<'kept' | 'changed'>;
+  keep(source: string, etag: string, target: string): Promise<'copied' | 'existed' | 'changed'>;
 }
 
 export interface UploadClaims {
@@ -41,6 +44,8 @@ export interface UploadClaims {
    * nothing is written and the answer names those uploads.
    */
   claim(roomId: string, uploadIds: readonly string[], claim: string): Promise<{ readonly taken: string[] }>;
+  /** Removes the uploads' claims that `claim` holds (a send refused after claiming). */
+  release(roomId: string, uploadIds: readonly string[], claim: string): Promise<void>;
 }
 
 /** An upload that passed the check: where it was inspected, and what the message stores. */
@@ -71,9 +76,9 @@ export class UploadCheck {
         'avatar',
       );
       if (typeof checked === 'string') return { ok: false, message: checked };
-      const changed = await this.keep([checked]);
-      if (changed !== null) return { ok: false, message: changed };
-      return { ok: true, attachments: await signAttachments(this.signer, [checked.attachment]) };
+      const [kept] = await this.keep([checked]);
+      if (kept === undefined || kept === 'changed') return { ok: false, message: replaced([checked]) };
+      return { ok: true, attachments: await signAttachments(this.signer, [kept]) };
     }
 
     const { roomId, senderId, uploadIds } = request;
@@ -91,26 +96,36 @@ export class UploadCheck {
     if (refusals.length > 0) return { ok: false, message: refusals.join('; ') };
     const checked = inspected.filter((result) => typeof result !== 'string');
 
-    // Kept before the claim: a copy whose source changed claims nothing. A copy whose claim then
-    // fails is the copy the claim's holder keeps too (same upload id, same kept key).
-    const changed = await this.keep(checked);
-    if (changed !== null) return { ok: false, message: changed };
     const { taken } = await this.claims.claim(roomId, uploadIds, request.claim);
     if (taken.length > 0) {
       return { ok: false, message: `Upload ${taken.join(', ')} is already attached to another message` };
     }
-    const attachments = checked.map((one) => one.attachment);
+    const kept = await this.keep(checked);
+    const changed = checked.filter((_, index) => kept[index] === 'changed');
+    if (changed.length > 0) {
+      await this.claims.release(roomId, uploadIds, request.claim);
+      return { ok: false, message: replaced(changed) };
+    }
+    const attachments = kept.filter((one) => one !== 'changed');
     return { ok: true, attachments: await signAttachments(this.signer, attachments) };
   }
 
-  /** Copies each checked upload to its kept key; the refusal when one was replaced meanwhile. */
-  private async keep(checked: readonly Checked[]): Promise<string | null> {
-    const results = await Promise.all(
-      checked.map((one) => this.objects.keep(one.source, one.etag, one.attachment.key)),
+  /**
+   * Copies each checked upload to its kept key: the stored attachment, or 'changed' when the upload
+   * was replaced since it was inspected. A copy that existed already (kept by an earlier attempt of
+   * the same claim, possibly before the upload was posted again) is described from itself, so the
+   * message says what its URL serves.
+   */
+  private keep(checked: readonly Checked[]): Promise<(StoredAttachment | 'changed')[]> {
+    return Promise.all(
+      checked.map(async (one) => {
+        const { attachment } = one;
+        const result = await this.objects.keep(one.source, one.etag, attachment.key);
+        if (result !== 'existed') return result === 'copied' ? attachment : 'changed';
+        const inspection = await this.objects.inspect(attachment.key);
+        return inspection ? storedAttachment(attachment.attachmentId, attachment.key, inspection) : 'changed';
+      }),
     );
-    const changed = checked.filter((_, index) => results[index] === 'changed');
-    if (changed.length === 0) return null;
-    return `Upload ${changed.map((one) => one.attachment.attachmentId).join(', ')} was replaced while it was being attached; send it again`;
   }
 
   /** The checked upload, or why it cannot be used. */
@@ -128,6 +143,10 @@ export class UploadCheck {
     if (refusal !== null) return `Upload ${uploadId} cannot be used: ${refusal}`;
     return { source, etag: inspection.etag, attachment: storedAttachment(uploadId, target, inspection) };
   }
+}
+
+function replaced(changed: readonly Checked[]): string {
+  return `Upload ${changed.map((one) => one.attachment.attachmentId).join(', ')} was replaced while it was being attached; send it again`;
 }
 
 function storedAttachment(uploadId: string, key: string, inspection: UploadInspection): StoredAttachment {

@@ -87,13 +87,13 @@ export class MemoryBucket implements UploadObjects, AvatarRemoval {
   }
 
   /** S3's conditional copy: the source still at `etag`, the target absent (else kept, if it exists). */
-  async keep(source: string, etag: string, target: string): Promise<'kept' | 'changed'> {
+  async keep(source: string, etag: string, target: string): Promise<'copied' | 'existed' | 'changed'> {
     this.beforeCopy?.();
-    if (this.objects.has(target)) return 'kept';
+    if (this.objects.has(target)) return 'existed';
     const object = this.objects.get(source);
     if (object?.etag !== etag) return 'changed';
     this.objects.set(target, object);
-    return 'kept';
+    return 'copied';
   }
 
   async remove(key: string): Promise<void> {
@@ -111,6 +111,12 @@ export class MemoryClaims implements UploadClaims {
     });
     if (taken.length === 0) for (const id of uploadIds) this.claims.set(`${roomId}/${id}`, claim);
     return { taken };
+  }
+
+  async release(roomId: string, uploadIds: readonly string[], claim: string): Promise<void> {
+    for (const id of uploadIds) {
+      if (this.claims.get(`${roomId}/${id}`) === claim) this.claims.delete(`${roomId}/${id}`);
+    }
   }
 }
 

@@ -2,12 +2,14 @@
  * Files: upload forms (`POST /chat/uploads/{roomId}`, `POST /users/me/avatar`), the browser's POST to
  * storage, attachments on `sendMessage` and in every answer that carries messages, and avatars, against
  * the local stack's real handlers, its local S3 (strict about forms as S3 is) and its Lambda Invoke
- * endpoint (the attachment check). Storage is read directly only for what no answer shows: the
- * `state` tag the bucket's lifecycle rule acts on.
+ * endpoint (the attachment check). Storage is read directly only for what no answer shows: the kept
+ * copy an attachment or avatar is served from (`files/`, `profiles/`: written once, by the check,
+ * and never by a form), and the upload folders (`uploads/`, `avatars/`), which keep what was posted
+ * until the bucket's lifecycle rule deletes it a day later (not emulated locally).
  */
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pendingTagging, uploadKey } from '../../definitions/uploads.js';
+import { keptKey, uploadKey } from '../../definitions/uploads.js';
 import type { Message } from './support/api-types.js';
 import { history, roomEntry } from './support/chat.js';
 import { storedMessageItems } from './support/dynamo.js';
@@ -20,13 +22,15 @@ import {
   download,
   filesBucket,
   gifBytes,
+  headObject,
   keyOfUrl,
+  keysUnder,
   localS3,
+  objectBytes,
   png,
   postForm,
   sendWithAttachments,
   signatureOf,
-  stateTag,
   textBytes,
   UPLOAD_ID,
   type UploadOffer,
@@ -101,8 +105,25 @@ async function expectServed(attachment: AttachmentView, bytes: Uint8Array): Prom
 const withoutUrls = (message: Message | null | undefined) =>
   attachmentsOf(message).map(({ url: _url, ...rest }) => rest);
 
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) =>
+  a !== undefined && Buffer.from(a).equals(Buffer.from(b));
+
+/** The object at `key` is there and holds `bytes` (a kept copy, or what an upload folder still has). */
+async function expectStored(key: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+  const head = await headObject(key);
+  expect(head, `${key} is stored`).toBeDefined();
+  expect(head?.size, key).toBe(bytes.length);
+  if (contentType !== undefined) expect(head?.contentType, key).toBe(contentType);
+  expect(sameBytes(await objectBytes(key), bytes), `${key} holds the uploaded bytes`).toBe(true);
+}
+
+/** Nothing at `key` (HeadObject answers 404): no kept copy was made, or it was deleted. */
+async function expectAbsent(key: string): Promise<void> {
+  expect(await headObject(key), `${key} is not stored`).toBeUndefined();
+}
+
 describe('POST /chat/uploads/{roomId}', () => {
-  it('answers a form bound to the file: key in the sender folder of the room, type, exact size, pending tag, 5 minutes', async () => {
+  it('answers a form bound to the file: key in the sender folder of the room, type, exact size, no tags, 5 minutes', async () => {
     const [ann, bob] = await trio();
     const room = await startRoom(ann, bob);
     const before = Date.now();
@@ -126,7 +147,6 @@ describe('POST /chat/uploads/{roomId}', () => {
     expect(offer.fields).toMatchObject({
       key: uploadKey.attachment(room, ann.userId, offer.uploadId),
       'Content-Type': 'application/pdf',
-      tagging: pendingTagging,
       'x-amz-meta-size': '1234',
       'x-amz-meta-filename': encodeURIComponent('Report 2024.pdf'),
     });
@@ -136,11 +156,13 @@ describe('POST /chat/uploads/{roomId}', () => {
       expect.arrayContaining([
         { key: uploadKey.attachment(room, ann.userId, offer.uploadId) },
         { 'Content-Type': 'application/pdf' },
-        { tagging: pendingTagging },
         { 'x-amz-meta-size': '1234' },
         ['content-length-range', 1234, 1234],
       ]),
     );
+    // No object tags: what is attached is copied out of the upload folder, which is emptied by prefix.
+    expect(Object.keys(offer.fields).map((name) => name.toLowerCase())).not.toContain('tagging');
+    expect(JSON.stringify(policy.conditions)).not.toMatch(/tagging/i);
     // A new id per form.
     const again = expectOk(
       await createUpload(ann, room, {
@@ -212,6 +234,49 @@ describe('POST /chat/uploads/{roomId}', () => {
     expect(upper.fields['Content-Type']).toBe('image/png');
   });
 
+  it('refuses a file name too long for storage once percent-encoded (255 CJK or emoji), takes 255 ASCII characters', async () => {
+    // S3 keeps at most 2 KB of user metadata; the name is stored percent-encoded, so the route takes
+    // at most 1,024 bytes of it: 255 code points of ASCII fit, 255 of CJK (9 bytes each) do not.
+    const { ann, room, annWs } = await chat();
+    const tooLong: [string, string][] = [
+      ['255 CJK characters', `${'中'.repeat(251)}.txt`],
+      ['255 emoji', '😀'.repeat(255)],
+      ['1,025 bytes encoded', `aaaa${'中'.repeat(113)}.txt`],
+    ];
+    for (const [label, fileName] of tooLong) {
+      expect([...fileName].length, label).toBeLessThanOrEqual(255);
+      expect(encodeURIComponent(fileName).length, label).toBeGreaterThan(1024);
+      const result = await createUpload(ann, room, { fileName, contentType: 'text/plain', size: 5 });
+      expectError(result, 400, 'bad_request');
+      expect((result.body as unknown as { error: { message: string } }).error.message, label).toMatch(
+        /too long/i,
+      );
+    }
+
+    const fitting: [string, string][] = [
+      ['255 ASCII characters', `${'n'.repeat(251)}.txt`],
+      ['1,024 bytes encoded', `aaa${'中'.repeat(113)}.txt`],
+    ];
+    for (const [index, [label, fileName]] of fitting.entries()) {
+      expect([...fileName].length, label).toBeLessThanOrEqual(255);
+      expect(encodeURIComponent(fileName).length, label).toBeLessThanOrEqual(1024);
+      const bytes = textBytes(`${label}\n`);
+      const offer = expectOk(
+        await createUpload(ann, room, { fileName, contentType: 'text/plain', size: bytes.length }),
+        201,
+      );
+      expect(offer.fields['x-amz-meta-filename'], label).toBe(encodeURIComponent(fileName));
+      await upload(offer, bytes, 'name.txt');
+      sendWithAttachments(annWs, room, label, `name-${index}`, [offer.uploadId]);
+      const attached = at(attachmentsOf(await ackOf(annWs, `name-${index}`)), 0);
+      expect(attached.fileName, label).toBe(fileName);
+      await expectServed(attached, bytes);
+      expect((await download(attached.url)).disposition, label).toContain(
+        `filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      );
+    }
+  });
+
   it('lets only participants upload: 403 for a room of others, 404 for a room never started', async () => {
     const [ann, bob, cid] = await trio();
     const room = await startRoom(ann, bob);
@@ -248,8 +313,10 @@ describe('storage and upload forms', () => {
       ['another type', { 'Content-Type': 'text/html' }],
       ['another declared size', { 'x-amz-meta-size': String(size - 1) }],
       ['another key', { key: uploadKey.attachment(room, bob.userId, offer.uploadId) }],
-      ['no pending tag', { tagging: undefined }],
-      ['another tag', { tagging: pendingTagging.replace('pending', 'attached') }],
+      [
+        'tags the policy does not name',
+        { tagging: '<Tagging><TagSet><Tag><Key>state</Key><Value>kept</Value></Tag></TagSet></Tagging>' },
+      ],
       ['a field the policy does not name', { 'x-amz-meta-extra': '1' }],
       ['a policy with a wider range', { Policy: Buffer.from(widened).toString('base64') }],
     ];
@@ -258,9 +325,13 @@ describe('storage and upload forms', () => {
       expect(answer.status, `${label}: ${answer.text}`).toBe(403);
       expect(answer.code, label).toMatch(/^(AccessDenied|SignatureDoesNotMatch)$/);
     }
-    // Nothing was stored by any of them: the upload cannot be attached yet.
+    // Nothing was stored by any of them: the upload cannot be attached yet, and nothing was kept.
+    const uploaded = uploadKey.attachment(room, ann.userId, offer.uploadId);
+    const kept = keptKey.attachment(room, ann.userId, offer.uploadId);
+    await expectAbsent(uploaded);
     sendWithAttachments(annWs, room, 'too early', 'early', [offer.uploadId]);
     await refusal(annWs, 'early');
+    await expectAbsent(kept);
 
     await upload(offer, bytes, 'a.txt');
     sendWithAttachments(annWs, room, 'now', 'now', [offer.uploadId]);
@@ -268,6 +339,8 @@ describe('storage and upload forms', () => {
     expect(withoutUrls(ack)).toEqual([
       { attachmentId: offer.uploadId, fileName: 'a.txt', contentType: 'text/plain', size },
     ]);
+    expect(keyOfUrl(at(attachmentsOf(ack), 0).url)).toBe(kept);
+    await expectStored(kept, bytes, 'text/plain');
   });
 
   it('refuses an expired form', async () => {
@@ -281,7 +354,6 @@ describe('storage and upload forms', () => {
     const formFor = async (uploadId: string, seconds: number) => {
       const fields = {
         'Content-Type': 'text/plain',
-        tagging: pendingTagging,
         'x-amz-meta-filename': 'late.txt',
         'x-amz-meta-size': String(bytes.length),
       };
@@ -376,9 +448,21 @@ describe('sendMessage with attachments', () => {
     const bare = new URL(bobsImage.url);
     bare.search = '';
     expect((await download(bare.toString())).status).toBe(403);
-    // Attached: the lifecycle rule for unattached uploads leaves them.
-    expect(await stateTag(keyOfUrl(bobsImage.url))).toBe('attached');
-    expect(await stateTag(keyOfUrl(bobsNotes.url))).toBe('attached');
+    // Attached: served from the kept copies in files/, which no form can reach and no lifecycle rule
+    // deletes; the upload folder still has what was posted until its lifecycle rule (a day, not
+    // emulated locally) deletes it, which changes nothing a message shows.
+    for (const [attachment, id, bytes, type] of [
+      [bobsImage, imageId, image, 'image/png'],
+      [bobsNotes, textId, text, 'text/plain'],
+    ] as const) {
+      const kept = keptKey.attachment(room, ann.userId, id);
+      expect(keyOfUrl(attachment.url)).toBe(kept);
+      await expectStored(kept, bytes, type);
+      await expectStored(uploadKey.attachment(room, ann.userId, id), bytes, type);
+    }
+    expect(await keysUnder(`files/${room}/`)).toEqual(
+      [imageId, textId].map((id) => keptKey.attachment(room, ann.userId, id)).sort(),
+    );
     // The third user was told nothing.
     await cidWs.expectNoFrame('chat_message');
 
@@ -434,7 +518,10 @@ describe('sendMessage with attachments', () => {
     expect(await history(ann, room)).toEqual([]);
     expect(await storedMessageItems(room)).toBe(0);
     expect((await roomEntry(ann, room)).lastMessage).toBeNull();
-    expect(await stateTag(uploadKey.attachment(room, ann.userId, pngId))).toBe('pending');
+    // Refused sends copy nothing into files/; the uploads stay where they were posted.
+    for (const id of [pngId, textId, pdfId]) await expectAbsent(keptKey.attachment(room, ann.userId, id));
+    expect(await keysUnder(`files/${room}/`)).toEqual([]);
+    await expectStored(uploadKey.attachment(room, ann.userId, pngId), fakePng, 'image/png');
   });
 
   it('refuses an upload whose stored size is not the declared one', async () => {
@@ -446,7 +533,6 @@ describe('sendMessage with attachments', () => {
     const uploadId = 'c'.repeat(32);
     const fields = {
       'Content-Type': 'text/plain',
-      tagging: pendingTagging,
       'x-amz-meta-filename': 'short.txt',
       'x-amz-meta-size': String(bytes.length + 10),
     };
@@ -465,6 +551,7 @@ describe('sendMessage with attachments', () => {
     expect(await refusal(annWs, 'short')).toMatch(/size/);
     await bobWs.expectNoFrame('chat_message');
     expect(await storedMessageItems(room)).toBe(0);
+    await expectAbsent(keptKey.attachment(room, ann.userId, uploadId));
   });
 
   it("refuses another user's upload, another room's, one never posted and an unknown id; a refused send claims nothing", async () => {
@@ -496,7 +583,14 @@ describe('sendMessage with attachments', () => {
     }
     await bobWs.expectNoFrame('chat_message');
     expect(await storedMessageItems(room)).toBe(0);
-    expect(await stateTag(uploadKey.attachment(room, ann.userId, goodId))).toBe('pending');
+    // Nothing was copied into files/ (of this room or the other), not even the good upload.
+    for (const id of [goodId, bobsId, otherRoomId, neverPosted.uploadId]) {
+      await expectAbsent(keptKey.attachment(room, ann.userId, id));
+      await expectAbsent(keptKey.attachment(room, bob.userId, id));
+    }
+    expect(await keysUnder(`files/${room}/`)).toEqual([]);
+    expect(await keysUnder(`files/${otherRoom}/`)).toEqual([]);
+    await expectStored(uploadKey.attachment(room, ann.userId, goodId), textBytes('good.txt\n'));
 
     // Nothing was claimed: each upload is still its owner's to attach.
     sendWithAttachments(annWs, room, 'good', 'good', [goodId]);
@@ -504,14 +598,18 @@ describe('sendMessage with attachments', () => {
     sendWithAttachments(bobWs, room, 'mine', 'bobs', [bobsId]);
     expect(withoutUrls(await ackOf(bobWs, 'bobs'))).toMatchObject([{ attachmentId: bobsId }]);
     expect((await history(ann, room)).map((m) => m.content)).toEqual(['good', 'mine']);
+    expect(await keysUnder(`files/${room}/`)).toEqual(
+      [keptKey.attachment(room, ann.userId, goodId), keptKey.attachment(room, bob.userId, bobsId)].sort(),
+    );
   });
 
   it('refuses an upload already attached to another message', async () => {
     const { ann, room, annWs, bobWs } = await chat();
+    const once = textBytes('once\n');
     const uploadId = await uploadAttachment(ann, room, {
       fileName: 'once.txt',
       contentType: 'text/plain',
-      bytes: textBytes('once\n'),
+      bytes: once,
     });
     sendWithAttachments(annWs, room, 'first', 'first', [uploadId]);
     const first = await ackOf(annWs, 'first');
@@ -521,6 +619,109 @@ describe('sendMessage with attachments', () => {
     expect(await refusal(annWs, 'second')).toMatch(/already attached/);
     await bobWs.expectNoFrame('chat_message');
     expect((await history(ann, room)).map(withoutRead).map((m) => m.messageId)).toEqual([first.messageId]);
+    await expectStored(keptKey.attachment(room, ann.userId, uploadId), once, 'text/plain');
+    expect(await keysUnder(`files/${room}/`)).toEqual([keptKey.attachment(room, ann.userId, uploadId)]);
+  });
+
+  it('copies nothing into files/ for a send refused because one of its uploads is attached elsewhere', async () => {
+    // The check keeps (copies) every upload of a send before it claims them: a claim refused for one
+    // upload must not leave a kept copy of the others, which nothing would ever claim or delete, and
+    // which a later send of that upload would then find in place of what was posted since.
+    const { ann, room, annWs, bobWs } = await chat();
+    const attachedId = await uploadAttachment(ann, room, {
+      fileName: 'once.txt',
+      contentType: 'text/plain',
+      bytes: textBytes('once\n'),
+    });
+    sendWithAttachments(annWs, room, 'first', 'first', [attachedId]);
+    const first = await ackOf(annWs, 'first');
+    await bobWs.next('chat_message', (f) => f.message.messageId === first.messageId);
+
+    const original = png(40, 30, 1);
+    const offer = expectOk(
+      await createUpload(ann, room, {
+        fileName: 'photo.png',
+        contentType: 'image/png',
+        size: original.length,
+      }),
+      201,
+    );
+    await upload(offer, original, 'photo.png');
+    sendWithAttachments(annWs, room, 'both', 'both', [offer.uploadId, attachedId]);
+    expect(await refusal(annWs, 'both')).toMatch(/already attached/);
+    await bobWs.expectNoFrame('chat_message');
+    const kept = keptKey.attachment(room, ann.userId, offer.uploadId);
+    await expectAbsent(kept);
+    expect(await keysUnder(`files/${room}/`)).toEqual([keptKey.attachment(room, ann.userId, attachedId)]);
+
+    // Ann posts another photo with the same (still valid) form, then sends it: the message shows and
+    // serves that photo.
+    const other = png(12, 9, 7, original.length);
+    await upload(offer, other, 'photo.png');
+    sendWithAttachments(annWs, room, 'the photo', 'photo', [offer.uploadId]);
+    const sent = at(attachmentsOf(await ackOf(annWs, 'photo')), 0);
+    expect(keyOfUrl(sent.url)).toBe(kept);
+    expect(sent).toMatchObject({ width: 12, height: 9, size: other.length });
+    await expectServed(sent, other);
+  });
+
+  it('keeps serving what was attached when the same form is posted again with other bytes', async () => {
+    // The form lasts 5 minutes and S3 takes it as often as it is posted (a new object each time, 204):
+    // the message must go on showing the file that was checked, never what was posted afterwards.
+    const { ann, bob, room, annWs, bobWs } = await chat();
+    const original = png(40, 30, 1);
+    // Another valid PNG (other dimensions), padded to the same size: the form's exact range takes it.
+    const other = png(12, 9, 7, original.length);
+    expect(other.length).toBe(original.length);
+    expect(sameBytes(other, original)).toBe(false);
+    const offer = expectOk(
+      await createUpload(ann, room, {
+        fileName: 'photo.png',
+        contentType: 'image/png',
+        size: original.length,
+      }),
+      201,
+    );
+    await upload(offer, original, 'photo.png');
+    sendWithAttachments(annWs, room, 'the photo', 'photo', [offer.uploadId]);
+    const ack = await ackOf(annWs, 'photo');
+    const [sent] = attachmentsOf(ack);
+    if (sent === undefined) throw new Error(`no attachment in ${JSON.stringify(ack)}`);
+    expect(sent).toMatchObject({
+      attachmentId: offer.uploadId,
+      size: original.length,
+      width: 40,
+      height: 30,
+    });
+    await bobWs.next('chat_message', (f) => f.message.messageId === ack.messageId);
+    const kept = keptKey.attachment(room, ann.userId, offer.uploadId);
+    expect(keyOfUrl(sent.url)).toBe(kept);
+
+    // The same form again, with the other bytes: storage takes it, as S3 does for a valid form.
+    const again = await postForm(offer, other, { fileName: 'photo.png' });
+    expect(again.status, again.text).toBe(204);
+    const uploaded = uploadKey.attachment(room, ann.userId, offer.uploadId);
+    await expectStored(uploaded, other, 'image/png');
+
+    // The URL of the ack, and a URL signed now by a fresh history page, serve the original PNG.
+    await expectServed(sent, original);
+    await sleep(1_100); // X-Amz-Date has whole seconds: the page's URL is another signature.
+    const [stored] = await history(bob, room);
+    expect(stored?.messageId).toBe(ack.messageId);
+    expect(withoutUrls(stored)).toEqual(withoutUrls(ack));
+    const fresh = at(attachmentsOf(stored), 0);
+    expect(fresh.url).not.toBe(sent.url);
+    expect(keyOfUrl(fresh.url)).toBe(kept);
+    await expectServed(fresh, original);
+    await expectStored(kept, original, 'image/png');
+
+    // Attaching the upload again is refused (it passes the check: the claim refuses it), and the
+    // kept copy is still the original.
+    sendWithAttachments(annWs, room, 'the other photo', 'photo-again', [offer.uploadId]);
+    expect(await refusal(annWs, 'photo-again')).toMatch(/already attached/);
+    await bobWs.expectNoFrame('chat_message');
+    await expectStored(kept, original, 'image/png');
+    expect((await history(ann, room)).map((m) => m.messageId)).toEqual([ack.messageId]);
   });
 
   it('answers a retried clientMessageId with the same message, delivered once', async () => {
@@ -552,6 +753,9 @@ describe('sendMessage with attachments', () => {
     await bobWs.expectNoFrame('chat_message');
     expect(await storedMessageItems(room)).toBe(items);
     expect(await history(ann, room)).toHaveLength(1);
+    const kept = keptKey.attachment(room, ann.userId, uploadId);
+    expect(await keysUnder(`files/${room}/`)).toEqual([kept]);
+    await expectStored(kept, image, 'image/png');
   });
 
   it('takes up to 10 attachments, in the order given, and refuses malformed lists', async () => {
@@ -606,6 +810,7 @@ describe('sendMessage with attachments', () => {
     const { ann, bob, room, bobWs } = await chat();
     const senders = await Promise.all(Array.from({ length: 10 }, () => ann.connect()));
     const rounds = 3;
+    const keptSoFar: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const uploadId = await uploadAttachment(ann, room, {
         fileName: `race-${round}.txt`,
@@ -626,7 +831,12 @@ describe('sendMessage with attachments', () => {
       const winner = at(acks, 0);
       expect(withoutUrls(winner)).toMatchObject([{ attachmentId: uploadId }]);
       await bobWs.next('chat_message', (f) => f.message.messageId === winner.messageId);
-      expect(await stateTag(uploadKey.attachment(room, ann.userId, uploadId))).toBe('attached');
+      // One kept copy, the uploaded bytes, whatever the losers' copies met.
+      const kept = keptKey.attachment(room, ann.userId, uploadId);
+      expect(keyOfUrl(at(attachmentsOf(winner), 0).url)).toBe(kept);
+      await expectStored(kept, textBytes(`round ${round}\n`), 'text/plain');
+      keptSoFar.push(kept);
+      expect(await keysUnder(`files/${room}/`)).toEqual([...keptSoFar].sort());
       // Ping on every connection keeps them within the stack's idle limit between rounds.
       await Promise.all(senders.map((ws) => ws.ping()));
     }
@@ -636,23 +846,33 @@ describe('sendMessage with attachments', () => {
     expect(stored.map((m) => attachmentsOf(m).length)).toEqual(Array(rounds).fill(1));
   }, 90_000);
 
-  it('stores the same clientMessageId sent at once from 3 connections once, and acks each', async () => {
+  it('stores the same clientMessageId sent at once from 3 connections once, acks each, keeps one copy', async () => {
     const { ann, room, bobWs } = await chat();
     const phones = await Promise.all([ann.connect(), ann.connect(), ann.connect()]);
+    const keptSoFar: string[] = [];
     for (let round = 0; round < 2; round++) {
+      const bytes = png(5, 5, round);
       const uploadId = await uploadAttachment(ann, room, {
         fileName: `same-${round}.png`,
         contentType: 'image/png',
-        bytes: png(5, 5, round),
+        bytes,
       });
       const cmid = `same-${round}`;
       for (const ws of phones) sendWithAttachments(ws, room, `same ${round}`, cmid, [uploadId]);
       const acks = await Promise.all(phones.map((ws) => ackOf(ws, cmid)));
       expect(new Set(acks.map((ack) => ack.messageId)).size, JSON.stringify(acks)).toBe(1);
-      for (const ack of acks)
+      const kept = keptKey.attachment(room, ann.userId, uploadId);
+      for (const ack of acks) {
         expect(withoutUrls(ack)).toMatchObject([{ attachmentId: uploadId, width: 5, height: 5 }]);
+        expect(keyOfUrl(at(attachmentsOf(ack), 0).url)).toBe(kept);
+      }
       await bobWs.next('chat_message', (f) => f.message.clientMessageId === cmid);
       await bobWs.expectNoFrame('chat_message', (f) => f.message.clientMessageId === cmid, QUIET_MS);
+      // The three checks copied to one key, once: the copy holds the upload, and nothing else is kept.
+      await expectStored(kept, bytes, 'image/png');
+      keptSoFar.push(kept);
+      expect(await keysUnder(`files/${room}/`)).toEqual([...keptSoFar].sort());
+      await expectServed(at(attachmentsOf(at(acks, 0)), 0), bytes);
     }
     expect((await history(ann, room)).map((m) => m.clientMessageId)).toEqual(['same-0', 'same-1']);
   }, 60_000);
@@ -680,39 +900,93 @@ describe('avatars', () => {
     expect(Buffer.from(got.bytes).equals(Buffer.from(bytes))).toBe(true);
   }
 
-  it('sets an uploaded avatar; replacing it puts the old one back to pending; a URL given still works', async () => {
+  it('sets an uploaded avatar, kept in profiles/; replacing it deletes the replaced copy; a URL given still works', async () => {
     const [ann, bob] = await trio();
     const room = await startRoom(ann, bob);
+    const profiles = `profiles/${ann.userId}/`;
     const first = png(16, 16, 1);
     const firstId = await avatarUpload(ann, first);
-    const firstKey = uploadKey.avatar(ann.userId, firstId);
-    expect(await stateTag(firstKey)).toBe('pending');
+    const firstUpload = uploadKey.avatar(ann.userId, firstId);
+    const firstKept = keptKey.avatar(ann.userId, firstId);
+    await expectStored(firstUpload, first, 'image/png');
+    await expectAbsent(firstKept);
 
     const set = expectOk(await ann.api.updateMe({ avatarUploadId: firstId }));
     expect(set).toMatchObject({ userId: ann.userId, displayName: 'Ann' });
-    expect(keyOfUrl(set.avatarUrl ?? '')).toBe(firstKey);
+    expect(keyOfUrl(set.avatarUrl ?? '')).toBe(firstKept);
     await expectAvatar(set.avatarUrl, first);
     await expectAvatar(expectOk(await ann.api.me()).avatarUrl, first);
     const seen = participantOf(await roomEntry(bob, room), ann.userId).avatarUrl;
-    expect(keyOfUrl(seen ?? '')).toBe(firstKey);
+    expect(keyOfUrl(seen ?? '')).toBe(firstKept);
     await expectAvatar(seen, first);
-    expect(await stateTag(firstKey)).toBe('attached');
+    await expectStored(firstKept, first, 'image/png');
+    expect(await keysUnder(profiles)).toEqual([firstKept]);
 
     const second = png(8, 8, 2);
     const secondId = await avatarUpload(ann, second);
-    const secondKey = uploadKey.avatar(ann.userId, secondId);
-    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl, second);
-    expect(await stateTag(secondKey)).toBe('attached');
-    expect(await stateTag(firstKey)).toBe('pending');
+    const secondKept = keptKey.avatar(ann.userId, secondId);
+    const replaced = expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl;
+    expect(keyOfUrl(replaced ?? '')).toBe(secondKept);
+    await expectAvatar(replaced, second);
+    // The replaced avatar's kept copy is deleted; its upload stays until the lifecycle rule (a day,
+    // not emulated locally) deletes it.
+    await expectAbsent(firstKept);
+    await expectStored(secondKept, second, 'image/png');
+    expect(await keysUnder(profiles)).toEqual([secondKept]);
+    await expectStored(firstUpload, first, 'image/png');
+    expect((await download(set.avatarUrl ?? '')).status, 'the replaced avatar URL').not.toBe(200);
     await expectAvatar(participantOf(await roomEntry(bob, room), ann.userId).avatarUrl, second);
     const started = expectOk(await bob.api.startRoom(ann.userId));
     await expectAvatar(participantOf(started.room, ann.userId).avatarUrl, second);
+
+    // Setting the avatar it already has deletes nothing.
+    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl, second);
+    await expectStored(secondKept, second, 'image/png');
+    expect(await keysUnder(profiles)).toEqual([secondKept]);
 
     const given = 'https://example.com/avatars/ann.png';
     expect(expectOk(await ann.api.updateMe({ avatarUrl: given })).avatarUrl).toBe(given);
     expect(expectOk(await ann.api.me()).avatarUrl).toBe(given);
     expect(participantOf(await roomEntry(bob, room), ann.userId).avatarUrl).toBe(given);
-    expect(await stateTag(secondKey)).toBe('pending');
+    await expectAbsent(secondKept);
+    expect(await keysUnder(profiles)).toEqual([]);
+  });
+
+  it('removes the avatar with avatarUrl null, deleting an uploaded one', async () => {
+    const [ann, bob] = await trio();
+    const room = await startRoom(ann, bob);
+    const bytes = png(10, 10, 3);
+    const uploadId = await avatarUpload(ann, bytes);
+    const kept = keptKey.avatar(ann.userId, uploadId);
+    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl, bytes);
+    await expectStored(kept, bytes, 'image/png');
+
+    const none = { userId: ann.userId, displayName: 'Ann', avatarUrl: null };
+    expect(expectOk(await ann.api.updateMe({ avatarUrl: null }))).toEqual(none);
+    expect(expectOk(await ann.api.me())).toEqual(none);
+    expect(participantOf(await roomEntry(bob, room), ann.userId).avatarUrl).toBeNull();
+    expect(participantOf(await roomEntry(ann, room), bob.userId).avatarUrl).toBeNull();
+    await expectAbsent(kept);
+    expect(await keysUnder(`profiles/${ann.userId}/`)).toEqual([]);
+    // Again, with no avatar: still none, nothing to delete.
+    expect(expectOk(await ann.api.updateMe({ avatarUrl: null }))).toEqual(none);
+
+    // A given URL is removed the same way; null with an upload is two avatars at once.
+    const given = 'https://example.com/avatars/ann.png';
+    expect(expectOk(await ann.api.updateMe({ avatarUrl: given })).avatarUrl).toBe(given);
+    expect(expectOk(await ann.api.updateMe({ displayName: 'Ann B', avatarUrl: null }))).toEqual({
+      ...none,
+      displayName: 'Ann B',
+    });
+    expectError(await ann.api.updateMe({ avatarUrl: null, avatarUploadId: uploadId }), 400, 'bad_request');
+    expect(participantOf(await roomEntry(bob, room), ann.userId)).toMatchObject({
+      displayName: 'Ann B',
+      avatarUrl: null,
+    });
+
+    // The upload can be set again: it is still in avatars/ (for a day), and is kept anew.
+    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl, bytes);
+    await expectStored(kept, bytes, 'image/png');
   });
 
   it('refuses other types and sizes, and uploads that are not an avatar of the caller', async () => {
@@ -754,7 +1028,10 @@ describe('avatars', () => {
       expectError(await ann.api.updateMe(body), 400, 'bad_request');
     }
     expect(expectOk(await ann.api.me())).toEqual(before);
-    expect(await stateTag(uploadKey.avatar(bob.userId, bobs))).toBe('pending');
-    expect(await stateTag(uploadKey.attachment(room, ann.userId, attachment))).toBe('pending');
+    // Nothing was kept: no refused upload was copied to profiles/ (or files/).
+    expect(await keysUnder(`profiles/${ann.userId}/`)).toEqual([]);
+    expect(await keysUnder(`profiles/${bob.userId}/`)).toEqual([]);
+    expect(await keysUnder(`files/${room}/`)).toEqual([]);
+    await expectStored(uploadKey.avatar(bob.userId, bobs), png(2, 2), 'image/png');
   });
 });

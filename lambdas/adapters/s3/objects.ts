@@ -96,10 +96,10 @@ export class S3UploadObjects implements UploadObjects {
   /**
    * A server-side copy on two conditions: the source is still the checked version (If-Match on the
    * copy source) and the target does not exist (If-None-Match: *), so a kept file never changes.
-   * 412 is either: a target that exists was kept by an earlier attempt (kept); otherwise the source
-   * changed (nothing copied). 409 is a concurrent copy to the same target: tried again.
+   * 412 is either: a target that exists was kept by an earlier attempt (existed); otherwise the
+   * source changed (nothing copied). 409 is a concurrent copy to the same target: tried again.
    */
-  async keep(source: string, etag: string, target: string): Promise<'kept' | 'changed'> {
+  async keep(source: string, etag: string, target: string): Promise<'copied' | 'existed' | 'changed'> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
@@ -112,12 +112,12 @@ export class S3UploadObjects implements UploadObjects {
             MetadataDirective: 'COPY',
           }),
         );
-        return 'kept';
+        return 'copied';
       } catch (error) {
         const status = statusOf(error);
         if (status === 409 && attempt < 3) continue;
         if (status !== 412) throw error;
-        return (await this.exists(target)) ? 'kept' : 'changed';
+        return (await this.exists(target)) ? 'existed' : 'changed';
       }
     }
   }

@@ -1,10 +1,17 @@
 /**
  * Files on the local stack: upload forms (POST /chat/uploads/{roomId}, POST /users/me/avatar), the
  * multipart POST a browser makes to storage, the attachments messages carry, direct reads of the
- * local S3 (object tags) and small real files (a PNG with a chosen size) to upload.
+ * local S3 (whether an object is there, its bytes, a folder's keys) and small real files (a PNG with
+ * chosen dimensions, or padded to a chosen length) to upload.
  */
 import { crc32, deflateSync } from 'node:zlib';
-import { GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { envVars } from '../../../definitions/env.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamo-local.js';
@@ -183,10 +190,56 @@ export function keyOfUrl(url: string): string {
   return path.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
 }
 
-/** The object's `state` tag (pending / attached), undefined without one. */
-export async function stateTag(key: string): Promise<string | undefined> {
-  const tags = await localS3().send(new GetObjectTaggingCommand({ Bucket: filesBucket(), Key: key }));
-  return tags.TagSet?.find((tag) => tag.Key === 'state')?.Value;
+const isMissing = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'NotFound' ||
+    error.name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+export interface StoredObject {
+  readonly etag: string | undefined;
+  readonly size: number;
+  readonly contentType: string | undefined;
+}
+
+/** HeadObject on the files bucket: the object's headers, undefined when there is no such key. */
+export async function headObject(key: string): Promise<StoredObject | undefined> {
+  try {
+    const head = await localS3().send(new HeadObjectCommand({ Bucket: filesBucket(), Key: key }));
+    return { etag: head.ETag, size: head.ContentLength ?? 0, contentType: head.ContentType };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The object's bytes (GetObject), undefined when there is no such key. */
+export async function objectBytes(key: string): Promise<Uint8Array | undefined> {
+  try {
+    const object = await localS3().send(new GetObjectCommand({ Bucket: filesBucket(), Key: key }));
+    return object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Every key under `prefix` (a folder, with its trailing slash), sorted. */
+export async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await localS3().send(
+      new ListObjectsV2Command({
+        Bucket: filesBucket(),
+        Prefix: prefix,
+        ...(token === undefined ? {} : { ContinuationToken: token }),
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return keys.sort();
 }
 
 export interface Download {
@@ -226,8 +279,12 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A valid RGB PNG of `width` x `height` (a gradient, so that two images differ), `seed` varies it. */
-export function png(width: number, height: number, seed = 0): Uint8Array {
+/**
+ * A valid RGB PNG of `width` x `height` (a gradient, so that two images differ), `seed` varies it.
+ * `length` pads it to exactly that many bytes with a private ancillary chunk (decoders skip it), so
+ * that two different images can have the same size.
+ */
+export function png(width: number, height: number, seed = 0, length?: number): Uint8Array {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -238,12 +295,15 @@ export function png(width: number, height: number, seed = 0): Uint8Array {
     for (let x = 0; x < width; x++)
       rows.set([(x + seed) & 0xff, (y * 3) & 0xff, seed & 0xff], row + 1 + x * 3);
   }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', new Uint8Array()),
-  ]);
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const head = [signature, chunk('IHDR', header)];
+  const tail = [chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array())];
+  const plain = Buffer.concat([...head, ...tail]);
+  if (length === undefined || length === plain.length) return plain;
+  // A chunk costs 12 bytes besides its data.
+  const padding = length - plain.length - 12;
+  if (padding < 0) throw new Error(`a ${width}x${height} PNG needs more than ${length} bytes`);
+  return Buffer.concat([...head, chunk('zzPd', Buffer.alloc(padding, 0x2e)), ...tail]);
 }
 
 /** A GIF89a header (what a GIF's first bytes are). */

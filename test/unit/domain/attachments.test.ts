@@ -174,6 +174,18 @@ describe('sending files', () => {
     expect((await world.store.listMessages(roomId, { limit: 10 })).messages).toHaveLength(1);
   });
 
+  it('copies nothing for a send refused because one of its uploads belongs to another message', async () => {
+    const { world, roomId } = await roomWithFiles();
+    const taken = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png');
+    const fresh = world.files.upload(roomId, 'ann', sampleFiles.pdf, 'application/pdf');
+    await world.send('ann', roomId, 'first', { clientMessageId: 'c1', attachments: [taken] });
+
+    await expect(
+      world.send('ann', roomId, 'second', { clientMessageId: 'c2', attachments: [fresh, taken] }),
+    ).rejects.toEqual(chatError('bad_request', /already attached/));
+    expect(world.files.bucket.objects.has(keptKey.attachment(roomId, 'ann', fresh))).toBe(false);
+  });
+
   it('lets exactly one of several concurrent sends attach the same upload', async () => {
     const { world, roomId } = await roomWithFiles();
     const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png');
