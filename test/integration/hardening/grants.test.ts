@@ -37,7 +37,12 @@ import { closeAllSockets } from '../support/ws.js';
  * failed condition comes back without the stored item (ReturnValuesOnConditionCheckFailure) is read
  * back with GetItem (unit-tested with a mocked client in test/unit/adapters/).
  */
-const UNREACHABLE_HERE = new Set(['SendMessageFunction messages GetItem']);
+const UNREACHABLE_HERE = new Set([
+  'SendMessageFunction messages GetItem',
+  // Releasing the claims of a send whose upload was replaced between the check's read and its copy:
+  // a race this scenario does not stage (unit-tested in test/unit/domain/attachments.test.ts).
+  'AttachmentCheckFunction rooms DeleteItem',
+]);
 
 let local: LocalStack | undefined;
 let target: FaultStack;
@@ -192,6 +197,28 @@ async function walkEveryRoute(): Promise<void> {
   bobWs.send({ action: 'markRead', roomId, messageId: fourth.messageId });
   await annWs.next('read', (f) => f.userId === bob.userId && f.messageId === fourth.messageId);
   await expectCleanedUp(stale);
+  // Files: an upload form (the room's participants only), the file posted to storage, and a send
+  // that attaches it (the attachment check claims it in the rooms table).
+  const form = await fetch(`${target.restUrl}/chat/uploads/${roomId}/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ fileName: 'notes.txt', contentType: 'text/plain', size: 6 }),
+  });
+  expect(form.status).toBe(201);
+  const offer = (await form.json()) as { uploadId: string; url: string; fields: Record<string, string> };
+  const post = new FormData();
+  for (const [name, value] of Object.entries(offer.fields)) post.append(name, value);
+  post.append('file', new Blob(['notes\n'], { type: 'text/plain' }));
+  expect((await fetch(offer.url, { method: 'POST', body: post })).status).toBe(204);
+  annWs.send({
+    action: 'sendMessage',
+    roomId,
+    content: '',
+    clientMessageId: 'grants-file',
+    attachments: [{ uploadId: offer.uploadId }],
+  });
+  await annWs.next('ack', (f) => f.clientMessageId === 'grants-file');
+
   annWs.send({ action: 'ping' });
   await annWs.next('pong');
   await annInRoom.close();
