@@ -294,17 +294,17 @@ export const postConfirmationTrigger: HandlerDefinition = {
 
 /**
  * Checks uploads before they are attached: each exists in the sender's folder, its real size and type
- * (from its first bytes) match what was declared, and no other message has it; then copies each into
- * a kept folder (conditionally: still the checked version, never over a kept file), claims them, and
- * signs the kept copies' URLs. Invoked synchronously by the functions that attach
+ * (from its first bytes) match what was declared, and no other message has it; then claims them,
+ * copies each into a kept folder (conditionally: still the checked version, never over a kept file),
+ * and signs the kept copies' URLs. Invoked synchronously by the functions that attach
  * (`invokesAttachmentCheck`), never by a route: its S3 client and checks do not fit the send
  * function's bundle, and the send function then needs no S3 permission. rooms PutItem: the claims (one
- * TransactWriteItems); DeleteItem: releasing them when an upload was replaced during the check.
+ * TransactWriteItems).
  */
 export const attachmentCheck: HandlerDefinition = {
   functionId: 'AttachmentCheckFunction',
   entry: 'lambdas/files/check-uploads.ts',
-  tables: { rooms: ['PutItem', 'DeleteItem'] },
+  tables: { rooms: ['PutItem'] },
   postsToConnections: false,
   verifiesTokens: false,
   bucket: { GetObject: ['uploads', 'avatars', 'files', 'profiles'], PutObject: ['files', 'profiles'] },

@@ -46,7 +46,8 @@ export interface TableDefinition {
  * one conditional update of one item; one membership item per participant (`pk` = "member#" +
  * userId, `sk` = roomId) written once when the room starts (presence); and one activity item per
  * participant (`pk` = "activity#" + userId, `sk` = hour + "#" + roomId), moved when the room enters a
- * new hour, so a chat-list page reads the newest hours only and never touches message history.
+ * new hour, so a chat-list page reads the newest hours only and never touches message history; and
+ * one claim item per attached upload (`pk` = roomId, `sk` = "upload#" + uploadId).
  */
 export const roomsTable: TableDefinition = {
   constructId: 'RoomsTable',

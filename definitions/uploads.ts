@@ -15,26 +15,35 @@ export type UploadKind = 'attachment' | 'avatar';
  * the first bytes can only tell the container; plain text has no signature and is checked as UTF-8.
  */
 export const attachmentTypes = {
-  'image/png': { detected: 'png', image: true },
-  'image/jpeg': { detected: 'jpg', image: true },
-  'image/gif': { detected: 'gif', image: true },
-  'image/webp': { detected: 'webp', image: true },
-  'application/pdf': { detected: 'pdf', image: false },
-  'text/plain': { detected: 'text', image: false },
-  'application/zip': { detected: 'zip', image: false },
+  'image/png': { detected: 'png', image: true, extensions: ['png'] },
+  'image/jpeg': { detected: 'jpg', image: true, extensions: ['jpg', 'jpeg'] },
+  'image/gif': { detected: 'gif', image: true, extensions: ['gif'] },
+  'image/webp': { detected: 'webp', image: true, extensions: ['webp'] },
+  'application/pdf': { detected: 'pdf', image: false, extensions: ['pdf'] },
+  'text/plain': { detected: 'text', image: false, extensions: ['txt', 'text', 'md', 'csv', 'log'] },
+  'application/zip': { detected: 'zip', image: false, extensions: ['zip'] },
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
     detected: 'zip',
     image: false,
+    extensions: ['docx'],
   },
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { detected: 'zip', image: false },
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+    detected: 'zip',
+    image: false,
+    extensions: ['xlsx'],
+  },
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
     detected: 'zip',
     image: false,
+    extensions: ['pptx'],
   },
-  'application/msword': { detected: 'cfb', image: false },
-  'application/vnd.ms-excel': { detected: 'cfb', image: false },
-  'application/vnd.ms-powerpoint': { detected: 'cfb', image: false },
-} as const satisfies Record<string, { readonly detected: DetectedType; readonly image: boolean }>;
+  'application/msword': { detected: 'cfb', image: false, extensions: ['doc'] },
+  'application/vnd.ms-excel': { detected: 'cfb', image: false, extensions: ['xls'] },
+  'application/vnd.ms-powerpoint': { detected: 'cfb', image: false, extensions: ['ppt'] },
+} as const satisfies Record<
+  string,
+  { readonly detected: DetectedType; readonly image: boolean; readonly extensions: readonly string[] }
+>;
 
 export type DetectedType = 'png' | 'jpg' | 'gif' | 'webp' | 'pdf' | 'text' | 'zip' | 'cfb';
 export type AttachmentContentType = keyof typeof attachmentTypes;
@@ -48,12 +57,31 @@ export const isAttachmentType = (value: string): value is AttachmentContentType 
 export const isAvatarType = (value: string): value is AvatarContentType =>
   (avatarTypes as readonly string[]).includes(value);
 
+/**
+ * The name a download is saved under: the file's name, with its type's extension added when the name
+ * ends in another (a checked text file named `invoice.pdf.js` saves as `invoice.pdf.js.txt`, so no
+ * checked file opens as a script or a page). The name messages show is the one given.
+ */
+export function downloadName(fileName: string, contentType: string): string {
+  if (!isAttachmentType(contentType)) return fileName;
+  const { extensions } = attachmentTypes[contentType];
+  const extension = /\.([^.]+)$/.exec(fileName)?.[1]?.toLowerCase();
+  const allowed: readonly string[] = extensions;
+  return extension !== undefined && allowed.includes(extension) ? fileName : `${fileName}.${extensions[0]}`;
+}
+
 /** Attachments per message (its own constant so that the send handler bundles only this limit). */
 export const MAX_ATTACHMENTS = 10;
 
 export const uploadLimits = {
   /** Default largest attachment; the stack's `maxUploadBytes` context value changes it. */
   defaultMaxAttachmentBytes: 25 * 1024 * 1024,
+  /**
+   * The largest `maxUploadBytes` a stack may set: the attachment check keeps a file by one server-side
+   * copy within its timeout (while the sender waits for the ack), which S3 does at tens to hundreds of
+   * MB a second; far below S3's 5 GiB for one POST.
+   */
+  maxAttachmentBytesLimit: 100 * 1024 * 1024,
   maxAvatarBytes: 2 * 1024 * 1024,
   /** How long an upload form is accepted by storage. */
   formSeconds: 5 * 60,
@@ -112,11 +140,16 @@ export const uploadKey = {
   avatar: (userId: string, uploadId: string) => `${bucketFolders.avatars}/${userId}/${uploadId}`,
 } as const;
 
-/** Where an attached upload is kept (the same ids, in the kept folders). */
+/**
+ * Where an attached upload is kept: the same ids in the kept folders. An attachment is kept once (its
+ * claim makes it one message's); an avatar is kept under a key of its own each time it is set
+ * (`version`), so deleting the avatar an update replaced never deletes one another update sets.
+ */
 export const keptKey = {
   attachment: (roomId: string, uploaderId: string, uploadId: string) =>
     `${bucketFolders.files}/${roomId}/${uploaderId}/${uploadId}`,
-  avatar: (userId: string, uploadId: string) => `${bucketFolders.profiles}/${userId}/${uploadId}`,
+  avatar: (userId: string, uploadId: string, version: string) =>
+    `${bucketFolders.profiles}/${userId}/${uploadId}/${version}`,
 } as const;
 
 /** CORS of the bucket: browsers POST upload forms from the web client's origins and may fetch files. */

@@ -219,7 +219,7 @@ export function fileNameIsValid(value: unknown): value is string {
     length <= 255 &&
     !hasLoneSurrogate(trimmed) &&
     !hasForbiddenControl(trimmed) &&
-    !/[/\\"\t\r\n\u0085]/.test(trimmed) &&
+    !/[/\\"\t\r\n\u0085\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(trimmed) &&
     // Only after the lone-surrogate test: encodeURIComponent throws on one.
     encodeURIComponent(trimmed).length <= 1024
   );

@@ -44,23 +44,21 @@ export function parseFlag(name: string, value: unknown): boolean {
   throw new Error(`Context ${name} must be true or false, not ${JSON.stringify(value)}`);
 }
 
-/** The largest object a single POST upload can store (S3's limit for browser-based uploads). */
-export const postUploadLimitBytes = 5 * 1024 ** 3;
-
 /**
  * Parses the `maxUploadBytes` context value (`-c maxUploadBytes=26214400`): the largest attachment,
  * in bytes. Absent or empty means `uploadLimits.defaultMaxAttachmentBytes`. `-c` hands over a
- * string and cdk.json may hold a number; either must be a whole number from 1 byte to 5 GiB, the
- * most one POST upload can carry, so that a form limit S3 would refuse fails the synth instead of
- * every upload. Digits only: "25MB" or "2.5e7" is refused rather than read as something else.
+ * string and cdk.json may hold a number; either must be a whole number from 1 byte to
+ * `uploadLimits.maxAttachmentBytesLimit` (100 MiB: what the attachment check can copy while the sender
+ * waits), so that a limit the stack cannot serve fails the synth instead of every large upload. Digits only: "25MB" or "2.5e7" is refused rather than read as something else.
  */
 export function parseMaxUploadBytes(value: unknown): number {
   if (value === undefined || value === null || value === '') return uploadLimits.defaultMaxAttachmentBytes;
   const digits = typeof value === 'string' && /^\d+$/.test(value);
   const bytes = typeof value === 'number' ? value : digits ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > postUploadLimitBytes) {
+  const limit = uploadLimits.maxAttachmentBytesLimit;
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > limit) {
     throw new Error(
-      `Context maxUploadBytes must be a whole number of bytes from 1 to ${postUploadLimitBytes} (5 GiB, the POST upload limit), not ${JSON.stringify(value)}`,
+      `Context maxUploadBytes must be a whole number of bytes from 1 to ${limit} (100 MiB: the attachment check copies each file while the sender waits), not ${JSON.stringify(value)}`,
     );
   }
   return bytes;

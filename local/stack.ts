@@ -19,7 +19,7 @@ import {
   postConfirmationTrigger,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
-import { uploadLimits } from '../definitions/uploads.js';
+import { parseMaxUploadBytes } from '../lib/context.js';
 import {
   checkJava,
   type DynamoLocal,
@@ -186,10 +186,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   running = true;
   const log = makeLog(options.quiet ?? false);
   const host = options.host ?? '127.0.0.1';
-  const maxUploadBytes = options.maxUploadBytes ?? uploadLimits.defaultMaxAttachmentBytes;
-  if (!Number.isInteger(maxUploadBytes) || maxUploadBytes < 1) {
+  let maxUploadBytes: number;
+  try {
+    // The deployed stack's own rule (lib/context.ts), so a limit it would refuse is refused here too.
+    maxUploadBytes = parseMaxUploadBytes(options.maxUploadBytes);
+  } catch (error) {
     running = false;
-    throw new Error(`maxUploadBytes must be a positive integer, not ${maxUploadBytes}`);
+    throw error;
   }
   const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
   let requestedPort = options.port ?? 3000;

@@ -3,7 +3,7 @@
  * download URL, never the storage key), the upload requests and the checks an upload must pass before
  * it is attached. No AWS here: storage and signing are ports.
  */
-import { MAX_ATTACHMENTS, UPLOAD_ID } from '../../definitions/uploads.js';
+import { downloadName, MAX_ATTACHMENTS, UPLOAD_ID } from '../../definitions/uploads.js';
 import { badRequest } from './errors.js';
 
 /** An attachment as a message stores it: `key` locates the object and never leaves the server. */
@@ -136,7 +136,7 @@ export async function signAttachments(
       ...attachment,
       url: await signer.url({
         key: attachment.key,
-        fileName: attachment.fileName,
+        fileName: downloadName(attachment.fileName, attachment.contentType),
         inline: isImage(attachment.contentType),
       }),
     })),

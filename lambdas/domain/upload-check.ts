@@ -5,8 +5,8 @@
  * before the copies: the checked objects are then copied to the kept folder, on the condition that
  * each is still the version that was checked (definitions/uploads.ts `bucketFolders` says why). So
  * only a claimed upload is ever copied (a send refused for another message's upload copies nothing),
- * a refused send holds no claim, and the same send retried (same claim) passes again and gets the
- * same attachments.
+ * a send refused by a check holds no claim, and the same send retried (same claim) passes again and
+ * gets the same attachments.
  */
 import {
   attachmentTypes,
@@ -44,9 +44,10 @@ export interface UploadClaims {
    * nothing is written and the answer names those uploads.
    */
   claim(roomId: string, uploadIds: readonly string[], claim: string): Promise<{ readonly taken: string[] }>;
-  /** Removes the uploads' claims that `claim` holds (a send refused after claiming). */
-  release(roomId: string, uploadIds: readonly string[], claim: string): Promise<void>;
 }
+
+/** How many times an upload replaced during its check is inspected again before the send is refused. */
+const KEEP_ROUNDS = 3;
 
 /** An upload that passed the check: where it was inspected, and what the message stores. */
 interface Checked {
@@ -69,15 +70,13 @@ export class UploadCheck {
     }
     if (request.kind === 'avatar') {
       const { userId, uploadId } = request;
-      const checked = await this.inspect(
-        uploadKey.avatar(userId, uploadId),
-        keptKey.avatar(userId, uploadId),
-        uploadId,
-        'avatar',
-      );
+      // A kept key of its own for every check: an update that replaces the avatar deletes the key it
+      // replaced, which can then never be the key a concurrent update is setting.
+      const target = keptKey.avatar(userId, uploadId, crypto.randomUUID());
+      const checked = await this.inspect(uploadKey.avatar(userId, uploadId), target, uploadId, 'avatar');
       if (typeof checked === 'string') return { ok: false, message: checked };
-      const [kept] = await this.keep([checked]);
-      if (kept === undefined || kept === 'changed') return { ok: false, message: replaced([checked]) };
+      const kept = await this.keep(checked, 'avatar');
+      if (typeof kept === 'string') return { ok: false, message: kept };
       return { ok: true, attachments: await signAttachments(this.signer, [kept]) };
     }
 
@@ -100,32 +99,39 @@ export class UploadCheck {
     if (taken.length > 0) {
       return { ok: false, message: `Upload ${taken.join(', ')} is already attached to another message` };
     }
-    const kept = await this.keep(checked);
-    const changed = checked.filter((_, index) => kept[index] === 'changed');
-    if (changed.length > 0) {
-      await this.claims.release(roomId, uploadIds, request.claim);
-      return { ok: false, message: replaced(changed) };
-    }
-    const attachments = kept.filter((one) => one !== 'changed');
+    // The claim is held from here on, whatever happens: a claim is never released, since another
+    // attempt of the same send (same claim) may be relying on it at this very moment.
+    const kept = await Promise.all(checked.map((one) => this.keep(one, 'attachment')));
+    const keepRefusals = kept.filter((result) => typeof result === 'string');
+    if (keepRefusals.length > 0) return { ok: false, message: keepRefusals.join('; ') };
+    const attachments = kept.filter((result) => typeof result !== 'string');
     return { ok: true, attachments: await signAttachments(this.signer, attachments) };
   }
 
   /**
-   * Copies each checked upload to its kept key: the stored attachment, or 'changed' when the upload
-   * was replaced since it was inspected. A copy that existed already (kept by an earlier attempt of
-   * the same claim, possibly before the upload was posted again) is described from itself, so the
-   * message says what its URL serves.
+   * Copies a checked upload to its kept key: the stored attachment, or why it cannot be kept. An upload
+   * replaced since it was inspected (the uploader posted its form again) is inspected again and, if
+   * it still passes, kept as it now is. A copy that existed already (kept by an earlier attempt of
+   * the same claim) is described from itself, so the message says what its URL serves.
    */
-  private keep(checked: readonly Checked[]): Promise<(StoredAttachment | 'changed')[]> {
-    return Promise.all(
-      checked.map(async (one) => {
-        const { attachment } = one;
-        const result = await this.objects.keep(one.source, one.etag, attachment.key);
-        if (result !== 'existed') return result === 'copied' ? attachment : 'changed';
+  private async keep(first: Checked, kind: UploadKind): Promise<StoredAttachment | string> {
+    let checked = first;
+    for (let round = 1; ; round++) {
+      const { attachment } = checked;
+      const result = await this.objects.keep(checked.source, checked.etag, attachment.key);
+      if (result === 'copied') return attachment;
+      if (result === 'existed') {
         const inspection = await this.objects.inspect(attachment.key);
-        return inspection ? storedAttachment(attachment.attachmentId, attachment.key, inspection) : 'changed';
-      }),
-    );
+        if (inspection !== undefined)
+          return storedAttachment(attachment.attachmentId, attachment.key, inspection);
+      }
+      if (round >= KEEP_ROUNDS) {
+        return `Upload ${attachment.attachmentId} kept changing while it was being attached; send it again`;
+      }
+      const again = await this.inspect(checked.source, attachment.key, attachment.attachmentId, kind);
+      if (typeof again === 'string') return again;
+      checked = again;
+    }
   }
 
   /** The checked upload, or why it cannot be used. */
@@ -143,10 +149,6 @@ export class UploadCheck {
     if (refusal !== null) return `Upload ${uploadId} cannot be used: ${refusal}`;
     return { source, etag: inspection.etag, attachment: storedAttachment(uploadId, target, inspection) };
   }
-}
-
-function replaced(changed: readonly Checked[]): string {
-  return `Upload ${changed.map((one) => one.attachment.attachmentId).join(', ')} was replaced while it was being attached; send it again`;
 }
 
 function storedAttachment(uploadId: string, key: string, inspection: UploadInspection): StoredAttachment {

@@ -1,7 +1,7 @@
 /**
  * Upload forms: the first step of sending a file or setting an avatar. The form binds the object's key
- * (in the uploader's folder of the room, or of their avatars), its type, its exact size and the
- * `pending` tag; nothing is written anywhere until the browser posts the file.
+ * (in the uploader's folder of the room, or of their avatars), its type, its exact size and its
+ * name; nothing is written anywhere until the browser posts the file.
  */
 import {
   attachmentTypes,
@@ -58,8 +58,12 @@ export interface UploadRequest {
 /** Room for the encoded name in S3's 2 KB of user metadata, beside the declared size. */
 const MAX_ENCODED_FILE_NAME = 1024;
 
-/** The characters that mean "folder" or would break a Content-Disposition header's quoted name. */
-const PATH_OR_QUOTE = /[/\\"\t\r\n\u0085]/;
+/**
+ * The characters that mean "folder" or would break a Content-Disposition header's quoted name, and the
+ * bidirectional controls that make a name display another extension than it has ("gnp.exe" shown as
+ * "exe.png").
+ */
+const PATH_OR_QUOTE = /[/\\"\t\r\n\u0085\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 function parseFileName(value: unknown): string {
   if (typeof value !== 'string') throw badRequest('fileName must be a string');
@@ -76,7 +80,9 @@ function parseFileName(value: unknown): string {
     );
   }
   if (PATH_OR_QUOTE.test(name))
-    throw badRequest('fileName must not contain quotes, line breaks, tabs, / or \\');
+    throw badRequest(
+      'fileName must not contain quotes, line breaks, tabs, / or \\, or bidirectional controls',
+    );
   return name;
 }
 

@@ -49,7 +49,7 @@ export class MemoryBucket implements UploadObjects, AvatarRemoval {
   /** Runs between a keep's conditions and its copy: tests replace an upload there. */
   beforeCopy: (() => void) | undefined;
 
-  /** What a browser's post of an upload form leaves: the declared type, name and size, tagged pending. */
+  /** What a browser's post of an upload form leaves: the declared type, name and size, a new version. */
   post(
     key: string,
     bytes: Uint8Array,
@@ -111,12 +111,6 @@ export class MemoryClaims implements UploadClaims {
     });
     if (taken.length === 0) for (const id of uploadIds) this.claims.set(`${roomId}/${id}`, claim);
     return { taken };
-  }
-
-  async release(roomId: string, uploadIds: readonly string[], claim: string): Promise<void> {
-    for (const id of uploadIds) {
-      if (this.claims.get(`${roomId}/${id}`) === claim) this.claims.delete(`${roomId}/${id}`);
-    }
   }
 }
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { uploadLimits } from '../../definitions/uploads.js';
-import {
-  parseAllowedOrigins,
-  parseFlag,
-  parseMaxUploadBytes,
-  postUploadLimitBytes,
-} from '../../lib/context.js';
+import { parseAllowedOrigins, parseFlag, parseMaxUploadBytes } from '../../lib/context.js';
 
 describe('allowedOrigins context', () => {
   it('means no CORS when absent or empty', () => {
@@ -80,8 +75,9 @@ describe('maxUploadBytes context', () => {
     expect(parseMaxUploadBytes(10_485_760)).toBe(10_485_760);
   });
 
-  it('accepts 1 byte up to 5 GiB, the most one POST upload may carry', () => {
-    expect(postUploadLimitBytes).toBe(5 * 1024 ** 3);
+  it('accepts 1 byte up to 100 MiB, what the attachment check copies while the sender waits', () => {
+    const postUploadLimitBytes = uploadLimits.maxAttachmentBytesLimit;
+    expect(postUploadLimitBytes).toBe(100 * 1024 ** 2);
     expect(parseMaxUploadBytes('1')).toBe(1);
     expect(parseMaxUploadBytes(String(postUploadLimitBytes))).toBe(postUploadLimitBytes);
   });
@@ -90,8 +86,8 @@ describe('maxUploadBytes context', () => {
     '0',
     0,
     '-1',
-    String(postUploadLimitBytes + 1),
-    postUploadLimitBytes + 1,
+    String(uploadLimits.maxAttachmentBytesLimit + 1),
+    uploadLimits.maxAttachmentBytesLimit + 1,
     '25MB',
     '2.5e7',
     '1.5',

@@ -222,7 +222,7 @@ describe('files', () => {
       expect(uploadKey.attachment('r', 'u', 'x')).toMatch(/^uploads\//);
       expect(uploadKey.avatar('u', 'x')).toMatch(/^avatars\//);
       expect(keptKey.attachment('r', 'u', 'x')).toMatch(/^files\//);
-      expect(keptKey.avatar('u', 'x')).toMatch(/^profiles\//);
+      expect(keptKey.avatar('u', 'x', 'v')).toMatch(/^profiles\//);
     });
 
     it.each(allHandlers.map((definition) => [definition.functionId, definition] as const))(

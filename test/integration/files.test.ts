@@ -907,13 +907,14 @@ describe('avatars', () => {
     const first = png(16, 16, 1);
     const firstId = await avatarUpload(ann, first);
     const firstUpload = uploadKey.avatar(ann.userId, firstId);
-    const firstKept = keptKey.avatar(ann.userId, firstId);
     await expectStored(firstUpload, first, 'image/png');
-    await expectAbsent(firstKept);
+    expect(await keysUnder(profiles)).toEqual([]);
 
     const set = expectOk(await ann.api.updateMe({ avatarUploadId: firstId }));
     expect(set).toMatchObject({ userId: ann.userId, displayName: 'Ann' });
-    expect(keyOfUrl(set.avatarUrl ?? '')).toBe(firstKept);
+    // A key of its own each time an avatar is set (see keptKey): under the upload's id.
+    const firstKept = keyOfUrl(set.avatarUrl ?? '');
+    expect(firstKept).toMatch(new RegExp(`^${profiles}${firstId}/`));
     await expectAvatar(set.avatarUrl, first);
     await expectAvatar(expectOk(await ann.api.me()).avatarUrl, first);
     const seen = participantOf(await roomEntry(bob, room), ann.userId).avatarUrl;
@@ -924,9 +925,9 @@ describe('avatars', () => {
 
     const second = png(8, 8, 2);
     const secondId = await avatarUpload(ann, second);
-    const secondKept = keptKey.avatar(ann.userId, secondId);
     const replaced = expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl;
-    expect(keyOfUrl(replaced ?? '')).toBe(secondKept);
+    const secondKept = keyOfUrl(replaced ?? '');
+    expect(secondKept).toMatch(new RegExp(`^${profiles}${secondId}/`));
     await expectAvatar(replaced, second);
     // The replaced avatar's kept copy is deleted; its upload stays until the lifecycle rule (a day,
     // not emulated locally) deletes it.
@@ -939,16 +940,17 @@ describe('avatars', () => {
     const started = expectOk(await bob.api.startRoom(ann.userId));
     await expectAvatar(participantOf(started.room, ann.userId).avatarUrl, second);
 
-    // Setting the avatar it already has deletes nothing.
-    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl, second);
-    await expectStored(secondKept, second, 'image/png');
-    expect(await keysUnder(profiles)).toEqual([secondKept]);
+    // Setting the avatar it already has keeps a new copy and deletes the one it replaces.
+    const again = expectOk(await ann.api.updateMe({ avatarUploadId: secondId })).avatarUrl;
+    await expectAvatar(again, second);
+    const againKept = keyOfUrl(again ?? '');
+    expect(await keysUnder(profiles)).toEqual([againKept]);
 
     const given = 'https://example.com/avatars/ann.png';
     expect(expectOk(await ann.api.updateMe({ avatarUrl: given })).avatarUrl).toBe(given);
     expect(expectOk(await ann.api.me()).avatarUrl).toBe(given);
     expect(participantOf(await roomEntry(bob, room), ann.userId).avatarUrl).toBe(given);
-    await expectAbsent(secondKept);
+    await expectAbsent(againKept);
     expect(await keysUnder(profiles)).toEqual([]);
   });
 
@@ -957,8 +959,9 @@ describe('avatars', () => {
     const room = await startRoom(ann, bob);
     const bytes = png(10, 10, 3);
     const uploadId = await avatarUpload(ann, bytes);
-    const kept = keptKey.avatar(ann.userId, uploadId);
-    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl, bytes);
+    const setUrl = expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl;
+    const kept = keyOfUrl(setUrl ?? '');
+    await expectAvatar(setUrl, bytes);
     await expectStored(kept, bytes, 'image/png');
 
     const none = { userId: ann.userId, displayName: 'Ann', avatarUrl: null };
@@ -985,8 +988,10 @@ describe('avatars', () => {
     });
 
     // The upload can be set again: it is still in avatars/ (for a day), and is kept anew.
-    await expectAvatar(expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl, bytes);
-    await expectStored(kept, bytes, 'image/png');
+    const anew = expectOk(await ann.api.updateMe({ avatarUploadId: uploadId })).avatarUrl;
+    await expectAvatar(anew, bytes);
+    expect(keyOfUrl(anew ?? '')).not.toBe(kept);
+    await expectStored(keyOfUrl(anew ?? ''), bytes, 'image/png');
   });
 
   it('refuses other types and sizes, and uploads that are not an avatar of the caller', async () => {

@@ -58,27 +58,4 @@ export class DynamoUploadClaims implements UploadClaims {
       throw error;
     }
   }
-
-  /** Deletes the claims `claim` holds, and none another holds (each delete is conditional). */
-  async release(roomId: string, uploadIds: readonly string[], claim: string): Promise<void> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: uploadIds.map((uploadId) => ({
-            Delete: {
-              TableName: this.roomsTable,
-              Key: { pk: roomId, sk: `${UPLOAD_PREFIX}${uploadId}` },
-              ConditionExpression: 'attribute_not_exists(pk) OR #claim = :claim',
-              ExpressionAttributeNames: { '#claim': 'claim' },
-              ExpressionAttributeValues: { ':claim': claim },
-            },
-          })),
-        }),
-      );
-    } catch (error) {
-      // Another claim holds one of them (it cannot: this claim held them all a moment ago), or a
-      // conflicting transaction is in flight: the claims stay, and the same send retried passes.
-      if (!(error instanceof TransactionCanceledException)) throw error;
-    }
-  }
 }

@@ -1,11 +1,14 @@
 /** Uploaded objects: what the check reads of them (headers, first bytes), and keeping one that passed. */
 import {
   CopyObjectCommand,
+  type CopyObjectCommandInput,
+  type CopyObjectCommandOutput,
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { BuildMiddleware } from '@smithy/types';
 import { uploadLimits, uploadMetadata } from '../../../definitions/uploads.js';
 import type { UploadInspection, UploadObjects } from '../../domain/upload-check.js';
 import { detectType, imageSize } from '../../files/detect.js';
@@ -32,13 +35,32 @@ function decodeName(value: string | undefined): string | undefined {
   }
 }
 
+/** Sets `If-None-Match: *` on the request, before it is signed (see `keep`). */
+const onlyIfAbsent: BuildMiddleware<CopyObjectCommandInput, CopyObjectCommandOutput> = (next) => (args) => {
+  const request = args.request as { headers?: Record<string, string> };
+  if (request.headers) request.headers['if-none-match'] = '*';
+  return next(args);
+};
+
 export class S3UploadObjects implements UploadObjects {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
   ) {}
 
+  /**
+   * The object's headers and first bytes, of one version: when the object is replaced between the
+   * two reads (its form posted again), it is read again, a few times, then taken as missing.
+   */
   async inspect(key: string): Promise<UploadInspection | undefined> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const inspection = await this.inspectOnce(key);
+      if (inspection !== 'replaced') return inspection;
+    }
+    return undefined;
+  }
+
+  private async inspectOnce(key: string): Promise<UploadInspection | undefined | 'replaced'> {
     let head: HeadObjectCommandOutput;
     try {
       head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -53,7 +75,7 @@ export class S3UploadObjects implements UploadObjects {
       size === 0
         ? new Uint8Array()
         : await this.firstBytes(key, Math.min(size, uploadLimits.sniffBytes), head.ETag);
-    if (sample === undefined) return undefined;
+    if (sample === undefined || sample === 'replaced') return sample;
     const detected = detectType(sample);
     const dimensions = detected === undefined ? undefined : imageSize(detected, sample);
     const declared = head.Metadata?.[uploadMetadata.size];
@@ -76,7 +98,7 @@ export class S3UploadObjects implements UploadObjects {
     key: string,
     length: number,
     etag: string | undefined,
-  ): Promise<Uint8Array | undefined> {
+  ): Promise<Uint8Array | undefined | 'replaced'> {
     try {
       const object = await this.client.send(
         new GetObjectCommand({
@@ -89,6 +111,7 @@ export class S3UploadObjects implements UploadObjects {
       return object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
     } catch (error) {
       if (isNotFound(error)) return undefined;
+      if (statusOf(error) === 412) return 'replaced';
       throw error;
     }
   }
@@ -97,25 +120,31 @@ export class S3UploadObjects implements UploadObjects {
    * A server-side copy on two conditions: the source is still the checked version (If-Match on the
    * copy source) and the target does not exist (If-None-Match: *), so a kept file never changes.
    * 412 is either: a target that exists was kept by an earlier attempt (existed); otherwise the
-   * source changed (nothing copied). 409 is a concurrent copy to the same target: tried again.
+   * source changed (nothing copied). 404 (or 403 without ListBucket): the source is gone (deleted by
+   * the lifecycle rule, say): changed, so the caller inspects it again and finds it missing. 409 is a
+   * concurrent conditional write to the same target: tried again, then taken as changed.
+   *
+   * If-None-Match is set as a header by a middleware, not only through the command's field: that
+   * field is recent (S3 added conditional copies in 2025), and a Lambda runtime's bundled SDK older
+   * than it would drop it without a word, and with it the guarantee that a kept file never changes.
    */
   async keep(source: string, etag: string, target: string): Promise<'copied' | 'existed' | 'changed'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: target,
-            CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
-            CopySourceIfMatch: etag,
-            IfNoneMatch: '*',
-            MetadataDirective: 'COPY',
-          }),
-        );
+        const copy = new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: target,
+          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceIfMatch: etag,
+          MetadataDirective: 'COPY',
+        });
+        copy.middlewareStack.add(onlyIfAbsent, { step: 'build', name: 'chatCopyOnlyIfAbsent' });
+        await this.client.send(copy);
         return 'copied';
       } catch (error) {
         const status = statusOf(error);
         if (status === 409 && attempt < 3) continue;
+        if (status === 409 || isNotFound(error)) return 'changed';
         if (status !== 412) throw error;
         return (await this.exists(target)) ? 'existed' : 'changed';
       }

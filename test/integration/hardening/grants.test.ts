@@ -37,12 +37,7 @@ import { closeAllSockets } from '../support/ws.js';
  * failed condition comes back without the stored item (ReturnValuesOnConditionCheckFailure) is read
  * back with GetItem (unit-tested with a mocked client in test/unit/adapters/).
  */
-const UNREACHABLE_HERE = new Set([
-  'SendMessageFunction messages GetItem',
-  // Releasing the claims of a send whose upload was replaced between the check's read and its copy:
-  // a race this scenario does not stage (unit-tested in test/unit/domain/attachments.test.ts).
-  'AttachmentCheckFunction rooms DeleteItem',
-]);
+const UNREACHABLE_HERE = new Set(['SendMessageFunction messages GetItem']);
 
 let local: LocalStack | undefined;
 let target: FaultStack;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { uploadLimits } from '../../../definitions/uploads.js';
 import { objectUrl } from '../../../lambdas/adapters/s3/client.js';
 import { contentDisposition, S3DownloadSigner } from '../../../lambdas/adapters/s3/downloads.js';
+import { S3UploadObjects } from '../../../lambdas/adapters/s3/objects.js';
 import { S3UploadForms } from '../../../lambdas/adapters/s3/upload-forms.js';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -124,5 +125,38 @@ describe('contentDisposition', () => {
     expect(contentDisposition('a"b\\c%d.txt', true)).toBe(
       `inline; filename="a_b_c_d.txt"; filename*=UTF-8''a%22b%5Cc%25d.txt`,
     );
+  });
+});
+
+describe('keeping an upload', () => {
+  it('copies with both conditions as signed headers, If-None-Match set whatever the SDK models', async () => {
+    const seen: { method: string; path: string; headers: Record<string, string> }[] = [];
+    const client = new S3Client({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      requestHandler: {
+        handle: async (request: { method: string; path: string; headers: Record<string, string> }) => {
+          seen.push(request);
+          const body = '<CopyObjectResult><ETag>"e"</ETag></CopyObjectResult>';
+          const { Readable } = await import('node:stream');
+          return { response: { statusCode: 200, headers: {}, body: Readable.from([Buffer.from(body)]) } };
+        },
+      },
+    });
+
+    const result = await new S3UploadObjects(client, 'files-bucket').keep(
+      'uploads/chat_a_b/a/0123',
+      '"abc"',
+      'files/chat_a_b/a/0123',
+    );
+
+    expect(result).toBe('copied');
+    const [copy] = seen;
+    expect(copy?.method).toBe('PUT');
+    expect(copy?.path).toBe('/files/chat_a_b/a/0123');
+    expect(copy?.headers['x-amz-copy-source']).toBe('files-bucket/uploads/chat_a_b/a/0123');
+    expect(copy?.headers['x-amz-copy-source-if-match']).toBe('"abc"');
+    expect(copy?.headers['if-none-match']).toBe('*');
+    expect(copy?.headers.authorization).toMatch(/SignedHeaders=[^,]*if-none-match/);
   });
 });

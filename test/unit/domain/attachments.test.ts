@@ -92,10 +92,11 @@ describe('sending files', () => {
     ).rejects.toEqual(chatError('bad_request'));
   });
 
-  it('refuses an upload replaced while it was being checked, claiming nothing', async () => {
+  it('checks an upload replaced while it was being attached again: refused if the new file fails', async () => {
     const { world, roomId } = await roomWithFiles();
     const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png', 'dot.png');
     world.files.bucket.beforeCopy = () => {
+      world.files.bucket.beforeCopy = undefined;
       world.files.bucket.post(
         uploadKey.attachment(roomId, 'ann', image),
         sampleFiles.text,
@@ -105,11 +106,51 @@ describe('sending files', () => {
       );
     };
 
-    await expect(world.send('ann', roomId, 'x', { attachments: [image] })).rejects.toEqual(
-      chatError('bad_request', /replaced while it was being attached/),
-    );
-    expect(world.files.claims.claims.size).toBe(0);
+    await expect(
+      world.send('ann', roomId, 'x', { clientMessageId: 'c1', attachments: [image] }),
+    ).rejects.toEqual(chatError('bad_request', /cannot be used/));
     expect(world.files.bucket.objects.has(keptKey.attachment(roomId, 'ann', image))).toBe(false);
+    expect((await world.store.listMessages(roomId, { limit: 10 })).messages).toEqual([]);
+  });
+
+  it('keeps the new version of an upload replaced while it was being attached when it passes', async () => {
+    const { world, roomId } = await roomWithFiles();
+    const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png', 'dot.png');
+    const other = Uint8Array.from(sampleFiles.png);
+    world.files.bucket.beforeCopy = () => {
+      world.files.bucket.beforeCopy = undefined;
+      world.files.bucket.post(uploadKey.attachment(roomId, 'ann', image), other, 'image/png', 'dot.png');
+    };
+
+    await world.send('ann', roomId, 'x', { clientMessageId: 'c1', attachments: [image] });
+
+    expect(world.files.bucket.objects.get(keptKey.attachment(roomId, 'ann', image))?.bytes).toBe(other);
+  });
+
+  it('never lets an upload be attached twice, even when two attempts of one send race a replacement', async () => {
+    const { world, roomId } = await roomWithFiles();
+    const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png', 'dot.png');
+    world.files.bucket.beforeCopy = () => {
+      world.files.bucket.beforeCopy = undefined;
+      world.files.bucket.post(
+        uploadKey.attachment(roomId, 'ann', image),
+        Uint8Array.from(sampleFiles.png),
+        'image/png',
+      );
+    };
+    const attempt = () =>
+      world.service.messaging.sendMessage(
+        { userId: 'ann', connectionId: 'a1' },
+        { roomId, content: 'x', clientMessageId: 'c1', attachments: [image] },
+      );
+
+    const [one, two] = await Promise.all([attempt(), attempt()]);
+
+    expect(two).toEqual(one);
+    await expect(
+      world.send('ann', roomId, 'y', { clientMessageId: 'c2', attachments: [image] }),
+    ).rejects.toEqual(chatError('bad_request', /already attached/));
+    expect((await world.store.listMessages(roomId, { limit: 10 })).messages).toHaveLength(1);
   });
 
   it('presents files in history and in the chat list with URLs signed for that answer', async () => {
@@ -301,6 +342,12 @@ describe('avatars', () => {
     type: string,
   ) => world.files.bucket.post(uploadKey.avatar(userId, id), bytes, type, 'avatar');
 
+  /** The kept avatar objects of a user, and the one the profile names. */
+  const keptAvatars = async (world: ReturnType<typeof makeWorld>, userId: string) => ({
+    keys: [...world.files.bucket.objects.keys()].filter((key) => key.startsWith(`profiles/${userId}/`)),
+    current: (await world.store.getUser(userId))?.avatarKey ?? null,
+  });
+
   it('sets a checked upload as the avatar, shown to the other participant by a signed URL', async () => {
     const world = makeWorld();
     await world.room('ann', 'bob');
@@ -314,40 +361,67 @@ describe('avatars', () => {
     const view = await world.service.profiles.view(profile);
     const list = await world.service.rooms.listRooms('bob', 10, undefined);
 
-    const url = `https://files.test/${keptKey.avatar('ann', 'a'.repeat(32))}?disposition=inline&name=avatar`;
+    const { keys, current } = await keptAvatars(world, 'ann');
+    expect(current).toMatch(new RegExp(`^profiles/ann/${'a'.repeat(32)}/`));
+    expect(keys).toEqual([current]);
+    const url = `https://files.test/${current}?disposition=inline&name=avatar`;
     expect(view).toEqual({ userId: 'ann', displayName: 'Ann', avatarUrl: url });
     expect(list.rooms[0]?.participants.find((p) => p.userId === 'ann')?.avatarUrl).toBe(url);
-    expect(world.files.bucket.objects.has(keptKey.avatar('ann', 'a'.repeat(32)))).toBe(true);
   });
 
-  it('deletes the kept avatar it replaces, never the one that stays, and a URL avatar deletes it too', async () => {
+  it('keeps only the avatar that stays: each replaced one is deleted, a URL or null deletes it too', async () => {
     const world = makeWorld();
     world.users('ann');
     postAvatar(world, 'ann', '1'.repeat(32), sampleFiles.png, 'image/png');
     postAvatar(world, 'ann', '2'.repeat(32), sampleFiles.png, 'image/png');
-    const kept = (n: string) => world.files.bucket.objects.has(keptKey.avatar('ann', n.repeat(32)));
+    const set = (update: Parameters<typeof world.service.profiles.updateProfile>[1]) =>
+      world.service.profiles.updateProfile('ann', update, undefined);
+    const expectOnlyCurrent = async () => {
+      const { keys, current } = await keptAvatars(world, 'ann');
+      expect(keys).toEqual(current === null ? [] : [current]);
+      return current;
+    };
 
-    await world.service.profiles.updateProfile('ann', { avatarUploadId: '1'.repeat(32) }, undefined);
-    await world.service.profiles.updateProfile('ann', { avatarUploadId: '2'.repeat(32) }, undefined);
-    expect([kept('1'), kept('2')]).toEqual([false, true]);
-    // Setting the same upload again deletes nothing.
-    await world.service.profiles.updateProfile('ann', { avatarUploadId: '2'.repeat(32) }, undefined);
-    expect(kept('2')).toBe(true);
-
-    const profile = await world.service.profiles.updateProfile(
-      'ann',
-      { avatarUrl: 'https://example.com/a.png' },
-      undefined,
-    );
-    expect(kept('2')).toBe(false);
-    await world.service.profiles.updateProfile('ann', { avatarUploadId: '1'.repeat(32) }, undefined);
-    // A kept copy deleted with the avatar it was comes back when its upload (still there) is set again.
-    expect(kept('1')).toBe(true);
-    const cleared = await world.service.profiles.updateProfile('ann', { avatarUrl: null }, undefined);
-    expect(kept('1')).toBe(false);
-    expect((await world.service.profiles.view(cleared)).avatarUrl).toBeNull();
-    await world.service.profiles.updateProfile('ann', { avatarUrl: 'https://example.com/a.png' }, undefined);
+    await set({ avatarUploadId: '1'.repeat(32) });
+    await expectOnlyCurrent();
+    await set({ avatarUploadId: '2'.repeat(32) });
+    const second = await expectOnlyCurrent();
+    // Setting the same upload again keeps a new copy and deletes the old one.
+    await set({ avatarUploadId: '2'.repeat(32) });
+    expect(await expectOnlyCurrent()).not.toBe(second);
+    const profile = await set({ avatarUrl: 'https://example.com/a.png' });
+    expect(await expectOnlyCurrent()).toBeNull();
     expect((await world.service.profiles.view(profile)).avatarUrl).toBe('https://example.com/a.png');
+    await set({ avatarUploadId: '1'.repeat(32) });
+    await expectOnlyCurrent();
+    const cleared = await set({ avatarUrl: null });
+    expect(await expectOnlyCurrent()).toBeNull();
+    expect((await world.service.profiles.view(cleared)).avatarUrl).toBeNull();
+  });
+
+  it('never leaves the profile naming a deleted avatar, whatever concurrent updates do', async () => {
+    const updates = [
+      { avatarUploadId: '1'.repeat(32) },
+      { avatarUploadId: '2'.repeat(32) },
+      { avatarUrl: null },
+      { avatarUrl: 'https://example.com/a.png' },
+    ] as const;
+    for (const a of updates) {
+      for (const b of updates) {
+        const world = makeWorld();
+        world.users('ann');
+        postAvatar(world, 'ann', '1'.repeat(32), sampleFiles.png, 'image/png');
+        postAvatar(world, 'ann', '2'.repeat(32), sampleFiles.png, 'image/png');
+        await world.service.profiles.updateProfile('ann', { avatarUploadId: '1'.repeat(32) }, undefined);
+
+        await Promise.all(
+          [a, b].map((update) => world.service.profiles.updateProfile('ann', update, undefined)),
+        );
+
+        const { keys, current } = await keptAvatars(world, 'ann');
+        expect(keys, JSON.stringify([a, b])).toEqual(current === null ? [] : [current]);
+      }
+    }
   });
 
   it.each([

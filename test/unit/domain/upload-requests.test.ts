@@ -1,6 +1,6 @@
 /** The requests that start an upload and the `attachments` field of a send: each refusal says why. */
 import { describe, expect, it } from 'vitest';
-import { attachmentTypes, uploadKey, uploadLimits } from '../../../definitions/uploads.js';
+import { attachmentTypes, downloadName, uploadKey, uploadLimits } from '../../../definitions/uploads.js';
 import { parseAttachmentRefs } from '../../../lambdas/domain/files.js';
 import { parseAttachmentUpload, parseAvatarUpload, UploadService } from '../../../lambdas/domain/uploads.js';
 import { parseContent } from '../../../lambdas/domain/validation.js';
@@ -175,5 +175,23 @@ describe('UploadService', () => {
     });
     expect(offer.fields.key).toBe(uploadKey.avatar('ann', offer.uploadId));
     expect(offer.maxBytes).toBe(uploadLimits.maxAvatarBytes);
+  });
+});
+
+describe('downloadName', () => {
+  it('keeps a name whose extension is its type’s, and adds the type’s to any other', () => {
+    expect(downloadName('brief.PDF', 'application/pdf')).toBe('brief.PDF');
+    expect(downloadName('photo.jpeg', 'image/jpeg')).toBe('photo.jpeg');
+    expect(downloadName('notes.md', 'text/plain')).toBe('notes.md');
+    expect(downloadName('invoice.pdf.js', 'text/plain')).toBe('invoice.pdf.js.txt');
+    expect(downloadName('page.html', 'text/plain')).toBe('page.html.txt');
+    expect(downloadName('README', 'text/plain')).toBe('README.txt');
+    expect(downloadName('deck', 'application/vnd.ms-powerpoint')).toBe('deck.ppt');
+  });
+
+  it('refuses bidirectional controls in a file name, which make it show another extension', () => {
+    expect(() =>
+      parseAttachmentUpload({ fileName: 'invoice\u202Efdp.exe', contentType: 'text/plain', size: 1 }, MAX),
+    ).toThrow(refused('bad_request', /bidirectional/));
   });
 });
