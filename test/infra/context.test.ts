@@ -98,7 +98,7 @@ describe('maxUploadBytes context', () => {
     true,
   ])('rejects %s with a message naming the context value and its range', (value) => {
     expect(() => parseMaxUploadBytes(value)).toThrow(
-      /Context maxUploadBytes must be a whole number of bytes from 1 to 5368709120/,
+      /Context maxUploadBytes must be a whole number of bytes from 1 to 104857600/,
     );
   });
 });
