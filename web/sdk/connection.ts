@@ -270,6 +270,11 @@ export class ChatConnection {
     return outgoing;
   }
 
+  /** `send`, under the name of the API's action (`sendMessage`). */
+  sendMessage(roomId: string, content: string, attachments: readonly AttachmentRef[] = []): OutgoingMessage {
+    return this.send(roomId, content, attachments);
+  }
+
   /** Fire and forget: false when offline. */
   typing(roomId: string, isTyping: boolean): boolean {
     return this.sendFrame({ action: 'typing', roomId, isTyping });
