@@ -10,7 +10,11 @@ type LambdaSdk = typeof import('@aws-sdk/client-lambda');
 export class LambdaAttachmentChecker implements AttachmentChecker {
   private sdk: Promise<{ client: InstanceType<LambdaSdk['LambdaClient']>; sdk: LambdaSdk }> | undefined;
 
-  constructor(private readonly functionName: string) {}
+  /** `endpoint`: a custom one (the local stack's), as configured at cold start; none on AWS. */
+  constructor(
+    private readonly functionName: string,
+    private readonly endpoint: string | undefined,
+  ) {}
 
   async check(request: CheckRequest): Promise<CheckAnswer> {
     const { client, sdk } = await this.lambda();
@@ -33,7 +37,7 @@ export class LambdaAttachmentChecker implements AttachmentChecker {
    */
   private lambda() {
     this.sdk ??= import('@aws-sdk/client-lambda').then(
-      (sdk) => ({ client: new sdk.LambdaClient({}), sdk }),
+      (sdk) => ({ client: new sdk.LambdaClient(this.endpoint ? { endpoint: this.endpoint } : {}), sdk }),
       (error: unknown) => {
         this.sdk = undefined;
         throw error;

@@ -24,12 +24,12 @@ export const needs: ServiceNeeds = { tables: ['rooms'], posts: false };
 const clock = { now: () => new Date() };
 
 function build(): UploadCheck {
-  const { bucket, maxUploadBytes } = filesConfig();
-  const s3 = makeS3Client();
+  const { bucket, maxUploadBytes, s3Endpoint } = filesConfig();
+  const s3 = makeS3Client(s3Endpoint);
   return new UploadCheck(
     new S3UploadObjects(s3, bucket),
     new DynamoUploadClaims(makeDocumentClient(), tableName('rooms'), clock),
-    new S3DownloadSigner(s3, bucket, clock),
+    new S3DownloadSigner(s3, bucket, s3Endpoint, clock),
     maxUploadBytes,
   );
 }

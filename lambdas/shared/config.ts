@@ -39,6 +39,8 @@ export interface FilesConfig {
   readonly bucket: string;
   /** Largest attachment in bytes. */
   readonly maxUploadBytes: number;
+  /** A custom S3 endpoint (the local stack's), read at cold start; undefined on AWS. */
+  readonly s3Endpoint: string | undefined;
 }
 
 export function filesConfig(env: NodeJS.ProcessEnv = process.env): FilesConfig {
@@ -47,9 +49,20 @@ export function filesConfig(env: NodeJS.ProcessEnv = process.env): FilesConfig {
   if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 1) {
     throw new Error(`${envVars.maxUploadBytes} must be a whole number of bytes, not ${max}`);
   }
-  return { bucket: requireEnv(envVars.filesBucket, env), maxUploadBytes };
+  return {
+    bucket: requireEnv(envVars.filesBucket, env),
+    maxUploadBytes,
+    s3Endpoint: env.AWS_ENDPOINT_URL_S3 || undefined,
+  };
 }
 
-export function attachmentCheckFunction(env: NodeJS.ProcessEnv = process.env): string {
-  return requireEnv(envVars.attachmentCheckFunction, env);
+/** The attachment check's name, and a custom Lambda endpoint (the local stack's) read at cold start. */
+export function attachmentCheckConfig(env: NodeJS.ProcessEnv = process.env): {
+  readonly functionName: string;
+  readonly lambdaEndpoint: string | undefined;
+} {
+  return {
+    functionName: requireEnv(envVars.attachmentCheckFunction, env),
+    lambdaEndpoint: env.AWS_ENDPOINT_URL_LAMBDA || undefined,
+  };
 }

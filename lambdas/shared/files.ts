@@ -7,7 +7,7 @@
  */
 import { LambdaAttachmentChecker } from '../adapters/lambda-checker.js';
 import type { AttachmentChecker } from '../domain/files.js';
-import { attachmentCheckFunction } from './config.js';
+import { attachmentCheckConfig } from './config.js';
 
 /** One value per container, made on first use; a failed attempt is forgotten so the next use retries. */
 export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
@@ -22,5 +22,6 @@ export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 export function attachmentChecker(): AttachmentChecker {
-  return new LambdaAttachmentChecker(attachmentCheckFunction());
+  const { functionName, lambdaEndpoint } = attachmentCheckConfig();
+  return new LambdaAttachmentChecker(functionName, lambdaEndpoint);
 }

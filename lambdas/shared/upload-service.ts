@@ -8,11 +8,11 @@ import { filesConfig } from './config.js';
 import { clock, type ServiceNeeds, tablesFor } from './wiring.js';
 
 export function buildUploadService(needs: ServiceNeeds): UploadService {
-  const { bucket, maxUploadBytes } = filesConfig();
+  const { bucket, maxUploadBytes, s3Endpoint } = filesConfig();
   const rooms = new DynamoRoomStore(makeDocumentClient(), tablesFor(needs).rooms);
   return new UploadService(
     { getRoom: (roomId) => rooms.getRoom(roomId) },
-    new S3UploadForms(makeS3Client(), bucket, clock),
+    new S3UploadForms(makeS3Client(s3Endpoint), bucket, clock),
     maxUploadBytes,
   );
 }

@@ -30,6 +30,8 @@ export class S3DownloadSigner implements DownloadSigner {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    /** The custom endpoint the client was built with, if any: the URL names the same server. */
+    private readonly endpoint: string | undefined,
     private readonly clock: { now(): Date },
   ) {
     // The client's resolved configuration: its credentials provider (cached), region and hash.
@@ -38,7 +40,7 @@ export class S3DownloadSigner implements DownloadSigner {
 
   async url(target: DownloadTarget): Promise<string> {
     this.region ??= this.client.config.region();
-    const url = objectUrl(this.bucket, target.key, await this.region);
+    const url = objectUrl(this.bucket, target.key, await this.region, this.endpoint);
     const signed = await this.presigner.presign(
       {
         method: 'GET',

@@ -4,7 +4,7 @@
  * lifetime. (That storage honours them is tested against the local S3 server in the integration suite.)
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadLimits } from '../../../definitions/uploads.js';
 import { objectUrl } from '../../../lambdas/adapters/s3/client.js';
 import { contentDisposition, S3DownloadSigner } from '../../../lambdas/adapters/s3/downloads.js';
@@ -12,6 +12,17 @@ import { S3UploadObjects } from '../../../lambdas/adapters/s3/objects.js';
 import { S3UploadForms } from '../../../lambdas/adapters/s3/upload-forms.js';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
+
+// The SDK takes an S3 endpoint from the environment when none is configured, and tests that start a
+// local stack in this worker set one: these requests are built as on AWS, with none.
+let savedEndpoint: string | undefined;
+beforeAll(() => {
+  savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
+  delete process.env.AWS_ENDPOINT_URL_S3;
+});
+afterAll(() => {
+  if (savedEndpoint !== undefined) process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
+});
 const clock = { now: () => NOW };
 
 /** A client that fails any request it would send: signing must not need one. */
@@ -80,16 +91,16 @@ describe('upload forms', () => {
 
 describe('download URLs', () => {
   it('name the object on AWS (virtual-hosted) and under a custom endpoint (path-style)', () => {
-    expect(objectUrl('b', 'uploads/chat_a_b/a@x.com/01', 'eu-west-1', {}).href).toBe(
+    expect(objectUrl('b', 'uploads/chat_a_b/a@x.com/01', 'eu-west-1', undefined).href).toBe(
       'https://b.s3.eu-west-1.amazonaws.com/uploads/chat_a_b/a%40x.com/01',
     );
-    expect(
-      objectUrl('b', 'avatars/ann/01', 'us-east-1', { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000/' }).href,
-    ).toBe('http://127.0.0.1:9000/b/avatars/ann/01');
+    expect(objectUrl('b', 'avatars/ann/01', 'us-east-1', 'http://127.0.0.1:9000/').href).toBe(
+      'http://127.0.0.1:9000/b/avatars/ann/01',
+    );
   });
 
   it('are signed locally for two hours, with the file name for a download and inline for an image', async () => {
-    const signer = new S3DownloadSigner(offlineClient(), 'files-bucket', clock);
+    const signer = new S3DownloadSigner(offlineClient(), 'files-bucket', undefined, clock);
 
     const document = new URL(
       await signer.url({ key: 'uploads/r/u/1', fileName: 'brief ü.pdf', inline: false }),
