@@ -31,6 +31,10 @@ export interface BenchConfig {
     readonly budgetMs: number;
   };
   readonly init: { readonly repetitions: number; readonly budgetMs: number };
+  /** Sends of each kind (text only, one attachment), alternated, after `warmup` of each. */
+  readonly attach: { readonly sends: number; readonly warmup: number; readonly budgetMs: number };
+  /** One file from one browser to the other through the local stack (headless Chromium). */
+  readonly transfer: { readonly bytes: number; readonly repetitions: number; readonly budgetMs: number };
   readonly chatList: {
     /** Rooms of the two users whose first pages are compared (the goal is stated at 1,000 and 20). */
     readonly largeRooms: number;
@@ -77,6 +81,8 @@ export const fullConfig: BenchConfig = {
     budgetMs: 150_000,
   },
   init: { repetitions: 9, budgetMs: 150_000 },
+  attach: { sends: 30, warmup: 3, budgetMs: 60_000 },
+  transfer: { bytes: 20 * 1024 * 1024, repetitions: 3, budgetMs: 120_000 },
   chatList: {
     largeRooms: 1_000,
     smallRooms: 20,
@@ -112,6 +118,8 @@ export const quickConfig: BenchConfig = {
     budgetMs: 40_000,
   },
   init: { repetitions: 2, budgetMs: 25_000 },
+  attach: { sends: 6, warmup: 1, budgetMs: 15_000 },
+  transfer: { bytes: 20 * 1024 * 1024, repetitions: 1, budgetMs: 40_000 },
   chatList: {
     largeRooms: 1_000,
     smallRooms: 20,

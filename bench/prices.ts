@@ -27,6 +27,27 @@ export const PRICES = {
     /** Standard table class, after the 50% on-demand price cut of 2024-11-01. */
     usdPerMillionWriteRequestUnits: 0.625,
     usdPerMillionReadRequestUnits: 0.125,
+    /** A transactional write consumes 2 WRU per 1 KB of each item (TransactWriteItems). */
+    transactionalWriteUnitsPerItem: 2,
+  },
+  s3Standard: {
+    source: 'https://aws.amazon.com/s3/pricing/',
+    /**
+     * "PUT, COPY, POST, LIST requests": $0.005 per 1,000. The upload form's POST is one; so is
+     * PutObjectTagging (assumption: tagging requests are billed at the PUT rate).
+     */
+    usdPerMillionPutClassRequests: 5.0,
+    /** "GET, SELECT, and all other requests": $0.0004 per 1,000 (HeadObject, a ranged GetObject). */
+    usdPerMillionGetClassRequests: 0.4,
+    /** First 50 TB per month; not per message, in the notes only. */
+    usdPerGbMonth: 0.023,
+    /** Data transfer out to the internet, first 10 TB per month (every download); in the notes only. */
+    usdPerGbTransferOut: 0.09,
+  },
+  httpApi: {
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+    /** HTTP APIs, first 300 million requests per month (each 512 KB increment counts as one). */
+    usdPerMillionRequests: 1.0,
   },
 } as const;
 

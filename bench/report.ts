@@ -1,12 +1,14 @@
 /** The goals, and the tables printed at the end of a run. */
 
+import type { AttachResult } from './sections/attachments.js';
 import type { HandlerBundle } from './sections/bundle.js';
 import type { ChatListResult } from './sections/chat-list.js';
-import type { CostResult } from './sections/cost.js';
+import type { AttachmentCostResult, CostResult } from './sections/cost.js';
 import type { DdbResult } from './sections/ddb.js';
 import type { E2eResult } from './sections/e2e.js';
 import type { FanoutResult } from './sections/fanout.js';
 import type { HandlerInit } from './sections/init.js';
+import type { TransferResult } from './sections/transfer.js';
 
 export const KB = 1024;
 
@@ -27,6 +29,9 @@ export interface Results {
   init?: { readonly handlers: readonly HandlerInit[] } & Record<string, unknown>;
   cost?: CostResult;
   chatList?: ChatListResult;
+  attach?: AttachResult;
+  attachCost?: AttachmentCostResult;
+  transfer?: TransferResult;
 }
 
 const fmt = (value: number | undefined, digits = 2) =>
@@ -136,7 +141,7 @@ export function render(results: Results, goalList: readonly Goal[]): string {
       goalList.map((g) => [g.label, g.display, g.goal, g.status]),
     ),
   );
-  const { fanout, e2e, ddb, bundle, init, cost, chatList } = results;
+  const { fanout, e2e, ddb, bundle, init, cost, chatList, attach, attachCost, transfer } = results;
   if (fanout !== undefined) {
     parts.push(
       `Fan-out (${fanout.notifier}; room: ${fanout.roomConnections.sender} + ${fanout.roomConnections.recipient} connections; ` +
@@ -265,6 +270,8 @@ export function render(results: Results, goalList: readonly Goal[]): string {
         `sendMessage: p50 ${fmt(ddb.sendMs.p50)} ms, ${fmt(ddb.cpuMsPerSend)} ms CPU in this process per send.`,
     );
   }
+  if (attach !== undefined) parts.push(...renderAttach(attach));
+  if (transfer !== undefined) parts.push(...renderTransfer(transfer));
   if (bundle !== undefined) {
     const inits = new Map((init?.handlers ?? []).map((h) => [h.functionId, h]));
     parts.push('Handlers: bundle (esbuild, CDK options) and init (fresh Node process, median)');
@@ -294,6 +301,22 @@ export function render(results: Results, goalList: readonly Goal[]): string {
         [
           ...Object.entries(cost.breakdown).map(([name, usd]) => [name, usd.toFixed(3)]),
           ['total', cost.usdPerMillionMessages.toFixed(3)],
+        ],
+      ),
+    );
+  }
+  if (attachCost !== undefined) {
+    parts.push(
+      'One attachment: what it adds per million messages (USD, bench/prices.ts; storage and downloads excluded)',
+    );
+    parts.push(
+      table(
+        ['item', 'USD'],
+        [
+          ...Object.entries(attachCost.breakdown).map(([name, usd]) => [name, usd.toFixed(3)]),
+          ['send path (check, S3, claim)', attachCost.sendPathUsdPerMillion.toFixed(3)],
+          ['upload (form + storage POST)', attachCost.uploadUsdPerMillion.toFixed(3)],
+          ['total added', attachCost.usdPerMillionMessages.toFixed(3)],
         ],
       ),
     );
@@ -344,4 +367,112 @@ export function render(results: Results, goalList: readonly Goal[]): string {
     );
   }
   return parts.join('\n\n');
+}
+
+const requestsText = (requests: Readonly<Record<string, number>>) =>
+  Object.entries(requests)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ') || 'none';
+
+function renderAttach(attach: AttachResult): string[] {
+  const { textOnly, oneAttachment, attachment, itemSizes, upload } = attach;
+  const row = (label: string, figures: AttachResult['textOnly']) => [
+    label,
+    fmt(figures.totalRequests, 0),
+    fmt(figures.dynamoDbRequests, 0),
+    Object.entries(figures.requests)
+      .map(([fn, ops]) => `${fn.replace(/Function$/, '')}: ${requestsText(ops)}`)
+      .join('; '),
+    Object.values(figures.writeUnits)
+      .reduce((sum, u) => sum + u, 0)
+      .toString(),
+    Object.values(figures.readUnits)
+      .reduce((sum, u) => sum + u, 0)
+      .toString(),
+    fmt(figures.ackMs.p50),
+    fmt(figures.receiptMs.p50),
+    String(figures.ackFrameBytes),
+  ];
+  return [
+    `Send path with a file (sendMessage frames through the local stack, the real handlers metered per function; ` +
+      `${textOnly.sends} sends of each kind alternated; same ${attach.contentChars}-character text, ` +
+      `the file a ${attachment.width}x${attachment.height} PNG of ${attachment.bytes.toLocaleString('en-US')} B), per send`,
+    table(
+      [
+        'message',
+        'requests',
+        'DynamoDB',
+        'requests by function',
+        'WRU',
+        'RRU',
+        'ack p50 ms',
+        'receipt p50 ms',
+        'ack B',
+      ],
+      [row('text only', textOnly), row('text + 1 attachment', oneAttachment)],
+    ),
+    `The file adds: ${requestsText(attach.added.requests)}; ${fmt(attach.added.dynamoDbWriteUnits, 1)} WRU ` +
+      `(claim item ${itemSizes.claimBytes} B: ${itemSizes.computedClaimWriteUnits} WRU transactional; message item ${itemSizes.textMessageBytes} B → ${itemSizes.fileMessageBytes} B), ` +
+      `${fmt(attach.added.ackMs, 1)} ms to the ack p50 (the check's Invoke p50 ${fmt(oneAttachment.invokeMs?.p50, 1)} ms). ` +
+      `Before the send, the upload form: ${Object.entries(upload.requests)
+        .map(([fn, ops]) => `${fn.replace(/Function$/, '')}: ${requestsText(ops)}`)
+        .join(
+          '; ',
+        )} (${fmt(upload.readUnits, 1)} RRU, p50 ${fmt(upload.formMs.p50)} ms), then the storage POST ` +
+      `(form + POST p50 ${fmt(upload.uploadMs.p50)} ms from Node).` +
+      (attach.problems.length > 0 ? ` PROBLEMS: ${attach.problems.join('; ')}` : ''),
+  ];
+}
+
+function renderTransfer(transfer: TransferResult): string[] {
+  if (transfer.skipped !== undefined) return [`File transfer: skipped (${transfer.skipped})`];
+  const mb = transfer.bytes / (1024 * 1024);
+  const rate = (ms: number) => `${fmt(mb / (ms / 1000), 1)} MB/s`;
+  return [
+    `File transfer: a ${fmt(mb, 0)} MB ${transfer.contentType} from Ann's browser to Bob's (headless Chromium, ` +
+      `the web client's file input and Send; Bob fetches the file card's URL; ${transfer.repetitions.length} run(s)), ms`,
+    table(
+      [
+        'run',
+        'upload',
+        'progress steps',
+        'send → chat_message',
+        'send → ack',
+        'send → file card',
+        'download TTFB',
+        'download',
+        'verified',
+      ],
+      transfer.repetitions
+        .map((r, i) => [
+          String(i + 1),
+          `${fmt(r.uploadMs, 0)} (${rate(r.uploadMs)})`,
+          String(r.progressSteps),
+          fmt(r.sendToMessageMs, 1),
+          fmt(r.sendToAckMs, 1),
+          fmt(r.sendToCardMs, 1),
+          fmt(r.downloadFirstByteMs, 1),
+          `${fmt(r.downloadMs, 0)} (${rate(r.downloadMs)})`,
+          r.verified ? `${r.downloadedBytes} B, SHA-256 ok` : `NO: ${r.downloadedBytes} B`,
+        ])
+        .concat(
+          transfer.median === undefined
+            ? []
+            : [
+                [
+                  'median',
+                  `${fmt(transfer.median.uploadMs, 0)} (${rate(transfer.median.uploadMs)})`,
+                  '',
+                  fmt(transfer.median.sendToMessageMs, 1),
+                  fmt(transfer.median.sendToAckMs, 1),
+                  fmt(transfer.median.sendToCardMs, 1),
+                  fmt(transfer.median.downloadFirstByteMs, 1),
+                  `${fmt(transfer.median.downloadMs, 0)} (${rate(transfer.median.downloadMs)})`,
+                  '',
+                ],
+              ],
+        ),
+    ),
+  ];
 }

@@ -12,28 +12,31 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dynamoLocalPids } from '../local/dynamo-local.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { buildWeb } from '../web/build.js';
 import { type BenchConfig, fullConfig, quickConfig } from './config.js';
 import { Deadline, withTimeout } from './lib/deadline.js';
 import { round } from './lib/stats.js';
 import { goals, type Results, render } from './report.js';
+import { CHECK_FUNCTION, measureAttachments, SEND_FUNCTION } from './sections/attachments.js';
 import { bundleHandlers, readCdkBundlingOptions } from './sections/bundle.js';
 import { measureChatList } from './sections/chat-list.js';
-import { computeCost } from './sections/cost.js';
+import { computeAttachmentCost, computeCost } from './sections/cost.js';
 import { measureDdb } from './sections/ddb.js';
 import { measureE2e } from './sections/e2e.js';
 import { measureFanout } from './sections/fanout.js';
 import { measureInit } from './sections/init.js';
+import { measureTransfer } from './sections/transfer.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e', 'chatList'] as const;
+const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e', 'chatList', 'attach', 'transfer'] as const;
 type SectionName = (typeof SECTIONS)[number];
 const isSection = (name: string): name is SectionName => (SECTIONS as readonly string[]).includes(name);
 
-/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e,chatList` (a subset, for working on one section). */
+/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e,chatList,attach,transfer` (a subset, for working on one section). */
 function parseArgs(argv: readonly string[]): { config: BenchConfig; out: string; only: Set<SectionName> } {
   const value = (flag: string) => {
     const index = argv.indexOf(flag);
@@ -157,11 +160,28 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let dynamoEndpoint: string | undefined;
+  let webBuild: string | undefined;
   try {
-    const needsStack = only.has('ddb') || only.has('fanout') || only.has('e2e') || only.has('chatList');
+    const needsStack = ['ddb', 'fanout', 'e2e', 'chatList', 'attach', 'transfer'].some((name) =>
+      only.has(name as SectionName),
+    );
+    // The transfer drives the web client: built for this run, into a folder of its own.
+    const webRoot = only.has('transfer')
+      ? await section(
+          'web build',
+          async () => (await buildWeb(join(tmpdir(), `chat-bench-web-${process.pid}`))).outDir,
+        )
+      : undefined;
+    if (webRoot !== undefined) webBuild = webRoot;
     stack = needsStack
       ? await section('local stack start', () =>
-          startLocalStack({ port: 0, inMemory: true, quiet: true, idleTimeoutMs: 30 * 60_000 }),
+          startLocalStack({
+            port: 0,
+            inMemory: true,
+            quiet: true,
+            idleTimeoutMs: 30 * 60_000,
+            ...(webRoot === undefined ? {} : { webRoot }),
+          }),
         )
       : undefined;
     if (stack !== undefined) {
@@ -181,6 +201,17 @@ async function main(): Promise<number> {
       if (listProblems.length > 0) {
         errors.push({ section: 'chatList', error: `wrong chat list: ${listProblems.join('; ')}` });
       }
+      // Files: the send path with an attachment, then a file from one browser to the other.
+      results.attach = await section('attach', () =>
+        measureAttachments(running, config, deadline.child('attach', config.attach.budgetMs)),
+      );
+      if ((results.attach?.problems.length ?? 0) > 0) {
+        errors.push({ section: 'attach', error: results.attach?.problems.join('; ') ?? '' });
+      }
+      results.transfer = await section('transfer', () =>
+        measureTransfer(running, config, deadline.child('transfer', config.transfer.budgetMs)),
+      );
+      if (results.transfer?.skipped !== undefined) log(`transfer skipped: ${results.transfer.skipped}`);
     }
   } finally {
     if (stack !== undefined) {
@@ -188,6 +219,7 @@ async function main(): Promise<number> {
         errors.push({ section: 'stack stop', error: String(error) }),
       );
     }
+    if (webBuild !== undefined) rmSync(webBuild, { recursive: true, force: true });
     clearTimeout(watchdog);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -204,6 +236,23 @@ async function main(): Promise<number> {
       lambdaMemoryMb: bundleOptions.memorySizeMb,
       // The inbound frame, the ack (route response), and one post per other connection.
       apiGatewayMessagesPerSend: 2 + results.ddb.postsPerSend,
+    });
+  }
+
+  if (results.attach !== undefined) {
+    const { oneAttachment, added, upload } = results.attach;
+    const check = oneAttachment.requests[CHECK_FUNCTION] ?? {};
+    results.attachCost = computeAttachmentCost({
+      checkInvocations: oneAttachment.requests[SEND_FUNCTION]?.['Lambda:Invoke'] ?? 0,
+      checkDurationMs: oneAttachment.invokeMs?.p50 ?? 0,
+      sendExtraMs: added.ackMs,
+      lambdaMemoryMb: bundleOptions.memorySizeMb,
+      s3GetClassRequests: (check['S3:HeadObject'] ?? 0) + (check['S3:GetObject (range)'] ?? 0),
+      s3PutClassRequests: check['S3:PutObjectTagging'] ?? 0,
+      addedWriteUnits: added.dynamoDbWriteUnits,
+      addedReadUnits: added.dynamoDbReadUnits,
+      uploadFormMs: upload.formMs.p50,
+      uploadReadUnits: upload.readUnits,
     });
   }
 

@@ -6,7 +6,7 @@
  * Plain data on purpose: no aws-cdk-lib import.
  */
 import type { TableName } from './tables.js';
-import type { UploadKind } from './uploads.js';
+import type { BucketFolder } from './uploads.js';
 
 export { envVars } from './env.js';
 
@@ -26,12 +26,13 @@ export type TableAction =
   | 'BatchWriteItem';
 
 /**
- * What a handler does with the files bucket. `PostUpload`: signs upload forms, which S3 authorizes as
- * the signer's `s3:PutObject` (no handler puts objects itself). `GetObject`: signs download URLs (a
- * presigned URL carries the signer's permission) or reads an upload's first bytes. `PutObjectTagging`:
- * marks an upload attached, or pending again.
+ * What a handler does with the files bucket (definitions/uploads.ts `bucketFolders`), each action on
+ * the folders listed. `PutObject`: in an upload folder, by signing upload forms (S3 authorizes a
+ * presigned POST as the signer's PutObject); in a kept folder, by the attachment check's conditional
+ * server-side copy only. `GetObject`: reading an upload's first bytes, or signing download URLs (a
+ * presigned URL carries the signer's permission). `DeleteObject`: a replaced avatar.
  */
-export type BucketAction = 'PostUpload' | 'GetObject' | 'PutObjectTagging';
+export type BucketAction = 'PutObject' | 'GetObject' | 'DeleteObject';
 
 export interface HandlerDefinition {
   /** Stable CDK construct id of the function. */
@@ -45,10 +46,10 @@ export interface HandlerDefinition {
   /** Whether the function verifies JWTs (needs the user pool id and client id). */
   readonly verifiesTokens: boolean;
   /**
-   * The function's actions on the files bucket, each on the folders of the upload kinds listed;
+   * The function's actions on the files bucket, each on the folders listed;
    * absent: none (and no bucket name in its environment).
    */
-  readonly bucket?: Readonly<Partial<Record<BucketAction, readonly UploadKind[]>>>;
+  readonly bucket?: Readonly<Partial<Record<BucketAction, readonly BucketFolder[]>>>;
   /** Whether the function invokes `attachmentCheck` (synchronously) before it attaches uploads. */
   readonly invokesAttachmentCheck?: true;
   /** Puts the chat's events on the stack's EventBridge bus (events:PutEvents on that bus only). */
@@ -112,7 +113,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: { GetObject: ['attachment', 'avatar'] },
+    bucket: { GetObject: ['files', 'profiles'] },
   },
   {
     functionId: 'GetMessagesFunction',
@@ -123,7 +124,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: true,
     verifiesTokens: false,
     // Signs the download URLs of the attachments in its answers.
-    bucket: { GetObject: ['attachment'] },
+    bucket: { GetObject: ['files'] },
   },
   {
     functionId: 'StartChatFunction',
@@ -135,7 +136,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the download URLs of the attachments and avatars in its answers.
-    bucket: { GetObject: ['attachment', 'avatar'] },
+    bucket: { GetObject: ['files', 'profiles'] },
   },
   {
     functionId: 'MarkReadHttpFunction',
@@ -155,7 +156,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     postsToConnections: false,
     verifiesTokens: false,
     // Signs the download URL of the caller's avatar.
-    bucket: { GetObject: ['avatar'] },
+    bucket: { GetObject: ['profiles'] },
   },
   {
     functionId: 'UpdateProfileFunction',
@@ -165,8 +166,8 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { users: ['UpdateItem'] },
     postsToConnections: false,
     verifiesTokens: false,
-    // Signs the new avatar's URL, and tags a replaced avatar pending again (the lifecycle rule deletes it).
-    bucket: { GetObject: ['avatar'], PutObjectTagging: ['avatar'] },
+    // Signs the new avatar's URL, and deletes the avatar it replaces.
+    bucket: { GetObject: ['profiles'], DeleteObject: ['profiles'] },
     invokesAttachmentCheck: true,
   },
   {
@@ -178,7 +179,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: { rooms: ['GetItem'] },
     postsToConnections: false,
     verifiesTokens: false,
-    bucket: { PostUpload: ['attachment'] },
+    bucket: { PutObject: ['uploads'] },
   },
   {
     functionId: 'CreateAvatarUploadFunction',
@@ -188,7 +189,7 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     tables: {},
     postsToConnections: false,
     verifiesTokens: false,
-    bucket: { PostUpload: ['avatar'] },
+    bucket: { PutObject: ['avatars'] },
   },
   {
     functionId: 'GetNotificationsFunction',
@@ -332,10 +333,12 @@ export const postConfirmationTrigger: HandlerDefinition = {
 
 /**
  * Checks uploads before they are attached: each exists in the sender's folder, its real size and type
- * (from its first bytes, with a magic-number library) match what was declared, and it was not attached
- * to another message; then claims and tags them. Invoked synchronously by the functions that attach
- * (`invokesAttachmentCheck`), never by a route: the type detection alone is most of a handler's bundle
- * budget, and the send handler has none to spare. rooms PutItem: the claims (one TransactWriteItems).
+ * (from its first bytes) match what was declared, and no other message has it; then copies each into
+ * a kept folder (conditionally: still the checked version, never over a kept file), claims them, and
+ * signs the kept copies' URLs. Invoked synchronously by the functions that attach
+ * (`invokesAttachmentCheck`), never by a route: its S3 client and checks do not fit the send
+ * function's bundle, and the send function then needs no S3 permission. rooms PutItem: the claims (one
+ * TransactWriteItems).
  */
 export const attachmentCheck: HandlerDefinition = {
   functionId: 'AttachmentCheckFunction',
@@ -343,7 +346,7 @@ export const attachmentCheck: HandlerDefinition = {
   tables: { rooms: ['PutItem'] },
   postsToConnections: false,
   verifiesTokens: false,
-  bucket: { GetObject: ['attachment', 'avatar'], PutObjectTagging: ['attachment', 'avatar'] },
+  bucket: { GetObject: ['uploads', 'avatars', 'files', 'profiles'], PutObject: ['files', 'profiles'] },
 };
 
 /**

@@ -57,8 +57,11 @@ export const uploadLimits = {
   maxAvatarBytes: 2 * 1024 * 1024,
   /** How long an upload form is accepted by storage. */
   formSeconds: 5 * 60,
-  /** Unattached uploads are deleted after this many days (the bucket's lifecycle rule). */
-  pendingDays: 1,
+  /**
+   * Uploads are deleted this many days after they were posted (the bucket's lifecycle rule on the
+   * upload folders): an attached one has been copied to a kept folder by then.
+   */
+  stagingDays: 1,
   maxAttachments: MAX_ATTACHMENTS,
   /** Longest file name kept (code points). */
   maxFileName: 255,
@@ -70,16 +73,6 @@ export const uploadLimits = {
   /** Bytes read from the start of an upload to tell its type (and image size when it is there). */
   sniffBytes: 64 * 1024,
 } as const;
-
-/**
- * Object tags. Every upload form sets `state=pending`; the bucket's lifecycle rule deletes pending
- * objects after `pendingDays`, and attaching an upload (or setting it as the avatar) re-tags it
- * `attached`. An avatar that is replaced goes back to pending.
- */
-export const uploadTag = { key: 'state', pending: 'pending', attached: 'attached' } as const;
-
-/** The `tagging` field of an upload form: the XML S3 expects for POST uploads. */
-export const pendingTagging = `<Tagging><TagSet><Tag><Key>${uploadTag.key}</Key><Value>${uploadTag.pending}</Value></Tag></TagSet></Tagging>`;
 
 /** Object metadata an upload form binds (as `x-amz-meta-<name>` fields). */
 export const uploadMetadata = {
@@ -93,14 +86,37 @@ export const uploadMetadata = {
 export const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /**
+ * The bucket's folders. A browser posts into `uploads/` (attachments) or `avatars/` through a form;
+ * nothing there is kept: the lifecycle rule deletes it after `stagingDays`. Attaching an upload (or
+ * setting it as the avatar) copies the checked object, on the condition that it is still the one that
+ * was checked, into `files/` or `profiles/`, where nothing else writes, forms cannot reach, and
+ * answers sign download URLs for. So an upload form posted again after its file was attached
+ * changes nothing a message shows.
+ */
+export const bucketFolders = {
+  uploads: 'uploads',
+  avatars: 'avatars',
+  files: 'files',
+  profiles: 'profiles',
+} as const;
+export type BucketFolder = keyof typeof bucketFolders;
+
+/**
  * Where an upload lives. The room and the uploader are in the key, so an upload id given by a sender
  * names an object only in that sender's folder of that room: another user's or another room's upload
  * is simply not found.
  */
 export const uploadKey = {
   attachment: (roomId: string, uploaderId: string, uploadId: string) =>
-    `uploads/${roomId}/${uploaderId}/${uploadId}`,
-  avatar: (userId: string, uploadId: string) => `avatars/${userId}/${uploadId}`,
+    `${bucketFolders.uploads}/${roomId}/${uploaderId}/${uploadId}`,
+  avatar: (userId: string, uploadId: string) => `${bucketFolders.avatars}/${userId}/${uploadId}`,
+} as const;
+
+/** Where an attached upload is kept (the same ids, in the kept folders). */
+export const keptKey = {
+  attachment: (roomId: string, uploaderId: string, uploadId: string) =>
+    `${bucketFolders.files}/${roomId}/${uploaderId}/${uploadId}`,
+  avatar: (userId: string, uploadId: string) => `${bucketFolders.profiles}/${userId}/${uploadId}`,
 } as const;
 
 /** CORS of the bucket: browsers POST upload forms from the web client's origins and may fetch files. */

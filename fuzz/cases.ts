@@ -9,7 +9,7 @@
  * oracle (fuzz/oracle.ts) from the contract, not here.
  */
 import fc from 'fast-check';
-import { KNOWN_ACTIONS } from './model.js';
+import { ATTACHMENT_TYPES, AVATAR_TYPES, KNOWN_ACTIONS, MAX_AVATAR_BYTES } from './model.js';
 
 export const WS_ROUTES = [
   'ws sendMessage',
@@ -27,6 +27,8 @@ export const REST_ROUTES = [
   'POST /chat/read/{roomId}',
   'GET /users/me',
   'PUT /users/me',
+  'POST /chat/uploads/{roomId}',
+  'POST /users/me/avatar',
 ] as const;
 export type WsRoute = (typeof WS_ROUTES)[number];
 export type RestRoute = (typeof REST_ROUTES)[number];
@@ -46,7 +48,18 @@ export type Ref =
   | 'msgMine'
   | 'msgOthers'
   | 'uniqueCmid'
-  | 'probeCmid';
+  | 'probeCmid'
+  /** me's first good upload in roomMine that no send has claimed (world.ts). */
+  | 'uploadFresh'
+  /** Uploads that must never be attached or set: see world.ts. */
+  | 'uploadPeer'
+  | 'uploadNeverPosted'
+  | 'uploadFake'
+  | 'uploadAttached'
+  | 'avatarPeer'
+  | 'avatarNeverPosted'
+  | 'avatarFake'
+  | 'avatarFromAttachment';
 
 export type Sym =
   | { readonly $$ref: Ref }
@@ -59,7 +72,9 @@ export type Sym =
   /** JSON text only: nesting `depth` deep; unbalanced leaves it unclosed. */
   | { readonly $$deep: readonly [open: '[' | '{"a":' | '{"a":[', depth: number, balanced: boolean] }
   /** JSON text only: a string that makes the frame exceed the frame limit by n bytes. */
-  | { readonly $$pad: number };
+  | { readonly $$pad: number }
+  /** A JSON number: the stack's largest attachment (MAX_UPLOAD_BYTES) plus n. */
+  | { readonly $$maxUpload: number };
 
 export type SymString = string | Sym;
 export type JsonSym =
@@ -447,13 +462,133 @@ const wsRoomValue: fc.Arbitrary<JsonSym> = fc.oneof(
   { weight: 2, arbitrary: wrongType },
 );
 
-const sendMessageFrame = fieldsOf(
-  'sendMessage',
-  fc.record(
-    { roomId: wsRoomValue, content: contentValue, clientMessageId: clientMessageIdValue },
-    { requiredKeys: [] },
+// ------------------------------------------------------------------ attachments
+
+const HEX = '0123456789abcdef';
+const hexId = (length: number) =>
+  fc.array(fc.constantFrom(...HEX), { minLength: length, maxLength: length }).map((d) => d.join(''));
+/** Well-formed ids: the world's uploads (each to be refused but the fresh one) and ids of no upload. */
+const uploadRef: fc.Arbitrary<SymString> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(ref('uploadFresh')) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      ref('uploadPeer'),
+      ref('uploadNeverPosted'),
+      ref('uploadFake'),
+      ref('uploadAttached'),
+    ),
+  },
+  { weight: 2, arbitrary: hexId(32) },
+);
+/** Ids that are no upload id: other lengths, upper case, paths, keys, injected junk. */
+const badUploadId: fc.Arbitrary<JsonSym> = fc.oneof(
+  hexId(31),
+  hexId(33),
+  hexId(32).map((id) => id.toUpperCase()),
+  hexId(32).map((id) => `${id.slice(0, 16)}g${id.slice(17)}`),
+  fc.constantFrom<JsonSym>(
+    concat(ref('uploadFresh'), ' '),
+    concat(' ', ref('uploadFresh')),
+    concat('../', ref('uploadPeer')),
+    concat(ref('me'), '/', ref('uploadFresh')),
+    concat('uploads/', ref('roomMine'), '/', ref('peer'), '/', ref('uploadPeer')),
+    concat(ref('uploadFresh'), '\u0000'),
   ),
-  duplicateOf(['roomId', 'content', 'clientMessageId'], fc.oneof(nasty, fc.constant(ref('roomMine')))),
+  fc.integer({ min: 200, max: 20_000 }).map((n) => repeat('a', n)),
+  nasty,
+  wrongType,
+);
+const entry = (id: JsonSym): JsonSym => ({ uploadId: id });
+/** The `attachments` field: mostly malformed, sometimes well-formed (then the check decides). */
+const attachmentsValue: fc.Arbitrary<JsonSym> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(uploadRef.map(entry), { minLength: 1, maxLength: 3 }) },
+  { weight: 2, arbitrary: fc.constant<JsonSym>([entry(ref('uploadFresh'))]) },
+  {
+    weight: 6,
+    arbitrary: fc.oneof(
+      // Not a list of objects.
+      wrongType.filter((value) => !Array.isArray(value)),
+      uploadRef,
+      fc.constant<JsonSym>([]),
+      fc.array(uploadRef, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.oneof(fc.constant(null), fc.integer(), fc.boolean(), fc.constant<JsonSym>([])), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      // Too many: 11 distinct ids (the first may be a good upload).
+      fc
+        .array(hexId(32), { minLength: 10, maxLength: 10 })
+        .map((ids): JsonSym => [entry(ref('uploadFresh')), ...ids.map(entry)]),
+      fc.array(hexId(32).map(entry), { minLength: 11, maxLength: 14 }),
+      // The same upload twice.
+      uploadRef.map((id): JsonSym => [entry(id), entry(id)]),
+      // An entry with more than its uploadId, or without one.
+      fc
+        .tuple(
+          uploadRef,
+          fc.constantFrom(
+            'key',
+            'fileName',
+            'contentType',
+            'size',
+            'url',
+            'roomId',
+            'senderId',
+            '__proto__',
+            'uploadID',
+          ),
+          fc.oneof(nasty, wrongType, fc.constant(ref('peer'))),
+        )
+        .map(([id, key, value]): JsonSym => [{ uploadId: id, [key]: value }]),
+      fc.constantFrom<JsonSym>(
+        [{}],
+        [{ uploadID: ref('uploadFresh') }],
+        [{ attachmentId: ref('uploadFresh') }],
+      ),
+      fc.array(badUploadId.map(entry), { minLength: 1, maxLength: 2 }),
+      fc.tuple(uploadRef, badUploadId).map(([good, bad]): JsonSym => [entry(good), entry(bad)]),
+    ),
+  },
+);
+/** With attachments the content may be empty or absent. */
+const attachmentContent: fc.Arbitrary<JsonSym> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom<JsonSym>('', ' ', '\n') },
+  { weight: 2, arbitrary: whitespaceOnly },
+  { weight: 4, arbitrary: contentValue },
+);
+
+const sendMessageFrame = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fieldsOf(
+      'sendMessage',
+      fc.record(
+        { roomId: wsRoomValue, content: contentValue, clientMessageId: clientMessageIdValue },
+        { requiredKeys: [] },
+      ),
+      duplicateOf(['roomId', 'content', 'clientMessageId'], fc.oneof(nasty, fc.constant(ref('roomMine')))),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fieldsOf(
+      'sendMessage',
+      fc.record(
+        {
+          roomId: fc.oneof(
+            { weight: 6, arbitrary: fc.constant(ref('roomMine')) },
+            { weight: 2, arbitrary: wsRoomValue },
+          ),
+          content: attachmentContent,
+          clientMessageId: clientMessageIdValue,
+          attachments: attachmentsValue,
+        },
+        { requiredKeys: ['roomId', 'attachments'] },
+      ),
+      duplicateOf(['attachments', 'content'], attachmentsValue),
+    ),
+  },
 );
 const markReadFrame = fieldsOf(
   'markRead',
@@ -1004,6 +1139,204 @@ const profileBody = fc
     ...more,
   ]);
 
+// ------------------------------------------------------------------ upload forms and avatars
+
+const fileNameValue: fc.Arbitrary<JsonSym> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.oneof(
+      safeText(1, 40),
+      fc.constantFrom<JsonSym>(
+        'report.pdf',
+        'Ünïcödé 中文 😀.docx',
+        ' padded.txt ',
+        "it's.txt",
+        '.',
+        '..',
+        '%2e%2e',
+        '<script>.png',
+        repeat('n', 255),
+        repeat('😀', 255),
+        repeat('中', 255),
+      ),
+    ),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.oneof(
+      fc.constant(''),
+      whitespaceOnly,
+      fc.constantFrom<JsonSym>(repeat('n', 256), repeat('😀', 256), concat(' ', repeat('n', 256), ' ')),
+      fc.constantFrom(
+        '../etc/passwd',
+        'a/b.txt',
+        '/abs.txt',
+        'a\\b.txt',
+        'say "hi".txt',
+        'tab\there.txt',
+        'line\nbreak.txt',
+        'cr\rhere.txt',
+        'nel\u0085here.txt',
+      ),
+      injected(c0),
+      injected(del),
+      injected(c1),
+      injected(loneSurrogate),
+      nasty,
+    ),
+  },
+  { weight: 2, arbitrary: wrongType },
+);
+
+const BAD_TYPES = [
+  'image/svg+xml',
+  'text/html',
+  'application/octet-stream',
+  'application/javascript',
+  'image/png; charset=utf-8',
+  'image/png,text/html',
+  'image/*',
+  '*/*',
+  'image/png\u0000',
+  'image/x-png',
+  'image/jpg',
+  'text/plain; charset=utf-8',
+  'image / png',
+  'image/pngx',
+  'application/x-msdownload',
+  '',
+];
+const contentTypeValue = (types: readonly string[]): fc.Arbitrary<JsonSym> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...types) },
+    { weight: 1, arbitrary: fc.constantFrom(...types).map((type) => type.toUpperCase()) },
+    { weight: 1, arbitrary: fc.constantFrom(...types).map((type) => ` ${type}\n`) },
+    { weight: 4, arbitrary: fc.constantFrom(...BAD_TYPES, 'image/gif', 'application/pdf', 'text/plain') },
+    { weight: 1, arbitrary: nasty },
+    { weight: 2, arbitrary: wrongType },
+  );
+
+const sizeValue = (limit: readonly JsonSym[]): fc.Arbitrary<JsonSym> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 100_000 }) },
+    { weight: 2, arbitrary: fc.constantFrom(...limit) },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom<JsonSym>(
+        0,
+        -1,
+        1.5,
+        1e-9,
+        2 ** 53,
+        2 ** 53 + 2,
+        1e21,
+        '10',
+        '1e3',
+        ' 5',
+        null,
+        true,
+        [10],
+        {
+          size: 10,
+        },
+      ),
+    },
+    { weight: 1, arbitrary: fc.double() },
+    { weight: 1, arbitrary: wrongType },
+  );
+
+/** A body's own fields, then the extra ones a confused handler might use. */
+const withExtras = (
+  own: fc.Arbitrary<Partial<Record<string, JsonSym>>>,
+  names: readonly string[],
+): fc.Arbitrary<Field[]> =>
+  fc
+    .tuple(
+      own,
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constant<Field[]>([]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(
+            fc.oneof(
+              fc.tuple(
+                fc.constantFrom(...names),
+                fc.oneof(fc.constant(ref('peer')), fc.constant(ref('roomOthers')), nasty),
+              ) as fc.Arbitrary<Field>,
+              extraField,
+            ),
+            { minLength: 1, maxLength: 2 },
+          ),
+        },
+      ),
+    )
+    .map(([fields, more]): Field[] => [
+      ...Object.entries(fields).flatMap(([key, value]) =>
+        value === undefined ? [] : [[key, value] as Field],
+      ),
+      ...more,
+    ]);
+
+const UPLOAD_EXTRAS = [
+  'key',
+  'bucket',
+  'roomId',
+  'userId',
+  'uploadId',
+  'Content-Type',
+  'filename',
+  'tagging',
+  'maxBytes',
+];
+const uploadBody = withExtras(
+  fc.record(
+    {
+      fileName: fileNameValue,
+      contentType: contentTypeValue(ATTACHMENT_TYPES),
+      size: sizeValue([
+        { $$maxUpload: 0 },
+        { $$maxUpload: 1 },
+        { $$maxUpload: -1 },
+        { $$maxUpload: 1_000_000 },
+      ]),
+    },
+    { requiredKeys: [] },
+  ),
+  UPLOAD_EXTRAS,
+);
+const avatarBody = withExtras(
+  fc.record(
+    {
+      contentType: contentTypeValue(AVATAR_TYPES),
+      size: sizeValue([MAX_AVATAR_BYTES, MAX_AVATAR_BYTES + 1, MAX_AVATAR_BYTES - 1, 25 * 1024 * 1024]),
+    },
+    { requiredKeys: [] },
+  ),
+  [...UPLOAD_EXTRAS, 'fileName', 'userId'],
+);
+
+/** `avatarUploadId` of PUT /users/me: the world's unsettable avatar uploads, ids of none, junk. */
+const avatarUploadIdValue: fc.Arbitrary<JsonSym> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      ref('avatarPeer'),
+      ref('avatarNeverPosted'),
+      ref('avatarFake'),
+      ref('avatarFromAttachment'),
+    ),
+  },
+  { weight: 1, arbitrary: hexId(32) },
+  { weight: 3, arbitrary: badUploadId },
+);
+const avatarProfileBody = withExtras(
+  fc.record(
+    { displayName: displayNameValue, avatarUrl: avatarUrlValue, avatarUploadId: avatarUploadIdValue },
+    { requiredKeys: ['avatarUploadId'] },
+  ),
+  ['avatarKey', 'userId'],
+);
+
 /** Anything at all as a body, for routes that take none. */
 const ignoredBody = bodyOf(fc.array(extraField, { maxLength: 2 }), ['x', 1]);
 
@@ -1113,7 +1446,22 @@ export const restCases: Readonly<Record<RestRoute, fc.Arbitrary<RestCase>>> = {
     'PUT /users/me',
     fc.constant(null),
     fc.array(junkQuery, { maxLength: 2 }),
-    bodyOf(profileBody, ['displayName', 'Fuzz name']),
+    bodyOf(fc.oneof({ weight: 3, arbitrary: profileBody }, { weight: 1, arbitrary: avatarProfileBody }), [
+      'displayName',
+      'Fuzz name',
+    ]),
+  ),
+  'POST /chat/uploads/{roomId}': restCase(
+    'POST /chat/uploads/{roomId}',
+    pathParam(roomValue(PATH_MAX_REPEAT)),
+    fc.array(junkQuery, { maxLength: 2 }),
+    bodyOf(uploadBody, ['fileName', 'fuzz.txt']),
+  ),
+  'POST /users/me/avatar': restCase(
+    'POST /users/me/avatar',
+    fc.constant(null),
+    fc.array(junkQuery, { maxLength: 2 }),
+    bodyOf(avatarBody, ['contentType', 'image/png']),
   ),
 };
 
@@ -1200,6 +1548,86 @@ export const examples: Readonly<Record<Route, readonly (WsCase | RestCase)[]>> =
     send([
       ['roomId', { $$deep: ['[', 5000, true] }],
       ['content', 'deep'],
+    ]),
+    // Attachments: a good upload with empty content (accepted), then every way to get one wrong.
+    send([
+      ['roomId', mine],
+      ['content', ''],
+      ['clientMessageId', ref('uniqueCmid')],
+      ['attachments', [{ uploadId: ref('uploadFresh') }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['clientMessageId', ref('uniqueCmid')],
+      ['attachments', [{ uploadId: ref('uploadFresh') }]],
+    ]),
+    ...(['uploadPeer', 'uploadNeverPosted', 'uploadFake', 'uploadAttached'] as const).map((name) =>
+      send([
+        ['roomId', mine],
+        ['content', `with ${name}`],
+        ['clientMessageId', ref('uniqueCmid')],
+        ['attachments', [{ uploadId: ref(name) }]],
+      ]),
+    ),
+    send([
+      ['roomId', mine],
+      ['content', "a good upload beside another user's"],
+      ['clientMessageId', ref('uniqueCmid')],
+      ['attachments', [{ uploadId: ref('uploadFresh') }, { uploadId: ref('uploadPeer') }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'eleven'],
+      ['attachments', Array.from({ length: 11 }, (_, i) => ({ uploadId: i.toString(16).repeat(32) }))],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'none'],
+      ['attachments', []],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'not a list'],
+      ['attachments', { uploadId: ref('uploadFresh') }],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'twice'],
+      ['attachments', [{ uploadId: ref('uploadFresh') }, { uploadId: ref('uploadFresh') }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'upper case'],
+      ['attachments', [{ uploadId: 'ABCDEF0123456789ABCDEF0123456789' }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'a key'],
+      [
+        'attachments',
+        [{ uploadId: ref('uploadFresh'), key: concat('uploads/', mine, '/', ref('peer'), '/x') }],
+      ],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', 'huge'],
+      ['attachments', [{ uploadId: repeat('a', 30_000) }]],
+    ]),
+    send([
+      ['roomId', ref('roomOthers')],
+      ['content', ''],
+      ['attachments', [{ uploadId: ref('uploadFresh') }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', ''],
+      ['clientMessageId', ref('probeCmid')],
+      ['attachments', [{ uploadId: ref('uploadPeer') }]],
+    ]),
+    send([
+      ['roomId', mine],
+      ['content', ''],
+      ['clientMessageId', ref('uniqueCmid')],
     ]),
   ],
   'ws markRead': [
@@ -1398,5 +1826,149 @@ export const examples: Readonly<Record<Route, readonly (WsCase | RestCase)[]>> =
       ],
     }),
     rest('PUT /users/me', { body: [{ fields: [['displayName', 'lone \udc00']] }] }),
+    ...(['avatarPeer', 'avatarNeverPosted', 'avatarFake', 'avatarFromAttachment'] as const).map((name) =>
+      rest('PUT /users/me', { body: [{ fields: [['avatarUploadId', ref(name)]] }] }),
+    ),
+    rest('PUT /users/me', {
+      body: [
+        {
+          fields: [
+            ['avatarUploadId', ref('avatarPeer')],
+            ['avatarUrl', 'https://example.com/a.png'],
+          ],
+        },
+      ],
+    }),
+    rest('PUT /users/me', { body: [{ fields: [['avatarUploadId', null]] }] }),
+  ],
+  'POST /chat/uploads/{roomId}': [
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: mine },
+      body: [
+        {
+          fields: [
+            ['fileName', 'ok.txt'],
+            ['contentType', 'text/plain'],
+            ['size', 5],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: ref('roomOthers') },
+      body: [
+        {
+          fields: [
+            ['fileName', 'ok.txt'],
+            ['contentType', 'text/plain'],
+            ['size', 5],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: ref('roomNeverStarted') },
+      body: [
+        {
+          fields: [
+            ['fileName', 'ok.txt'],
+            ['contentType', 'text/plain'],
+            ['size', 5],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: mine },
+      body: [
+        {
+          fields: [
+            ['fileName', 'big.zip'],
+            ['contentType', 'application/zip'],
+            ['size', { $$maxUpload: 1 }],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: mine },
+      body: [
+        {
+          fields: [
+            ['fileName', 'x.svg'],
+            ['contentType', 'image/svg+xml'],
+            ['size', 5],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: mine },
+      body: [
+        {
+          fields: [
+            ['fileName', 'empty.txt'],
+            ['contentType', 'text/plain'],
+            ['size', 0],
+          ],
+        },
+      ],
+    }),
+    rest('POST /chat/uploads/{roomId}', {
+      param: { value: mine },
+      body: [
+        {
+          fields: [
+            ['fileName', '../../a.txt'],
+            ['contentType', 'text/plain'],
+            ['size', 5],
+            ['key', concat('uploads/', mine, '/', ref('peer'), '/x')],
+          ],
+        },
+      ],
+    }),
+  ],
+  'POST /users/me/avatar': [
+    rest('POST /users/me/avatar', {
+      body: [
+        {
+          fields: [
+            ['contentType', 'image/png'],
+            ['size', 100],
+          ],
+        },
+      ],
+    }),
+    rest('POST /users/me/avatar', {
+      body: [
+        {
+          fields: [
+            ['contentType', 'image/gif'],
+            ['size', 100],
+          ],
+        },
+      ],
+    }),
+    rest('POST /users/me/avatar', {
+      body: [
+        {
+          fields: [
+            ['contentType', 'image/png'],
+            ['size', MAX_AVATAR_BYTES + 1],
+          ],
+        },
+      ],
+    }),
+    rest('POST /users/me/avatar', {
+      body: [
+        {
+          fields: [
+            ['contentType', 'image/png'],
+            ['size', 100],
+            ['fileName', 'me.png'],
+          ],
+        },
+      ],
+    }),
   ],
 };

@@ -1,7 +1,7 @@
 /** Turns a symbolic case into the bytes and the request actually sent, against one world. */
 import type { JsonSym, Part, QueryValue, Ref, RestCase, RestRoute, SymString, WsCase } from './cases.js';
 import { roomOf } from './model.js';
-import type { World } from './world.js';
+import { UNKNOWN_UPLOAD, type World } from './world.js';
 
 function resolveRef(world: World, name: Ref): string {
   switch (name) {
@@ -27,6 +27,21 @@ function resolveRef(world: World, name: Ref): string {
     case 'probeCmid':
       // REST worlds have no probe message; any fresh id is as good there.
       return world.probeCmid ?? `p-${world.base}`;
+    case 'uploadFresh':
+      // The first good upload no send has claimed; once all are, the last (now refused: attached).
+      return (
+        world.freshUploads.find((id) => !world.claims.has(id)) ?? world.freshUploads.at(-1) ?? UNKNOWN_UPLOAD
+      );
+    case 'uploadPeer':
+    case 'uploadNeverPosted':
+    case 'uploadFake':
+    case 'uploadAttached':
+    case 'avatarPeer':
+    case 'avatarNeverPosted':
+    case 'avatarFake':
+    case 'avatarFromAttachment':
+      // A world without files: a well-formed id of no upload, refused all the same.
+      return world.fileRefs[name] ?? UNKNOWN_UPLOAD;
   }
 }
 
@@ -47,6 +62,7 @@ export function resolveString(world: World, value: SymString): string {
   }
   if ('$$repeat' in value) return value.$$repeat[0].repeat(value.$$repeat[1]);
   if ('$$b64json' in value) return Buffer.from(toJsonText(world, value.$$b64json)).toString('base64url');
+  if ('$$maxUpload' in value) return String(world.maxUploadBytes + value.$$maxUpload);
   throw new Error(`${JSON.stringify(value)} is not a string value`);
 }
 
@@ -64,6 +80,7 @@ export function toJsonText(world: World, value: JsonSym): string {
     if ('$$pad' in value) {
       return JSON.stringify('x'.repeat(world.target.maxFrameBytes + (value.$$pad as number)));
     }
+    if ('$$maxUpload' in value) return String(world.maxUploadBytes + (value.$$maxUpload as number));
     return JSON.stringify(resolveString(world, value as SymString));
   }
   const entries = Object.entries(value as unknown as Record<string, JsonSym>);
@@ -110,6 +127,8 @@ const TEMPLATES: Readonly<Record<RestRoute, { method: string; prefix: string; pa
   'POST /chat/read/{roomId}': { method: 'POST', prefix: '/chat/read/', param: true },
   'GET /users/me': { method: 'GET', prefix: '/users/me', param: false },
   'PUT /users/me': { method: 'PUT', prefix: '/users/me', param: false },
+  'POST /chat/uploads/{roomId}': { method: 'POST', prefix: '/chat/uploads/', param: true },
+  'POST /users/me/avatar': { method: 'POST', prefix: '/users/me/avatar', param: false },
 };
 
 export interface HttpRequestSpec {

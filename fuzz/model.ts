@@ -175,3 +175,78 @@ export function tryParseJson(text: string): { ok: true; value: unknown } | { ok:
 
 export const own = (object: Record<string, unknown>, key: string): unknown =>
   Object.hasOwn(object, key) ? object[key] : undefined;
+
+// ------------------------------------------------------------------ files (docs/api.md "Files")
+
+/** The types a message may carry (`contentType`, matched without regard to case). */
+export const ATTACHMENT_TYPES: readonly string[] = [
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'application/pdf',
+  'text/plain',
+  'application/zip',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
+];
+export const AVATAR_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/webp'];
+/** 25 MB unless the stack says otherwise (MAX_UPLOAD_BYTES). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+export const MAX_AVATAR_BYTES = 2 * 1024 * 1024;
+export const MAX_ATTACHMENTS = 10;
+
+/** An upload id: what the upload routes answer (32 lower-case hex digits). */
+export const isUploadId = (value: unknown): value is string =>
+  typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
+
+/**
+ * `fileName`: 1 to 255 characters (trimmed), no control characters, no `"` (it would end the quoted
+ * name of a Content-Disposition header), no line breaks (NEL included), no `/` or `\`.
+ */
+export function fileNameIsValid(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const trimmed = value.trim();
+  const length = codePoints(trimmed);
+  return (
+    length >= 1 &&
+    length <= 255 &&
+    !hasLoneSurrogate(trimmed) &&
+    !hasForbiddenControl(trimmed) &&
+    !/[/\\"\t\r\n\u0085]/.test(trimmed)
+  );
+}
+
+/** `contentType`, case-insensitive (and trimmed), one of `allowed`. */
+export const contentTypeOf = (value: unknown, allowed: readonly string[]): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const type = value.trim().toLowerCase();
+  return allowed.includes(type) ? type : undefined;
+};
+
+/**
+ * `size`: what is wrong with it, if anything: not a whole number of bytes or 0 → 400, over the limit
+ * → 413. A whole number too large to be exact in JSON (over 2^53) may be either.
+ */
+export function sizeProblem(value: unknown, maxBytes: number): ErrorCode[] | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) return ['bad_request'];
+  if (!Number.isSafeInteger(value)) return ['bad_request', 'too_large'];
+  return value > maxBytes ? ['too_large'] : undefined;
+}
+
+/** The `attachments` of sendMessage: 1 to 10 distinct `{"uploadId"}` objects, nothing else. */
+export function attachmentIdsOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ATTACHMENTS) return undefined;
+  const ids: string[] = [];
+  for (const entry of value) {
+    if (!isPlainObject(entry) || Object.keys(entry).join() !== 'uploadId') return undefined;
+    const id = entry.uploadId;
+    if (!isUploadId(id)) return undefined;
+    ids.push(id);
+  }
+  return new Set(ids).size === ids.length ? ids : undefined;
+}

@@ -5,21 +5,29 @@
 import { isUtf8 } from 'node:buffer';
 import type { HttpRequestSpec } from './materialize.js';
 import {
+  ATTACHMENT_TYPES,
+  AVATAR_TYPES,
+  attachmentIdsOf,
   avatarUrlIsValid,
   clientMessageIdIsValid,
   contentIsValid,
+  contentTypeOf,
   cursorCouldBeGenuine,
   displayNameIsValid,
   ERROR_CODES,
   type ErrorCode,
+  fileNameIsValid,
   isPlainObject,
   isRoomName,
   isUlid,
+  isUploadId,
   isUserId,
   limitIsValid,
+  MAX_AVATAR_BYTES,
   own,
   roomCandidates,
   STATUS_OF,
+  sizeProblem,
   tryDecodeURIComponent,
   tryParseJson,
 } from './model.js';
@@ -41,6 +49,8 @@ export type WsExpectation =
       readonly clientMessageId: string | undefined;
       /** Set when the clientMessageId was used before: the answer is that message, nothing is stored. */
       readonly existing: StoredMessage | undefined;
+      /** A new message's uploads, in order (each passes the check: the message carries them). */
+      readonly attachments: readonly string[] | undefined;
     }
   | { readonly kind: 'typing'; readonly isTyping: boolean }
   | { readonly kind: 'close'; readonly code: 1003 | 1007 | 1009; readonly why: string }
@@ -77,21 +87,33 @@ export function predictWs(world: World, bytes: Buffer, binary: boolean): WsExpec
     case 'sendMessage': {
       const content = own(request, 'content');
       const cmid = own(request, 'clientMessageId');
+      const listed = own(request, 'attachments');
+      const uploads = listed === undefined ? undefined : attachmentIdsOf(listed);
+      // With attachments the content may be empty or absent (docs/api.md "Files").
+      const blank = content === undefined || (typeof content === 'string' && content.trim() === '');
       if (
         (cmid !== undefined && !clientMessageIdIsValid(cmid)) ||
         !isRoomName(roomId) ||
-        !contentIsValid(content)
+        (listed !== undefined && uploads === undefined) ||
+        !(contentIsValid(content) || (uploads !== undefined && blank))
       ) {
         return error('bad_request');
       }
       const allowed = access(world, roomId);
       if (allowed !== 'ok') return error(allowed);
       const clientMessageId = cmid as string | undefined;
+      const existing = clientMessageId === undefined ? undefined : world.sentByMe.get(clientMessageId);
+      // A retry answers the stored message whatever it names; a new message gets its uploads only if
+      // every one passes the check (nothing is claimed otherwise).
+      if (existing === undefined && uploads?.some((id) => !attachable(world, id, clientMessageId))) {
+        return error('bad_request');
+      }
       return {
         kind: 'ack',
-        content: content.trim(),
+        content: typeof content === 'string' ? content.trim() : '',
         clientMessageId,
-        existing: clientMessageId === undefined ? undefined : world.sentByMe.get(clientMessageId),
+        existing,
+        attachments: existing === undefined ? uploads : undefined,
       };
     }
     case 'markRead': {
@@ -114,8 +136,35 @@ export function predictWs(world: World, bytes: Buffer, binary: boolean): WsExpec
   }
 }
 
+/** The claim a send makes on its uploads: its clientMessageId, or (without one) itself alone. */
+export const claimOf = (clientMessageId: string | undefined) =>
+  clientMessageId === undefined ? 'attempt' : `cmid:${clientMessageId}`;
+
+/**
+ * Whether an upload passes the check for a send: me's, made for roomMine, posted with bytes of its
+ * declared type and size, and claimed by no other send (the same clientMessageId may claim it again).
+ */
+function attachable(world: World, uploadId: string, clientMessageId: string | undefined): boolean {
+  const upload = world.uploads.get(uploadId);
+  const claim = world.claims.get(uploadId);
+  return (
+    upload?.kind === 'attachment' &&
+    upload.owner === 'me' &&
+    upload.roomId === world.roomMine &&
+    upload.valid &&
+    (claim === undefined || (clientMessageId !== undefined && claim === claimOf(clientMessageId)))
+  );
+}
+
 export type RestExpectation =
   | { readonly kind: 'reject'; readonly codes: readonly ErrorCode[] }
+  /** An upload form (201) for `key` + its uploadId, binding `contentType`. */
+  | {
+      readonly kind: 'upload';
+      readonly keyPrefix: string;
+      readonly contentType: string;
+      readonly maxBytes: number;
+    }
   | { readonly kind: 'list'; readonly cursor: boolean }
   | { readonly kind: 'messages' }
   | { readonly kind: 'room'; readonly status: 200 }
@@ -129,6 +178,8 @@ const ROUTES: readonly { method: string; pattern: RegExp; name: string }[] = [
   { method: 'POST', pattern: /^\/chat\/read\/([^/]+)\/?$/, name: 'read' },
   { method: 'GET', pattern: /^\/users\/me\/?$/, name: 'me' },
   { method: 'PUT', pattern: /^\/users\/me\/?$/, name: 'updateMe' },
+  { method: 'POST', pattern: /^\/chat\/uploads\/([^/]+)\/?$/, name: 'upload' },
+  { method: 'POST', pattern: /^\/users\/me\/avatar\/?$/, name: 'avatarUpload' },
 ];
 
 /** The request as API Gateway hands it over: route, decoded path parameter, query joined by commas. */
@@ -208,13 +259,20 @@ export function predictRest(world: World, request: HttpRequestSpec): RestExpecta
       const fields = body.value;
       const displayName = own(fields, 'displayName');
       const avatarUrl = own(fields, 'avatarUrl');
+      const avatarUploadId = own(fields, 'avatarUploadId');
       if (
-        Object.keys(fields).some((key) => key !== 'displayName' && key !== 'avatarUrl') ||
-        (displayName === undefined && avatarUrl === undefined) ||
+        Object.keys(fields).some((key) => !['displayName', 'avatarUrl', 'avatarUploadId'].includes(key)) ||
+        (displayName === undefined && avatarUrl === undefined && avatarUploadId === undefined) ||
+        (avatarUrl !== undefined && avatarUploadId !== undefined) ||
         (displayName !== undefined && !displayNameIsValid(displayName)) ||
-        (avatarUrl !== undefined && !avatarUrlIsValid(avatarUrl))
+        (avatarUrl !== undefined && !avatarUrlIsValid(avatarUrl)) ||
+        (avatarUploadId !== undefined && !settableAvatar(world, avatarUploadId))
       ) {
         return reject('bad_request');
+      }
+      if (avatarUploadId !== undefined) {
+        // Its avatarUrl would be signed per answer: the generators never name a settable avatar.
+        throw new Error(`harness: ${String(avatarUploadId)} is a settable avatar`);
       }
       return {
         kind: 'profile',
@@ -224,9 +282,69 @@ export function predictRest(world: World, request: HttpRequestSpec): RestExpecta
         },
       };
     }
+    case 'upload': {
+      const body = jsonObjectBody(request.body);
+      const codes = [...body.codes];
+      if (!isRoomName(param)) codes.push('bad_request');
+      if (body.value !== undefined)
+        codes.push(
+          ...formProblems(
+            body.value,
+            ['fileName', 'contentType', 'size'],
+            world.maxUploadBytes,
+            ATTACHMENT_TYPES,
+          ),
+        );
+      if (codes.length > 0 || body.value === undefined || !isRoomName(param)) return reject(...codes);
+      const allowed = access(world, param);
+      if (allowed !== 'ok') return reject(allowed);
+      return {
+        kind: 'upload',
+        keyPrefix: `uploads/${world.roomMine}/${world.me.userId}/`,
+        contentType: contentTypeOf(own(body.value, 'contentType'), ATTACHMENT_TYPES) ?? '',
+        maxBytes: world.maxUploadBytes,
+      };
+    }
+    case 'avatarUpload': {
+      const body = jsonObjectBody(request.body);
+      if (body.value === undefined) return reject(...body.codes);
+      const codes = formProblems(body.value, ['contentType', 'size'], MAX_AVATAR_BYTES, AVATAR_TYPES);
+      if (codes.length > 0) return reject(...codes);
+      return {
+        kind: 'upload',
+        keyPrefix: `avatars/${world.me.userId}/`,
+        contentType: contentTypeOf(own(body.value, 'contentType'), AVATAR_TYPES) ?? '',
+        maxBytes: MAX_AVATAR_BYTES,
+      };
+    }
     default:
       throw new Error(`harness: no prediction for ${name}`);
   }
+}
+
+/**
+ * What is wrong with an upload request's body (docs/api.md "Files"): unknown fields, a bad name or
+ * type, an empty or fractional size are 400; a size over the limit 413. Several problems: any of
+ * their codes.
+ */
+function formProblems(
+  body: Record<string, unknown>,
+  fields: readonly string[],
+  maxBytes: number,
+  types: readonly string[],
+): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (Object.keys(body).some((key) => !fields.includes(key))) codes.push('bad_request');
+  if (fields.includes('fileName') && !fileNameIsValid(own(body, 'fileName'))) codes.push('bad_request');
+  if (contentTypeOf(own(body, 'contentType'), types) === undefined) codes.push('bad_request');
+  codes.push(...(sizeProblem(own(body, 'size'), maxBytes) ?? []));
+  return codes;
+}
+
+/** Whether PUT /users/me may set this avatar upload: me's, posted with bytes of its type. */
+function settableAvatar(world: World, value: unknown): boolean {
+  const upload = isUploadId(value) ? world.uploads.get(value) : undefined;
+  return upload?.kind === 'avatar' && upload.owner === 'me' && upload.valid;
 }
 
 // ------------------------------------------------------------------ checks

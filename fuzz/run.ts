@@ -23,8 +23,22 @@ const { values } = parseArgs({
     path: { type: 'string' },
     minutes: { type: 'string', default: '15' },
     'no-shrink': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (values.help) {
+  console.log(`Usage: npx tsx fuzz/run.ts [options]     (npm run fuzz -- [options])
+
+  --runs N         generated cases per route, on top of its examples (default: 10,000 in all)
+  --seed S         the run's seed (default: from the clock, printed)
+  --route R        only this route (repeatable); routes: ${ROUTES.map((r) => JSON.stringify(r)).join(', ')}
+  --path P         replay one case (with --seed and --route as a failure printed them)
+  --minutes M      time bound (default 15)
+  --no-shrink      report each kind's first case as it failed, without shrinking it
+  -h, --help       this text`);
+  process.exit(0);
+}
 
 const routes: Route[] =
   values.route === undefined ? [...ROUTES] : ROUTES.filter((route) => values.route?.includes(route));

@@ -18,8 +18,17 @@ import {
 } from './cases.js';
 import { send, sendJson } from './http.js';
 import { type HttpRequestSpec, restRequest, wsFrame } from './materialize.js';
-import { isPlainObject, isRoomName, isUserId, roomOf, tryDecodeURIComponent, tryParseJson } from './model.js';
 import {
+  isPlainObject,
+  isRoomName,
+  isUploadId,
+  isUserId,
+  roomOf,
+  tryDecodeURIComponent,
+  tryParseJson,
+} from './model.js';
+import {
+  claimOf,
   echoable,
   predictRest,
   predictWs,
@@ -37,6 +46,7 @@ import {
   type StoredMessage,
   sendOver,
   type World,
+  type WorldFiles,
 } from './world.js';
 
 const REPLY_TIMEOUT_MS = 6_000;
@@ -242,6 +252,14 @@ async function runWsCase(world: World, route: WsRoute, c: WsCase): Promise<void>
             `stored senderId ${JSON.stringify(stored?.senderId)}, expected the caller ${world.me.userId}`,
           );
         }
+        problems.push(...attachmentProblems(ack.message, expected.attachments, 'ack'));
+        problems.push(
+          ...attachmentProblems(json(delivered).message, expected.attachments, "peer's chat_message"),
+        );
+        for (const uploadId of expected.attachments ?? []) {
+          if (!world.claims.has(uploadId)) world.roomItems += 1;
+          world.claims.set(uploadId, claimOf(expected.clientMessageId));
+        }
       }
       break;
     }
@@ -278,6 +296,14 @@ async function runWsCase(world: World, route: WsRoute, c: WsCase): Promise<void>
     }
   }
   problems.push(...(await storedItemProblems(world, named)));
+  // Nothing claimed: the room's partition of the rooms table holds the room and the claims of the
+  // messages sent so far, no more (a refused send claims no upload).
+  const roomItems = await world.store.roomsItems(world.roomMine);
+  if (roomItems !== world.roomItems) {
+    problems.push(
+      `rooms table items under ${world.roomMine}: expected ${world.roomItems}, found ${roomItems}`,
+    );
+  }
   if (problems.length > 0) {
     // Whatever this case set off must not be blamed on the next one.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -301,6 +327,47 @@ async function runWsCase(world: World, route: WsRoute, c: WsCase): Promise<void>
 async function resync(world: World): Promise<void> {
   for (const room of world.storedItems.keys())
     world.storedItems.set(room, await world.store.messageItems(room));
+  world.roomItems = await world.store.roomsItems(world.roomMine);
+}
+
+/**
+ * A new message's attachments as an answer carries them (docs/api.md "Files"): the uploads sent, in
+ * order, each with its id, name, type, size and a download URL, and never the storage key.
+ */
+function attachmentProblems(
+  message: unknown,
+  uploads: readonly string[] | undefined,
+  where: string,
+): string[] {
+  const listed = isPlainObject(message) ? message.attachments : undefined;
+  if (uploads === undefined) {
+    return listed === undefined
+      ? []
+      : [`${where}: attachments ${JSON.stringify(listed).slice(0, 200)} on a message without`];
+  }
+  if (!Array.isArray(listed)) return [`${where}: no attachments, expected ${uploads.join(', ')}`];
+  const problems: string[] = [];
+  const ids = listed.map((a) => (isPlainObject(a) ? a.attachmentId : undefined));
+  if (JSON.stringify(ids) !== JSON.stringify(uploads)) {
+    problems.push(`${where}: attachments ${JSON.stringify(ids)}, expected ${JSON.stringify(uploads)}`);
+  }
+  for (const attachment of listed) {
+    const a = isPlainObject(attachment) ? attachment : {};
+    const keys = Object.keys(a)
+      .filter((key) => !['width', 'height'].includes(key))
+      .sort()
+      .join();
+    if (
+      keys !== 'attachmentId,contentType,fileName,size,url' ||
+      typeof a.url !== 'string' ||
+      !/^https?:\/\//.test(a.url) ||
+      typeof a.size !== 'number' ||
+      !isUploadId(a.attachmentId)
+    ) {
+      problems.push(`${where}: not an attachment: ${JSON.stringify(attachment).slice(0, 300)}`);
+    }
+  }
+  return problems;
 }
 
 /** A valid request of the route, after the bad one: it must still work. */
@@ -339,9 +406,15 @@ const VIEWS: Readonly<Record<RestRoute, readonly View[]>> = {
   'POST /chat/read/{roomId}': ['rooms', 'peerRooms'],
   'GET /users/me': ['profile'],
   'PUT /users/me': ['profile'],
+  'POST /chat/uploads/{roomId}': ['rooms'],
+  'POST /users/me/avatar': ['profile'],
 };
 /** Routes that name a room: the messages table is checked too. */
-const COUNTS: readonly RestRoute[] = ['GET /chat/messages/{roomId}', 'POST /chat/read/{roomId}'];
+const COUNTS: readonly RestRoute[] = [
+  'GET /chat/messages/{roomId}',
+  'POST /chat/read/{roomId}',
+  'POST /chat/uploads/{roomId}',
+];
 
 type Baseline = Partial<Record<View, string>>;
 
@@ -399,7 +472,7 @@ function acceptProblems(world: World, expected: RestExpectation, status: number,
   if (expected.kind === 'reject') return [];
   const parsed = tryParseJson(text);
   const body = parsed.ok && isPlainObject(parsed.value) ? parsed.value : {};
-  const wantStatus = expected.kind === 'room' ? expected.status : 200;
+  const wantStatus = expected.kind === 'room' ? expected.status : expected.kind === 'upload' ? 201 : 200;
   const problems =
     status === wantStatus ? [] : [`expected ${wantStatus}, got ${status} ${text.slice(0, 300)}`];
   switch (expected.kind) {
@@ -450,6 +523,30 @@ function acceptProblems(world: World, expected: RestExpectation, status: number,
       world.profile = { ...expected.profile };
       break;
     }
+    case 'upload': {
+      const fields = isPlainObject(body.fields) ? body.fields : {};
+      const expiresAt = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : Number.NaN;
+      if (
+        Object.keys(body).sort().join() !== 'expiresAt,fields,maxBytes,uploadId,url' ||
+        !isUploadId(body.uploadId) ||
+        typeof body.url !== 'string' ||
+        !/^https?:\/\//.test(body.url) ||
+        body.maxBytes !== expected.maxBytes ||
+        !(expiresAt > Date.now() && expiresAt <= Date.now() + 5 * 60_000 + 5_000)
+      ) {
+        problems.push(`not an upload form: ${text.slice(0, 300)}`);
+      }
+      // The form binds the key in me's folder (of the room, or of avatars) and the checked type.
+      if (fields.key !== `${expected.keyPrefix}${String(body.uploadId)}`) {
+        problems.push(`form key ${JSON.stringify(fields.key)}, expected ${expected.keyPrefix}<uploadId>`);
+      }
+      if (fields['Content-Type'] !== expected.contentType) {
+        problems.push(
+          `form Content-Type ${JSON.stringify(fields['Content-Type'])}, expected ${expected.contentType}`,
+        );
+      }
+      break;
+    }
   }
   return problems;
 }
@@ -464,11 +561,20 @@ async function routeProbeRest(world: World, route: RestRoute): Promise<string[]>
       sendJson(restUrl, 'POST', `/chat/read/${world.roomMine}/`, token, { messageId: world.msgMine }),
     'PUT /users/me': () =>
       sendJson(restUrl, 'PUT', '/users/me/', token, { displayName: world.profile.displayName }),
+    'POST /chat/uploads/{roomId}': () =>
+      sendJson(restUrl, 'POST', `/chat/uploads/${world.roomMine}/`, token, {
+        fileName: 'probe.txt',
+        contentType: 'text/plain',
+        size: 5,
+      }),
+    'POST /users/me/avatar': () =>
+      sendJson(restUrl, 'POST', '/users/me/avatar/', token, { contentType: 'image/png', size: 100 }),
   };
   const probe = probes[route];
   if (!probe) return [];
   const result = await probe();
-  return result.status === 200
+  const status = route === 'POST /chat/uploads/{roomId}' || route === 'POST /users/me/avatar' ? 201 : 200;
+  return result.status === status
     ? []
     : [`a valid ${route} after the case: ${result.status} ${result.text.slice(0, 300)}`];
 }
@@ -479,7 +585,7 @@ async function runRestCase(world: World, route: RestRoute, c: RestCase): Promise
   const before = baselines.get(world) ?? (await baseline(world, route));
   const parsedBody = request.body === undefined ? undefined : tryParseJson(request.body.toString('utf8'));
   const url = new URL(request.path, 'http://localhost');
-  const param = /^\/chat\/(?:messages|read|start)\/([^/]+)/.exec(url.pathname)?.[1];
+  const param = /^\/chat\/(?:messages|read|start|uploads)\/([^/]+)/.exec(url.pathname)?.[1];
   // An undecodable parameter is kept raw, as the gateway does.
   const decoded = param === undefined ? undefined : tryDecodeURIComponent(param);
   const inputs = echoable(parsedBody?.ok ? parsedBody.value : undefined, [
@@ -603,6 +709,12 @@ async function traced<T>(route: Route, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The routes whose cases name uploads, and the files their worlds set up. */
+const FILES: Partial<Record<Route, WorldFiles>> = {
+  'ws sendMessage': 'attachments',
+  'PUT /users/me': 'avatars',
+};
+
 const tagOf = (route: Route) => `r${route.replace(/[^A-Za-z]/g, '').slice(0, 10)}`;
 
 /** A failure's kind: its first problem with ids, numbers and quoted values taken out. */
@@ -624,7 +736,7 @@ export async function fuzzRoute(target: Target, route: Route, options: RouteOpti
   const sockets = isWsRoute(route);
   let world: World;
   try {
-    world = await createWorld(target, tagOf(route), { sockets });
+    world = await createWorld(target, tagOf(route), { sockets, files: FILES[route] });
   } catch (error) {
     const report = `the world could not be set up: ${error instanceof Error ? error.stack : String(error)}`;
     return {

@@ -7,11 +7,16 @@
  *   z          a user me never started a room with: roomNeverStarted = roomOf(me, z)
  *   ghost      a well-formed user id nobody signed in as
  *
+ * Worlds of the routes that take uploads also hold files (docs/api.md "Files"): uploads that must be
+ * refused whatever else the case says (peer's, a form never posted, bytes not of the declared type,
+ * one attached already), a few good uploads of me for sends that must be accepted, and avatar
+ * uploads that must not be settable.
+ *
  * Ids sort as ghost < me < peer < x < y < z, so that symbolic cases mean the same thing in every world.
  */
 import { randomBytes } from 'node:crypto';
 import { sendJson } from './http.js';
-import { roomOf } from './model.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, roomOf } from './model.js';
 import { FrameSocket, frameType } from './socket.js';
 import { StoreReader } from './store.js';
 import type { Target } from './target.js';
@@ -28,6 +33,32 @@ export interface StoredMessage {
   readonly content: string;
   readonly clientMessageId?: string;
 }
+
+/** What the world knows of an upload it made: who, where, and whether it could be used. */
+export interface UploadInfo {
+  readonly kind: 'attachment' | 'avatar';
+  readonly owner: 'me' | 'peer';
+  /** The room an attachment upload was made for. */
+  readonly roomId?: string;
+  /** The file was posted to storage. */
+  readonly posted: boolean;
+  /** The posted bytes are of the declared type and size. */
+  readonly valid: boolean;
+}
+
+/** The world's uploads that cases name symbolically (cases.ts `Ref`). */
+export type FileRef =
+  | 'uploadPeer'
+  | 'uploadNeverPosted'
+  | 'uploadFake'
+  | 'uploadAttached'
+  | 'avatarPeer'
+  | 'avatarNeverPosted'
+  | 'avatarFake'
+  | 'avatarFromAttachment';
+
+/** Which files a world sets up: for attachments (sendMessage) or avatars (PUT /users/me). */
+export type WorldFiles = 'attachments' | 'avatars' | undefined;
 
 export interface Profile {
   displayName: string;
@@ -71,7 +102,21 @@ export interface World {
   readonly storedItems: Map<string, number>;
   /** Items one message adds to its room's partition (measured, not assumed). */
   itemsPerMessage: number;
+  /** The stack's largest attachment (MAX_UPLOAD_BYTES, 25 MB by default). */
+  readonly maxUploadBytes: number;
+  /** Every upload the world made, by id. */
+  readonly uploads: Map<string, UploadInfo>;
+  readonly fileRefs: Partial<Record<FileRef, string>>;
+  /** me's good attachment uploads in roomMine, in the order sends may use them. */
+  readonly freshUploads: string[];
+  /** Which send claimed each attached upload: `cmid:<clientMessageId>`, or `attempt:<n>` without one. */
+  readonly claims: Map<string, string>;
+  /** Items of the rooms table under roomMine's key: the room and one claim per attached upload. */
+  roomItems: number;
 }
+
+/** An upload id that no upload has (well-formed). */
+export const UNKNOWN_UPLOAD = '0123456789abcdef'.repeat(2);
 
 export async function signIn(target: Target, userId: string, displayName: string): Promise<Party> {
   const result = await sendJson(target.restUrl, 'POST', '/dev/token', undefined, { userId, displayName });
@@ -104,8 +149,17 @@ export async function sendOver(
   roomId: string,
   content: string,
   clientMessageId: string,
+  attachments?: readonly string[],
 ): Promise<StoredMessage> {
-  socket.send(JSON.stringify({ action: 'sendMessage', roomId, content, clientMessageId }));
+  socket.send(
+    JSON.stringify({
+      action: 'sendMessage',
+      roomId,
+      content,
+      clientMessageId,
+      ...(attachments === undefined ? {} : { attachments: attachments.map((uploadId) => ({ uploadId })) }),
+    }),
+  );
   const ack = await socket.next(
     (frame) =>
       frameType(frame) === 'ack' &&
@@ -117,19 +171,159 @@ export async function sendOver(
   return message;
 }
 
-async function sendAs(target: Target, party: Party, roomId: string, content: string): Promise<StoredMessage> {
+async function sendAs(
+  target: Target,
+  party: Party,
+  roomId: string,
+  content: string,
+  options: { clientMessageId?: string; attachments?: readonly string[] } = {},
+): Promise<StoredMessage> {
   const socket = await FrameSocket.open(wsUrl(target, party.token), `${party.userId} setup`);
   try {
-    return await sendOver(socket, roomId, content, `setup-${randomBytes(6).toString('hex')}`);
+    return await sendOver(
+      socket,
+      roomId,
+      content,
+      options.clientMessageId ?? `setup-${randomBytes(6).toString('hex')}`,
+      options.attachments,
+    );
   } finally {
     await socket.close();
+  }
+}
+
+interface Offer {
+  readonly uploadId: string;
+  readonly url: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** An upload form from `POST /chat/uploads/{roomId}` (with `roomId`) or `POST /users/me/avatar`. */
+async function uploadForm(
+  target: Target,
+  party: Party,
+  body: { fileName?: string; contentType: string; size: number },
+  roomId?: string,
+): Promise<Offer> {
+  const path = roomId === undefined ? '/users/me/avatar/' : `/chat/uploads/${roomId}/`;
+  const result = await sendJson(target.restUrl, 'POST', path, party.token, body);
+  const offer = result.body as Partial<Offer> | undefined;
+  if (result.status !== 201 || typeof offer?.uploadId !== 'string' || typeof offer.url !== 'string') {
+    throw new Error(`upload form for ${party.userId}: ${result.status} ${result.text}`);
+  }
+  return { uploadId: offer.uploadId, url: offer.url, fields: offer.fields ?? {} };
+}
+
+/** Posts the form as a browser does: its fields, then the file. */
+async function postFile(offer: Offer, bytes: Buffer): Promise<void> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(offer.fields)) form.append(name, value);
+  form.append('file', new Blob([Uint8Array.from(bytes)]), 'file');
+  const response = await fetch(offer.url, {
+    method: 'POST',
+    body: form,
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (response.status !== 204) throw new Error(`storage refused a setup upload: ${await response.text()}`);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const textFile = (text: string) => Buffer.from(text, 'utf8');
+
+/**
+ * An upload of `party`, posted or not. `bytes` is what is posted; `declared` the type the form says
+ * (`valid` is whether the bytes are of it, as the world knows since it chose them).
+ */
+async function makeUpload(
+  world: World,
+  party: Party,
+  owner: 'me' | 'peer',
+  file: { contentType: string; bytes: Buffer; valid: boolean; post: boolean },
+  roomId?: string,
+): Promise<string> {
+  const offer = await uploadForm(
+    world.target,
+    party,
+    {
+      ...(roomId === undefined ? {} : { fileName: 'fuzz.txt' }),
+      contentType: file.contentType,
+      size: file.bytes.length,
+    },
+    roomId,
+  );
+  if (file.post) await postFile(offer, file.bytes);
+  world.uploads.set(offer.uploadId, {
+    kind: roomId === undefined ? 'avatar' : 'attachment',
+    owner,
+    ...(roomId === undefined ? {} : { roomId }),
+    posted: file.post,
+    valid: file.post && file.valid,
+  });
+  return offer.uploadId;
+}
+
+/** Fresh attachment uploads of me in roomMine: sends may use each once. */
+const FRESH_UPLOADS = 8;
+
+/** The world's files; for attachments, me's setup message that claims `uploadAttached`. */
+async function setUpFiles(world: World, files: WorldFiles): Promise<void> {
+  const { me, peer, roomMine } = world;
+  const text = (label: string) => ({
+    contentType: 'text/plain',
+    bytes: textFile(`${label} of ${world.base}\n`),
+    valid: true,
+    post: true,
+  });
+  if (files === 'attachments') {
+    const [uploadPeer, uploadNeverPosted, uploadFake, uploadAttached, ...fresh] = await Promise.all([
+      makeUpload(world, peer, 'peer', text('peer upload'), roomMine),
+      makeUpload(world, me, 'me', { ...text('never posted'), post: false }, roomMine),
+      makeUpload(
+        world,
+        me,
+        'me',
+        { contentType: 'image/png', bytes: textFile('text declared as a PNG\n'), valid: false, post: true },
+        roomMine,
+      ),
+      makeUpload(world, me, 'me', text('attached upload'), roomMine),
+      ...Array.from({ length: FRESH_UPLOADS }, (_, i) =>
+        makeUpload(world, me, 'me', text(`fresh ${i}`), roomMine),
+      ),
+    ]);
+    Object.assign(world.fileRefs, { uploadPeer, uploadNeverPosted, uploadFake, uploadAttached });
+    world.freshUploads.push(...fresh.filter((id): id is string => id !== undefined));
+    if (uploadAttached === undefined) throw new Error('harness: no upload to attach');
+    const clientMessageId = `setup-files-${world.base}`;
+    const sent = await sendAs(world.target, me, roomMine, 'a file', {
+      clientMessageId,
+      attachments: [uploadAttached],
+    });
+    world.claims.set(uploadAttached, `cmid:${clientMessageId}`);
+    world.sentByMe.set(clientMessageId, sent);
+    world.messagesInMine.add(sent.messageId);
+    world.announced.add(sent.messageId);
+  }
+  if (files === 'avatars') {
+    const png = {
+      contentType: 'image/png',
+      bytes: Buffer.concat([PNG_SIGNATURE, Buffer.alloc(24)]),
+      valid: true,
+      post: true,
+    };
+    const [avatarPeer, avatarNeverPosted, avatarFake, avatarFromAttachment] = await Promise.all([
+      makeUpload(world, peer, 'peer', png),
+      makeUpload(world, me, 'me', { ...png, post: false }),
+      makeUpload(world, me, 'me', { ...png, bytes: textFile('text declared as a PNG\n'), valid: false }),
+      makeUpload(world, me, 'me', png, roomMine),
+    ]);
+    Object.assign(world.fileRefs, { avatarPeer, avatarNeverPosted, avatarFake, avatarFromAttachment });
   }
 }
 
 export async function createWorld(
   target: Target,
   tag: string,
-  options: { sockets: boolean },
+  options: { sockets: boolean; files?: WorldFiles },
 ): Promise<World> {
   // Letters and digits only: room names then parse one way.
   const base = `f${tag.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -169,7 +363,14 @@ export async function createWorld(
     counter: 0,
     storedItems: new Map(),
     itemsPerMessage: 1,
+    maxUploadBytes: Number(target.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD_BYTES),
+    uploads: new Map(),
+    fileRefs: {},
+    freshUploads: [],
+    claims: new Map(),
+    roomItems: 0,
   };
+  await setUpFiles(world, options.files);
   // Reading the newest page puts me's read pointer on the newest message, so that the REST probes
   // (a history page, a read of msgMine) change nothing from here on.
   const page = await sendJson(target.restUrl, 'GET', `/chat/messages/${roomMine}/`, me.token);
@@ -187,6 +388,12 @@ export async function createWorld(
   }
   for (const room of [roomMine, roomOthers, world.roomNeverStarted]) {
     world.storedItems.set(room, await world.store.messageItems(room));
+  }
+  world.roomItems = await world.store.roomsItems(roomMine);
+  if (world.roomItems !== 1 + world.claims.size) {
+    throw new Error(
+      `harness: ${world.roomItems} items under ${roomMine}, expected the room and ${world.claims.size} claim(s)`,
+    );
   }
   world.itemsPerMessage = (world.storedItems.get(roomMine) ?? 0) / world.messagesInMine.size;
   if (!Number.isInteger(world.itemsPerMessage) || world.itemsPerMessage < 1) {

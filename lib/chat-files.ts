@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { attachmentCheck } from '../definitions/routes.js';
-import { bucketCors, uploadLimits, uploadTag } from '../definitions/uploads.js';
+import { bucketCors, bucketFolders, uploadLimits } from '../definitions/uploads.js';
 import { type ChatFilesResources, ChatFunction, waitedOnTimeout } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
 
@@ -76,21 +76,20 @@ export class ChatFiles extends Construct {
       // costs no KMS request, and the objects are still encrypted at rest. A customer managed key
       // would add a grant per signing function and a charge per request for no control we use.
       encryption: s3.BucketEncryption.S3_MANAGED,
-      // No versioning: an upload id is never reused, so nothing is overwritten; with versions, the
-      // lifecycle's deletes would only hide pending uploads, and re-tagging would need the version
-      // rights too.
+      // No versioning: a kept file is written once (a conditional copy that never overwrites), and an
+      // upload folder's objects are temporary; with versions, the lifecycle's deletes would only hide
+      // them.
       versioned: false,
       cors: filesCors(props.allowedOrigins),
       lifecycleRules: [
+        // Forms post into the upload folders only; what is attached is copied to a kept folder, so
+        // everything here is deleted after a day, attached or not (definitions/uploads.ts).
+        ...[bucketFolders.uploads, bucketFolders.avatars].map((folder) => ({
+          id: `Delete-${folder}`,
+          prefix: `${folder}/`,
+          expiration: Duration.days(uploadLimits.stagingDays),
+        })),
         {
-          // Every upload form tags its object pending; attaching it (or making it the avatar) re-tags
-          // it, so what is still pending after this was never used, or was replaced.
-          id: 'DeletePendingUploads',
-          tagFilters: { [uploadTag.key]: uploadTag.pending },
-          expiration: Duration.days(uploadLimits.pendingDays),
-        },
-        {
-          // Separate: S3 refuses an AbortIncompleteMultipartUpload action in a rule with a tag filter.
           id: 'AbortIncompleteUploads',
           abortIncompleteMultipartUploadAfter: Duration.days(abortMultipartDays),
         },

@@ -15,7 +15,7 @@ import {
   type TableAction,
 } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
-import { type UploadKind, uploadKey } from '../definitions/uploads.js';
+import { type BucketFolder, bucketFolders } from '../definitions/uploads.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
 import { chatArchitecture, chatBundling, chatMemorySizeMb, chatRuntime } from './chat-bundling.js';
 
@@ -41,29 +41,25 @@ export interface ChatFilesResources {
   readonly checkFunction?: lambda.IFunction;
 }
 
-/**
- * The key pattern of each kind of upload (definitions/uploads.ts `uploadKey`), taken from the key
- * builders themselves so that a new layout cannot leave the grants behind: each grant on objects
- * names the folders of the kinds its definition lists, and nothing else in the bucket.
- */
-export const uploadKeyPatterns: Readonly<Record<UploadKind, string>> = {
-  attachment: `${uploadKey.attachment('', '', '').split('/')[0]}/*`,
-  avatar: `${uploadKey.avatar('', '').split('/')[0]}/*`,
+/** The key pattern of each bucket folder: each grant on objects names its folders and nothing else. */
+export const folderKeyPatterns: Readonly<Record<BucketFolder, string>> = {
+  uploads: `${bucketFolders.uploads}/*`,
+  avatars: `${bucketFolders.avatars}/*`,
+  files: `${bucketFolders.files}/*`,
+  profiles: `${bucketFolders.profiles}/*`,
 };
 
 /**
- * The IAM actions behind each `BucketAction`. `PostUpload`: S3 authorizes a presigned POST as the
- * signer's `s3:PutObject`, and the form's `tagging` field (state=pending, which the lifecycle rule
- * needs) as its `s3:PutObjectTagging`: the PutObject API reference requires that permission to set a
- * tag-set with the upload, and a POST is PutObject in form fields. Only `s3:GetObject` for
- * `GetObject`: a presigned GET carries the signer's right, and HeadObject is authorized by it too.
- * No `s3:ListBucket` anywhere: it would name every upload in the bucket. Without it, S3 answers a
- * read of a missing key with 403 AccessDenied rather than 404: handlers must take that as not found.
+ * The IAM action behind each `BucketAction`: one each. `PutObject` authorizes both a presigned POST
+ * (the form signer's right) and a server-side copy's target; `GetObject` authorizes HeadObject, a
+ * ranged GET, a copy's source and a presigned GET. No `s3:ListBucket` anywhere: it would name every
+ * upload in the bucket. Without it, S3 answers a read of a missing key with 403 AccessDenied rather
+ * than 404: handlers take that as not found.
  */
-export const bucketActionGrants: Readonly<Record<BucketAction, readonly string[]>> = {
-  PostUpload: ['s3:PutObject', 's3:PutObjectTagging'],
-  GetObject: ['s3:GetObject'],
-  PutObjectTagging: ['s3:PutObjectTagging'],
+export const bucketActionGrants: Readonly<Record<BucketAction, string>> = {
+  PutObject: 's3:PutObject',
+  GetObject: 's3:GetObject',
+  DeleteObject: 's3:DeleteObject',
 };
 
 export interface ChatFunctionProps {
@@ -205,17 +201,17 @@ export class ChatFunction extends NodejsFunction {
    */
   private useBucket(
     files: ChatFilesResources,
-    bucketActions: Readonly<Partial<Record<BucketAction, readonly UploadKind[]>>>,
+    bucketActions: Readonly<Partial<Record<BucketAction, readonly BucketFolder[]>>>,
   ): void {
-    for (const [bucketAction, kinds] of Object.entries(bucketActions) as [BucketAction, UploadKind[]][]) {
-      const actions = [...bucketActionGrants[bucketAction]];
-      const resources = kinds.map((kind) => files.bucket.arnForObjects(uploadKeyPatterns[kind]));
+    for (const [bucketAction, folders] of Object.entries(bucketActions) as [BucketAction, BucketFolder[]][]) {
+      const actions = [bucketActionGrants[bucketAction]];
+      const resources = folders.map((folder) => files.bucket.arnForObjects(folderKeyPatterns[folder]));
       this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
       for (const resource of resources) {
         acknowledgeWildcardResource(
           this.executionRole,
           resource,
-          `Upload keys hold ids only known at run time (room, user, upload); the wildcard covers one upload folder of the files bucket, for ${actions.join(', ')} only (definitions/routes.ts: ${bucketAction} on ${kinds.join(', ')}).`,
+          `Upload keys hold ids only known at run time (room, user, upload); the wildcard covers one upload folder of the files bucket, for ${actions.join(', ')} only (definitions/routes.ts: ${bucketAction} on ${folders.join(', ')}).`,
         );
       }
     }

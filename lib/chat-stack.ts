@@ -105,5 +105,7 @@ export class ChatStack extends Stack {
 }
 
 function signsUploads(fn: ChatFunction): boolean {
-  return fn.definition.bucket?.PostUpload !== undefined;
+  return (
+    fn.definition.bucket?.PutObject?.some((folder) => folder === 'uploads' || folder === 'avatars') ?? false
+  );
 }

@@ -10,7 +10,7 @@ import type { AttachmentChecker, DownloadSigner } from './files.js';
 import { MessagingService } from './messaging.js';
 import type { ChatStore, Clock, IdGenerator, Logger, Metrics, Notifier } from './ports.js';
 import { PresenceService } from './presence.js';
-import { ProfileService, type UploadTags } from './profiles.js';
+import { type AvatarRemoval, ProfileService } from './profiles.js';
 import { RoomService } from './rooms.js';
 
 export interface ChatServiceDeps {
@@ -22,7 +22,7 @@ export interface ChatServiceDeps {
   readonly files: {
     readonly signer: DownloadSigner;
     readonly checker: AttachmentChecker;
-    readonly tags: UploadTags;
+    readonly avatars: AvatarRemoval;
   };
   readonly fanOut?: FanOutSettings;
   readonly metrics?: Metrics;

@@ -95,11 +95,11 @@ const noFile = () => Promise.reject(new Error('this service was built without fi
 export const noFileAccess = {
   signer: { url: noFile },
   checker: { check: noFile },
-  tags: { markPending: noFile },
+  avatars: { remove: noFile },
 } as const satisfies {
   signer: DownloadSigner;
   checker: AttachmentChecker;
-  tags: { markPending(key: string): Promise<void> };
+  avatars: { remove(key: string): Promise<void> };
 };
 
 /** Checks and claims; a refusal is the client's `bad_request` with the check's reason. */

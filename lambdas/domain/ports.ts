@@ -37,7 +37,8 @@ export interface Membership {
 /** An avatar is either a URL the user gave or an uploaded object; setting one clears the other. */
 export interface ProfileChanges {
   readonly displayName?: string;
-  readonly avatarUrl?: string;
+  /** A URL the user gives; null clears the avatar (either kind). */
+  readonly avatarUrl?: string | null;
   readonly avatarKey?: string;
 }
 

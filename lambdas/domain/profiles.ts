@@ -12,21 +12,21 @@ export interface ProfileView {
 
 export interface ProfileUpdate {
   readonly displayName?: string;
-  /** A URL the user gives (https). */
-  readonly avatarUrl?: string;
+  /** A URL the user gives (https); null clears the avatar. */
+  readonly avatarUrl?: string | null;
   /** An avatar upload (`POST /users/me/avatar`), checked before it is set. */
   readonly avatarUploadId?: string;
 }
 
-/** Marks an object pending again, so the bucket's lifecycle rule deletes it (a replaced avatar). */
-export interface UploadTags {
-  markPending(key: string): Promise<void>;
+/** Deletes a kept avatar that a new one (or a URL) replaced. */
+export interface AvatarRemoval {
+  remove(key: string): Promise<void>;
 }
 
 export interface ProfileFiles {
   readonly signer: DownloadSigner;
   readonly checker: AttachmentChecker;
-  readonly tags: UploadTags;
+  readonly avatars: AvatarRemoval;
 }
 
 export type ProfileStore = Pick<UserStore, 'getUser' | 'createProfileIfMissing' | 'updateProfile'>;
@@ -54,9 +54,9 @@ export class ProfileService {
   }
 
   /**
-   * Applies the changes. An uploaded avatar is checked (and tagged attached) first; the avatar it
-   * replaces, known exactly from the update's old image, goes back to pending, so each avatar an
-   * update displaces is released once whatever the order of concurrent updates.
+   * Applies the changes. An uploaded avatar is checked (and kept) first; the avatar it replaces,
+   * known exactly from the update's old image, is deleted, so each avatar an update displaces is
+   * deleted once, whatever the order of concurrent updates, and never the one that stays.
    */
   async updateProfile(
     callerId: UserId,
@@ -83,7 +83,7 @@ export class ProfileService {
     );
     const replaced = before?.avatarKey;
     if (replaced != null && replaced !== profile.avatarKey) {
-      await this.requireFiles().tags.markPending(replaced);
+      await this.requireFiles().avatars.remove(replaced);
     }
     return profile;
   }

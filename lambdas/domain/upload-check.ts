@@ -1,14 +1,17 @@
 /**
  * The attachment check (run by lambdas/files/check-uploads.ts): an upload may be attached when it is
  * in the sender's folder of the room, its stored size and type are what its form declared, its first
- * bytes are of that type, and no other message has claimed it. Claims are all or nothing, so a refused
- * send changes nothing; the same send retried (same claim) passes again and gets the same attachments.
+ * bytes are of that type, and no other message has claimed it. The checked object is then copied to
+ * the kept folder, on the condition that it is still the version that was checked (definitions/
+ * uploads.ts `bucketFolders` says why). Claims are all or nothing and come last, so a refused send
+ * claims nothing; the same send retried (same claim) passes again and gets the same attachments.
  */
 import {
   attachmentTypes,
   type DetectedType,
   isAttachmentType,
   isAvatarType,
+  keptKey,
   type UploadKind,
   uploadKey,
   uploadLimits,
@@ -24,8 +27,12 @@ import {
 export interface UploadObjects {
   /** The object's headers and first bytes; undefined when there is no such object. */
   inspect(key: string): Promise<UploadInspection | undefined>;
-  /** Tags the object attached, so the lifecycle rule for unattached uploads leaves it. */
-  markAttached(key: string): Promise<void>;
+  /**
+   * Copies `source` to `target` if `source` is still the version `etag` names and `target` does not
+   * exist yet: 'kept' when `target` now holds a checked copy (this one, or an earlier attempt's),
+   * 'changed' when the upload was replaced since it was inspected (nothing copied).
+   */
+  keep(source: string, etag: string, target: string): Promise<'kept' | 'changed'>;
 }
 
 export interface UploadClaims {
@@ -34,6 +41,13 @@ export interface UploadClaims {
    * nothing is written and the answer names those uploads.
    */
   claim(roomId: string, uploadIds: readonly string[], claim: string): Promise<{ readonly taken: string[] }>;
+}
+
+/** An upload that passed the check: where it was inspected, and what the message stores. */
+interface Checked {
+  readonly source: string;
+  readonly etag: string;
+  readonly attachment: StoredAttachment;
 }
 
 export class UploadCheck {
@@ -49,43 +63,70 @@ export class UploadCheck {
       return { ok: true, attachments: await signAttachments(this.signer, request.attachments) };
     }
     if (request.kind === 'avatar') {
-      const key = uploadKey.avatar(request.userId, request.uploadId);
-      const inspected = await this.inspect(key, request.uploadId, 'avatar');
-      if (typeof inspected === 'string') return { ok: false, message: inspected };
-      await this.objects.markAttached(key);
-      return { ok: true, attachments: await signAttachments(this.signer, [inspected]) };
+      const { userId, uploadId } = request;
+      const checked = await this.inspect(
+        uploadKey.avatar(userId, uploadId),
+        keptKey.avatar(userId, uploadId),
+        uploadId,
+        'avatar',
+      );
+      if (typeof checked === 'string') return { ok: false, message: checked };
+      const changed = await this.keep([checked]);
+      if (changed !== null) return { ok: false, message: changed };
+      return { ok: true, attachments: await signAttachments(this.signer, [checked.attachment]) };
     }
 
     const { roomId, senderId, uploadIds } = request;
     const inspected = await Promise.all(
-      uploadIds.map((id) => this.inspect(uploadKey.attachment(roomId, senderId, id), id, 'attachment')),
+      uploadIds.map((id) =>
+        this.inspect(
+          uploadKey.attachment(roomId, senderId, id),
+          keptKey.attachment(roomId, senderId, id),
+          id,
+          'attachment',
+        ),
+      ),
     );
     const refusals = inspected.filter((result) => typeof result === 'string');
     if (refusals.length > 0) return { ok: false, message: refusals.join('; ') };
-    const attachments = inspected.filter((result) => typeof result !== 'string');
+    const checked = inspected.filter((result) => typeof result !== 'string');
 
+    // Kept before the claim: a copy whose source changed claims nothing. A copy whose claim then
+    // fails is the copy the claim's holder keeps too (same upload id, same kept key).
+    const changed = await this.keep(checked);
+    if (changed !== null) return { ok: false, message: changed };
     const { taken } = await this.claims.claim(roomId, uploadIds, request.claim);
     if (taken.length > 0) {
       return { ok: false, message: `Upload ${taken.join(', ')} is already attached to another message` };
     }
-    // After the claim: an object is tagged only once it belongs to a message (or to this send's retry).
-    await Promise.all(attachments.map((attachment) => this.objects.markAttached(attachment.key)));
+    const attachments = checked.map((one) => one.attachment);
     return { ok: true, attachments: await signAttachments(this.signer, attachments) };
   }
 
-  /** The stored attachment, or why the upload cannot be used. */
+  /** Copies each checked upload to its kept key; the refusal when one was replaced meanwhile. */
+  private async keep(checked: readonly Checked[]): Promise<string | null> {
+    const results = await Promise.all(
+      checked.map((one) => this.objects.keep(one.source, one.etag, one.attachment.key)),
+    );
+    const changed = checked.filter((_, index) => results[index] === 'changed');
+    if (changed.length === 0) return null;
+    return `Upload ${changed.map((one) => one.attachment.attachmentId).join(', ')} was replaced while it was being attached; send it again`;
+  }
+
+  /** The checked upload, or why it cannot be used. */
   private async inspect(
-    key: string,
+    source: string,
+    target: string,
     uploadId: string,
-    kind: 'attachment' | 'avatar',
-  ): Promise<StoredAttachment | string> {
-    const inspection = await this.objects.inspect(key);
+    kind: UploadKind,
+  ): Promise<Checked | string> {
+    const inspection = await this.objects.inspect(source);
     if (inspection === undefined) {
       return `Upload ${uploadId} was not found: an upload can be used only by its uploader${kind === 'attachment' ? ', in the room it was made for,' : ''} after the file was posted, and for a day`;
     }
     const refusal = refusalOf(inspection, kind, this.maxAttachmentBytes);
     if (refusal !== null) return `Upload ${uploadId} cannot be used: ${refusal}`;
-    return storedAttachment(uploadId, key, inspection);
+    return { source, etag: inspection.etag, attachment: storedAttachment(uploadId, target, inspection) };
   }
 }
 
@@ -103,6 +144,8 @@ function storedAttachment(uploadId: string, key: string, inspection: UploadInspe
 
 /** What storage says of an upload: its stored headers and what its first bytes are. */
 export interface UploadInspection {
+  /** The version inspected: keeping it copies this version or nothing. */
+  readonly etag: string;
   readonly size: number;
   /** The Content-Type it was stored with (bound by the form). */
   readonly contentType: string;

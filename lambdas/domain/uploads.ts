@@ -55,6 +55,9 @@ export interface UploadRequest {
   readonly size: number;
 }
 
+/** Room for the encoded name in S3's 2 KB of user metadata, beside the declared size. */
+const MAX_ENCODED_FILE_NAME = 1024;
+
 /** The characters that mean "folder" or would break a Content-Disposition header's quoted name. */
 const PATH_OR_QUOTE = /[/\\"\t\r\n\u0085]/;
 
@@ -66,6 +69,12 @@ function parseFileName(value: unknown): string {
     throw badRequest(`fileName must be 1 to ${uploadLimits.maxFileName} characters`);
   }
   assertCleanText(name, 'fileName');
+  // The name travels as object metadata, percent-encoded, and S3 takes at most 2 KB of it in all.
+  if (encodeURIComponent(name).length > MAX_ENCODED_FILE_NAME) {
+    throw badRequest(
+      `fileName is too long for storage: at most ${MAX_ENCODED_FILE_NAME} bytes once percent-encoded (fewer characters outside ASCII)`,
+    );
+  }
   if (PATH_OR_QUOTE.test(name))
     throw badRequest('fileName must not contain quotes, line breaks, tabs, / or \\');
   return name;

@@ -9,7 +9,6 @@ import { DynamoUploadClaims } from '../adapters/dynamo/upload-claims.js';
 import { makeS3Client } from '../adapters/s3/client.js';
 import { S3DownloadSigner } from '../adapters/s3/downloads.js';
 import { S3UploadObjects } from '../adapters/s3/objects.js';
-import { S3ObjectTags } from '../adapters/s3/tags.js';
 import type { CheckAnswer, CheckRequest } from '../domain/files.js';
 import { UploadCheck } from '../domain/upload-check.js';
 import { filesConfig, tableName } from '../shared/config.js';
@@ -27,10 +26,8 @@ const clock = { now: () => new Date() };
 function build(): UploadCheck {
   const { bucket, maxUploadBytes } = filesConfig();
   const s3 = makeS3Client();
-  const objects = new S3UploadObjects(s3, bucket);
-  const tags = new S3ObjectTags(s3, bucket);
   return new UploadCheck(
-    { inspect: (key) => objects.inspect(key), markAttached: (key) => tags.markAttached(key) },
+    new S3UploadObjects(s3, bucket),
     new DynamoUploadClaims(makeDocumentClient(), tableName('rooms'), clock),
     new S3DownloadSigner(s3, bucket, clock),
     maxUploadBytes,

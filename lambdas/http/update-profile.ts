@@ -26,7 +26,9 @@ export const makeHandler = (chat: Pick<ProfileService, 'updateProfile' | 'view'>
     }
     const changes = {
       ...(body.displayName === undefined ? {} : { displayName: parseDisplayName(body.displayName) }),
-      ...(body.avatarUrl === undefined ? {} : { avatarUrl: parseAvatarUrl(body.avatarUrl) }),
+      ...(body.avatarUrl === undefined
+        ? {}
+        : { avatarUrl: body.avatarUrl === null ? null : parseAvatarUrl(body.avatarUrl) }),
       ...(body.avatarUploadId === undefined
         ? {}
         : { avatarUploadId: parseUploadId(body.avatarUploadId, 'avatarUploadId') }),

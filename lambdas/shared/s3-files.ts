@@ -3,7 +3,7 @@
  * (files.ts says why).
  */
 import type { DownloadSigner } from '../domain/files.js';
-import type { UploadTags } from '../domain/profiles.js';
+import type { AvatarRemoval } from '../domain/profiles.js';
 import { filesConfig } from './config.js';
 import { lazy } from './files.js';
 
@@ -21,11 +21,11 @@ export function downloadSigner(): DownloadSigner {
   return { url: async (target) => (await signer()).url(target) };
 }
 
-export function uploadTags(): UploadTags {
+export function avatarRemoval(): AvatarRemoval {
   const { bucket } = filesConfig();
-  const tags = lazy(async () => {
-    const { S3ObjectTags } = await import('../adapters/s3/tags.js');
-    return new S3ObjectTags(await s3Client(), bucket);
+  const removal = lazy(async () => {
+    const { S3ObjectRemoval } = await import('../adapters/s3/removal.js');
+    return new S3ObjectRemoval(await s3Client(), bucket);
   });
-  return { markPending: async (key) => (await tags()).markPending(key) };
+  return { remove: async (key) => (await removal()).remove(key) };
 }

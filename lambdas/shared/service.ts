@@ -13,7 +13,7 @@ import { DynamoUserStore } from '../adapters/dynamo/user-store.js';
 import { ProfileService } from '../domain/profiles.js';
 import { RoomService } from '../domain/rooms.js';
 import { attachmentChecker } from './files.js';
-import { downloadSigner, uploadTags } from './s3-files.js';
+import { avatarRemoval, downloadSigner } from './s3-files.js';
 import { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
 
 export { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
@@ -37,7 +37,7 @@ export function buildRoomService(needs: ServiceNeeds): RoomService {
 
 /**
  * `files`: 'none' for the Cognito trigger (it shows and sets no avatar), 'show' for GET /users/me
- * (signs the avatar's URL), 'set' for PUT /users/me (also checks an avatar upload and releases the
+ * (signs the avatar's URL), 'set' for PUT /users/me (also checks an avatar upload and deletes the
  * replaced one).
  */
 export function buildProfileService(needs: ServiceNeeds, files: 'none' | 'show' | 'set'): ProfileService {
@@ -48,7 +48,7 @@ export function buildProfileService(needs: ServiceNeeds, files: 'none' | 'show' 
   return new ProfileService(
     store,
     files === 'set'
-      ? { signer, checker: attachmentChecker(), tags: uploadTags() }
-      : { signer, checker: { check: unused }, tags: { markPending: unused } },
+      ? { signer, checker: attachmentChecker(), avatars: avatarRemoval() }
+      : { signer, checker: { check: unused }, avatars: { remove: unused } },
   );
 }

@@ -758,6 +758,11 @@ export function describeChatStoreContract(
           avatarUrl: 'https://example.com/b.png',
           avatarKey: null,
         });
+        await store.updateProfile(user, { avatarKey: 'avatars/u/3' }, 'Ann');
+        const cleared = await store.updateProfile(user, { avatarUrl: null }, 'Ann');
+        expect(cleared.before?.avatarKey).toBe('avatars/u/3');
+        expect(cleared.profile).toMatchObject({ avatarUrl: null, avatarKey: null });
+        expect(await store.getUser(user)).toMatchObject({ avatarUrl: null, avatarKey: null });
       });
 
       it('reads several users, skipping unknown ones and answering a repeated one once', async () => {

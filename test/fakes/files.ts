@@ -3,7 +3,7 @@
  * an in-memory bucket and claim table, and a signer whose URLs name what they were signed for. Tests
  * put objects as a browser's form post would leave them (`post`), or anything else (`putObject`).
  */
-import { uploadKey, uploadMetadata, uploadTag } from '../../definitions/uploads.js';
+import { uploadKey, uploadMetadata } from '../../definitions/uploads.js';
 import type {
   AttachmentChecker,
   CheckAnswer,
@@ -11,7 +11,7 @@ import type {
   DownloadSigner,
   DownloadTarget,
 } from '../../lambdas/domain/files.js';
-import type { UploadTags } from '../../lambdas/domain/profiles.js';
+import type { AvatarRemoval } from '../../lambdas/domain/profiles.js';
 import {
   UploadCheck,
   type UploadClaims,
@@ -24,7 +24,8 @@ export interface StoredObject {
   readonly bytes: Uint8Array;
   readonly contentType: string;
   readonly metadata: Readonly<Record<string, string>>;
-  tag: string;
+  /** A new version on every post, as S3's ETag. */
+  readonly etag: string;
 }
 
 /** A 1×1 PNG, and other small real files by type, for uploads in tests. */
@@ -41,8 +42,12 @@ export const sampleFiles = {
   exe: Uint8Array.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00]),
 } as const;
 
-export class MemoryBucket implements UploadObjects, UploadTags {
+let versions = 0;
+
+export class MemoryBucket implements UploadObjects, AvatarRemoval {
   readonly objects = new Map<string, StoredObject>();
+  /** Runs between a keep's conditions and its copy: tests replace an upload there. */
+  beforeCopy: (() => void) | undefined;
 
   /** What a browser's post of an upload form leaves: the declared type, name and size, tagged pending. */
   post(
@@ -59,7 +64,7 @@ export class MemoryBucket implements UploadObjects, UploadTags {
         [uploadMetadata.fileName]: encodeURIComponent(fileName),
         [uploadMetadata.size]: String(declaredSize),
       },
-      tag: uploadTag.pending,
+      etag: `"${++versions}"`,
     });
   }
 
@@ -71,6 +76,7 @@ export class MemoryBucket implements UploadObjects, UploadTags {
     const size = detected === undefined ? undefined : imageSize(detected, sample);
     const declared = object.metadata[uploadMetadata.size];
     return {
+      etag: object.etag,
       size: object.bytes.length,
       contentType: object.contentType,
       declaredSize: declared === undefined ? undefined : Number(declared),
@@ -80,18 +86,18 @@ export class MemoryBucket implements UploadObjects, UploadTags {
     };
   }
 
-  async markAttached(key: string): Promise<void> {
-    this.retag(key, uploadTag.attached);
+  /** S3's conditional copy: the source still at `etag`, the target absent (else kept, if it exists). */
+  async keep(source: string, etag: string, target: string): Promise<'kept' | 'changed'> {
+    this.beforeCopy?.();
+    if (this.objects.has(target)) return 'kept';
+    const object = this.objects.get(source);
+    if (object?.etag !== etag) return 'changed';
+    this.objects.set(target, object);
+    return 'kept';
   }
 
-  async markPending(key: string): Promise<void> {
-    this.retag(key, uploadTag.pending);
-  }
-
-  private retag(key: string, tag: string): void {
-    const object = this.objects.get(key);
-    if (!object) throw new Error(`no object ${key}`);
-    object.tag = tag;
+  async remove(key: string): Promise<void> {
+    this.objects.delete(key);
   }
 }
 
@@ -119,7 +125,7 @@ export interface FakeFiles {
   readonly claims: MemoryClaims;
   readonly signer: DownloadSigner;
   readonly checker: AttachmentChecker & { readonly requests: CheckRequest[] };
-  readonly tags: UploadTags;
+  readonly avatars: AvatarRemoval;
   /** Posts a file as the uploader's form for the room would, and answers its upload id. */
   upload(
     roomId: string,
@@ -141,7 +147,7 @@ export function makeFiles(maxAttachmentBytes = 25 * 1024 * 1024): FakeFiles {
     bucket,
     claims,
     signer: fakeSigner,
-    tags: bucket,
+    avatars: bucket,
     checker: {
       requests,
       check: (request: CheckRequest): Promise<CheckAnswer> => {

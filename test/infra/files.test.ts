@@ -7,9 +7,9 @@ import {
   envVars,
   type HandlerDefinition,
 } from '../../definitions/routes.js';
-import { bucketCors, uploadKey, uploadLimits, uploadTag } from '../../definitions/uploads.js';
+import { bucketCors, keptKey, uploadKey, uploadLimits } from '../../definitions/uploads.js';
 import { accessLogDays, accessLogPrefix } from '../../lib/chat-files.js';
-import { uploadKeyPatterns } from '../../lib/chat-function.js';
+import { bucketActionGrants, folderKeyPatterns } from '../../lib/chat-function.js';
 import {
   allFunctions,
   type CfnResourceJson,
@@ -29,9 +29,6 @@ interface Statement {
 }
 
 const origins = ['https://chat.example.com', 'http://localhost:5173'];
-
-const uses = (action: BucketAction) => (definition: HandlerDefinition) =>
-  definition.bucket?.[action] !== undefined;
 
 describe('files', () => {
   let chat: SynthesizedChat;
@@ -88,8 +85,6 @@ describe('files', () => {
   function objectsArn(pattern: string): string {
     return JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [filesBucketId, 'Arn'] }, `/${pattern}`]] });
   }
-  const allowedActions = (definition: HandlerDefinition) =>
-    bucketGrantsOf(definition).flatMap((grant) => grant.actions);
 
   describe('the bucket', () => {
     it('is one bucket for files and one for its access logs, nothing else', () => {
@@ -160,18 +155,23 @@ describe('files', () => {
       expect(files?.Properties.CorsConfiguration).toBeUndefined();
     });
 
-    it('deletes uploads still tagged pending after the declared days, and aborts stray multipart uploads', () => {
+    it('deletes everything in the upload folders after the declared days (never the kept folders), and aborts stray multipart uploads', () => {
       const { Rules } = bucket(filesBucketId).Properties.LifecycleConfiguration as {
         Rules: Record<string, unknown>[];
       };
       expect(Rules).toEqual([
         {
-          Id: 'DeletePendingUploads',
+          Id: 'Delete-uploads',
           Status: 'Enabled',
-          TagFilters: [{ Key: uploadTag.key, Value: uploadTag.pending }],
-          ExpirationInDays: uploadLimits.pendingDays,
+          Prefix: 'uploads/',
+          ExpirationInDays: uploadLimits.stagingDays,
         },
-        // No tag filter: S3 refuses one next to AbortIncompleteMultipartUpload.
+        {
+          Id: 'Delete-avatars',
+          Status: 'Enabled',
+          Prefix: 'avatars/',
+          ExpirationInDays: uploadLimits.stagingDays,
+        },
         {
           Id: 'AbortIncompleteUploads',
           Status: 'Enabled',
@@ -212,23 +212,26 @@ describe('files', () => {
   });
 
   describe('grants', () => {
-    it('key patterns are the first folder of each upload key', () => {
-      expect(uploadKeyPatterns).toEqual({ attachment: 'uploads/*', avatar: 'avatars/*' });
+    it('key patterns are the folders the key builders use', () => {
+      expect(folderKeyPatterns).toEqual({
+        uploads: 'uploads/*',
+        avatars: 'avatars/*',
+        files: 'files/*',
+        profiles: 'profiles/*',
+      });
       expect(uploadKey.attachment('r', 'u', 'x')).toMatch(/^uploads\//);
       expect(uploadKey.avatar('u', 'x')).toMatch(/^avatars\//);
+      expect(keptKey.attachment('r', 'u', 'x')).toMatch(/^files\//);
+      expect(keptKey.avatar('u', 'x')).toMatch(/^profiles\//);
     });
 
     it.each(allHandlers.map((definition) => [definition.functionId, definition] as const))(
-      '%s may touch the bucket only as its definition says, on the folders of the kinds it names only',
+      '%s may touch the bucket only as its definition says, on the folders it names only',
       (_, definition) => {
-        const actionsOf: Record<BucketAction, string[]> = {
-          PostUpload: ['s3:PutObject', 's3:PutObjectTagging'],
-          GetObject: ['s3:GetObject'],
-          PutObjectTagging: ['s3:PutObjectTagging'],
-        };
-        const expected = Object.entries(definition.bucket ?? {}).flatMap(([action, kinds]) =>
-          (actionsOf[action as BucketAction] ?? []).flatMap((iamAction) =>
-            (kinds ?? []).map((kind) => `${iamAction} ${objectsArn(uploadKeyPatterns[kind])}`),
+        const expected = Object.entries(definition.bucket ?? {}).flatMap(([action, folders]) =>
+          (folders ?? []).map(
+            (folder) =>
+              `${bucketActionGrants[action as BucketAction]} ${objectsArn(folderKeyPatterns[folder])}`,
           ),
         );
         const granted = bucketGrantsOf(definition).flatMap((grant) =>
@@ -238,57 +241,49 @@ describe('files', () => {
       },
     );
 
-    it('keeps each upload folder to the functions that need it', () => {
-      const folderOf = (definition: HandlerDefinition, action: BucketAction) =>
-        definition.bucket?.[action] ?? [];
-      const byId = Object.fromEntries(allHandlers.map((definition) => [definition.functionId, definition]));
-      const of = (id: string) => {
-        const definition = byId[id];
-        if (definition === undefined) throw new Error(`no ${id}`);
-        return definition;
-      };
-      expect(folderOf(of('CreateUploadFunction'), 'PostUpload')).toEqual(['attachment']);
-      expect(folderOf(of('CreateAvatarUploadFunction'), 'PostUpload')).toEqual(['avatar']);
-      expect(folderOf(of('GetMessagesFunction'), 'GetObject')).toEqual(['attachment']);
-      expect(folderOf(of('GetProfileFunction'), 'GetObject')).toEqual(['avatar']);
-      expect(folderOf(of('UpdateProfileFunction'), 'PutObjectTagging')).toEqual(['avatar']);
-      expect(of('SendMessageFunction').bucket).toBeUndefined();
-    });
-
-    it('gives s3:PutObject only to the functions that sign upload forms', () => {
-      const putters = allHandlers.filter((definition) => allowedActions(definition).includes('s3:PutObject'));
-      expect(putters.map((definition) => definition.functionId).sort()).toEqual(
+    it('keeps each folder to the functions that need it', () => {
+      const granted = (action: string, folder: string) =>
         allHandlers
-          .filter(uses('PostUpload'))
+          .filter((definition) =>
+            bucketGrantsOf(definition).some(
+              (grant) =>
+                grant.actions.includes(action) && grant.resources.includes(objectsArn(`${folder}/*`)),
+            ),
+          )
           .map((definition) => definition.functionId)
-          .sort(),
-      );
-      expect(putters.map((definition) => definition.functionId).sort()).toEqual([
-        'CreateAvatarUploadFunction',
-        'CreateUploadFunction',
+          .sort();
+      // Forms post into the upload folders; only the attachment check writes the kept ones (a copy).
+      expect(granted('s3:PutObject', 'uploads')).toEqual(['CreateUploadFunction']);
+      expect(granted('s3:PutObject', 'avatars')).toEqual(['CreateAvatarUploadFunction']);
+      expect(granted('s3:PutObject', 'files')).toEqual(['AttachmentCheckFunction']);
+      expect(granted('s3:PutObject', 'profiles')).toEqual(['AttachmentCheckFunction']);
+      // Nobody but the check reads an upload before it is checked.
+      expect(granted('s3:GetObject', 'uploads')).toEqual(['AttachmentCheckFunction']);
+      expect(granted('s3:GetObject', 'avatars')).toEqual(['AttachmentCheckFunction']);
+      expect(granted('s3:GetObject', 'files')).toEqual([
+        'AttachmentCheckFunction',
+        'GetMessagesFunction',
+        'ListRoomsFunction',
+        'StartChatFunction',
       ]);
-    });
-
-    it('gives s3:GetObject only to the functions that read or sign downloads', () => {
-      const readers = allHandlers.filter((definition) => allowedActions(definition).includes('s3:GetObject'));
-      expect(readers.map((definition) => definition.functionId).sort()).toEqual(
-        allHandlers
-          .filter(uses('GetObject'))
-          .map((definition) => definition.functionId)
-          .sort(),
-      );
+      expect(granted('s3:DeleteObject', 'profiles')).toEqual(['UpdateProfileFunction']);
+      expect(granted('s3:DeleteObject', 'files')).toEqual([]);
+      expect(
+        allHandlers.find((definition) => definition.functionId === 'SendMessageFunction')?.bucket,
+      ).toBeUndefined();
     });
 
     it('grants nothing bucket-wide and no other S3 action, to any role', () => {
       const s3Statements = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'))
         .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
         .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+      expect(s3Statements.length).toBeGreaterThan(0);
       for (const statement of s3Statements) {
         for (const action of [statement.Action].flat()) {
-          expect(['s3:PutObject', 's3:PutObjectTagging', 's3:GetObject']).toContain(action);
+          expect(Object.values(bucketActionGrants)).toContain(action);
         }
         for (const resource of [statement.Resource].flat()) {
-          expect([objectsArn('uploads/*'), objectsArn('avatars/*')]).toContain(JSON.stringify(resource));
+          expect(Object.values(folderKeyPatterns).map(objectsArn)).toContain(JSON.stringify(resource));
         }
       }
     });

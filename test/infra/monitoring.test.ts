@@ -175,7 +175,7 @@ describe('monitoring', () => {
     const files = summedFunctions(alarm('FilesFunctionThrottles'));
     const expected = [
       attachmentCheck,
-      ...httpRoutes.filter((route) => route.bucket?.PostUpload !== undefined),
+      ...httpRoutes.filter((route) => route.bucket?.PutObject !== undefined),
     ];
     expect(files).toHaveLength(expected.length);
     for (const definition of expected) expect(files).toContainEqual(functionRef(definition.functionId));

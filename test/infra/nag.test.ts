@@ -72,6 +72,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         'AwsSolutions-IAM5[Resource::<MessagesTable05B58A27.Arn>/index/*]',
         'AwsSolutions-IAM5[Resource::<FilesBucket7C17EE2E.Arn>/uploads/*]',
         'AwsSolutions-IAM5[Resource::<FilesBucket7C17EE2E.Arn>/avatars/*]',
+        'AwsSolutions-IAM5[Resource::<FilesBucket7C17EE2E.Arn>/files/*]',
+        'AwsSolutions-IAM5[Resource::<FilesBucket7C17EE2E.Arn>/profiles/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketWebSocketApiA2AA4B88>/prod/POST/@connections/*]',
         'AwsSolutions-SNS2',
         'Serverless-LambdaDLQ',

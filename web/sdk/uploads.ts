@@ -211,7 +211,10 @@ export function tooLarge(
   limitBytes: number,
   status = 0,
 ): UploadError {
-  const sized = size === undefined ? name : `${name} (${humanSize(size)})`;
+  // A size that rounds to the limit ("25 MB is larger than the 25 MB limit") would read as a
+  // contradiction: name it only when the rounding tells the two apart.
+  const shown = size === undefined ? undefined : humanSize(size);
+  const sized = shown === undefined || shown === humanSize(limitBytes) ? name : `${name} (${shown})`;
   return new UploadError('too_large', `${sized} is larger than the ${humanSize(limitBytes)} limit.`, {
     status,
     limitBytes,

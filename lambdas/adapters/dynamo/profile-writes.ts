@@ -43,7 +43,9 @@ export class DynamoProfileWrites implements Pick<UserStore, 'createProfileIfMiss
       set.push('displayName = :name');
       values[':name'] = changes.displayName;
     }
-    if (changes.avatarUrl !== undefined) {
+    if (changes.avatarUrl === null) {
+      remove.push('avatarUrl', 'avatarKey');
+    } else if (changes.avatarUrl !== undefined) {
       set.push('avatarUrl = :avatar');
       remove.push('avatarKey');
       values[':avatar'] = changes.avatarUrl;

@@ -9,6 +9,10 @@ import { uploadLimits } from '../../../definitions/uploads.js';
 import type { DownloadSigner, DownloadTarget } from '../../domain/files.js';
 import { objectUrl } from './client.js';
 
+/** RFC 3986 encoding, as SigV4 canonicalises the query: encodeURIComponent leaves `!'()*` as they are. */
+const strictEncode = (value: string) =>
+  encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 /**
  * `Content-Disposition` for a file: `inline` for images, `attachment` otherwise, so a document is
  * saved under its name and nothing the bucket serves is rendered as a page. The name is given twice:
@@ -16,11 +20,7 @@ import { objectUrl } from './client.js';
  */
 export function contentDisposition(fileName: string, inline: boolean): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  const utf8 = encodeURIComponent(fileName).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${strictEncode(fileName)}`;
 }
 
 export class S3DownloadSigner implements DownloadSigner {
@@ -54,7 +54,7 @@ export class S3DownloadSigner implements DownloadSigner {
     const query = Object.entries(signed.query ?? {})
       .flatMap(([name, value]) =>
         (Array.isArray(value) ? value : [value]).map(
-          (one) => `${encodeURIComponent(name)}=${encodeURIComponent(String(one))}`,
+          (one) => `${strictEncode(name)}=${strictEncode(String(one))}`,
         ),
       )
       .join('&');

@@ -1,17 +1,16 @@
 /**
  * Upload forms: presigned POST policies that bind everything the upload may be. S3 refuses any other
- * key, type, size, tag or metadata, and any form used after it expires.
+ * key, type, size or metadata, and any form used after it expires.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { pendingTagging, uploadLimits, uploadMetadata } from '../../../definitions/uploads.js';
+import { uploadLimits, uploadMetadata } from '../../../definitions/uploads.js';
 import type { UploadForm, UploadFormRequest, UploadFormSigner } from '../../domain/files.js';
 
 /** The form fields a request binds, each also a policy condition (S3 refuses fields the policy does not name). */
 export function uploadFields(request: UploadFormRequest): Record<string, string> {
   return {
     'Content-Type': request.contentType,
-    tagging: pendingTagging,
     [`x-amz-meta-${uploadMetadata.fileName}`]: encodeURIComponent(request.fileName),
     [`x-amz-meta-${uploadMetadata.size}`]: String(request.size),
   };

@@ -4,7 +4,7 @@
  * stores and what answers carry, and that a send with files stays idempotent.
  */
 import { describe, expect, it } from 'vitest';
-import { uploadKey, uploadTag } from '../../../definitions/uploads.js';
+import { keptKey, uploadKey } from '../../../definitions/uploads.js';
 import type { ServerFrame } from '../../../lambdas/domain/model.js';
 import { makeWorld } from '../../fakes/chat-world.js';
 import { sampleFiles } from '../../fakes/files.js';
@@ -48,27 +48,68 @@ describe('sending files', () => {
         size: sampleFiles.png.length,
         width: 1,
         height: 1,
-        url: `https://files.test/${uploadKey.attachment(roomId, 'ann', image)}?disposition=inline&name=dot.png`,
+        url: `https://files.test/${keptKey.attachment(roomId, 'ann', image)}?disposition=inline&name=dot.png`,
       },
       {
         attachmentId: brief,
         fileName: 'brief ü.pdf',
         contentType: 'application/pdf',
         size: sampleFiles.pdf.length,
-        url: `https://files.test/${uploadKey.attachment(roomId, 'ann', brief)}?disposition=attachment&name=brief%20%C3%BC.pdf`,
+        url: `https://files.test/${keptKey.attachment(roomId, 'ann', brief)}?disposition=attachment&name=brief%20%C3%BC.pdf`,
       },
     ]);
     expect(chatMessages(world.notifier.framesFor('b1'))).toEqual([{ type: 'chat_message', message: ack }]);
     const stored = (await world.store.listMessages(roomId, { limit: 10 })).messages[0]?.message;
     expect(stored?.attachments?.map((a) => a.key)).toEqual([
-      uploadKey.attachment(roomId, 'ann', image),
-      uploadKey.attachment(roomId, 'ann', brief),
+      keptKey.attachment(roomId, 'ann', image),
+      keptKey.attachment(roomId, 'ann', brief),
     ]);
     expect(JSON.stringify(stored)).not.toContain('https://');
-    // Attached objects leave the lifecycle rule's reach.
-    expect(world.files.bucket.objects.get(uploadKey.attachment(roomId, 'ann', image))?.tag).toBe(
-      uploadTag.attached,
+    // Kept out of the upload folder (which the lifecycle rule empties), with the checked bytes.
+    expect(world.files.bucket.objects.get(keptKey.attachment(roomId, 'ann', image))?.bytes).toEqual(
+      sampleFiles.png,
     );
+  });
+
+  it('keeps what was checked: posting the upload form again after the file was attached changes nothing', async () => {
+    const { world, roomId } = await roomWithFiles();
+    const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png', 'dot.png');
+    await world.send('ann', roomId, 'x', { clientMessageId: 'c1', attachments: [image] });
+
+    // The same form, still valid, posted again with other bytes of the same size.
+    world.files.bucket.post(
+      uploadKey.attachment(roomId, 'ann', image),
+      new Uint8Array(sampleFiles.png.length).fill(65),
+      'image/png',
+      'dot.png',
+    );
+
+    expect(world.files.bucket.objects.get(keptKey.attachment(roomId, 'ann', image))?.bytes).toEqual(
+      sampleFiles.png,
+    );
+    await expect(
+      world.send('ann', roomId, 'y', { clientMessageId: 'c2', attachments: [image] }),
+    ).rejects.toEqual(chatError('bad_request'));
+  });
+
+  it('refuses an upload replaced while it was being checked, claiming nothing', async () => {
+    const { world, roomId } = await roomWithFiles();
+    const image = world.files.upload(roomId, 'ann', sampleFiles.png, 'image/png', 'dot.png');
+    world.files.bucket.beforeCopy = () => {
+      world.files.bucket.post(
+        uploadKey.attachment(roomId, 'ann', image),
+        sampleFiles.text,
+        'image/png',
+        'dot.png',
+        sampleFiles.png.length,
+      );
+    };
+
+    await expect(world.send('ann', roomId, 'x', { attachments: [image] })).rejects.toEqual(
+      chatError('bad_request', /replaced while it was being attached/),
+    );
+    expect(world.files.claims.claims.size).toBe(0);
+    expect(world.files.bucket.objects.has(keptKey.attachment(roomId, 'ann', image))).toBe(false);
   });
 
   it('presents files in history and in the chat list with URLs signed for that answer', async () => {
@@ -79,7 +120,7 @@ describe('sending files', () => {
     const history = await world.service.messaging.getMessages('bob', roomId, { limit: 10 });
     const list = await world.service.rooms.listRooms('bob', 10, undefined);
 
-    const url = `https://files.test/${uploadKey.attachment(roomId, 'ann', image)}?disposition=inline&name=dot.png`;
+    const url = `https://files.test/${keptKey.attachment(roomId, 'ann', image)}?disposition=inline&name=dot.png`;
     expect(history.messages[0]?.attachments?.[0]).toMatchObject({ attachmentId: image, url });
     expect(history.messages[0]?.attachments?.[0]).not.toHaveProperty('key');
     expect(list.rooms[0]?.lastMessage?.attachments?.[0]).toMatchObject({ attachmentId: image, url });
@@ -225,9 +266,6 @@ describe('sending files', () => {
       chatError('bad_request'),
     );
     expect(world.files.claims.claims.size).toBe(0);
-    expect(world.files.bucket.objects.get(uploadKey.attachment(roomId, 'ann', good))?.tag).toBe(
-      uploadTag.pending,
-    );
     // The good one can still be sent.
     await expect(world.send('ann', roomId, 'x', { attachments: [good] })).resolves.toMatchObject({
       attachments: [expect.objectContaining({ attachmentId: good })],
@@ -264,39 +302,39 @@ describe('avatars', () => {
     const view = await world.service.profiles.view(profile);
     const list = await world.service.rooms.listRooms('bob', 10, undefined);
 
-    const url = `https://files.test/${uploadKey.avatar('ann', 'a'.repeat(32))}?disposition=inline&name=avatar`;
+    const url = `https://files.test/${keptKey.avatar('ann', 'a'.repeat(32))}?disposition=inline&name=avatar`;
     expect(view).toEqual({ userId: 'ann', displayName: 'Ann', avatarUrl: url });
     expect(list.rooms[0]?.participants.find((p) => p.userId === 'ann')?.avatarUrl).toBe(url);
-    expect(world.files.bucket.objects.get(uploadKey.avatar('ann', 'a'.repeat(32)))?.tag).toBe(
-      uploadTag.attached,
-    );
+    expect(world.files.bucket.objects.has(keptKey.avatar('ann', 'a'.repeat(32)))).toBe(true);
   });
 
-  it('releases the avatar it replaces (back to pending, for the lifecycle rule), and a URL avatar releases it too', async () => {
+  it('deletes the kept avatar it replaces, never the one that stays, and a URL avatar deletes it too', async () => {
     const world = makeWorld();
     world.users('ann');
     postAvatar(world, 'ann', '1'.repeat(32), sampleFiles.png, 'image/png');
     postAvatar(world, 'ann', '2'.repeat(32), sampleFiles.png, 'image/png');
+    const kept = (n: string) => world.files.bucket.objects.has(keptKey.avatar('ann', n.repeat(32)));
 
     await world.service.profiles.updateProfile('ann', { avatarUploadId: '1'.repeat(32) }, undefined);
     await world.service.profiles.updateProfile('ann', { avatarUploadId: '2'.repeat(32) }, undefined);
-    expect(world.files.bucket.objects.get(uploadKey.avatar('ann', '1'.repeat(32)))?.tag).toBe(
-      uploadTag.pending,
-    );
-    // Setting the same upload again releases nothing.
+    expect([kept('1'), kept('2')]).toEqual([false, true]);
+    // Setting the same upload again deletes nothing.
     await world.service.profiles.updateProfile('ann', { avatarUploadId: '2'.repeat(32) }, undefined);
-    expect(world.files.bucket.objects.get(uploadKey.avatar('ann', '2'.repeat(32)))?.tag).toBe(
-      uploadTag.attached,
-    );
+    expect(kept('2')).toBe(true);
 
     const profile = await world.service.profiles.updateProfile(
       'ann',
       { avatarUrl: 'https://example.com/a.png' },
       undefined,
     );
-    expect(world.files.bucket.objects.get(uploadKey.avatar('ann', '2'.repeat(32)))?.tag).toBe(
-      uploadTag.pending,
-    );
+    expect(kept('2')).toBe(false);
+    await world.service.profiles.updateProfile('ann', { avatarUploadId: '1'.repeat(32) }, undefined);
+    // A kept copy deleted with the avatar it was comes back when its upload (still there) is set again.
+    expect(kept('1')).toBe(true);
+    const cleared = await world.service.profiles.updateProfile('ann', { avatarUrl: null }, undefined);
+    expect(kept('1')).toBe(false);
+    expect((await world.service.profiles.view(cleared)).avatarUrl).toBeNull();
+    await world.service.profiles.updateProfile('ann', { avatarUrl: 'https://example.com/a.png' }, undefined);
     expect((await world.service.profiles.view(profile)).avatarUrl).toBe('https://example.com/a.png');
   });
 

@@ -571,7 +571,7 @@ describe('PUT /users/me with an avatar upload', () => {
     expect(result.body).toEqual({
       userId: 'ann',
       displayName: 'Ann',
-      avatarUrl: `https://files.test/avatars/ann/${'a'.repeat(32)}?disposition=inline&name=avatar`,
+      avatarUrl: `https://files.test/profiles/ann/${'a'.repeat(32)}?disposition=inline&name=avatar`,
     });
   });
 
