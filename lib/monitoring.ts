@@ -180,18 +180,15 @@ export class ChatMonitoring extends Construct {
 
     // Maximum, not Sum: the figure is a gauge (messages waiting), sampled every minute.
     const deadLetters = Object.entries(props.deadLetterQueues ?? {}).map(([name, queue]) => {
-      const visible = queue.metricApproximateNumberOfMessagesVisible({
-        period,
-        statistic: 'Maximum',
-        label: `${name} dead letters`,
-      });
+      const visible = queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
       alarm(
         `${name}DeadLetters`,
         visible,
         alarmThresholds.deadLetters,
         `${name} dead-letter queue holds failures nothing will retry: look into them, then redrive or delete`,
       );
-      return visible;
+      // Labelled for the graph only: a label would turn the alarm's metric into a math query.
+      return visible.with({ label: `${name} dead letters` });
     });
 
     const chatMetric = (fn: ChatFunction, metricName: string, statistic: string) =>
