@@ -17,6 +17,8 @@ export const envVars = {
   /** What a notification check invokes (the notify function's ARN), and the role Scheduler does it with. */
   notifyFunctionArn: 'NOTIFY_FUNCTION_ARN',
   schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  /** Where Scheduler puts a check it could not deliver (the schedule target's dead-letter queue). */
+  notifyDlqArn: 'NOTIFY_DLQ_ARN',
   /** Optional: every notification delay, in seconds, instead of the users' preferences (local demos and tests). */
   notifyDelaySeconds: 'NOTIFY_DELAY_SECONDS',
   /** The address e-mails come from (an SES identity), and the app's URL the e-mails link to. */

@@ -26,7 +26,12 @@ export interface ChatEventDetail {
     /** The text (possibly empty when there are attachments); files are named, never linked. */
     readonly content: string;
     readonly clientMessageId?: string;
-    readonly attachments?: readonly { readonly attachmentId: string; readonly fileName: string; readonly contentType: string; readonly size: number }[];
+    readonly attachments?: readonly {
+      readonly attachmentId: string;
+      readonly fileName: string;
+      readonly contentType: string;
+      readonly size: number;
+    }[];
   };
   readonly 'message.read': {
     readonly roomId: string;
@@ -48,7 +53,12 @@ export interface ChatEventDetail {
 }
 
 export type ChatEventType = keyof ChatEventDetail;
-export const chatEventTypes: readonly ChatEventType[] = ['message.new', 'message.read', 'room.created', 'notification.sent'];
+export const chatEventTypes: readonly ChatEventType[] = [
+  'message.new',
+  'message.read',
+  'room.created',
+  'notification.sent',
+];
 
 /** On the bus, every chat event has this source and its type as detail-type; its Detail is the event itself. */
 export const eventSource = 'chat';
@@ -77,6 +87,13 @@ export const webhookRetry = {
   maxDelaySeconds: 60 * 60,
   timeoutMs: 10_000,
 } as const;
+
+/**
+ * A schedule's retries of getting its check invoked (Scheduler's `RetryPolicy`), before the check
+ * goes to the notification dead-letter queue. Once invoked, the check's own failures are retried by
+ * Lambda (asynchronous invocation) and then go to the same queue.
+ */
+export const scheduleRetry = { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 } as const;
 
 /** The EventBridge Scheduler group every notification check is created in. */
 export const scheduleGroupName = 'chat-notifications';

@@ -64,13 +64,6 @@ export interface ChatNotificationResources {
   readonly delaySeconds?: number;
 }
 
-/**
- * The environment variable that hands scheduling functions the queue a schedule's dead-letter events go
- * to. Not yet in definitions/env.ts (which this change may not edit): it belongs there, as
- * `envVars.notifyDlqArn`, so that the handler reads the same string.
- */
-export const notifyDlqArnEnvVar = 'NOTIFY_DLQ_ARN';
-
 export interface ChatFilesResources {
   readonly bucket: s3.IBucket;
   /** Largest attachment in bytes, handed to every function that uses the bucket. */
@@ -277,7 +270,7 @@ export class ChatFunction extends NodejsFunction {
     );
     this.addEnvironment(envVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
     this.addEnvironment(envVars.schedulerRoleArn, notifications.schedulerRole.roleArn);
-    this.addEnvironment(notifyDlqArnEnvVar, notifications.deadLetterQueue.queueArn);
+    this.addEnvironment(envVars.notifyDlqArn, notifications.deadLetterQueue.queueArn);
     if (notifications.delaySeconds !== undefined) {
       this.addEnvironment(envVars.notifyDelaySeconds, String(notifications.delaySeconds));
     }

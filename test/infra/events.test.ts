@@ -25,7 +25,6 @@ import {
   webhookTimeout,
 } from '../../lib/chat-events.js';
 import type { ChatFunction } from '../../lib/chat-function.js';
-import { notifyDlqArnEnvVar } from '../../lib/chat-function.js';
 import { alarmThresholds, maxAlarmMetrics } from '../../lib/monitoring.js';
 import {
   allFunctions,
@@ -356,7 +355,7 @@ describe('events', () => {
         const creates = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
         const passes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:')));
         const env = inspect(full).envOf(definition);
-        const scheduleEnv = [envVars.notifyFunctionArn, envVars.schedulerRoleArn, notifyDlqArnEnvVar];
+        const scheduleEnv = [envVars.notifyFunctionArn, envVars.schedulerRoleArn, envVars.notifyDlqArn];
         if (definition.schedulesNotifications !== true) {
           expect([...creates, ...passes]).toEqual([]);
           for (const name of [...scheduleEnv, envVars.notifyDelaySeconds]) expect(env[name]).toBeUndefined();
@@ -393,7 +392,7 @@ describe('events', () => {
         expect(env).toMatchObject({
           [envVars.notifyFunctionArn]: getAtt(notifyId),
           [envVars.schedulerRoleArn]: getAtt(roleId),
-          [notifyDlqArnEnvVar]: getAtt(dlqId),
+          [envVars.notifyDlqArn]: getAtt(dlqId),
           [envVars.notifyDelaySeconds]: '30',
         });
       },

@@ -15,7 +15,6 @@ import {
 import { type TableName, tables } from '../../definitions/tables.js';
 import { RECENT_SEND_SECONDS } from '../../lambdas/domain/room-commit.js';
 import { chatBundling, chatRuntime } from '../../lib/chat-bundling.js';
-import { notifyDlqArnEnvVar } from '../../lib/chat-function.js';
 import { SETTLE_CATCH_UP_MS } from '../../web/sdk/connection.js';
 import {
   allFunctions,
@@ -186,7 +185,7 @@ describe('Lambda functions', () => {
       ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
       ...(definition.publishesEvents === true ? [envVars.eventBusName] : []),
       ...(definition.schedulesNotifications === true
-        ? [envVars.notifyFunctionArn, envVars.schedulerRoleArn, notifyDlqArnEnvVar]
+        ? [envVars.notifyFunctionArn, envVars.schedulerRoleArn, envVars.notifyDlqArn]
         : []),
       // No e-mail without -c emailFrom (test/infra/events.test.ts has the rest).
     ];
