@@ -63,7 +63,10 @@ export function buildSendingService(needs: ServiceNeeds): SendingService {
  * `signer`: for the function that answers messages (history), which signs their attachments' URLs;
  * the others (mark-read, typing) answer none and do not bundle the S3 signer.
  */
-export function buildReadingService(needs: ServiceNeeds, signer: DownloadSigner = noFileAccess.signer): ReadingService {
+export function buildReadingService(
+  needs: ServiceNeeds,
+  signer: DownloadSigner = noFileAccess.signer,
+): ReadingService {
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
   const users = new DynamoUserReads(db, tables, clock);

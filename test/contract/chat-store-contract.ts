@@ -721,10 +721,16 @@ export function describeChatStoreContract(
 
         const first = await store.updateProfile(user, { avatarUrl: 'https://example.com/a.png' }, 'Default');
         expect(first.before).toBeUndefined();
-        expect(first.profile).toMatchObject({ displayName: 'Default', avatarUrl: 'https://example.com/a.png' });
+        expect(first.profile).toMatchObject({
+          displayName: 'Default',
+          avatarUrl: 'https://example.com/a.png',
+        });
         const renamed = await store.updateProfile(user, { displayName: 'Ann' }, 'Other default');
         expect(renamed.profile).toMatchObject({ displayName: 'Ann', avatarUrl: 'https://example.com/a.png' });
-        expect(renamed.before).toMatchObject({ displayName: 'Default', avatarUrl: 'https://example.com/a.png' });
+        expect(renamed.before).toMatchObject({
+          displayName: 'Default',
+          avatarUrl: 'https://example.com/a.png',
+        });
         expect((await store.updateProfile(user, {}, 'Other default')).profile).toMatchObject({
           displayName: 'Ann',
         });
