@@ -11,16 +11,16 @@ export class DynamoProfileWrites implements Pick<UserStore, 'createProfileIfMiss
     private readonly clock: Clock,
   ) {}
 
-  async createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile> {
+  async createProfileIfMissing(userId: UserId, displayName: string, email?: string): Promise<UserProfile> {
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { userId },
-        UpdateExpression:
-          'SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)',
+        UpdateExpression: `SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)${email === undefined ? '' : ', email = :email'}`,
         ExpressionAttributeValues: {
           ':name': displayName,
           ':now': this.clock.now().toISOString(),
+          ...(email === undefined ? {} : { ':email': email }),
         },
         ReturnValues: 'ALL_NEW',
       }),
