@@ -453,7 +453,7 @@ export class MemoryChatStore implements ChatStore {
 
   async getNotificationPrefs(userId: UserId): Promise<NotificationPrefs> {
     await this.enter('getNotificationPrefs');
-    return storedPrefs(this.users.get(userId)?.notify);
+    return storedPrefs(this.storedNotify(userId));
   }
 
   async updateNotificationPrefs(
@@ -464,10 +464,15 @@ export class MemoryChatStore implements ChatStore {
     // Like the adapter's update, a user without an item gets one holding only the preferences, which
     // reads as no profile (no display name).
     const user = this.users.get(userId);
-    const notify = { ...(user?.notify ?? defaultNotificationPrefs), ...changes };
+    const notify = { ...(this.storedNotify(userId) ?? defaultNotificationPrefs), ...changes };
     if (user) user.notify = notify;
     else this.prefsOnly.set(userId, notify);
-    return storedPrefs(user ? user.notify : this.prefsOnly.get(userId));
+    return storedPrefs(notify);
+  }
+
+  private storedNotify(userId: UserId): Partial<NotificationPrefs> | undefined {
+    const user = this.users.get(userId);
+    return user ? user.notify : this.prefsOnly.get(userId);
   }
 
   async getRecipient(userId: UserId): Promise<Recipient | undefined> {

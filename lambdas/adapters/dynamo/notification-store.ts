@@ -121,7 +121,10 @@ export class DynamoRecipients implements Pick<NotificationStore, 'getRecipient' 
       const items = await batchGet(this.db, {
         [this.tables.users]: { Keys: ids.map((userId) => ({ userId })) },
       });
-      for (const item of items[this.tables.users] ?? []) found.set(String(item.userId), toRecipient(item));
+      for (const item of items[this.tables.users] ?? []) {
+        // An item without a display name holds preferences set before the profile: no profile yet.
+        if (str(item.displayName) !== undefined) found.set(String(item.userId), toRecipient(item));
+      }
     }
     return found;
   }

@@ -16,7 +16,9 @@ export class DynamoProfileWrites implements Pick<UserStore, 'createProfileIfMiss
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { userId },
-        UpdateExpression: `SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)${email === undefined ? '' : ', email = :email'}`,
+        UpdateExpression: `SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)${email === undefined ? '' : ', #email = :email'}`,
+        // Aliased: whether a word is reserved in DynamoDB's expressions is not worth the risk.
+        ...(email === undefined ? {} : { ExpressionAttributeNames: { '#email': 'email' } }),
         ExpressionAttributeValues: {
           ':name': displayName,
           ':now': this.clock.now().toISOString(),
