@@ -50,18 +50,19 @@ export class ChangeConsumer {
 
   /** Handles the records in order; answers the index of the first one not fully handled, if any. */
   async consume(records: readonly RecordChange[]): Promise<number | undefined> {
-    let failedAt = records.findIndex(isUnreadable);
-    if (failedAt !== -1) {
-      this.logger.error('stream record not readable', {
-        index: failedAt,
-        error: String((records[failedAt] as { unreadable: unknown }).unreadable),
-      });
+    // The records before the first unreadable one are handled; it and those after it come back.
+    const readable: (Change | undefined)[] = [];
+    for (const record of records) {
+      if (isUnreadable(record)) {
+        this.logger.error('stream record not readable', {
+          index: readable.length,
+          error: String(record.unreadable),
+        });
+        break;
+      }
+      readable.push(record);
     }
-    const readable = (failedAt === -1 ? records : records.slice(0, failedAt)) as readonly (
-      | Change
-      | undefined
-    )[];
-    failedAt = Math.min(failedAt === -1 ? records.length : failedAt, await this.publish(readable));
+    let failedAt = Math.min(readable.length, await this.publish(readable));
     failedAt = Math.min(failedAt, await this.scheduleChecks(readable.slice(0, failedAt)));
     return failedAt < records.length ? failedAt : undefined;
   }

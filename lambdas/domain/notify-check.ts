@@ -16,7 +16,7 @@ import type { ChatEvent } from '../../definitions/notifications.js';
 import { notificationLimits } from '../../definitions/notifications.js';
 import { type Digest, type DigestRoom, renderDigest } from './digest.js';
 import { countLiveConnections } from './fan-out.js';
-import type { Room, RoomId, UserId, UserProfile } from './model.js';
+import type { Room, UserId, UserProfile } from './model.js';
 import type {
   ActivityIndex,
   CheckTarget,
@@ -211,7 +211,7 @@ export class NotifyService {
       detail: {
         userId,
         channel: 'email',
-        rooms: due.map(({ room, unreadCount }) => ({ roomId: room.roomId as RoomId, unreadCount })),
+        rooms: due.map(({ room, unreadCount }) => ({ roomId: room.roomId, unreadCount })),
       },
     };
     try {
