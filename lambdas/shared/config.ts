@@ -53,3 +53,64 @@ export function filesConfig(env: NodeJS.ProcessEnv = process.env): FilesConfig {
 export function attachmentCheckFunction(env: NodeJS.ProcessEnv = process.env): string {
   return requireEnv(envVars.attachmentCheckFunction, env);
 }
+
+export function eventBusName(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.eventBusName, env);
+}
+
+export interface SchedulingConfig {
+  readonly functionArn: string;
+  readonly roleArn: string;
+  /** Every check this many seconds after its message instead of the users' delays (demos, tests). */
+  readonly delayOverrideSeconds: number | undefined;
+}
+
+export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): SchedulingConfig {
+  const override = env[envVars.notifyDelaySeconds];
+  const seconds = override === undefined || override === '' ? undefined : Number(override);
+  if (seconds !== undefined && (!Number.isSafeInteger(seconds) || seconds < 1)) {
+    throw new Error(`${envVars.notifyDelaySeconds} must be a whole number of seconds, not ${override}`);
+  }
+  return {
+    functionArn: requireEnv(envVars.notifyFunctionArn, env),
+    roleArn: requireEnv(envVars.schedulerRoleArn, env),
+    delayOverrideSeconds: seconds,
+  };
+}
+
+/** An http(s) URL, or the init fails by the variable's name. */
+function requireUrl(name: string, env: NodeJS.ProcessEnv, https: 'https-or-local' | 'http(s)'): string {
+  const value = requireEnv(name, env);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name} must be a URL, not ${value}`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && (https === 'http(s)' || local));
+  if (!allowed) throw new Error(`${name} must be an https URL, not ${value}`);
+  return value;
+}
+
+export interface EmailConfig {
+  readonly from: string;
+  readonly appUrl: string;
+}
+
+export function emailConfig(env: NodeJS.ProcessEnv = process.env): EmailConfig {
+  return { from: requireEnv(envVars.emailFrom, env), appUrl: requireUrl(envVars.appUrl, env, 'http(s)') };
+}
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secretArn: string;
+}
+
+/** The webhook's URL: https (plain http only to this machine, for the local stack's receiver). */
+export function webhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  return {
+    url: requireUrl(envVars.webhookUrl, env, 'https-or-local'),
+    secretArn: requireEnv(envVars.webhookSecretArn, env),
+  };
+}

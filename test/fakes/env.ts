@@ -13,6 +13,13 @@ export const HANDLER_ENV = {
   FILES_BUCKET: 'files',
   MAX_UPLOAD_BYTES: '26214400',
   ATTACHMENT_CHECK_FUNCTION: 'AttachmentCheckFunction',
+  EVENT_BUS_NAME: 'chat-events',
+  NOTIFY_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:NotifyFunction',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/SchedulerRole',
+  EMAIL_FROM: 'chat@example.com',
+  APP_URL: 'https://chat.example.com/',
+  WEBHOOK_URL: 'https://backend.example.com/chat-events',
+  WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook',
   AWS_REGION: 'us-east-1',
   LOG_LEVEL: 'SILENT',
 } as const;

@@ -1,0 +1,140 @@
+/**
+ * Wires the notification and event functions, once per container. Configuration is read at cold
+ * start (a missing variable fails the init by name); each AWS client other than DynamoDB's is loaded
+ * on first use, since most invocations need few of them: most stream records are room commits that
+ * publish nothing, most recipients are online, most checks send nothing.
+ */
+import { makeDocumentClient } from '../adapters/clients.js';
+import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
+import { DynamoMessageStore } from '../adapters/dynamo/message-store.js';
+import {
+  DynamoNotificationPrefs,
+  DynamoNotifiedMarks,
+  DynamoRecipients,
+} from '../adapters/dynamo/notification-store.js';
+import { DynamoRoomStore } from '../adapters/dynamo/room-store.js';
+import { DynamoUserReads } from '../adapters/dynamo/user-reads.js';
+import { ChangeConsumer } from '../domain/change-consumer.js';
+import { NotifyService } from '../domain/notify-check.js';
+import type { CheckScheduler, EventPublisher, Mailer, NotificationStore } from '../domain/ports.js';
+import { type RetryQueue, WebhookDeliveries } from '../domain/webhooks.js';
+import { emailConfig, eventBusName, schedulingConfig, webhookConfig } from './config.js';
+import { lazy } from './files.js';
+import { logger } from './logger.js';
+import { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
+
+function eventPublisher(): EventPublisher {
+  const bus = eventBusName();
+  const publisher = lazy(async () => {
+    const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
+      import('@aws-sdk/client-eventbridge'),
+      import('../adapters/events/eventbridge.js'),
+    ]);
+    return new EventBridgePublisher(new EventBridgeClient({}), bus);
+  });
+  return { publish: async (events) => (await publisher()).publish(events) };
+}
+
+export function buildChangeConsumer(needs: ServiceNeeds): ChangeConsumer {
+  const config = schedulingConfig();
+  const scheduler = lazy(async () => {
+    const [{ SchedulerClient }, { EventBridgeCheckScheduler }] = await Promise.all([
+      import('@aws-sdk/client-scheduler'),
+      import('../adapters/events/scheduler.js'),
+    ]);
+    return new EventBridgeCheckScheduler(new SchedulerClient({}), config);
+  });
+  const checks: CheckScheduler = { schedule: async (check) => (await scheduler()).schedule(check) };
+  return new ChangeConsumer(
+    methodsOf(new DynamoRecipients(makeDocumentClient(), tablesFor(needs)), 'getRecipients'),
+    eventPublisher(),
+    checks,
+    clock,
+    logger,
+    config.delayOverrideSeconds === undefined ? {} : { delayOverrideSeconds: config.delayOverrideSeconds },
+  );
+}
+
+export function buildNotifyService(needs: ServiceNeeds): NotifyService {
+  const { from, appUrl } = emailConfig();
+  const db = makeDocumentClient();
+  const tables = tablesFor(needs);
+  const mailer = lazy(async () => {
+    const [{ SESv2Client }, { SesMailer }] = await Promise.all([
+      import('@aws-sdk/client-sesv2'),
+      import('../adapters/events/ses.js'),
+    ]);
+    return new SesMailer(new SESv2Client({}), from);
+  });
+  const mail: Mailer = { send: async (message) => (await mailer()).send(message) };
+  return new NotifyService(
+    {
+      ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRooms'),
+      ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'activityPage'),
+      ...methodsOf(new DynamoMessageStore(db, tables.messages), 'listMessages'),
+      ...methodsOf(new DynamoUserReads(db, tables, clock), 'getUsers'),
+      ...methodsOf(new DynamoRecipients(db, tables), 'getRecipient'),
+      ...methodsOf(new DynamoNotifiedMarks(db, tables.rooms), 'notifiedMarks', 'moveNotifiedMarks'),
+    },
+    mail,
+    eventPublisher(),
+    clock,
+    logger,
+    appUrl,
+  );
+}
+
+export type PrefsStore = Pick<NotificationStore, 'getNotificationPrefs' | 'updateNotificationPrefs'>;
+
+export function buildPrefsStore(needs: ServiceNeeds): PrefsStore {
+  return new DynamoNotificationPrefs(makeDocumentClient(), tablesFor(needs));
+}
+
+/**
+ * The webhook's deliveries, for the queue a batch came from (its records name it by ARN; the backoff
+ * needs its URL). The secret and the SQS client are loaded once per container.
+ */
+export function buildWebhookDeliveries(): (queueArn: string) => WebhookDeliveries {
+  const { url, secretArn } = webhookConfig();
+  const secret = lazy(async () => {
+    const [{ SecretsManagerClient }, { SecretsManagerSecret }] = await Promise.all([
+      import('@aws-sdk/client-secrets-manager'),
+      import('../adapters/events/webhook.js'),
+    ]);
+    return new SecretsManagerSecret(new SecretsManagerClient({}), secretArn, clock);
+  });
+  const sqs = lazy(async () => {
+    const [{ SQSClient }, webhook] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('../adapters/events/webhook.js'),
+    ]);
+    return { client: new SQSClient({}), webhook };
+  });
+  const endpoint = lazy(async () => {
+    const { HttpWebhookEndpoint } = await import('../adapters/events/webhook.js');
+    return new HttpWebhookEndpoint(url);
+  });
+  const byQueue = new Map<string, WebhookDeliveries>();
+  return (queueArn) => {
+    let deliveries = byQueue.get(queueArn);
+    if (deliveries === undefined) {
+      const queue: RetryQueue = {
+        async retryLater(receiptHandle, delaySeconds) {
+          const { client, webhook } = await sqs();
+          await new webhook.SqsRetryQueue(client, webhook.queueUrlOf(queueArn)).retryLater(
+            receiptHandle,
+            delaySeconds,
+          );
+        },
+      };
+      deliveries = new WebhookDeliveries(
+        { post: async (body, signature) => (await endpoint()).post(body, signature) },
+        { secret: async () => (await secret()).secret() },
+        queue,
+        logger,
+      );
+      byQueue.set(queueArn, deliveries);
+    }
+    return deliveries;
+  };
+}
