@@ -61,6 +61,8 @@ export function eventBusName(env: NodeJS.ProcessEnv = process.env): string {
 export interface SchedulingConfig {
   readonly functionArn: string;
   readonly roleArn: string;
+  /** The notification dead-letter queue: each schedule's Target.DeadLetterConfig. */
+  readonly deadLetterArn: string;
   /** Every check this many seconds after its message instead of the users' delays (demos, tests). */
   readonly delayOverrideSeconds: number | undefined;
 }
@@ -74,6 +76,7 @@ export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): Scheduli
   return {
     functionArn: requireEnv(envVars.notifyFunctionArn, env),
     roleArn: requireEnv(envVars.schedulerRoleArn, env),
+    deadLetterArn: requireEnv(envVars.notifyDlqArn, env),
     delayOverrideSeconds: seconds,
   };
 }

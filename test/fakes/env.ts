@@ -16,6 +16,7 @@ export const HANDLER_ENV = {
   EVENT_BUS_NAME: 'chat-events',
   NOTIFY_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:NotifyFunction',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/SchedulerRole',
+  NOTIFY_DLQ_ARN: 'arn:aws:sqs:us-east-1:123456789012:NotifyDeadLetters',
   EMAIL_FROM: 'chat@example.com',
   APP_URL: 'https://chat.example.com/',
   WEBHOOK_URL: 'https://backend.example.com/chat-events',

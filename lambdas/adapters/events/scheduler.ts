@@ -1,16 +1,20 @@
 /**
  * The CheckScheduler on EventBridge Scheduler: one one-time schedule per check, in the notification
  * schedule group, that invokes the notify function once with the check's target and then deletes
- * itself. A name already taken answers 'exists': the check is scheduled.
+ * itself. A name already taken answers 'exists': the check is scheduled. Scheduler retries an
+ * invocation it could not make as `scheduleRetry` says, then puts the check in the notification
+ * dead-letter queue (where the alarm sees it) rather than dropping it.
  */
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import { scheduleGroupName } from '../../../definitions/notifications.js';
+import { scheduleGroupName, scheduleRetry } from '../../../definitions/notifications.js';
 import type { CheckScheduler, PlannedCheck } from '../../domain/ports.js';
 
 export interface ScheduleTarget {
   /** The notify function's ARN, and the role Scheduler invokes it with. */
   readonly functionArn: string;
   readonly roleArn: string;
+  /** The notification dead-letter queue's ARN (NOTIFY_DLQ_ARN): where a check Scheduler gave up on goes. */
+  readonly deadLetterArn: string;
 }
 
 /** `at(yyyy-mm-ddThh:mm:ss)`, in UTC (the schedule's time zone). */
@@ -36,6 +40,11 @@ export class EventBridgeCheckScheduler implements CheckScheduler {
             Arn: this.target.functionArn,
             RoleArn: this.target.roleArn,
             Input: JSON.stringify({ userId: check.target.userId, roomId: check.target.roomId }),
+            RetryPolicy: {
+              MaximumRetryAttempts: scheduleRetry.maximumRetryAttempts,
+              MaximumEventAgeInSeconds: scheduleRetry.maximumEventAgeSeconds,
+            },
+            DeadLetterConfig: { Arn: this.target.deadLetterArn },
           },
         }),
       );

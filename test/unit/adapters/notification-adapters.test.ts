@@ -23,7 +23,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../../definitions/notifications.js';
+import { type ChatEvent, scheduleRetry } from '../../../definitions/notifications.js';
 import {
   DynamoNotificationPrefs,
   DynamoNotifiedMarks,
@@ -110,6 +110,7 @@ describe('Scheduler', () => {
   const checks = new EventBridgeCheckScheduler(new SchedulerClient(REGION), {
     functionArn: 'arn:aws:lambda:us-east-1:1:function:Notify',
     roleArn: 'arn:aws:iam::1:role/Scheduler',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:1:NotifyDeadLetters',
   });
   const check = {
     name: 'notify-abc',
@@ -118,7 +119,7 @@ describe('Scheduler', () => {
   };
   beforeEach(() => scheduler.reset());
 
-  it('creates a one-time schedule that invokes the notify function with the target, then deletes itself', async () => {
+  it('creates a one-time schedule (UTC) that invokes the notify function with the target, retried then dead-lettered, and deletes itself', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
 
     expect(await checks.schedule(check)).toBe('created');
@@ -133,6 +134,11 @@ describe('Scheduler', () => {
         Arn: 'arn:aws:lambda:us-east-1:1:function:Notify',
         RoleArn: 'arn:aws:iam::1:role/Scheduler',
         Input: '{"userId":"bob","roomId":"chat_ann_bob"}',
+        RetryPolicy: {
+          MaximumRetryAttempts: scheduleRetry.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: scheduleRetry.maximumEventAgeSeconds,
+        },
+        DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:1:NotifyDeadLetters' },
       },
     });
   });
