@@ -88,6 +88,50 @@ export const webhookRetry = {
   timeoutMs: 10_000,
 } as const;
 
+export type WebhookRetry = Pick<
+  typeof webhookRetry,
+  'maxAgeSeconds' | 'firstDelaySeconds' | 'maxDelaySeconds'
+>;
+
+/**
+ * How long a delivery waits after its `attempt`-th failure (1-based): doubling from the first delay,
+ * capped at the longest. The sender holds the failed delivery back this long (SQS visibility).
+ */
+export function webhookDelaySeconds(attempt: number, retry: WebhookRetry = webhookRetry): number {
+  return Math.min(retry.maxDelaySeconds, retry.firstDelaySeconds * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * How many times a delivery is attempted: the first attempt, then one after each wait for as long as
+ * the waits add up to at most `maxAgeSeconds`, so that no attempt is later than that after the first.
+ * It is the webhook queue's maxReceiveCount: SQS moves a delivery to the dead-letter queue when it
+ * would hand it out once more. With 30 s doubling to 1 h within 24 h: 30 + 60 + … + 1920 = 3810 s in
+ * the first 7 waits, then 22 waits of 3600 s reach 83 010 s, and one more would pass 86 400 s: 29 waits,
+ * 30 attempts.
+ */
+export function webhookAttempts(retry: WebhookRetry = webhookRetry): number {
+  let waited = 0;
+  let attempts = 1;
+  while (waited + webhookDelaySeconds(attempts, retry) <= retry.maxAgeSeconds) {
+    waited += webhookDelaySeconds(attempts, retry);
+    attempts++;
+  }
+  return attempts;
+}
+
+/**
+ * When, after the first attempt, a delivery that kept failing reaches the dead-letter queue: the last
+ * attempt's failure holds it back for one more wait, and the queue then moves it instead of handing
+ * it out. 86 610 s (a little past 24 hours) with the values above.
+ */
+export function webhookDeadLetterSeconds(retry: WebhookRetry = webhookRetry): number {
+  let waited = 0;
+  for (let attempt = 1; attempt <= webhookAttempts(retry); attempt++) {
+    waited += webhookDelaySeconds(attempt, retry);
+  }
+  return waited;
+}
+
 /**
  * A schedule's retries of getting its check invoked (Scheduler's `RetryPolicy`), before the check
  * goes to the notification dead-letter queue. Once invoked, the check's own failures are retried by

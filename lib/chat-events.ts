@@ -9,7 +9,13 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { eventSource, scheduleGroupName, webhookRetry } from '../definitions/notifications.js';
+import {
+  eventSource,
+  scheduleGroupName,
+  webhookAttempts,
+  webhookDeadLetterSeconds,
+  webhookRetry,
+} from '../definitions/notifications.js';
 import { changeConsumer, notifier, webhookSender } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
 import { ROOM_SK } from '../lambdas/adapters/dynamo/items.js';
@@ -90,28 +96,13 @@ export const webhookTimeout = Duration.seconds(
 );
 
 /**
- * How many times the webhook queue hands a delivery to the function before it moves to the dead-letter
- * queue, for the retries to cover `webhookRetry.maxAgeSeconds`. The function makes each failed delivery
- * invisible for min(firstDelaySeconds × 2^(n-1), maxDelaySeconds) seconds after its n-th failure (SQS
- * ChangeMessageVisibility, with the message's ApproximateReceiveCount as n). With 30 s, 1 h and 24 h:
- * 30 + 60 + … + 1920 = 3810 s in the first 7 waits, then 23 waits of 3600 s reach 86 610 s ≥ 86 400 s:
- * 30 waits, hence 31 deliveries. The 31st failure then moves it, a little past 25 hours after the event.
+ * The webhook queue keeps a delivery a day past the moment its retries send it to the dead-letter queue
+ * (definitions/notifications.ts `webhookDeadLetterSeconds`, a little past 24 hours after the first
+ * attempt): a backlog (the sender runs a few at once) delays the attempts, and SQS counts retention
+ * from the enqueue. Still well within the dead-letter queue's 14 days, which a moved message keeps
+ * counting from that same enqueue.
  */
-export function webhookMaxReceives(retry: typeof webhookRetry = webhookRetry): number {
-  let waited = 0;
-  let waits = 0;
-  while (waited < retry.maxAgeSeconds) {
-    waited += Math.min(retry.firstDelaySeconds * 2 ** waits, retry.maxDelaySeconds);
-    waits += 1;
-  }
-  return waits + 1;
-}
-
-/**
- * The webhook queue keeps a delivery a day past its last retry (the retries end a little after 25
- * hours, see webhookMaxReceives): long enough, and still well within the dead-letter queue's 14 days.
- */
-export const webhookQueueRetention = Duration.seconds(webhookRetry.maxAgeSeconds * 2 + 2 * 60 * 60);
+export const webhookQueueRetention = Duration.seconds(webhookDeadLetterSeconds() + 24 * 60 * 60);
 
 /**
  * The chat's events and what follows from them: the EventBridge bus, the consumer of the tables'
@@ -303,7 +294,7 @@ export class ChatWebhook extends Construct {
       // invocation is still working on never reappears for a second one.
       visibilityTimeout: Duration.seconds(webhookTimeout.toSeconds() * 6),
       retentionPeriod: webhookQueueRetention,
-      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: webhookMaxReceives() },
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: webhookAttempts() },
     });
 
     this.rule = new events.Rule(this, 'Rule', {

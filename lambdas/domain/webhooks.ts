@@ -3,9 +3,12 @@
  * verifies `X-Chat-Signature` over the exact bytes of the body, before parsing it:
  *
  *   verifySignature(secret, rawBody, request.headers['x-chat-signature'])
+ *
+ * The backoff's arithmetic is definitions/notifications.ts's, so the webhook queue's maxReceiveCount
+ * (lib/chat-events.ts) is built from the same numbers as the waits here.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type ChatEvent, chatEventTypes, webhookRetry } from '../../definitions/notifications.js';
+import { type ChatEvent, chatEventTypes, webhookDelaySeconds } from '../../definitions/notifications.js';
 import type { Logger } from './ports.js';
 
 const PREFIX = 'sha256=';
@@ -25,31 +28,6 @@ export function verifySignature(
   const expected = Buffer.from(signBody(secret, body));
   const given = Buffer.from(header.trim().toLowerCase());
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/**
- * How long a delivery waits after its `attempt`-th failure (1-based): doubling from the first delay,
- * capped at the longest.
- */
-export function webhookDelaySeconds(attempt: number): number {
-  return Math.min(
-    webhookRetry.maxDelaySeconds,
-    webhookRetry.firstDelaySeconds * 2 ** Math.max(0, attempt - 1),
-  );
-}
-
-/**
- * How many attempts fit in the retry period with that backoff: the queue's maxReceiveCount that sends
- * a delivery to the dead-letter queue once the period is over.
- */
-export function webhookAttempts(): number {
-  let elapsed = 0;
-  let attempts = 1;
-  while (elapsed + webhookDelaySeconds(attempts) <= webhookRetry.maxAgeSeconds) {
-    elapsed += webhookDelaySeconds(attempts);
-    attempts++;
-  }
-  return attempts;
 }
 
 /** The app's endpoint: rejects on anything but a 2xx answer (or no answer in time). */
@@ -103,7 +81,7 @@ export class WebhookDeliveries {
    * POSTs each delivery's event, signed; answers the ids of those that failed, for the queue to hand
    * out again. Each failed one is first held back by the backoff for its attempt (best effort: if
    * that fails, the queue's visibility timeout holds it). Past the retry period the queue's
-   * maxReceiveCount (`webhookAttempts()`) sends it to the dead-letter queue.
+   * maxReceiveCount (definitions/notifications.ts `webhookAttempts()`) sends it to the dead-letter queue.
    */
   async deliver(deliveries: readonly QueuedDelivery[]): Promise<string[]> {
     const results = await Promise.all(

@@ -6,6 +6,8 @@ import {
   eventSource,
   scheduleGroupName,
   signatureHeader,
+  webhookAttempts,
+  webhookDeadLetterSeconds,
   webhookRetry,
 } from '../../definitions/notifications.js';
 import {
@@ -21,7 +23,6 @@ import {
   changeStreamSettings,
   deadLetterRetention,
   webhookDelivery,
-  webhookMaxReceives,
   webhookTimeout,
 } from '../../lib/chat-events.js';
 import type { ChatFunction } from '../../lib/chat-function.js';
@@ -536,13 +537,11 @@ describe('events', () => {
         const functionTimeout = Number(inspect(full).lambdaOf(webhookSender).Properties.Timeout);
         expect(properties).toMatchObject({
           SqsManagedSseEnabled: true,
-          RedrivePolicy: { deadLetterTargetArn: getAtt(dlq), maxReceiveCount: webhookMaxReceives() },
+          RedrivePolicy: { deadLetterTargetArn: getAtt(dlq), maxReceiveCount: webhookAttempts() },
         });
         expect(properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionTimeout);
-        // The retries end a little past 25 hours (webhookMaxReceives); the queue keeps a delivery longer.
-        expect(properties?.MessageRetentionPeriod).toBeGreaterThanOrEqual(
-          webhookRetry.maxAgeSeconds + 2 * 3600,
-        );
+        // The retries send a delivery to the dead letters a little past 24 hours; the queue keeps it a day longer.
+        expect(properties?.MessageRetentionPeriod).toBe(webhookDeadLetterSeconds() + 24 * 3600);
         expect(properties?.MessageRetentionPeriod).toBeLessThan(deadLetterRetention.toSeconds());
         const [, policy] = findResource(full.template, 'AWS::SQS::QueuePolicy', (candidate) =>
           JSON.stringify(candidate.Properties.Queues).includes(`"${queue}"`),
@@ -555,16 +554,17 @@ describe('events', () => {
         );
       });
 
-      it('retries a delivery for a day of backoff: 31 deliveries at 30 s doubling to 1 h', () => {
-        expect(webhookMaxReceives()).toBe(31);
+      it('retries a delivery for a day of backoff: 30 attempts at 30 s doubling to 1 h, none later than 24 h', () => {
+        expect(webhookAttempts()).toBe(30);
         const wait = (n: number) =>
           Math.min(webhookRetry.firstDelaySeconds * 2 ** (n - 1), webhookRetry.maxDelaySeconds);
         const waited = (n: number) =>
           Array.from({ length: n }, (_, i) => wait(i + 1)).reduce((a, b) => a + b, 0);
-        const waits = webhookMaxReceives() - 1;
-        expect(waited(waits)).toBeGreaterThanOrEqual(webhookRetry.maxAgeSeconds);
-        expect(waited(waits - 1)).toBeLessThan(webhookRetry.maxAgeSeconds);
-        expect(webhookMaxReceives({ ...webhookRetry, maxAgeSeconds: 60 })).toBe(3);
+        // The last attempt comes after attempts - 1 waits, within the period; one more wait passes it.
+        const waits = webhookAttempts() - 1;
+        expect(waited(waits)).toBeLessThanOrEqual(webhookRetry.maxAgeSeconds);
+        expect(waited(waits + 1)).toBeGreaterThan(webhookRetry.maxAgeSeconds);
+        expect(webhookDeadLetterSeconds()).toBe(waited(waits + 1));
       });
 
       it('is delivered by the sender: small batches, partial failures, few at once, time for each POST', () => {

@@ -1,13 +1,16 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { webhookRetry } from '../../../definitions/notifications.js';
+import {
+  webhookAttempts,
+  webhookDeadLetterSeconds,
+  webhookDelaySeconds,
+  webhookRetry,
+} from '../../../definitions/notifications.js';
 import {
   type QueuedDelivery,
   signBody,
   verifySignature,
   WebhookDeliveries,
-  webhookAttempts,
-  webhookDelaySeconds,
 } from '../../../lambdas/domain/webhooks.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 
@@ -45,17 +48,27 @@ describe('webhook signatures', () => {
 
 describe('webhook backoff', () => {
   it('doubles from the first delay up to the longest', () => {
-    expect([1, 2, 3].map(webhookDelaySeconds)).toEqual([30, 60, 120]);
+    expect([1, 2, 3].map((attempt) => webhookDelaySeconds(attempt))).toEqual([30, 60, 120]);
     expect(webhookDelaySeconds(20)).toBe(webhookRetry.maxDelaySeconds);
   });
 
-  it('fits its attempts in the retry period', () => {
+  it('fits its attempts in the retry period: 30 attempts within 24 hours of the first', () => {
     const attempts = webhookAttempts();
     let waited = 0;
     for (let attempt = 1; attempt < attempts; attempt++) waited += webhookDelaySeconds(attempt);
 
+    expect(attempts).toBe(30);
     expect(waited).toBeLessThanOrEqual(webhookRetry.maxAgeSeconds);
     expect(waited + webhookDelaySeconds(attempts)).toBeGreaterThan(webhookRetry.maxAgeSeconds);
+    // The last failure's wait, then the dead-letter queue.
+    expect(webhookDeadLetterSeconds()).toBe(waited + webhookDelaySeconds(attempts));
+    expect(webhookDeadLetterSeconds()).toBe(86_610);
+  });
+
+  it('works for other periods: 30 s, 60 s, then the end of a 90 s period', () => {
+    const retry = { firstDelaySeconds: 30, maxDelaySeconds: 3600, maxAgeSeconds: 90 };
+    expect(webhookAttempts(retry)).toBe(3);
+    expect(webhookDeadLetterSeconds(retry)).toBe(30 + 60 + 120);
   });
 });
 
