@@ -88,10 +88,10 @@ export const webhookRetry = {
   timeoutMs: 10_000,
 } as const;
 
-export type WebhookRetry = Pick<
-  typeof webhookRetry,
-  'maxAgeSeconds' | 'firstDelaySeconds' | 'maxDelaySeconds'
->;
+/** The backoff's bounds, as the arithmetic below takes them (any values, for its tests). */
+export type WebhookRetry = {
+  readonly [K in 'maxAgeSeconds' | 'firstDelaySeconds' | 'maxDelaySeconds']: number;
+};
 
 /**
  * How long a delivery waits after its `attempt`-th failure (1-based): doubling from the first delay,
