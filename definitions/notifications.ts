@@ -72,6 +72,13 @@ export const notificationLimits = {
   quotedCharacters: 200,
   /** Rooms listed in one e-mail (the rest are counted). */
   maxRooms: 10,
+  /**
+   * A check that finds the user online with unread messages no e-mail listed checks again one delay
+   * later (so that leaving without reading still brings the e-mail), but no re-check runs more than
+   * this long after the newest of those messages: a tab left open for days makes a day of re-checks
+   * per room, not schedules forever.
+   */
+  recheckHours: 24,
 } as const;
 
 /** The HTTP header carrying a webhook delivery's signature: `sha256=<hex HMAC-SHA256 of the body>`. */

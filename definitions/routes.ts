@@ -351,8 +351,8 @@ export const attachmentCheck: HandlerDefinition = {
 
 /**
  * Reads the tables' change streams: publishes `message.new`, `message.read` and `room.created`, and
- * schedules the e-mail check of each offline recipient of a new message. users BatchGetItem: the
- * recipients' connections and preferences.
+ * schedules the e-mail check of each recipient of a new message with e-mail on and an address, online
+ * or not (the check decides). users BatchGetItem: the recipients' preferences and addresses.
  */
 export const changeConsumer: TriggeredFunctionDefinition = {
   functionId: 'ChangeConsumerFunction',
@@ -368,6 +368,9 @@ export const changeConsumer: TriggeredFunctionDefinition = {
 /**
  * The e-mail check, run by a one-time schedule per recipient and room: if the user still has unread
  * messages and no connection, one e-mail listing every room with unread messages not e-mailed yet.
+ * Still connected with such messages in the check's room: it schedules its own re-check one delay
+ * later (`schedulesNotifications`, bounded by `notificationLimits.recheckHours`), so leaving without
+ * reading still brings the e-mail; the disconnect path schedules nothing.
  * rooms: the chat list's activity entries (Query), the rooms (BatchGetItem), and the record of what
  * was e-mailed per room (`notified#` items: Query, PutItem); messages Query: the first lines; users:
  * the recipient (GetItem) and the senders' names (BatchGetItem).
@@ -385,6 +388,7 @@ export const notifier: TriggeredFunctionDefinition = {
   verifiesTokens: false,
   sendsEmail: true,
   publishesEvents: true,
+  schedulesNotifications: true,
 };
 
 /** POSTs each event on the bus to the webhook, signed (only deployed with `-c webhookUrl=`). */

@@ -76,7 +76,7 @@ export const messagesTable: TableDefinition = {
   globalIndexes: [],
   localIndexes: [{ indexName: 'byMessageId', sortKey: { name: 'messageId', type: 'S' }, projection: 'ALL' }],
   holdsUserData: true,
-  // Messages stored (message.new, and the e-mail checks of offline recipients).
+  // Messages stored (message.new, and the recipients' e-mail checks).
   stream: 'NEW_IMAGE',
 };
 

@@ -144,24 +144,6 @@ export class ChatEvents extends Construct {
       bus: this.bus,
       ...(props.email === undefined ? {} : { email: props.email }),
     };
-    this.notifyFunction = new ChatFunction(this, {
-      definition: notifier,
-      resources: { tables: props.tables, events: eventResources },
-      repoRoot: props.repoRoot,
-      // A recipient's rooms, their first lines and one e-mail: a handful of requests.
-      timeout: Duration.seconds(30),
-    });
-    this.notifyFunction.configureAsyncInvoke({
-      onFailure: new destinations.SqsDestination(this.notifyDeadLetters),
-      ...notifyAsyncSettings,
-    });
-    if (props.email === undefined) {
-      Annotations.of(this).addWarningV2(
-        'chat:emailOff',
-        'No -c emailFrom and -c appUrl: the notify function is deployed without SES rights and sends no e-mail.',
-      );
-    }
-
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description:
         'What EventBridge Scheduler runs notification checks with: invokes the notify function only',
@@ -170,6 +152,22 @@ export class ChatEvents extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     });
+    const notifications = {
+      schedulerRole: this.schedulerRole,
+      scheduleGroupName,
+      deadLetterQueue: this.notifyDeadLetters,
+      ...(props.notifyDelaySeconds === undefined ? {} : { delaySeconds: props.notifyDelaySeconds }),
+    };
+    this.notifyFunction = new ChatFunction(this, {
+      definition: notifier,
+      // Its re-checks invoke itself, by the ARN it was invoked with: no notifyFunction here.
+      resources: { tables: props.tables, events: { ...eventResources, notifications } },
+      repoRoot: props.repoRoot,
+      // A recipient's rooms, their first lines and one e-mail (or one re-check): a handful of requests.
+      timeout: Duration.seconds(30),
+    });
+    // Its grant names the group by name: schedules created before the group exists would fail.
+    this.notifyFunction.node.addDependency(this.scheduleGroup);
     // Not grantInvoke: that adds every version and alias (`<arn>:*`), which no schedule targets.
     this.schedulerRole.addToPolicy(
       new iam.PolicyStatement({
@@ -181,6 +179,16 @@ export class ChatEvents extends Construct {
     this.schedulerRole.addToPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.notifyDeadLetters.queueArn] }),
     );
+    this.notifyFunction.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.notifyDeadLetters),
+      ...notifyAsyncSettings,
+    });
+    if (props.email === undefined) {
+      Annotations.of(this).addWarningV2(
+        'chat:emailOff',
+        'No -c emailFrom and -c appUrl: the notify function is deployed without SES rights and sends no e-mail.',
+      );
+    }
 
     this.changeDeadLetters = deadLetterQueue(this, 'ChangeDeadLetters', {
       usedBy: 'the change consumer’s stream mappings (their on-failure destination)',
@@ -191,17 +199,11 @@ export class ChatEvents extends Construct {
         tables: props.tables,
         events: {
           ...eventResources,
-          notifications: {
-            notifyFunction: this.notifyFunction,
-            schedulerRole: this.schedulerRole,
-            scheduleGroupName,
-            deadLetterQueue: this.notifyDeadLetters,
-            ...(props.notifyDelaySeconds === undefined ? {} : { delaySeconds: props.notifyDelaySeconds }),
-          },
+          notifications: { ...notifications, notifyFunction: this.notifyFunction },
         },
       },
       repoRoot: props.repoRoot,
-      // A batch of 100 records: a users BatchGet, one CreateSchedule per offline recipient, PutEvents by 10.
+      // A batch of 100 records: a users BatchGet, one CreateSchedule per recipient and window, PutEvents by 10.
       timeout: Duration.seconds(30),
     });
     // Its grant names the group by name: schedules created before the group exists would fail.

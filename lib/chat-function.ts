@@ -40,10 +40,7 @@ export interface ChatFunctionResources {
 export interface ChatEventsResources {
   /** The bus the chat's events go to (`publishesEvents`). */
   readonly bus: events.IEventBus;
-  /**
-   * Required by definitions with `schedulesNotifications`. Absent only while the notify function itself
-   * is built, which schedules nothing.
-   */
+  /** Required by definitions with `schedulesNotifications`. */
   readonly notifications?: ChatNotificationResources;
   /** Absent: no e-mail is sent (no `-c emailFrom`), and functions with `sendsEmail` get no SES right. */
   readonly email?: { readonly from: string; readonly appUrl: string };
@@ -52,8 +49,12 @@ export interface ChatEventsResources {
 }
 
 export interface ChatNotificationResources {
-  /** What every notification schedule invokes. */
-  readonly notifyFunction: lambda.IFunction;
+  /**
+   * What every notification schedule invokes. Absent while the notify function itself is built (its
+   * re-checks): its environment cannot name its own ARN (a circular dependency in CloudFormation), so
+   * it schedules the ARN it was invoked by, and gets no NOTIFY_FUNCTION_ARN.
+   */
+  readonly notifyFunction?: lambda.IFunction;
   /** The role Scheduler invokes it with: the only role a scheduling function may pass. */
   readonly schedulerRole: iam.IRole;
   /** The schedule group every notification schedule is created in. */
@@ -241,10 +242,11 @@ export class ChatFunction extends NodejsFunction {
   /**
    * Grants creating schedules in the notification group only (schedule names hold ids only known at run
    * time, hence the wildcard after the group), and passing the scheduler role, that role only and to
-   * Scheduler only; hands the handler what a schedule's Target names: the notify function, the role and
-   * the dead-letter queue (and the demo delay, when one is set). No UpdateSchedule, DeleteSchedule or
-   * GetSchedule: each check is created once under a name that makes a second create fail
-   * (ConflictException), and removes itself after it ran (ActionAfterCompletion DELETE).
+   * Scheduler only; hands the handler what a schedule's Target names: the notify function (unless it is
+   * this one), the role and the dead-letter queue (and the demo delay, when one is set). No
+   * UpdateSchedule, DeleteSchedule or GetSchedule: each check is created once under a name that makes
+   * a second create fail (ConflictException), and removes itself after it ran (ActionAfterCompletion
+   * DELETE).
    */
   private allowSchedulingNotifications(notifications: ChatNotificationResources): void {
     const schedules = Stack.of(this).formatArn({
@@ -268,7 +270,9 @@ export class ChatFunction extends NodejsFunction {
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
-    this.addEnvironment(envVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
+    if (notifications.notifyFunction !== undefined) {
+      this.addEnvironment(envVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
+    }
     this.addEnvironment(envVars.schedulerRoleArn, notifications.schedulerRole.roleArn);
     this.addEnvironment(envVars.notifyDlqArn, notifications.deadLetterQueue.queueArn);
     if (notifications.delaySeconds !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * What the change consumer does with a batch of stream records, in their order: publishes their
- * events and schedules the e-mail checks of the offline recipients of new messages. It answers the
+ * events and schedules the e-mail checks of the recipients of new messages (those with e-mail on and
+ * an address, online or not: one online now may leave without reading, see notify-check.ts). It answers the
  * first record not fully handled, so the stream is read again from there and every record before it
  * is handled once. Records from there on may have been handled in part (their events published,
  * checks scheduled): handling them again is harmless, since an event keeps its id and a check its
@@ -85,7 +86,7 @@ export class ChangeConsumer {
     }
   }
 
-  /** Schedules the checks of the new messages' offline recipients; answers the first record not done. */
+  /** Schedules the checks of the new messages' recipients; answers the first record not done. */
   private async scheduleChecks(changes: readonly (Change | undefined)[]): Promise<number> {
     const messages: { index: number; message: Message; recipients: UserId[] }[] = [];
     changes.forEach((change, index) => {

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { notificationLimits } from '../../definitions/notifications.js';
 import { badRequest } from './errors.js';
-import { countLiveConnections } from './fan-out.js';
 import type { RoomId } from './model.js';
 import type { CheckTarget, PlannedCheck, Recipient } from './ports.js';
 import { isValidUserId, participantCandidates } from './validation.js';
@@ -79,9 +78,11 @@ export function scheduleName(target: CheckTarget, delaySeconds: number, now: Dat
 }
 
 /**
- * The check a new message in `roomId` calls for, for one recipient: none when they are connected (the
- * message reached them live), have e-mail off, or have no address. Runs `delaySeconds` from now: the
- * recipient's delay, or `overrideSeconds` (NOTIFY_DELAY_SECONDS, for demos and tests).
+ * The check a new message in `roomId` calls for, for one recipient: none when they have e-mail off or
+ * no address. Online or not: whether they are still online, and whether they have read, is for the
+ * check to see when it runs (a recipient online now may leave without reading; see notify-check.ts
+ * for the re-checks). Runs `delaySeconds` from now: the recipient's delay, or `overrideSeconds`
+ * (NOTIFY_DELAY_SECONDS, for demos and tests). The same plan makes a check's re-check.
  */
 export function planCheck(
   recipient: Recipient | undefined,
@@ -90,7 +91,6 @@ export function planCheck(
   overrideSeconds?: number,
 ): PlannedCheck | undefined {
   if (recipient === undefined || !recipient.prefs.email || recipient.email === null) return undefined;
-  if (countLiveConnections(recipient.profile, now) > 0) return undefined;
   const delaySeconds = overrideSeconds ?? recipient.prefs.delayMinutes * 60;
   const target = { userId: recipient.profile.userId, roomId };
   // Whole seconds (the schedule expression's unit), never before the delay has passed.

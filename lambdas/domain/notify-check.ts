@@ -1,7 +1,15 @@
 /**
  * The e-mail check a schedule runs for one user and one room, some minutes after a message reached
- * them offline. One e-mail lists every room of theirs with unread messages that no e-mail has listed
- * yet; nothing is sent when they are online again, have read, turned e-mail off or have no address.
+ * them. One e-mail lists every room of theirs with unread messages that no e-mail has listed yet;
+ * nothing is sent when they are online, have read, turned e-mail off or have no address.
+ *
+ * Online at the check, they get no e-mail then; but if the check's room still has unread messages no
+ * e-mail listed, the room is checked again one delay later, and again, while they stay online and
+ * those messages stay unread, for at most `notificationLimits.recheckHours` after the newest of them.
+ * So a user who was online when the message came (or came online within the delay) and leaves
+ * without reading gets the e-mail about one delay after leaving; one who reads never does. A re-check
+ * is planned like a message's check (same name for the same delay window), so it adds no second
+ * schedule of the room to a window that has one.
  *
  * What was e-mailed is recorded per room (the notified mark: the newest messageId an e-mail covered),
  * and the marks are moved before the e-mail is sent, in one all-or-nothing conditional write. So of
@@ -17,8 +25,10 @@ import { notificationLimits } from '../../definitions/notifications.js';
 import { type Digest, type DigestRoom, renderDigest } from './digest.js';
 import { countLiveConnections } from './fan-out.js';
 import type { Room, UserId, UserProfile } from './model.js';
+import { planCheck } from './notifications.js';
 import type {
   ActivityIndex,
+  CheckScheduler,
   CheckTarget,
   Clock,
   EventPublisher,
@@ -27,6 +37,7 @@ import type {
   MarkMove,
   MessageStore,
   NotificationStore,
+  Recipient,
   RoomStore,
   StoredMessage,
   UserStore,
@@ -56,7 +67,12 @@ export type CheckOutcome =
   | 'no-user'
   | 'email-off'
   | 'no-address'
+  /** Online, and nothing in the check's room to check again for. */
   | 'online'
+  /** Online, with unread messages no e-mail listed: the room is checked again one delay later. */
+  | 'online-recheck'
+  /** Online, with such messages, but too old to check again for (`recheckHours`). */
+  | 'online-stale'
   | 'nothing-new'
   | 'raced'
   | 'sent';
@@ -69,14 +85,21 @@ interface DueRoom {
   readonly move: MarkMove;
 }
 
+export interface NotifySettings {
+  readonly appUrl: string;
+  /** NOTIFY_DELAY_SECONDS: every re-check this long after its check, whatever the preferences. */
+  readonly delayOverrideSeconds?: number;
+}
+
 export class NotifyService {
   constructor(
     private readonly store: NotifyStore,
     private readonly mailer: Mailer,
     private readonly publisher: EventPublisher,
+    private readonly scheduler: CheckScheduler,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly appUrl: string,
+    private readonly settings: NotifySettings,
   ) {}
 
   async check(target: CheckTarget): Promise<CheckOutcome> {
@@ -84,7 +107,7 @@ export class NotifyService {
     if (recipient === undefined) return 'no-user';
     if (!recipient.prefs.email) return 'email-off';
     if (recipient.email === null) return 'no-address';
-    if (countLiveConnections(recipient.profile, this.clock.now()) > 0) return 'online';
+    if (countLiveConnections(recipient.profile, this.clock.now()) > 0) return this.recheck(recipient, target);
     const rooms = await this.roomsWithUnread(target);
     if (rooms.length === 0) return 'nothing-new';
 
@@ -104,6 +127,26 @@ export class NotifyService {
       return 'sent';
     }
     return 'raced';
+  }
+
+  /**
+   * The user is online: no e-mail now. If the check's room has unread messages no e-mail listed, and
+   * the next check would run within `recheckHours` of the newest of them, it is scheduled one delay
+   * from now. Only the check's own room: every other room with such messages has its own check.
+   */
+  private async recheck(recipient: Recipient, target: CheckTarget): Promise<CheckOutcome> {
+    const rooms = await this.store.getRooms([target.roomId]);
+    const unread = rooms.filter(
+      (room) => room.participants.includes(target.userId) && unreadCountOf(room, target.userId) > 0,
+    );
+    const [due] = await this.dueRooms(target.userId, unread);
+    if (due === undefined) return 'online';
+    const next = planCheck(recipient, target.roomId, this.clock.now(), this.settings.delayOverrideSeconds);
+    if (next === undefined) return 'online';
+    const newest = due.fresh.reduce((a, { message }) => Math.max(a, Date.parse(message.sentAt)), 0);
+    if (next.at.getTime() - newest > notificationLimits.recheckHours * 3_600_000) return 'online-stale';
+    await this.scheduler.schedule(next);
+    return 'online-recheck';
   }
 
   /** The user's recent rooms (and the check's own) with unread messages, newest activity first. */
@@ -175,7 +218,7 @@ export class NotifyService {
       rooms,
       moreRooms: rest.length,
       moreUnread: rest.reduce((sum, room) => sum + room.unreadCount, 0),
-      appUrl: this.appUrl,
+      appUrl: this.settings.appUrl,
     };
   }
 

@@ -6,7 +6,7 @@ import type { ServiceNeeds } from '../shared/service.js';
 
 /**
  * The rooms and messages tables' streams (definitions/routes.ts `changeConsumer`): publishes the
- * chat's events and schedules the e-mail checks of offline recipients. A failure answers the first
+ * chat's events and schedules the e-mail checks of recipients with e-mail on. A failure answers the first
  * record not fully handled (ReportBatchItemFailures), so Lambda reads the shard again from it: the
  * records before it are not handled twice, and those after it are harmless to handle again.
  */

@@ -58,8 +58,9 @@ export function eventBusName(env: NodeJS.ProcessEnv = process.env): string {
   return requireEnv(envVars.eventBusName, env);
 }
 
+/** What every function that schedules notification checks needs, whichever function the checks invoke. */
 export interface SchedulingConfig {
-  readonly functionArn: string;
+  /** The role Scheduler invokes the notify function with. */
   readonly roleArn: string;
   /** The notification dead-letter queue: each schedule's Target.DeadLetterConfig. */
   readonly deadLetterArn: string;
@@ -74,11 +75,18 @@ export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): Scheduli
     throw new Error(`${envVars.notifyDelaySeconds} must be a whole number of seconds, not ${override}`);
   }
   return {
-    functionArn: requireEnv(envVars.notifyFunctionArn, env),
     roleArn: requireEnv(envVars.schedulerRoleArn, env),
     deadLetterArn: requireEnv(envVars.notifyDlqArn, env),
     delayOverrideSeconds: seconds,
   };
+}
+
+/**
+ * What the change consumer's checks invoke. Not in the notify function's own environment (it would
+ * name itself: a circular dependency in CloudFormation); its re-checks invoke the ARN it was invoked by.
+ */
+export function notifyFunctionArn(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.notifyFunctionArn, env);
 }
 
 /** An http(s) URL, or the init fails by the variable's name. */

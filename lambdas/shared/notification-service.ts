@@ -2,7 +2,7 @@
  * Wires the notification and event functions, once per container. Configuration is read at cold
  * start (a missing variable fails the init by name); each AWS client other than DynamoDB's is loaded
  * on first use, since most invocations need few of them: most stream records are room commits that
- * publish nothing, most recipients are online, most checks send nothing.
+ * publish nothing, most checks find the recipient online or the messages read, and send nothing.
  */
 import { makeDocumentClient } from '../adapters/clients.js';
 import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
@@ -18,7 +18,14 @@ import { ChangeConsumer } from '../domain/change-consumer.js';
 import { NotifyService } from '../domain/notify-check.js';
 import type { CheckScheduler, EventPublisher, Mailer, NotificationStore } from '../domain/ports.js';
 import { type RetryQueue, WebhookDeliveries } from '../domain/webhooks.js';
-import { emailConfig, eventBusName, schedulingConfig, webhookConfig } from './config.js';
+import {
+  emailConfig,
+  eventBusName,
+  notifyFunctionArn,
+  type SchedulingConfig,
+  schedulingConfig,
+  webhookConfig,
+} from './config.js';
 import { lazy } from './files.js';
 import { logger } from './logger.js';
 import { clock, methodsOf, type ServiceNeeds, tablesFor } from './wiring.js';
@@ -35,28 +42,56 @@ function eventPublisher(): EventPublisher {
   return { publish: async (events) => (await publisher()).publish(events) };
 }
 
-export function buildChangeConsumer(needs: ServiceNeeds): ChangeConsumer {
-  const config = schedulingConfig();
+/**
+ * Schedules checks that invoke `functionArn()` (asked on the first schedule, so inside an invocation),
+ * with Scheduler's client and adapter loaded then.
+ */
+function checkScheduler(config: SchedulingConfig, functionArn: () => string): CheckScheduler {
   const scheduler = lazy(async () => {
     const [{ SchedulerClient }, { EventBridgeCheckScheduler }] = await Promise.all([
       import('@aws-sdk/client-scheduler'),
       import('../adapters/events/scheduler.js'),
     ]);
-    return new EventBridgeCheckScheduler(new SchedulerClient({}), config);
+    return new EventBridgeCheckScheduler(new SchedulerClient({}), {
+      functionArn: functionArn(),
+      roleArn: config.roleArn,
+      deadLetterArn: config.deadLetterArn,
+    });
   });
-  const checks: CheckScheduler = { schedule: async (check) => (await scheduler()).schedule(check) };
+  return { schedule: async (check) => (await scheduler()).schedule(check) };
+}
+
+export function buildChangeConsumer(needs: ServiceNeeds): ChangeConsumer {
+  const config = schedulingConfig();
+  const target = notifyFunctionArn();
   return new ChangeConsumer(
     methodsOf(new DynamoRecipients(makeDocumentClient(), tablesFor(needs)), 'getRecipients'),
     eventPublisher(),
-    checks,
+    checkScheduler(config, () => target),
     clock,
     logger,
     config.delayOverrideSeconds === undefined ? {} : { delayOverrideSeconds: config.delayOverrideSeconds },
   );
 }
 
-export function buildNotifyService(needs: ServiceNeeds): NotifyService {
+/** `arn:aws:lambda:<region>:<account>:function:<name>`, without a version or alias after it. */
+export function unqualifiedFunctionArn(arn: string): string {
+  return arn.split(':').slice(0, 7).join(':');
+}
+
+export interface NotifyFunction {
+  readonly service: NotifyService;
+  /**
+   * Tells the wiring the ARN Lambda invoked this function by (the handler's context), which its
+   * re-checks invoke: scheduled by the same function they run. Unqualified, as the scheduler role's
+   * right names it.
+   */
+  invokedAs(functionArn: string): void;
+}
+
+export function buildNotifyService(needs: ServiceNeeds): NotifyFunction {
   const { from, appUrl } = emailConfig();
+  const scheduling = schedulingConfig();
   const db = makeDocumentClient();
   const tables = tablesFor(needs);
   const mailer = lazy(async () => {
@@ -67,7 +102,13 @@ export function buildNotifyService(needs: ServiceNeeds): NotifyService {
     return new SesMailer(new SESv2Client({}), from);
   });
   const mail: Mailer = { send: async (message) => (await mailer()).send(message) };
-  return new NotifyService(
+  let self: string | undefined;
+  const checks = checkScheduler(scheduling, () => {
+    if (self === undefined)
+      throw new Error('The notify function scheduled a re-check before it knew its ARN');
+    return self;
+  });
+  const service = new NotifyService(
     {
       ...methodsOf(new DynamoRoomStore(db, tables.rooms), 'getRooms'),
       ...methodsOf(new DynamoActivityIndex(db, tables.rooms), 'activityPage'),
@@ -78,10 +119,22 @@ export function buildNotifyService(needs: ServiceNeeds): NotifyService {
     },
     mail,
     eventPublisher(),
+    checks,
     clock,
     logger,
-    appUrl,
+    {
+      appUrl,
+      ...(scheduling.delayOverrideSeconds === undefined
+        ? {}
+        : { delayOverrideSeconds: scheduling.delayOverrideSeconds }),
+    },
   );
+  return {
+    service,
+    invokedAs: (functionArn) => {
+      self = unqualifiedFunctionArn(functionArn);
+    },
+  };
 }
 
 export type PrefsStore = Pick<NotificationStore, 'getNotificationPrefs' | 'updateNotificationPrefs'>;

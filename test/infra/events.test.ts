@@ -391,21 +391,34 @@ describe('events', () => {
           },
         ]);
         expect(env).toMatchObject({
-          [envVars.notifyFunctionArn]: getAtt(notifyId),
           [envVars.schedulerRoleArn]: getAtt(roleId),
           [envVars.notifyDlqArn]: getAtt(dlqId),
           [envVars.notifyDelaySeconds]: '30',
         });
+        // The notify function's re-checks invoke the ARN it was invoked by: its environment cannot name
+        // itself (CloudFormation would find a circular dependency).
+        expect(env[envVars.notifyFunctionArn]).toEqual(
+          definition === notifier ? undefined : getAtt(notifyId),
+        );
       },
     );
 
-    it('are created by the change consumer only, and use the users’ delays unless a demo delay is given', () => {
+    it('are created by the change consumer and the notify function (its re-checks) only, with the users’ delays unless a demo delay is given', () => {
       expect(
         allHandlers
           .filter((definition) => definition.schedulesNotifications === true)
           .map((d) => d.functionId),
-      ).toEqual([changeConsumer.functionId]);
-      expect(inspect(bare).envOf(changeConsumer)[envVars.notifyDelaySeconds]).toBeUndefined();
+      ).toEqual([changeConsumer.functionId, notifier.functionId]);
+      for (const definition of [changeConsumer, notifier]) {
+        expect(inspect(bare).envOf(definition)[envVars.notifyDelaySeconds]).toBeUndefined();
+      }
+    });
+
+    it('come after the schedule group, which both functions’ grants name', () => {
+      const groupId = full.stack.getLogicalId(full.stack.events.scheduleGroup);
+      for (const definition of [changeConsumer, notifier]) {
+        expect(inspect(full).lambdaOf(definition).DependsOn ?? []).toContain(groupId);
+      }
     });
 
     it('invoke the notify function asynchronously: two retries within an hour, then the dead-letter queue', () => {

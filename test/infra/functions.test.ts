@@ -184,8 +184,10 @@ describe('Lambda functions', () => {
       ...(definition.bucket === undefined ? [] : [envVars.filesBucket, envVars.maxUploadBytes]),
       ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
       ...(definition.publishesEvents === true ? [envVars.eventBusName] : []),
-      ...(definition.schedulesNotifications === true
-        ? [envVars.notifyFunctionArn, envVars.schedulerRoleArn, envVars.notifyDlqArn]
+      ...(definition.schedulesNotifications === true ? [envVars.schedulerRoleArn, envVars.notifyDlqArn] : []),
+      // Every scheduler but the notify function itself, whose re-checks invoke the ARN it was invoked by.
+      ...(definition.schedulesNotifications === true && definition !== notifier
+        ? [envVars.notifyFunctionArn]
         : []),
       // No e-mail without -c emailFrom (test/infra/events.test.ts has the rest).
     ];

@@ -78,17 +78,17 @@ describe('the check a new message calls for', () => {
     expect(check?.name.length).toBeLessThanOrEqual(64);
   });
 
-  it('is none for a connected recipient, e-mail off, no address or no profile; an expired connection is offline', () => {
+  it('is none for e-mail off, no address or no profile; a connected recipient gets one too (they may leave without reading)', () => {
     const live = { connectionId: 'c1', expiresAt: Math.floor(now.getTime() / 1000) + 60 };
-    const expired = { connectionId: 'c0', expiresAt: Math.floor(now.getTime() / 1000) };
 
-    expect(planCheck(recipient({}, [live]), 'chat_ann_bob', now)).toBeUndefined();
     expect(
       planCheck(recipient({ prefs: { email: false, delayMinutes: 5 } }), 'chat_ann_bob', now),
     ).toBeUndefined();
     expect(planCheck(recipient({ email: null }), 'chat_ann_bob', now)).toBeUndefined();
     expect(planCheck(undefined, 'chat_ann_bob', now)).toBeUndefined();
-    expect(planCheck(recipient({}, [expired]), 'chat_ann_bob', now)).toBeDefined();
+    expect(planCheck(recipient({}, [live]), 'chat_ann_bob', now)).toEqual(
+      planCheck(recipient(), 'chat_ann_bob', now),
+    );
   });
 
   it('takes NOTIFY_DELAY_SECONDS over the preference, in whole seconds', () => {
@@ -163,8 +163,8 @@ describe('the change consumer', () => {
     for (const id of ids) await store.createProfileIfMissing(id, id, `${id}@example.com`);
   };
 
-  it('publishes every record’s events in order and schedules the checks of offline recipients with an address', async () => {
-    await withAddress('bob');
+  it('publishes every record’s events in order and schedules the checks of recipients with an address, online or not', async () => {
+    await withAddress('bob', 'carol');
     store.seedConnection('carol', { connectionId: 'k', expiresAt: clock.nowSeconds() + 60 });
 
     const failed = await consumer.consume([
@@ -172,12 +172,21 @@ describe('the change consumer', () => {
       message(1),
       undefined,
       message(2, 'ann', 'chat_ann_carol'),
+      message(3, 'bob', 'chat_bob_carol'),
     ]);
 
     expect(failed).toBeUndefined();
-    expect(publisher.published.map((e) => e.type)).toEqual(['room.created', 'message.new', 'message.new']);
+    expect(publisher.published.map((e) => e.type)).toEqual([
+      'room.created',
+      'message.new',
+      'message.new',
+      'message.new',
+    ]);
+    // Ann has no address; Carol is online, and checked all the same.
     expect([...scheduler.schedules.values()].map((s) => s.target)).toEqual([
       { userId: 'bob', roomId: 'chat_ann_bob' },
+      { userId: 'carol', roomId: 'chat_ann_carol' },
+      { userId: 'carol', roomId: 'chat_bob_carol' },
     ]);
   });
 

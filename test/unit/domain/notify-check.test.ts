@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { notificationLimits } from '../../../definitions/notifications.js';
+import { planCheck } from '../../../lambdas/domain/notifications.js';
 import { NotifyService } from '../../../lambdas/domain/notify-check.js';
 import { type ChatWorld, makeWorld } from '../../fakes/chat-world.js';
 import { RecordingLogger } from '../../fakes/logger.js';
-import { RecordingMailer, RecordingPublisher } from '../../fakes/notifications.js';
+import { RecordingMailer, RecordingPublisher, RecordingScheduler } from '../../fakes/notifications.js';
 
 const APP_URL = 'https://chat.example.com/';
 const MINUTE = 60_000;
@@ -11,6 +12,7 @@ const MINUTE = 60_000;
 let world: ChatWorld;
 let mailer: RecordingMailer;
 let publisher: RecordingPublisher;
+let scheduler: RecordingScheduler;
 let logger: RecordingLogger;
 let notify: NotifyService;
 
@@ -24,8 +26,11 @@ beforeEach(() => {
   world = makeWorld();
   mailer = new RecordingMailer();
   publisher = new RecordingPublisher();
+  scheduler = new RecordingScheduler();
   logger = new RecordingLogger();
-  notify = new NotifyService(world.store, mailer, publisher, world.clock, logger, APP_URL);
+  notify = new NotifyService(world.store, mailer, publisher, scheduler, world.clock, logger, {
+    appUrl: APP_URL,
+  });
 });
 
 describe('the notify check', () => {
@@ -65,13 +70,13 @@ describe('the notify check', () => {
     ]);
   });
 
-  it('sends nothing to a user who came online within the delay', async () => {
+  it('sends nothing to a user who came online within the delay (and checks again while the message is unread)', async () => {
     await users('ann', 'bob');
     const roomId = await world.room('ann', 'bob');
     await world.send('ann', roomId, 'Hello Bob');
     await world.connect('bob', 'bob-1');
 
-    expect(await notify.check({ userId: 'bob', roomId })).toBe('online');
+    expect(await notify.check({ userId: 'bob', roomId })).toBe('online-recheck');
     expect(mailer.sent).toEqual([]);
   });
 
@@ -218,3 +223,170 @@ describe('the notify check', () => {
     expect(await notify.check({ userId: 'bob', roomId })).toBe('nothing-new');
   });
 });
+
+describe('a user online at the check', () => {
+  const bob = (roomId: string) => ({ userId: 'bob', roomId });
+  const leave = (connectionId: string) => world.service.presence.disconnect({ userId: 'bob', connectionId });
+
+  it('online at send, offline at the check: e-mailed', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    await world.send('ann', roomId, 'Hello Bob');
+    await leave('bob-1');
+    world.clock.advance(5 * MINUTE);
+
+    expect(await notify.check(bob(roomId))).toBe('sent');
+    expect(mailer.sent).toHaveLength(1);
+    expect(scheduler.requests).toEqual([]);
+  });
+
+  it('online the whole delay, then leaves without reading: checked again each delay, e-mailed after leaving', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    await world.send('ann', roomId, 'Hello Bob');
+    world.clock.advance(5 * MINUTE);
+
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+    expect(scheduler.requests).toEqual([
+      {
+        name: expect.stringMatching(/^notify-/),
+        at: new Date(world.clock.now().getTime() + 5 * MINUTE),
+        target: bob(roomId),
+      },
+    ]);
+    world.clock.advance(5 * MINUTE);
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+    // One schedule per delay window: the second re-check is another window's.
+    expect(scheduler.schedules.size).toBe(2);
+    expect(mailer.sent).toEqual([]);
+
+    await leave('bob-1');
+    world.clock.advance(5 * MINUTE);
+    expect(await notify.check(bob(roomId))).toBe('sent');
+    expect(mailer.sent).toHaveLength(1);
+    expect(mailer.sent[0]?.text).toContain('Ann: Hello Bob');
+    expect(scheduler.requests).toHaveLength(2);
+  });
+
+  it('reads within the delay while online: no e-mail and no re-check, then or after leaving', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    const message = await world.send('ann', roomId, 'Hello Bob');
+    await world.service.messaging.markRead({ userId: 'bob' }, roomId, message.messageId);
+
+    expect(await notify.check(bob(roomId))).toBe('online');
+    await leave('bob-1');
+    expect(await notify.check(bob(roomId))).toBe('nothing-new');
+    expect(scheduler.requests).toEqual([]);
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('reads after a re-check was scheduled: the re-check sends nothing', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    const message = await world.send('ann', roomId, 'Hello Bob');
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+
+    await world.service.messaging.markRead({ userId: 'bob' }, roomId, message.messageId);
+    await leave('bob-1');
+    world.clock.advance(5 * MINUTE);
+
+    expect(await notify.check(bob(roomId))).toBe('nothing-new');
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('checks again for messages no e-mail listed only: a room already e-mailed is not re-checked', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.send('ann', roomId, 'Hello Bob');
+    expect(await notify.check(bob(roomId))).toBe('sent');
+    await world.connect('bob', 'bob-1');
+
+    expect(await notify.check(bob(roomId))).toBe('online');
+    expect(scheduler.requests).toEqual([]);
+  });
+
+  it('checks again for its own room only: another room’s unread messages have their own check', async () => {
+    await users('ann', 'bob', 'carol');
+    const withAnn = await world.room('ann', 'bob');
+    const withCarol = await world.room('bob', 'carol');
+    await world.connect('bob', 'bob-1');
+    const message = await world.send('ann', withAnn, 'From Ann');
+    await world.send('carol', withCarol, 'From Carol');
+    await world.service.messaging.markRead({ userId: 'bob' }, withAnn, message.messageId);
+
+    expect(await notify.check(bob(withAnn))).toBe('online');
+    expect(await notify.check(bob(withCarol))).toBe('online-recheck');
+    expect(scheduler.requests.map((check) => check.target)).toEqual([bob(withCarol)]);
+  });
+
+  it(`stops checking again once the next check would run ${notificationLimits.recheckHours} hours after the newest unread message`, async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    const message = await world.send('ann', roomId, 'Hello Bob');
+    const sentAt = Date.parse(message.sentAt);
+    const keepOnline = () =>
+      world.store.seedConnection('bob', {
+        connectionId: 'bob-1',
+        expiresAt: world.clock.nowSeconds() + 3600,
+      });
+
+    world.clock.set(
+      new Date(sentAt + notificationLimits.recheckHours * 60 * MINUTE - 5 * MINUTE).toISOString(),
+    );
+    keepOnline();
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+
+    world.clock.advance(MINUTE);
+    keepOnline();
+    expect(await notify.check(bob(roomId))).toBe('online-stale');
+    expect(scheduler.requests).toHaveLength(1);
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('plans a re-check as a message’s check: the same window shares one schedule', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    await world.send('ann', roomId, 'Hello Bob');
+    const recipient = await world.store.getRecipient('bob');
+
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+    const messageCheck = planCheck(recipient, roomId, world.clock.now());
+    expect(await scheduler.schedule(messageCheck ?? fail())).toBe('exists');
+  });
+
+  it('re-checks after NOTIFY_DELAY_SECONDS when it is set', async () => {
+    notify = new NotifyService(world.store, mailer, publisher, scheduler, world.clock, logger, {
+      appUrl: APP_URL,
+      delayOverrideSeconds: 30,
+    });
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    await world.send('ann', roomId, 'Hello Bob');
+
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+    expect(scheduler.requests[0]?.at).toEqual(new Date(world.clock.now().getTime() + 30_000));
+  });
+
+  it('fails when the re-check cannot be scheduled, so the invocation is retried', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.connect('bob', 'bob-1');
+    await world.send('ann', roomId, 'Hello Bob');
+    scheduler.failNext();
+
+    await expect(notify.check(bob(roomId))).rejects.toThrow('CreateSchedule failed');
+    expect(await notify.check(bob(roomId))).toBe('online-recheck');
+  });
+});
+
+function fail(): never {
+  throw new Error('no check planned');
+}

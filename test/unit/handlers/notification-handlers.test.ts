@@ -10,11 +10,13 @@ await vi.hoisted(async () => {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { RecordChange } from '../../../lambdas/domain/change-consumer.js';
 import { ChangeConsumer } from '../../../lambdas/domain/change-consumer.js';
+import type { NotifyService } from '../../../lambdas/domain/notify-check.js';
 import { makeHandler as makeConsumeChanges } from '../../../lambdas/events/consume-changes.js';
 import { makeHandler as makeDeliverWebhook } from '../../../lambdas/events/deliver-webhook.js';
 import { makeHandler as makeNotify } from '../../../lambdas/events/notify.js';
 import { makeHandler as makeGetNotifications } from '../../../lambdas/http/get-notifications.js';
 import { makeHandler as makeUpdateNotifications } from '../../../lambdas/http/update-notifications.js';
+import { unqualifiedFunctionArn } from '../../../lambdas/shared/notification-service.js';
 import { FixedClock, T0, ulidAt } from '../../fakes/clock.js';
 import { httpEvent, parseHttpResult, withoutAuthorizer } from '../../fakes/events.js';
 import { RecordingLogger } from '../../fakes/logger.js';
@@ -161,34 +163,42 @@ describe('the change consumer handler', () => {
 });
 
 describe('the notify handler', () => {
-  it('runs the check of a valid input and answers its outcome', async () => {
-    const checked: unknown[] = [];
-    const handler = makeNotify(
-      {
-        check: async (target) => {
-          checked.push(target);
-          return 'sent';
-        },
-      },
-      logger,
-    );
+  const context = { invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:Notify' };
+  const notifyWith = (check: NotifyService['check'], invokedAs: string[] = []) =>
+    makeNotify({ service: { check }, invokedAs: (arn) => invokedAs.push(arn) }, logger);
 
-    expect(await handler({ userId: 'bob', roomId: 'chat_ann_bob' })).toEqual({ outcome: 'sent' });
+  it('runs the check of a valid input and answers its outcome, having said which function it is', async () => {
+    const checked: unknown[] = [];
+    const invokedAs: string[] = [];
+    const handler = notifyWith(async (target) => {
+      checked.push(target);
+      return 'sent';
+    }, invokedAs);
+
+    expect(await handler({ userId: 'bob', roomId: 'chat_ann_bob' }, context)).toEqual({ outcome: 'sent' });
     expect(checked).toEqual([{ userId: 'bob', roomId: 'chat_ann_bob' }]);
+    expect(invokedAs).toEqual([context.invokedFunctionArn]);
   });
 
   it('runs nothing for an input that names no participant of a room', async () => {
-    const handler = makeNotify({ check: async () => 'sent' }, logger);
+    const handler = notifyWith(async () => 'sent');
 
-    expect(await handler({ userId: 'eve', roomId: 'chat_ann_bob' })).toEqual({ outcome: 'invalid' });
-    expect(await handler({})).toEqual({ outcome: 'invalid' });
+    expect(await handler({ userId: 'eve', roomId: 'chat_ann_bob' }, context)).toEqual({ outcome: 'invalid' });
+    expect(await handler({}, context)).toEqual({ outcome: 'invalid' });
     expect(logger.entries.map((e) => e.level)).toEqual(['error', 'error']);
   });
 
   it('throws when the check fails, so the invocation is retried', async () => {
-    const handler = makeNotify({ check: async () => Promise.reject(new Error('SES refused')) }, logger);
+    const handler = notifyWith(async () => Promise.reject(new Error('SES refused')));
 
-    await expect(handler({ userId: 'bob', roomId: 'chat_ann_bob' })).rejects.toThrow('SES refused');
+    await expect(handler({ userId: 'bob', roomId: 'chat_ann_bob' }, context)).rejects.toThrow('SES refused');
+  });
+
+  it('schedules its re-checks to invoke itself, unqualified', () => {
+    expect(unqualifiedFunctionArn('arn:aws:lambda:us-east-1:1:function:Notify:live')).toBe(
+      'arn:aws:lambda:us-east-1:1:function:Notify',
+    );
+    expect(unqualifiedFunctionArn(context.invokedFunctionArn)).toBe(context.invokedFunctionArn);
   });
 });
 
