@@ -23,7 +23,7 @@ import type { Log } from './log.js';
 
 export const WEBHOOK_SECRET_NAME = 'ChatWebhookSecret';
 
-interface StoredSecret {
+export interface StoredSecret {
   readonly arn: string;
   readonly versionId: string;
   readonly value: string;
@@ -44,7 +44,7 @@ function randomText(length: number, alphabet: string): string {
   return text;
 }
 
-function makeSecret(): StoredSecret {
+export function makeSecret(): StoredSecret {
   return {
     arn: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${WEBHOOK_SECRET_NAME}-${randomText(6, ALPHANUMERIC)}`,
     versionId: crypto.randomUUID(),
@@ -72,6 +72,7 @@ export interface LocalSecrets {
   readonly secretArn: string;
   /** The webhook's signing key. */
   readonly secretValue: string;
+  readonly stored: StoredSecret;
   close(): Promise<void>;
 }
 
@@ -79,8 +80,13 @@ export async function startLocalSecrets(options: {
   readonly dataDir: string | undefined;
   readonly log: Log;
   readonly port?: number;
+  /** Without a data folder: this secret (the stack keeps one per process, as it does its signing key). */
+  readonly secret?: StoredSecret;
 }): Promise<LocalSecrets> {
-  const secret = loadOrCreate(options.dataDir);
+  const secret =
+    options.dataDir === undefined && options.secret !== undefined
+      ? options.secret
+      : loadOrCreate(options.dataDir);
 
   async function handle(request: AwsRequest): Promise<AwsAnswer> {
     if (request.target !== 'secretsmanager.GetSecretValue') {
@@ -147,6 +153,7 @@ export async function startLocalSecrets(options: {
     port: server.port,
     secretArn: secret.arn,
     secretValue: secret.value,
+    stored: secret,
     close: () => server.close(),
   };
 }

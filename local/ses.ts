@@ -165,7 +165,7 @@ export async function startLocalSes(options: {
       method: 'POST',
       // The package only looks for an "AWS…" Authorization header; the real check was done above.
       headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 local-front' },
-      body: request.body,
+      body: new Uint8Array(request.body),
     });
     const text = await answer.text();
     if (!answer.ok) {

@@ -29,6 +29,7 @@ import {
   DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type Shard,
   type _Record as StreamRecord,
@@ -353,7 +354,7 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
     const shardId = shard.ShardId as string;
     let iterator = await iteratorFor(streamArn, shard);
     while (!stopping && iterator !== undefined) {
-      let answer: Awaited<ReturnType<typeof client.send<GetRecordsCommand>>> | undefined;
+      let answer: GetRecordsCommandOutput;
       try {
         answer = await client.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: settings.batchSize }),
