@@ -392,6 +392,8 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
     const table = await dynamo.send(new DescribeTableCommand({ TableName: source.tableName }));
     const streamArn = table.Table?.LatestStreamArn;
     if (streamArn === undefined) throw new Error(`Table ${source.tableName} has no stream`);
+    // Reachable again: the next outage is reported again.
+    reported.delete(source.tableName);
     const running = new Map<string, Promise<void>>();
     while (!stopping) {
       const shards: Shard[] = [];
@@ -426,6 +428,8 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
     await Promise.allSettled(running.values());
   }
 
+  /** Tables whose mapping failure was reported: one report per outage (a fault test's stopped DynamoDB Local), not one a second. */
+  const reported = new Set<string>();
   const { localDynamoClient } = await import('./tables.js');
   const dynamo = localDynamoClient(options.dynamoEndpoint);
   const loops = options.sources.map((source) =>
