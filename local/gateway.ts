@@ -36,6 +36,8 @@ import { WebSocketApi, type WebSocketLimits } from './websocket-api.js';
 export interface DemoUser {
   readonly userId: string;
   readonly displayName: string;
+  /** Where the notification e-mails go (the profile store keeps it when it can). */
+  readonly email?: string;
 }
 
 export interface SignInOptions {

@@ -17,9 +17,11 @@ import {
   envVars,
   type HandlerDefinition,
   postConfirmationTrigger,
+  webhookSender,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
 import { uploadLimits } from '../definitions/uploads.js';
+import type { DeadLetter, DeadLetterQueue } from './dead-letters.js';
 import {
   checkJava,
   type DynamoLocal,
@@ -28,11 +30,15 @@ import {
   LOCAL_REGION,
   startDynamoLocal,
 } from './dynamo-local.js';
+import type { BusEvent } from './eventbridge.js';
+import { DEFAULT_EMAIL_FROM, type EventPorts, type LocalEvents, startEvents } from './events.js';
 import { type DemoUser, type Gateway, startGateway } from './gateway.js';
 import { type HandlerResolver, moduleResolver } from './lambda.js';
 import { type LambdaInvokeServer, startLambdaInvoke } from './lambda-invoke.js';
 import { type Log, makeLog } from './log.js';
 import { type LocalS3, startLocalS3 } from './s3.js';
+import type { StoredSecret } from './secrets.js';
+import type { SentEmail } from './ses.js';
 import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './sign-in.js';
 
 export interface LocalStackOptions {
@@ -62,6 +68,12 @@ export interface LocalStackOptions {
   allowedOrigins?: readonly string[];
   /** Largest attachment in bytes (the stack's `maxUploadBytes`); default `uploadLimits.defaultMaxAttachmentBytes`. */
   maxUploadBytes?: number;
+  /** Every notification delay in seconds (NOTIFY_DELAY_SECONDS, the stack's `notifyDelaySeconds`); default: the users' preferences. */
+  notifyDelaySeconds?: number;
+  /** Where the chat's events are POSTed (the stack's `webhookUrl`): https, or http to 127.0.0.1/localhost; default none. */
+  webhookUrl?: string;
+  /** The e-mails' From address (the stack's `emailFrom`, its one verified identity); default `chat@localhost.test`. */
+  emailFrom?: string;
 }
 
 export interface LocalStack {
@@ -76,6 +88,22 @@ export interface LocalStack {
   lambdaUrl: string;
   /** The environment given to the handlers. */
   env: Record<string, string>;
+  /** EventBridge Scheduler's and PutEvents' endpoints (loopback only). */
+  schedulerUrl: string;
+  eventsUrl: string;
+  /** The SES endpoint, and the page listing the e-mails sent (aws-ses-v2-local's). */
+  sesUrl: string;
+  mailUrl: string;
+  /** With `webhookUrl`: where events go and the key that signs them (Secrets Manager's value). */
+  webhook?: { readonly url: string; readonly secretArn: string; readonly secret: string };
+  /** Every event put on the bus since start, oldest first. */
+  events(): readonly BusEvent[];
+  /** Every e-mail sent since this process started. */
+  emails(): Promise<SentEmail[]>;
+  /** What reached the dead-letter queues (also in `<dataDir>/dead-letters/`). */
+  deadLetters(queue?: DeadLetterQueue): readonly DeadLetter[];
+  /** Resolves once the change consumer has handled every stream record written so far. */
+  drainStreams(timeoutMs?: number): Promise<void>;
   /**
    * Fault tests: stops DynamoDB Local while the gateway keeps serving, so handlers meet a database
    * that refuses connections. Resolves once the JVM has exited.
@@ -95,9 +123,9 @@ export const STAGE = 'local';
 export const LOCAL_USER_POOL_ID = 'us-east-1_localChat';
 export const LOCAL_CLIENT_ID = 'local-client';
 export const DEMO_USERS: readonly DemoUser[] = [
-  { userId: 'ann', displayName: 'Ann' },
-  { userId: 'bob', displayName: 'Bob' },
-  { userId: 'cat', displayName: 'Cat' },
+  { userId: 'ann', displayName: 'Ann', email: 'ann@example.com' },
+  { userId: 'bob', displayName: 'Bob', email: 'bob@example.com' },
+  { userId: 'cat', displayName: 'Cat', email: 'cat@example.com' },
 ];
 const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 /** The files bucket's name locally (on AWS it is generated). */
@@ -113,7 +141,14 @@ export const localTableName = (definition: TableDefinition) => definition.constr
 
 /** What this process's handler modules were imported with; they cannot be re-configured. */
 let importedWith:
-  | { env: Record<string, string>; port: number; dynamoPort: number; s3Port: number; lambdaPort: number }
+  | {
+      env: Record<string, string>;
+      port: number;
+      dynamoPort: number;
+      s3Port: number;
+      lambdaPort: number;
+      eventPorts: EventPorts;
+    }
   | undefined;
 let running = false;
 /** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
@@ -123,10 +158,28 @@ function inMemoryKey(): SigningKey {
   memoryKey ??= generateSigningKey();
   return memoryKey;
 }
+/** Likewise the webhook key of in-memory stacks: the handlers read its ARN once. */
+let memorySecret: StoredSecret | undefined;
 
+/**
+ * The profile store's method. The third argument (the user's e-mail address, for the notification
+ * e-mails) is passed when the demo user has one; a store that does not take it yet ignores it.
+ */
 interface ProfileStore {
-  createProfileIfMissing(userId: string, displayName: string): Promise<{ readonly displayName: string }>;
+  createProfileIfMissing(
+    userId: string,
+    displayName: string,
+    email?: string,
+  ): Promise<{ readonly displayName: string }>;
 }
+
+const demoEmail = (userId: string) => DEMO_USERS.find((user) => user.userId === userId)?.email;
+const createProfile = (store: ProfileStore, userId: string, displayName: string) => {
+  const email = demoEmail(userId);
+  return email === undefined
+    ? store.createProfileIfMissing(userId, displayName)
+    : store.createProfileIfMissing(userId, displayName, email);
+};
 
 /**
  * The store adapter from lambdas/adapters, imported (like a handler) only once the environment is
@@ -192,6 +245,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw new Error(`maxUploadBytes must be a positive integer, not ${maxUploadBytes}`);
   }
   const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
+  // Without a webhook the sender does not exist (as on AWS without -c webhookUrl): it is not imported.
+  const handlers =
+    options.webhookUrl === undefined
+      ? ALL_HANDLERS.filter((definition) => definition !== webhookSender)
+      : ALL_HANDLERS;
+  if (options.notifyDelaySeconds !== undefined) {
+    const delay = options.notifyDelaySeconds;
+    if (!Number.isInteger(delay) || delay < 0) {
+      running = false;
+      throw new Error(`notifyDelaySeconds must be a whole number of seconds, not ${delay}`);
+    }
+  }
   let requestedPort = options.port ?? 3000;
   if (importedWith !== undefined) {
     if (requestedPort === 0) requestedPort = importedWith.port;
@@ -207,7 +272,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
   const startedAt = performance.now();
   let gateway: Gateway | undefined;
-  let files: Promise<[LocalS3, LambdaInvokeServer]> | undefined;
+  let files: Promise<[LocalS3, LambdaInvokeServer, LocalEvents]> | undefined;
   let dynamoStarting: Promise<DynamoLocal> | undefined;
   /** The DynamoDB Local serving now: replaced by stopDynamo/startDynamo. */
   let dynamoNow: Promise<DynamoLocal | undefined> | undefined;
@@ -215,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await gateway?.close();
     // After the gateway: its last $disconnect handlers are done, so nothing calls these any more.
     const started = await files?.catch(() => undefined);
-    await Promise.all([started?.[0].stop(), started?.[1].close()]);
+    await Promise.all([started?.[0].stop(), started?.[1].close(), started?.[2].stop()]);
     const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
     await dynamo?.stop();
     running = false;
@@ -278,7 +343,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
         demoUsers: DEMO_USERS,
         createProfile: async (userId, displayName) =>
-          (await profileStore()).createProfileIfMissing(userId, displayName),
+          createProfile(await profileStore(), userId, displayName),
       },
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
@@ -297,33 +362,57 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       startLambdaInvoke({
         resolve,
-        functions: ALL_HANDLERS,
+        functions: handlers,
         log,
         port: importedWith?.lambdaPort ?? 0,
       }),
+      startEvents({
+        resolve,
+        log,
+        dataDir,
+        emailFrom: options.emailFrom ?? DEFAULT_EMAIL_FROM,
+        appUrl: `${gateway.baseUrl}/`,
+        ...(options.notifyDelaySeconds === undefined
+          ? {}
+          : { notifyDelaySeconds: options.notifyDelaySeconds }),
+        ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+        ...(importedWith === undefined ? {} : { ports: importedWith.eventPorts }),
+        ...(dataDir === undefined && memorySecret !== undefined ? { secret: memorySecret } : {}),
+      }),
     ]);
-    const [s3, lambda] = await files;
-    log.info(`Local S3 and Lambda Invoke ready after ${since(startedAt)}`);
+    const [s3, lambda, events] = await files;
+    if (dataDir === undefined && events.webhook !== undefined) memorySecret = events.webhook.secret;
+    log.info(`Local S3, Lambda Invoke and the events services ready after ${since(startedAt)}`);
 
-    const env = handlerEnv(
-      gateway.baseUrl,
-      dynamoPort,
-      { s3Endpoint: s3.endpoint, lambdaEndpoint: lambda.endpoint, maxUploadBytes },
-      process.env.LOG_LEVEL ?? 'WARN',
-    );
+    const env = {
+      ...handlerEnv(
+        gateway.baseUrl,
+        dynamoPort,
+        { s3Endpoint: s3.endpoint, lambdaEndpoint: lambda.endpoint, maxUploadBytes },
+        process.env.LOG_LEVEL ?? 'WARN',
+      ),
+      ...events.env,
+    };
     if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
       throw new Error(
         'This process already imported the handlers with another environment; start one stack per process',
       );
     }
     Object.assign(process.env, env);
-    importedWith = { env, port: gateway.port, dynamoPort, s3Port: s3.port, lambdaPort: lambda.port };
+    importedWith = {
+      env,
+      port: gateway.port,
+      dynamoPort,
+      s3Port: s3.port,
+      lambdaPort: lambda.port,
+      eventPorts: events.ports,
+    };
     envReady();
 
     // The handlers' imports (the local cold starts) overlap the JVM's start-up.
-    const imports = await Promise.allSettled(ALL_HANDLERS.map((definition) => modules(definition)));
+    const imports = await Promise.allSettled(handlers.map((definition) => modules(definition)));
     log.info(`Handler modules imported after ${since(startedAt)}`);
-    reportImportFailures(imports, log);
+    reportImportFailures(handlers, imports, log);
     const dynamo = await dynamoStarting;
     dynamoNow = Promise.resolve(dynamo);
     const { ensureTables, localDynamoClient } = await import('./tables.js');
@@ -337,7 +426,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     await createTables(dynamo.endpoint);
     await seedDemoUsers(profileStore, log);
-    log.info(`Tables and demo users ready after ${since(startedAt)}`);
+    // After the seed: a new mapping starts at the trim horizon, so the seed's writes are read too.
+    await events.startStreams(dynamo.endpoint);
+    log.info(`Tables, demo users and stream mappings ready after ${since(startedAt)}`);
 
     const { baseUrl, wsUrl } = gateway;
     let stopped: Promise<void> | undefined;
@@ -350,6 +441,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       filesUrl: s3.endpoint,
       lambdaUrl: lambda.endpoint,
       env,
+      schedulerUrl: events.schedulerUrl,
+      eventsUrl: events.eventsUrl,
+      sesUrl: events.sesUrl,
+      mailUrl: events.mailUrl,
+      ...(events.webhook === undefined
+        ? {}
+        : {
+            webhook: {
+              url: events.webhook.url,
+              secretArn: events.webhook.secretArn,
+              secret: events.webhook.secret.value,
+            },
+          }),
+      events: () => events.events(),
+      emails: () => events.emails(),
+      deadLetters: (queue) => events.deadLetters.list(queue),
+      drainStreams: (timeoutMs) => events.drainStreams(timeoutMs),
       async stopDynamo() {
         const serving = await dynamoNow;
         dynamoNow = Promise.resolve(undefined);
@@ -372,13 +480,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function reportImportFailures(results: PromiseSettledResult<unknown>[], log: Log): void {
+function reportImportFailures(
+  handlers: readonly HandlerDefinition[],
+  results: PromiseSettledResult<unknown>[],
+  log: Log,
+): void {
   const failed = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${ALL_HANDLERS[index]?.entry}: ${firstLine(result.reason)}`] : [],
+    result.status === 'rejected' ? [`${handlers[index]?.entry}: ${firstLine(result.reason)}`] : [],
   );
   if (failed.length > 0) {
     log.warn(
-      `Some handlers could not be loaded; their routes answer 500 until fixed:\n  ${failed.join('\n  ')}`,
+      `Some handlers could not be loaded; their routes (or triggers) fail until fixed:\n  ${failed.join('\n  ')}`,
     );
   }
 }
@@ -386,7 +498,7 @@ function reportImportFailures(results: PromiseSettledResult<unknown>[], log: Log
 async function seedDemoUsers(profileStore: () => Promise<ProfileStore>, log: Log): Promise<void> {
   try {
     const store = await profileStore();
-    await Promise.all(DEMO_USERS.map((user) => store.createProfileIfMissing(user.userId, user.displayName)));
+    await Promise.all(DEMO_USERS.map((user) => createProfile(store, user.userId, user.displayName)));
   } catch (error) {
     log.warn(`Demo users not seeded (local sign-in answers 500 until this is fixed): ${firstLine(error)}`);
   }
