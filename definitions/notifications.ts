@@ -7,6 +7,8 @@
  * Plain data on purpose: no aws-cdk-lib or AWS SDK import.
  */
 
+import type { TableName } from './tables.js';
+
 /** Every event the chat publishes: `{"id", "type", "time", "detail"}`, `id` unique (for de-duplication). */
 export interface ChatEvent<T extends ChatEventType = ChatEventType> {
   readonly id: string;
@@ -148,3 +150,69 @@ export const scheduleRetry = { maximumRetryAttempts: 5, maximumEventAgeSeconds: 
 
 /** The EventBridge Scheduler group every notification check is created in. */
 export const scheduleGroupName = 'chat-notifications';
+
+/**
+ * The change consumer's stream mappings, as both runtimes read them (lib/chat-events.ts builds the
+ * DynamoEventSource from them, local/stream-mappings.ts emulates it); bisection and partial batch
+ * responses are always on. TRIM_HORIZON rather than LATEST: the deploy that turns a stream on also
+ * creates its mapping, and a mapping takes a while to start polling; LATEST would skip whatever is
+ * written in between (lost events, unsent e-mails), TRIM_HORIZON starts at the stream's first record.
+ * What that costs: a mapping replaced later rereads up to the stream's 24 hours, which the consumer
+ * must take as duplicates (events carry ids for that, schedules have names that cannot be created
+ * twice), and records older than maxRecordAgeSeconds go straight to the dead-letter queue.
+ * Retries bounded so that a record that keeps failing (bisected down to itself) holds up its shard for
+ * a few attempts, not until it expires; an event or an e-mail check an hour late is worth less than the
+ * newer records behind it. What is discarded goes to the dead-letter queue (shard and sequence numbers,
+ * to replay within the stream's 24 hours) and raises an alarm.
+ */
+export const changeStreamSettings = {
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 100,
+  retryAttempts: 5,
+  maxRecordAgeSeconds: 60 * 60,
+} as const;
+
+/**
+ * What the consumer receives of each table's stream (Lambda event filtering: records that match no
+ * pattern are dropped before an invocation, and cost nothing). rooms: the room items only (`sk` =
+ * "room", the adapter's ROOM_SK, which a unit test holds equal), created (room.created) or changed (a
+ * read pointer moved: message.read); not the membership, activity, upload-claim or notified items, and
+ * no deletion. messages: new messages only (message.new and the e-mail checks); an edit or a deletion
+ * means nothing to it.
+ */
+export const changeStreamFilters: Readonly<Partial<Record<TableName, readonly Record<string, unknown>[]>>> = {
+  rooms: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['room'] } } } }],
+  messages: [{ eventName: ['INSERT'] }],
+};
+
+/**
+ * The notify function's asynchronous invocations (EventBridge Scheduler invokes it as Lambda's Event
+ * type): Lambda retries a failed check twice, then records it in the notification dead-letter queue.
+ * An hour at most: by then the recipient has likely been online, and the next message schedules anew.
+ */
+export const notifyAsyncSettings = { retryAttempts: 2, maxEventAgeSeconds: 60 * 60 } as const;
+
+/**
+ * The change consumer's and the notify function's timeouts. The consumer: a batch of 100 records, a
+ * users BatchGet, one CreateSchedule per recipient and window, PutEvents by 10. notify: a recipient's
+ * rooms, their first lines and one e-mail (or one re-check), a handful of requests.
+ */
+export const eventFunctionTimeoutSeconds = { changeConsumer: 30, notifier: 30 } as const;
+
+/**
+ * The webhook queue's consumer. A few events per invocation: each POST may take up to
+ * `webhookRetry.timeoutMs`, and the function's timeout covers them one after another plus a margin. At
+ * most a few invocations at once, so that a burst of events cannot flood the receiving server. The
+ * queue's visibility timeout is six times the function's (what AWS advises for Lambda consumers): a
+ * delivery an invocation is still working on never reappears for a second one.
+ */
+export const webhookDelivery = (() => {
+  const batchSize = 5;
+  const timeoutSeconds = (batchSize * webhookRetry.timeoutMs) / 1000 + 10;
+  return {
+    batchSize,
+    maxConcurrency: 5,
+    timeoutSeconds,
+    visibilityTimeoutSeconds: 6 * timeoutSeconds,
+  } as const;
+})();

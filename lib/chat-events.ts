@@ -10,15 +10,17 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  changeStreamFilters,
+  changeStreamSettings,
+  eventFunctionTimeoutSeconds,
   eventSource,
+  notifyAsyncSettings,
   scheduleGroupName,
   webhookAttempts,
   webhookDeadLetterSeconds,
-  webhookRetry,
+  webhookDelivery,
 } from '../definitions/notifications.js';
 import { changeConsumer, notifier, webhookSender } from '../definitions/routes.js';
-import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
-import { ROOM_SK } from '../lambdas/adapters/dynamo/items.js';
 import { acknowledgeWildcardResource } from './acknowledge.js';
 import { type ChatEventsResources, ChatFunction } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
@@ -42,58 +44,8 @@ export interface ChatEventsProps {
  */
 export const deadLetterRetention = Duration.days(14);
 
-/**
- * The change consumer's stream mappings. TRIM_HORIZON rather than LATEST: the deploy that turns a
- * stream on also creates its mapping, and a mapping takes a while to start polling; LATEST would skip
- * whatever is written in between (lost events, unsent e-mails), TRIM_HORIZON starts at the stream's
- * first record. What that costs: a mapping replaced later rereads up to the stream's 24 hours, which
- * the consumer must take as duplicates (events carry ids for that, schedules have names that cannot be
- * created twice), and records older than maxRecordAge go straight to the dead-letter queue.
- * Retries bounded so that a record that keeps failing (bisected down to itself) holds up its shard for
- * a few attempts, not until it expires; an event or an e-mail check an hour late is worth less than the
- * newer records behind it. What is discarded goes to the dead-letter queue (shard and sequence numbers,
- * to replay within the stream's 24 hours) and raises an alarm.
- */
-export const changeStreamSettings = {
-  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-  batchSize: 100,
-  retryAttempts: 5,
-  maxRecordAge: Duration.hours(1),
-} as const;
-
-/**
- * What the consumer receives of each table's stream (Lambda event filtering: records that match no
- * pattern are dropped before an invocation, and cost nothing). rooms: the room items only (`sk` =
- * "room"), created (room.created) or changed (a read pointer moved: message.read); not the membership,
- * activity, upload-claim or notified items, and no deletion. messages: new messages only (message.new
- * and the e-mail checks); an edit or a deletion means nothing to it.
- */
-export const changeStreamFilters: Readonly<Partial<Record<TableName, readonly Record<string, unknown>[]>>> = {
-  rooms: [
-    {
-      eventName: ['INSERT', 'MODIFY'],
-      dynamodb: { Keys: { [tableDefinitions.rooms.sortKey?.name ?? 'sk']: { S: [ROOM_SK] } } },
-    },
-  ],
-  messages: [{ eventName: ['INSERT'] }],
-};
-
-/**
- * The notify function's asynchronous invocations (EventBridge Scheduler invokes it as Lambda's Event
- * type): Lambda retries a failed check twice, then records it in the notification dead-letter queue.
- * An hour at most: by then the recipient has likely been online, and the next message schedules anew.
- */
-export const notifyAsyncSettings = { retryAttempts: 2, maxEventAge: Duration.hours(1) } as const;
-
-/**
- * The webhook queue's consumer. A few events per invocation: each POST may take up to
- * `webhookRetry.timeoutMs`, and the function's timeout covers them one after another plus a margin. At
- * most a few invocations at once, so that a burst of events cannot flood the receiving server.
- */
-export const webhookDelivery = { batchSize: 5, maxConcurrency: 5 } as const;
-export const webhookTimeout = Duration.seconds(
-  (webhookDelivery.batchSize * webhookRetry.timeoutMs) / 1000 + 10,
-);
+/** The webhook function's timeout: definitions/notifications.ts `webhookDelivery` says why. */
+export const webhookTimeout = Duration.seconds(webhookDelivery.timeoutSeconds);
 
 /**
  * The webhook queue keeps a delivery a day past the moment its retries send it to the dead-letter queue
@@ -163,8 +115,7 @@ export class ChatEvents extends Construct {
       // Its re-checks invoke itself, by the ARN it was invoked with: no notifyFunction here.
       resources: { tables: props.tables, events: { ...eventResources, notifications } },
       repoRoot: props.repoRoot,
-      // A recipient's rooms, their first lines and one e-mail (or one re-check): a handful of requests.
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(eventFunctionTimeoutSeconds.notifier),
     });
     // Its grant names the group by name: schedules created before the group exists would fail.
     this.notifyFunction.node.addDependency(this.scheduleGroup);
@@ -181,7 +132,8 @@ export class ChatEvents extends Construct {
     );
     this.notifyFunction.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.notifyDeadLetters),
-      ...notifyAsyncSettings,
+      retryAttempts: notifyAsyncSettings.retryAttempts,
+      maxEventAge: Duration.seconds(notifyAsyncSettings.maxEventAgeSeconds),
     });
     if (props.email === undefined) {
       Annotations.of(this).addWarningV2(
@@ -203,8 +155,7 @@ export class ChatEvents extends Construct {
         },
       },
       repoRoot: props.repoRoot,
-      // A batch of 100 records: a users BatchGet, one CreateSchedule per recipient and window, PutEvents by 10.
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(eventFunctionTimeoutSeconds.changeConsumer),
     });
     // Its grant names the group by name: schedules created before the group exists would fail.
     this.changeConsumer.node.addDependency(this.scheduleGroup);
@@ -216,7 +167,10 @@ export class ChatEvents extends Construct {
       // table's stream, and ListStreams, which has no resource to name (acknowledged below).
       this.changeConsumer.addEventSource(
         new DynamoEventSource(props.tables[table], {
-          ...changeStreamSettings,
+          startingPosition: lambda.StartingPosition[changeStreamSettings.startingPosition],
+          batchSize: changeStreamSettings.batchSize,
+          retryAttempts: changeStreamSettings.retryAttempts,
+          maxRecordAge: Duration.seconds(changeStreamSettings.maxRecordAgeSeconds),
           bisectBatchOnError: true,
           reportBatchItemFailures: true,
           onFailure: new SqsDlq(this.changeDeadLetters),
@@ -292,9 +246,7 @@ export class ChatWebhook extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Six times the function's timeout (what AWS advises for Lambda consumers): a delivery an
-      // invocation is still working on never reappears for a second one.
-      visibilityTimeout: Duration.seconds(webhookTimeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(webhookDelivery.visibilityTimeoutSeconds),
       retentionPeriod: webhookQueueRetention,
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: webhookAttempts() },
     });
@@ -319,7 +271,11 @@ export class ChatWebhook extends Construct {
     });
     // Queue rights come with the mapping: receive, delete, change visibility (the backoff), attributes.
     this.function.addEventSource(
-      new SqsEventSource(this.queue, { ...webhookDelivery, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: webhookDelivery.batchSize,
+        maxConcurrency: webhookDelivery.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
     );
     for (const mapping of this.function.node.children.filter((c) => c instanceof lambda.EventSourceMapping)) {
       Validations.of(mapping).acknowledge({

@@ -1,6 +1,6 @@
 /**
  * Lambda's asynchronous (Event) invocation of a function, as the notify function is configured in lib
- * (`notifyAsyncSettings`): a failed invocation (thrown or timed out) is retried `retryAttempts` times,
+ * (definitions/notifications.ts `notifyAsyncSettings`): a failed invocation (thrown or timed out) is retried `retryAttempts` times,
  * one minute then two minutes later (Lambda's documented waits), within `maxEventAgeSeconds`; then the
  * on-failure destination gets Lambda's invocation record (requestContext, requestPayload,
  * responseContext, responsePayload). Source: Lambda Developer Guide, "Asynchronous invocation" and

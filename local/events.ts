@@ -7,20 +7,22 @@
  * through the AWS_ENDPOINT_URL_<SERVICE> variables of `env`. Names and ARNs are local stand-ins of the
  * deployed ones (the account is 123456789012).
  */
-import { eventSource as chatEventSource, scheduleGroupName } from '../definitions/notifications.js';
+import {
+  changeStreamFilters,
+  changeStreamSettings,
+  eventSource as chatEventSource,
+  eventFunctionTimeoutSeconds,
+  notifyAsyncSettings,
+  scheduleGroupName,
+  webhookAttempts,
+  webhookDelivery,
+} from '../definitions/notifications.js';
 import { changeConsumer, envVars, notifier, webhookSender } from '../definitions/routes.js';
 import { type TableDefinition, tables } from '../definitions/tables.js';
 import { makeAsyncInvoker } from './async-invoke.js';
 import { LOCAL_ACCOUNT } from './aws-endpoint.js';
 import { type DeadLetters, deadLetterQueues, makeDeadLetters, sqsArn } from './dead-letters.js';
 import { LOCAL_REGION } from './dynamo-local.js';
-import {
-  changeStreamFilters,
-  changeStreamMapping,
-  functionTimeoutMs,
-  notifyAsync,
-  webhookQueue,
-} from './event-settings.js';
 import { type BusEvent, startLocalEventBridge } from './eventbridge.js';
 import type { HandlerResolver } from './lambda.js';
 import type { Log } from './log.js';
@@ -111,9 +113,9 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
   const invoker = makeAsyncInvoker(
     resolve,
     {
-      retryAttempts: notifyAsync.retryAttempts,
-      maxEventAgeSeconds: notifyAsync.maxEventAgeSeconds,
-      timeoutMs: functionTimeoutMs.notifier,
+      retryAttempts: notifyAsyncSettings.retryAttempts,
+      maxEventAgeSeconds: notifyAsyncSettings.maxEventAgeSeconds,
+      timeoutMs: eventFunctionTimeoutSeconds.notifier * 1000,
       onFailure: deadLetterQueues.notify,
     },
     deadLetters,
@@ -126,16 +128,16 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
         startLocalSqs({
           queue: {
             name: 'WebhookQueue',
-            visibilityTimeoutSeconds: webhookQueue.visibilityTimeoutSeconds,
-            maxReceiveCount: webhookQueue.maxReceiveCount,
+            visibilityTimeoutSeconds: webhookDelivery.visibilityTimeoutSeconds,
+            maxReceiveCount: webhookAttempts(),
             deadLetterQueue: deadLetterQueues.webhook,
           },
           consumer: {
             definition: webhookSender,
             resolve,
-            batchSize: webhookQueue.batchSize,
-            maxConcurrency: webhookQueue.maxConcurrency,
-            timeoutMs: webhookQueue.functionTimeoutSeconds * 1000,
+            batchSize: webhookDelivery.batchSize,
+            maxConcurrency: webhookDelivery.maxConcurrency,
+            timeoutMs: webhookDelivery.timeoutSeconds * 1000,
           },
           deadLetters,
           log,
@@ -248,12 +250,17 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
             tableName: (tables[name] as TableDefinition).constructId,
             filters: changeStreamFilters[name] ?? [],
           })),
-          settings: changeStreamMapping,
+          // lib turns both on for every stream mapping.
+          settings: {
+            ...changeStreamSettings,
+            bisectBatchOnFunctionError: true,
+            reportBatchItemFailures: true,
+          },
           resolve,
           deadLetters,
           log,
           dataDir: options.dataDir,
-          timeoutMs: functionTimeoutMs.changeConsumer,
+          timeoutMs: eventFunctionTimeoutSeconds.changeConsumer * 1000,
         });
       },
       drainStreams: (timeoutMs) => mappings?.drain(timeoutMs) ?? Promise.resolve(),

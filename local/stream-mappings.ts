@@ -2,7 +2,8 @@
  * Lambda's DynamoDB stream event source mappings, locally: for each table a `streams`-triggered
  * definition lists, DynamoDB Local's stream is polled (DescribeStream, GetShardIterator, GetRecords,
  * as Lambda's pollers do, four times a second) and the function is invoked with Lambda's DynamoDB
- * event. The semantics are those lib/chat-events.ts configures (local/event-settings.ts):
+ * event. The semantics are those lib/chat-events.ts configures (definitions/notifications.ts
+ * `changeStreamSettings` and `changeStreamFilters`):
  *
  * - records of a shard in order, one batch at a time per shard; a child shard after its parent;
  * - at most `batchSize` records read per batch, then the FilterCriteria: records no pattern matches

@@ -3,11 +3,13 @@ import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  changeStreamSettings,
   eventSource,
   scheduleGroupName,
   signatureHeader,
   webhookAttempts,
   webhookDeadLetterSeconds,
+  webhookDelivery,
   webhookRetry,
 } from '../../definitions/notifications.js';
 import {
@@ -19,12 +21,7 @@ import {
   webhookSender,
 } from '../../definitions/routes.js';
 import { type TableName, tables } from '../../definitions/tables.js';
-import {
-  changeStreamSettings,
-  deadLetterRetention,
-  webhookDelivery,
-  webhookTimeout,
-} from '../../lib/chat-events.js';
+import { deadLetterRetention, webhookTimeout } from '../../lib/chat-events.js';
 import type { ChatFunction } from '../../lib/chat-function.js';
 import { alarmThresholds, maxAlarmMetrics } from '../../lib/monitoring.js';
 import {
@@ -170,13 +167,13 @@ describe('events', () => {
           BisectBatchOnFunctionError: true,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           MaximumRetryAttempts: changeStreamSettings.retryAttempts,
-          MaximumRecordAgeInSeconds: changeStreamSettings.maxRecordAge.toSeconds(),
+          MaximumRecordAgeInSeconds: changeStreamSettings.maxRecordAgeSeconds,
           DestinationConfig: { OnFailure: { Destination: getAtt(dlqId) } },
         });
         // Bounded: -1 (the default) retries until the record expires, holding up its shard a day.
         expect(changeStreamSettings.retryAttempts).toBeGreaterThanOrEqual(0);
         expect(changeStreamSettings.retryAttempts).toBeLessThanOrEqual(10);
-        expect(changeStreamSettings.maxRecordAge.toSeconds()).toBeLessThan(24 * 60 * 60);
+        expect(changeStreamSettings.maxRecordAgeSeconds).toBeLessThan(24 * 60 * 60);
       },
     );
 

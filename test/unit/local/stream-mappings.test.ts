@@ -15,11 +15,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeStreamFilters, changeStreamSettings } from '../../../definitions/notifications.js';
 import type { TriggeredFunctionDefinition } from '../../../definitions/routes.js';
 import { roomsTable } from '../../../definitions/tables.js';
 import { makeDeadLetters } from '../../../local/dead-letters.js';
 import { type DynamoLocal, freePort, startDynamoLocal } from '../../../local/dynamo-local.js';
-import { changeStreamFilters, changeStreamMapping } from '../../../local/event-settings.js';
 import { type LambdaHandler, withOverrides } from '../../../local/lambda.js';
 import type { Log } from '../../../local/log.js';
 import { type StreamMappingSettings, startStreamMappings } from '../../../local/stream-mappings.js';
@@ -94,7 +94,12 @@ async function start(
     dynamoEndpoint: dynamo.endpoint,
     definition: consumer,
     sources: [{ tableName: table, filters: changeStreamFilters.rooms ?? [] }],
-    settings: { ...changeStreamMapping, ...settings },
+    settings: {
+      ...changeStreamSettings,
+      bisectBatchOnFunctionError: true,
+      reportBatchItemFailures: true,
+      ...settings,
+    },
     resolve: withOverrides({ Consumer: handler }),
     deadLetters,
     log: quiet,
