@@ -8,10 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HandlerDefinition } from '../definitions/routes.js';
-import { LOCAL_ACCOUNT } from './aws-endpoint.js';
 import type { DeadLetterQueue, DeadLetters } from './dead-letters.js';
-import { LOCAL_REGION } from './dynamo-local.js';
-import { type HandlerResolver, HandlerTimeoutError, invoke } from './lambda.js';
+import { type HandlerResolver, HandlerTimeoutError, invoke, localFunctionArn } from './lambda.js';
 import type { Log } from './log.js';
 
 export interface AsyncInvokeSettings {
@@ -88,7 +86,7 @@ export function makeAsyncInvoker(
       timestamp: new Date().toISOString(),
       requestContext: {
         requestId,
-        functionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${definition.functionId}:$LATEST`,
+        functionArn: `${localFunctionArn(definition.functionId)}:$LATEST`,
         condition: attempts > settings.retryAttempts ? 'RetriesExhausted' : 'EventAgeExceeded',
         approximateInvokeCount: attempts,
       },

@@ -22,9 +22,8 @@ import { type TableDefinition, tables } from '../definitions/tables.js';
 import { makeAsyncInvoker } from './async-invoke.js';
 import { LOCAL_ACCOUNT } from './aws-endpoint.js';
 import { type DeadLetters, deadLetterQueues, makeDeadLetters, sqsArn } from './dead-letters.js';
-import { LOCAL_REGION } from './dynamo-local.js';
 import { type BusEvent, startLocalEventBridge } from './eventbridge.js';
-import type { HandlerResolver } from './lambda.js';
+import { type HandlerResolver, localFunctionArn } from './lambda.js';
 import type { Log } from './log.js';
 import { type LocalScheduler, startScheduler } from './scheduler.js';
 import { type LocalSecrets, type StoredSecret, startLocalSecrets } from './secrets.js';
@@ -35,7 +34,6 @@ import { type StreamMappings, startStreamMappings } from './stream-mappings.js';
 export const EVENT_BUS_NAME = 'ChatEventBus';
 export const SCHEDULER_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/ChatSchedulerRole`;
 export const DEFAULT_EMAIL_FROM = 'chat@localhost.test';
-const functionArn = (id: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${id}`;
 
 export interface EventsOptions {
   readonly resolve: HandlerResolver;
@@ -197,7 +195,7 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
       AWS_ENDPOINT_URL_SCHEDULER: scheduler.endpoint,
       AWS_ENDPOINT_URL_SESV2: ses.endpoint,
       [envVars.eventBusName]: EVENT_BUS_NAME,
-      [envVars.notifyFunctionArn]: functionArn(notifier.functionId),
+      [envVars.notifyFunctionArn]: localFunctionArn(notifier.functionId),
       [envVars.schedulerRoleArn]: SCHEDULER_ROLE_ARN,
       [envVars.notifyDlqArn]: sqsArn(deadLetterQueues.notify),
       [envVars.emailFrom]: options.emailFrom,

@@ -39,7 +39,7 @@ import {
 } from './aws-endpoint.js';
 import { type DeadLetterQueue, type DeadLetters, deadLetterQueues } from './dead-letters.js';
 import { LOCAL_REGION } from './dynamo-local.js';
-import type { HandlerResolver } from './lambda.js';
+import { type HandlerResolver, localFunctionArn } from './lambda.js';
 import type { Log } from './log.js';
 
 export interface SchedulerOptions {
@@ -160,9 +160,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
   const schedules = new Map<string, StoredSchedule>();
   const timers = new Map<string, NodeJS.Timeout>();
   const key = (group: string, name: string) => `${group}/${name}`;
-  const functionArn = (id: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${id}`;
   const targets = new Map(
-    options.targets.map((definition) => [functionArn(definition.functionId), definition]),
+    options.targets.map((definition) => [localFunctionArn(definition.functionId), definition]),
   );
   const retryDelay = options.retryDelayMs ?? ((attempt: number) => Math.min(60_000, 1000 * 2 ** attempt));
   let closing = false;

@@ -37,12 +37,12 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { TriggeredFunctionDefinition } from '../definitions/routes.js';
-import { LOCAL_ACCOUNT, writeJsonFile } from './aws-endpoint.js';
+import { writeJsonFile } from './aws-endpoint.js';
 import type { DeadLetters } from './dead-letters.js';
 import { deadLetterQueues } from './dead-letters.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
 import { checkPattern, matchesAny } from './event-pattern.js';
-import { type HandlerResolver, invoke } from './lambda.js';
+import { type HandlerResolver, invoke, localFunctionArn } from './lambda.js';
 import type { Log } from './log.js';
 
 export interface StreamMappingSettings {
@@ -165,7 +165,7 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
   });
   const pollMs = options.pollIntervalMs ?? 250;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const functionArn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${definition.functionId}`;
+  const functionArn = localFunctionArn(definition.functionId);
   const checkpointFile =
     options.dataDir === undefined ? undefined : join(options.dataDir, 'stream-checkpoints.json');
   /** streamArn → shardId → last sequence number processed, or "closed" once the shard was read to its end. */
