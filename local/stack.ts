@@ -162,28 +162,26 @@ function inMemoryKey(): SigningKey {
 let memorySecret: StoredSecret | undefined;
 
 /**
- * The profile store's method. The third argument (the user's e-mail address, for the notification
- * e-mails) is passed when the demo user has one; a store that does not take it yet ignores it.
+ * What a local sign-in and the seeding do to a demo user: what the Cognito post-confirmation trigger
+ * does on AWS (lambdas/domain/profiles.ts `confirmAccount`): the profile, created unless it exists,
+ * and the account's address, which the offline e-mail notifications go to.
  */
 interface ProfileStore {
-  createProfileIfMissing(
+  confirmAccount(
     userId: string,
-    displayName: string,
-    email?: string,
+    suggestedName: string,
+    email: string | undefined,
   ): Promise<{ readonly displayName: string }>;
 }
 
 const demoEmail = (userId: string) => DEMO_USERS.find((user) => user.userId === userId)?.email;
-const createProfile = (store: ProfileStore, userId: string, displayName: string) => {
-  const email = demoEmail(userId);
-  return email === undefined
-    ? store.createProfileIfMissing(userId, displayName)
-    : store.createProfileIfMissing(userId, displayName, email);
-};
+const createProfile = (store: ProfileStore, userId: string, displayName: string) =>
+  store.confirmAccount(userId, displayName, demoEmail(userId));
 
 /**
- * The store adapter from lambdas/adapters, imported (like a handler) only once the environment is
- * final: its DynamoDB client takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when it is built.
+ * The profile service over the store adapter from lambdas/, imported (like a handler) only once the
+ * environment is final: its DynamoDB client takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when it
+ * is built.
  */
 async function loadProfileStore(): Promise<ProfileStore> {
   const adapters = join(repoRoot, 'lambdas', 'adapters');
@@ -196,7 +194,12 @@ async function loadProfileStore(): Promise<ProfileStore> {
   const tableNames = Object.fromEntries(
     Object.entries(tables).map(([name, definition]) => [name, localTableName(definition)]),
   ) as Record<TableName, string>;
-  return new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() });
+  const profiles = (await import(
+    pathToFileURL(join(repoRoot, 'lambdas', 'domain', 'profiles.ts')).href
+  )) as typeof import('../lambdas/domain/profiles.js');
+  return new profiles.ProfileService(
+    new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() }),
+  );
 }
 
 /** Where the handlers find the files bucket and the attachment check. */
