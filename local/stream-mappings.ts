@@ -96,7 +96,12 @@ export interface DynamoDBEventRecord {
 /** An AttributeValue as it travels in JSON: binary as base64 (the SDK hands Uint8Arrays). */
 function attributeJson(value: AttributeValue): unknown {
   const [type, inner] = Object.entries(value).find(([, v]) => v !== undefined) ?? [];
-  if (type === undefined) return {};
+  // DynamoDB Local writes an empty map into its stream records as `{}`, without its type (its
+  // GetItem answers `{"M": {}}`, as DynamoDB's streams do). A typeless value can be nothing else
+  // (the other empty values keep their type, and the chat's items hold no binary), so the record
+  // Lambda would build has `{"M": {}}`: a new room's `recent` map is one, and the consumer cannot
+  // read the room without it.
+  if (type === undefined) return { M: {} };
   if (type === 'B') return { B: Buffer.from(inner as Uint8Array).toString('base64') };
   if (type === 'BS') return { BS: (inner as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')) };
   if (type === 'M')
@@ -363,6 +368,15 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
       } catch (error) {
         if (stopping) return;
         if (error instanceof ExpiredIteratorException) {
+          iterator = await iteratorFor(streamArn, shard);
+          continue;
+        }
+        // DynamoDB Local sometimes answers this for a fresh TRIM_HORIZON iterator of a new table's
+        // shard once its first records arrive; a new iterator from the checkpoint (or the trim
+        // horizon) reads them. On AWS it means the iterator fell behind the trim horizon, and Lambda
+        // goes on from there too. After a pause, so that a shard that keeps answering it is no busy loop.
+        if (error instanceof TrimmedDataAccessException) {
+          await sleep(pollMs);
           iterator = await iteratorFor(streamArn, shard);
           continue;
         }

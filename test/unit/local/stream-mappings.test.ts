@@ -152,6 +152,36 @@ describe('stream event source mappings', () => {
     });
   });
 
+  it('gives empty maps their type, which DynamoDB Local’s stream records leave out', async () => {
+    const table = await newTable();
+    const { batches, handler } = recorder();
+    const { mappings } = await start(table, handler);
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: 'r1' },
+          sk: { S: 'room' },
+          recent: { M: {} },
+          members: { M: { ann: { M: {} } } },
+          list: { L: [{ M: {} }] },
+        },
+      }),
+    );
+    await mappings.drain();
+    await mappings.stop();
+    const [record] = batches.flatMap((batch) => batch.records) as unknown as Record<string, unknown>[];
+    expect(record).toMatchObject({
+      dynamodb: {
+        NewImage: {
+          recent: { M: {} },
+          members: { M: { ann: { M: {} } } },
+          list: { L: [{ M: {} }] },
+        },
+      },
+    });
+  });
+
   it('starts at the trim horizon and invokes batches of at most batchSize, in order', async () => {
     const table = await newTable();
     for (const pk of ['a', 'b', 'c', 'd', 'e']) await put(table, pk);
