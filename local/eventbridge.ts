@@ -15,8 +15,13 @@
  * - accepted events become EventBridge's envelope (version, id, detail-type, source, account, time,
  *   region, resources, detail), are kept in a log (`events()`), and go to each rule whose pattern
  *   matches: locally, the webhook's rule (`{"source": ["chat"]}`) sending to the local queue.
+ *
+ * The log is also served unsigned as JSON at `GET /events` (`{"events": [envelope, ...]}`, oldest
+ * first), as the local SES serves its mailbox: what a developer or an integration test running in
+ * another process reads to see what was published. Nothing of the EventBridge API goes this way.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type AwsAnswer,
   AwsError,
@@ -61,6 +66,8 @@ export interface LocalEventBridge {
   readonly endpoint: string;
   readonly port: number;
   readonly busArn: string;
+  /** The log as JSON, unsigned: `{"events": [...]}`. */
+  readonly logUrl: string;
   /** Every event accepted since start, oldest first. */
   events(): readonly BusEvent[];
   close(): Promise<void>;
@@ -181,8 +188,17 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     return putEvents(jsonBody(request));
   }
 
+  function open(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/events') return false;
+    const text = JSON.stringify({ events: published });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return true;
+  }
+
   const server = await startAwsEndpoint({
     name: 'EventBridge',
+    open,
     service: 'events',
     protocol: 'json',
     log: options.log,
@@ -195,6 +211,7 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     endpoint: server.endpoint,
     port: server.port,
     busArn,
+    logUrl: `${server.endpoint}/events`,
     events: () => [...published],
     close: () => server.close(),
   };

@@ -64,6 +64,8 @@ export interface LocalEvents {
   readonly ports: EventPorts;
   readonly schedulerUrl: string;
   readonly eventsUrl: string;
+  /** The bus's log as JSON (`GET`, unsigned). */
+  readonly eventLogUrl: string;
   readonly mailUrl: string;
   readonly sesUrl: string;
   readonly webhook?: { readonly url: string; readonly secretArn: string; readonly secret: StoredSecret };
@@ -224,6 +226,7 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
       },
       schedulerUrl: scheduler.endpoint,
       eventsUrl: bridge.endpoint,
+      eventLogUrl: bridge.logUrl,
       sesUrl: ses.endpoint,
       mailUrl: ses.mailUrl,
       ...(secrets === undefined || options.webhookUrl === undefined

@@ -91,6 +91,8 @@ export interface LocalStack {
   /** EventBridge Scheduler's and PutEvents' endpoints (loopback only). */
   schedulerUrl: string;
   eventsUrl: string;
+  /** Every event put on the bus, as JSON (`GET`, unsigned): `{"events": [envelope, ...]}`. */
+  eventLogUrl: string;
   /** The SES endpoint, and the page listing the e-mails sent (aws-ses-v2-local's). */
   sesUrl: string;
   mailUrl: string;
@@ -446,6 +448,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env,
       schedulerUrl: events.schedulerUrl,
       eventsUrl: events.eventsUrl,
+      eventLogUrl: events.eventLogUrl,
       sesUrl: events.sesUrl,
       mailUrl: events.mailUrl,
       ...(events.webhook === undefined

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       `Sign-in:   POST ${stack.signInUrl}`,
       `Files:     ${stack.filesUrl} (local S3, bucket ${FILES_BUCKET})`,
       `Mail:      ${stack.mailUrl} (e-mails sent by the notify function, from ${options.emailFrom ?? DEFAULT_EMAIL_FROM})`,
+      `Events:    ${stack.eventLogUrl} (every event put on the bus, as JSON)`,
       ...(stack.webhook === undefined
         ? ['Webhook:   off (--webhook URL to POST every chat event)']
         : [

@@ -163,6 +163,10 @@ describe('EventBridge PutEvents', () => {
       resources: [],
       detail: { id: 'e1' },
     });
+    // The same log, unsigned, for a process that does not hold the stack (an integration test).
+    const served = (await (await fetch(bridge.logUrl)).json()) as { events: unknown[] };
+    expect(served.events.slice(before)).toEqual(logged);
+    expect((await fetch(bridge.logUrl, { method: 'POST' })).status).toBe(403);
   });
 
   it('refuses the whole request for more than 10 entries, over 256 KB, or another bus', async () => {
