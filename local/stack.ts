@@ -177,8 +177,9 @@ interface ProfileStore {
 }
 
 const demoEmail = (userId: string) => DEMO_USERS.find((user) => user.userId === userId)?.email;
-const createProfile = (store: ProfileStore, userId: string, displayName: string) =>
-  store.confirmAccount(userId, displayName, demoEmail(userId));
+/** `email`: the sign-in's own (a fresh test user's), else the demo user's. */
+const createProfile = (store: ProfileStore, userId: string, displayName: string, email?: string) =>
+  store.confirmAccount(userId, displayName, email ?? demoEmail(userId));
 
 /**
  * The profile service over the store adapter from lambdas/, imported (like a handler) only once the
@@ -347,8 +348,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         region: LOCAL_REGION,
         tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
         demoUsers: DEMO_USERS,
-        createProfile: async (userId, displayName) =>
-          createProfile(await profileStore(), userId, displayName),
+        createProfile: async (userId, displayName, email) =>
+          createProfile(await profileStore(), userId, displayName, email),
       },
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
