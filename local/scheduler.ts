@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { HandlerDefinition } from '../definitions/routes.js';
 import type { AsyncInvoker } from './async-invoke.js';
@@ -65,6 +66,13 @@ export interface LocalScheduler {
   readonly port: number;
   /** The schedules that exist now (tests, the banner). */
   list(): readonly StoredSchedule[];
+  /**
+   * Fault tests: the next `count` CreateSchedule requests whose name or target input contains
+   * `match` answer 500 InternalServerException (as Scheduler may), before anything is stored. Also
+   * `POST /faults` `{"count", "match"}` on the endpoint, unsigned, for a test in another process;
+   * `GET /faults` answers `{"pending"}`, the failures still to come.
+   */
+  failNext(count: number, match: string): void;
   close(): Promise<void>;
 }
 
@@ -441,6 +449,56 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     return [id, schedule];
   }
 
+  const faults: { match: string; left: number }[] = [];
+  const failNext = (count: number, match: string) => {
+    faults.push({ match, left: count });
+  };
+  /** The armed fault a CreateSchedule meets, if any (one failure used up). */
+  function takeFault(name: string, body: Record<string, unknown>): boolean {
+    const input = (body.Target as { Input?: unknown } | undefined)?.Input;
+    const fault = faults.find(
+      (f) => f.left > 0 && (name.includes(f.match) || (typeof input === 'string' && input.includes(f.match))),
+    );
+    if (fault === undefined) return false;
+    fault.left -= 1;
+    return true;
+  }
+
+  /** The fault switch: not part of the Scheduler API, so unsigned, like the mailbox's page. */
+  function open(req: IncomingMessage, res: ServerResponse): boolean {
+    if ((req.url ?? '/').split('?')[0] !== '/faults') return false;
+    const answer = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    if (req.method === 'GET') {
+      answer(200, { pending: faults.reduce((sum, f) => sum + f.left, 0) });
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let input: { count?: unknown; match?: unknown } = {};
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof input;
+      } catch {
+        // Answered below.
+      }
+      const { count, match } = input;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || typeof match !== 'string') {
+        answer(400, { message: 'Body: {"count": positive integer, "match": string}' });
+        return;
+      }
+      failNext(count, match);
+      answer(204, {});
+    });
+    return true;
+  }
+
   async function handle(request: AwsRequest): Promise<AwsAnswer> {
     const [collection, name, ...rest] = request.segments;
     if (collection !== 'schedules' || name === undefined || rest.length > 0) {
@@ -450,7 +508,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
         'The local Scheduler serves CreateSchedule, GetSchedule and DeleteSchedule only.',
       );
     }
-    if (request.method === 'POST') return create(name, jsonBody(request));
+    if (request.method === 'POST') {
+      const body = jsonBody(request);
+      if (takeFault(name, body)) {
+        throw new AwsError(500, 'InternalServerException', 'Unexpected error (a fault asked for locally).');
+      }
+      return create(name, body);
+    }
     if (request.method === 'GET') {
       const [, schedule] = find(name, request);
       const { fireAt: _fireAt, completed: _completed, ...answer } = schedule;
@@ -486,6 +550,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     protocol: 'rest-json',
     log,
     handle,
+    open,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
   for (const schedule of schedules.values()) arm(schedule);
@@ -495,6 +560,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     endpoint: server.endpoint,
     port: server.port,
     list: () => [...schedules.values()],
+    failNext,
     close() {
       closed ??= (async () => {
         closing = true;

@@ -156,6 +156,39 @@ describe('EventBridge Scheduler', () => {
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
+  it('fails the CreateSchedules a fault test asks for (500, nothing stored), by name or input, then serves again', async () => {
+    const faults = `${local.scheduler.endpoint}/faults`;
+    const armed = await fetch(faults, {
+      method: 'POST',
+      body: JSON.stringify({ count: 2, match: 'faulty' }),
+    });
+    expect(armed.status).toBe(204);
+    expect(await (await fetch(faults)).json()).toEqual({ pending: 2 });
+    // Another schedule goes through untouched.
+    await client.send(new CreateScheduleCommand(input('healthy')));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(client.send(new CreateScheduleCommand(input('faulty')))).rejects.toMatchObject({
+        name: 'InternalServerException',
+        $metadata: { httpStatusCode: 500 },
+      });
+    }
+    await expect(
+      client.send(new GetScheduleCommand({ Name: 'faulty', GroupName: GROUP })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    // By the target's input too, through the process's own switch.
+    local.scheduler.failNext(1, '"roomId":"by-input"');
+    await expect(
+      client.send(
+        new CreateScheduleCommand(input('x', { Target: { ...baseTarget, Input: '{"roomId":"by-input"}' } })),
+      ),
+    ).rejects.toMatchObject({ name: 'InternalServerException' });
+    await client.send(new CreateScheduleCommand(input('faulty')));
+    expect(await (await fetch(faults)).json()).toEqual({ pending: 0 });
+    expect((await fetch(faults, { method: 'POST', body: '{"count": 0}' })).status).toBe(400);
+    for (const name of ['healthy', 'faulty'])
+      await client.send(new DeleteScheduleCommand({ Name: name, GroupName: GROUP }));
+  });
+
   it('refuses bad input with ValidationException, other groups and roles like AWS and IAM would', async () => {
     // Scheduler's model has no AccessDeniedException (IAM answers it): the SDK gives its name only.
     const refusals: [CreateScheduleCommandInput, string][] = [
