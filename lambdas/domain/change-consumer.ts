@@ -1,11 +1,13 @@
 /**
- * What the change consumer does with a batch of stream records, in their order: publishes their
- * events and schedules the e-mail checks of the recipients of new messages (those with e-mail on and
- * an address, online or not: one online now may leave without reading, see notify-check.ts). It answers the
- * first record not fully handled, so the stream is read again from there and every record before it
- * is handled once. Records from there on may have been handled in part (their events published,
- * checks scheduled): handling them again is harmless, since an event keeps its id and a check its
- * schedule name, and the notified marks keep a second check from e-mailing again.
+ * What the change consumer does with a batch of stream records, in their order: schedules the e-mail
+ * checks of the recipients of new messages (those with e-mail on and an address, online or not: one
+ * online now may leave without reading, see notify-check.ts), then publishes the events of the records
+ * whose checks are scheduled. It answers the first record not fully handled, so the stream is read
+ * again from there and every record before it is handled once. Records from there on may have been
+ * handled in part: their checks scheduled (harmless again: a check keeps its schedule name, and the
+ * notified marks keep a second check from e-mailing), and, only when PutEvents itself failed part of
+ * its entries, some of their events published (published again with the same ids, which receivers
+ * de-duplicate by).
  */
 
 import type { Change } from './events.js';
@@ -63,8 +65,11 @@ export class ChangeConsumer {
       }
       readable.push(record);
     }
-    let failedAt = Math.min(readable.length, await this.publish(readable));
-    failedAt = Math.min(failedAt, await this.scheduleChecks(readable.slice(0, failedAt)));
+    // Checks first, then the events of the records whose checks are all scheduled: a record given back
+    // has had none of its events published, so a failed CreateSchedule (a throttle, an outage) sends
+    // no event twice. A check scheduled again is harmless: its name is taken, the schedule stays one.
+    let failedAt = Math.min(readable.length, await this.scheduleChecks(readable));
+    failedAt = Math.min(failedAt, await this.publish(readable.slice(0, failedAt)));
     return failedAt < records.length ? failedAt : undefined;
   }
 

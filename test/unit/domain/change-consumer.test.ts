@@ -207,15 +207,17 @@ describe('the change consumer', () => {
     publisher.failNextFrom(2);
 
     expect(await consumer.consume(records)).toBe(2);
-    // Only the records before the failure had their checks scheduled.
-    expect([...scheduler.schedules.values()].map((s) => s.target.userId)).toEqual(['bob']);
+    // The checks come first: every record's was scheduled.
+    expect([...scheduler.schedules.values()].map((s) => s.target.userId).sort()).toEqual(['ann', 'bob']);
+    const requests = scheduler.requests.length;
 
-    // Lambda reads the shard again from the failed record.
+    // Lambda reads the shard again from the failed record: its events go, its check is not asked again.
     expect(await consumer.consume(records.slice(2))).toBeUndefined();
     const ids = publisher.published.map((e) => e.id);
     expect(ids).toHaveLength(4);
     expect(new Set(ids).size).toBe(4);
-    expect([...scheduler.schedules.values()].map((s) => s.target.userId).sort()).toEqual(['ann', 'bob']);
+    expect(scheduler.requests).toHaveLength(requests);
+    expect(scheduler.schedules.size).toBe(2);
   });
 
   it('answers the first record whose check could not be scheduled', async () => {
@@ -229,6 +231,20 @@ describe('the change consumer', () => {
     expect([...scheduler.schedules.values()].map((s) => s.target.userId).sort()).toEqual(['ann', 'bob']);
   });
 
+  it('publishes nothing of the record whose check failed, or of those after it: the retry publishes each once', async () => {
+    await withAddress('ann', 'bob');
+    scheduler.failNext();
+    const records = [created('chat_ann_bob'), message(1), message(2)];
+
+    // Record 1's check (for bob) fails: only room.created went out.
+    expect(await consumer.consume(records)).toBe(1);
+    expect(publisher.published.map((e) => e.type)).toEqual(['room.created']);
+    expect(await consumer.consume(records.slice(1))).toBeUndefined();
+    const ids = publisher.published.map((e) => e.id);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it('answers an unreadable record, handling the ones before it', async () => {
     await withAddress('bob');
 
@@ -240,7 +256,8 @@ describe('the change consumer', () => {
     store.failNext('getRecipients');
 
     expect(await consumer.consume([created('chat_ann_bob'), message(1)])).toBe(1);
-    expect(publisher.published.map((e) => e.type)).toEqual(['room.created', 'message.new']);
+    // The message's event waits for its record to come back, so that it is published once.
+    expect(publisher.published.map((e) => e.type)).toEqual(['room.created']);
   });
 
   it('handles a whole batch again after a crash without a second schedule or a new event id', async () => {
