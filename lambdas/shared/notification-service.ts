@@ -171,14 +171,14 @@ export function buildWebhookDeliveries(): (queueArn: string) => WebhookDeliverie
   return (queueArn) => {
     let deliveries = byQueue.get(queueArn);
     if (deliveries === undefined) {
+      // One per queue, so that its URL is asked once.
+      const retries = lazy(async () => {
+        const { client, webhook } = await sqs();
+        return new webhook.SqsRetryQueue(client, queueArn);
+      });
       const queue: RetryQueue = {
-        async retryLater(receiptHandle, delaySeconds) {
-          const { client, webhook } = await sqs();
-          await new webhook.SqsRetryQueue(client, webhook.queueUrlOf(queueArn)).retryLater(
-            receiptHandle,
-            delaySeconds,
-          );
-        },
+        retryLater: async (receiptHandle, delaySeconds) =>
+          (await retries()).retryLater(receiptHandle, delaySeconds),
       };
       deliveries = new WebhookDeliveries(
         { post: async (body, signature) => (await endpoint()).post(body, signature) },

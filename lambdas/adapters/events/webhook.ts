@@ -4,7 +4,7 @@
  */
 
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { signatureHeader, webhookRetry } from '../../../definitions/notifications.js';
 import type { Clock } from '../../domain/ports.js';
 import type { RetryQueue, SecretSource, WebhookEndpoint } from '../../domain/webhooks.js';
@@ -65,23 +65,50 @@ export class HttpWebhookEndpoint implements WebhookEndpoint {
   }
 }
 
-/** The queue's URL from its ARN (arn:aws:sqs:region:account:name), as event records carry it. */
-export function queueUrlOf(queueArn: string): string {
-  const [, partition, , region, account, name] = queueArn.split(':');
-  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://sqs.${region}.${domain}/${account}/${name}`;
+/** The queue's name and owner from its ARN (arn:aws:sqs:region:account:name), as event records carry it. */
+export function queueOf(queueArn: string): { readonly name: string; readonly account: string } {
+  const [arn, , service, , account, name] = queueArn.split(':');
+  if (arn !== 'arn' || service !== 'sqs' || !account || !name)
+    throw new Error(`Not an SQS queue ARN: ${queueArn}`);
+  return { name, account };
 }
 
+/**
+ * The backoff on the queue an event record came from. Its URL is asked of SQS (GetQueueUrl, once
+ * per container), not built from the ARN: the SQS client sends each request to its QueueUrl's host,
+ * so a built `https://sqs.<region>.amazonaws.com/…` would take the request to AWS even where the
+ * client is pointed elsewhere (AWS_ENDPOINT_URL_SQS: the local stack).
+ */
 export class SqsRetryQueue implements RetryQueue {
+  private queueUrl: Promise<string> | undefined;
+
   constructor(
     private readonly client: SQSClient,
-    private readonly queueUrl: string,
+    private readonly queueArn: string,
   ) {}
+
+  private url(): Promise<string> {
+    if (this.queueUrl === undefined) {
+      const { name, account } = queueOf(this.queueArn);
+      const asked = this.client
+        .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
+        .then(({ QueueUrl }) => {
+          if (QueueUrl === undefined) throw new Error(`No URL for ${this.queueArn}`);
+          return QueueUrl;
+        });
+      // A failed look-up is asked again next time.
+      asked.catch(() => {
+        this.queueUrl = undefined;
+      });
+      this.queueUrl = asked;
+    }
+    return this.queueUrl;
+  }
 
   async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {
     await this.client.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
+        QueueUrl: await this.url(),
         ReceiptHandle: receiptHandle,
         VisibilityTimeout: delaySeconds,
       }),

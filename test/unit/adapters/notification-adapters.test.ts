@@ -12,7 +12,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -34,7 +34,7 @@ import { EventBridgeCheckScheduler } from '../../../lambdas/adapters/events/sche
 import { SesMailer } from '../../../lambdas/adapters/events/ses.js';
 import {
   HttpWebhookEndpoint,
-  queueUrlOf,
+  queueOf,
   SecretsManagerSecret,
   SqsRetryQueue,
 } from '../../../lambdas/adapters/events/webhook.js';
@@ -432,18 +432,29 @@ describe('webhook adapters', () => {
     expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'arn:secret' });
   });
 
-  it('holds a failed delivery back by changing its visibility, on the queue its ARN names', async () => {
+  it('holds a failed delivery back by changing its visibility, on the queue its ARN names, asking its URL once', async () => {
     const sqs = mockClient(SQSClient);
+    const url = 'http://127.0.0.1:4566/123456789012/chat-webhook';
+    sqs.on(GetQueueUrlCommand).rejectsOnce(new Error('throttled')).resolves({ QueueUrl: url });
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
-    const url = queueUrlOf('arn:aws:sqs:eu-west-1:123456789012:chat-webhook');
+    const queue = new SqsRetryQueue(new SQSClient(REGION), 'arn:aws:sqs:eu-west-1:123456789012:chat-webhook');
 
-    await new SqsRetryQueue(new SQSClient(REGION), url).retryLater('rh-1', 120);
+    // A failed look-up fails this backoff (the delivery comes back anyway) and is asked again.
+    await expect(queue.retryLater('rh-0', 60)).rejects.toThrow('throttled');
+    await queue.retryLater('rh-1', 120);
+    await queue.retryLater('rh-2', 240);
 
-    expect(url).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/chat-webhook');
+    expect(sqs).toHaveReceivedCommandTimes(GetQueueUrlCommand, 2);
+    expect(sqs).toHaveReceivedCommandWith(GetQueueUrlCommand, {
+      QueueName: 'chat-webhook',
+      QueueOwnerAWSAccountId: '123456789012',
+    });
     expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
       QueueUrl: url,
       ReceiptHandle: 'rh-1',
       VisibilityTimeout: 120,
     });
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 2);
+    expect(() => queueOf('arn:aws:sns:eu-west-1:123456789012:topic')).toThrow(/Not an SQS queue ARN/);
   });
 });
