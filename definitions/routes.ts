@@ -326,7 +326,8 @@ export const webSocketAuthorizer: HandlerDefinition = {
 export const postConfirmationTrigger: HandlerDefinition = {
   functionId: 'PostConfirmationFunction',
   entry: 'lambdas/cognito/post-confirmation.ts',
-  tables: { users: ['GetItem', 'UpdateItem'] },
+  // confirmAccount: one conditional UpdateItem creates the profile and keeps the address.
+  tables: { users: ['UpdateItem'] },
   postsToConnections: false,
   verifiesTokens: false,
 };
