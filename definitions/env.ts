@@ -12,6 +12,21 @@ export const envVars = {
   maxUploadBytes: 'MAX_UPLOAD_BYTES',
   /** Name of the function that checks uploads before they are attached (definitions/routes.ts `attachmentCheck`). */
   attachmentCheckFunction: 'ATTACHMENT_CHECK_FUNCTION',
+  /** The EventBridge bus the chat's events go to. */
+  eventBusName: 'EVENT_BUS_NAME',
+  /** What a notification check invokes (the notify function's ARN), and the role Scheduler does it with. */
+  notifyFunctionArn: 'NOTIFY_FUNCTION_ARN',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  /** Where Scheduler puts a check it could not deliver (the schedule target's dead-letter queue). */
+  notifyDlqArn: 'NOTIFY_DLQ_ARN',
+  /** Optional: every notification delay, in seconds, instead of the users' preferences (local demos and tests). */
+  notifyDelaySeconds: 'NOTIFY_DELAY_SECONDS',
+  /** The address e-mails come from (an SES identity), and the app's URL the e-mails link to. */
+  emailFrom: 'EMAIL_FROM',
+  appUrl: 'APP_URL',
+  /** Where events are POSTed, and the Secrets Manager secret that signs them (webhook only). */
+  webhookUrl: 'WEBHOOK_URL',
+  webhookSecretArn: 'WEBHOOK_SECRET_ARN',
 } as const;
 
 /** The environment variable that carries each table's name (kept here, apart from the table shapes, so handlers bundle only these strings). */

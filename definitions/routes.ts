@@ -52,6 +52,27 @@ export interface HandlerDefinition {
   readonly bucket?: Readonly<Partial<Record<BucketAction, readonly BucketFolder[]>>>;
   /** Whether the function invokes `attachmentCheck` (synchronously) before it attaches uploads. */
   readonly invokesAttachmentCheck?: true;
+  /** Puts the chat's events on the stack's EventBridge bus (events:PutEvents on that bus only). */
+  readonly publishesEvents?: true;
+  /** Creates the one-time schedules that run `notifier` (in the notification schedule group only). */
+  readonly schedulesNotifications?: true;
+  /** Sends e-mail with SES from the configured address only. */
+  readonly sendsEmail?: true;
+  /** Reads the webhook's signing secret and POSTs to the webhook URL. */
+  readonly signsWebhooks?: true;
+}
+
+/**
+ * What runs a function that no route does: the tables' DynamoDB streams (through an event source
+ * mapping), EventBridge Scheduler, or the webhook's SQS queue.
+ */
+export type FunctionTrigger =
+  | { readonly kind: 'streams'; readonly tables: readonly TableName[] }
+  | { readonly kind: 'schedule' }
+  | { readonly kind: 'queue' };
+
+export interface TriggeredFunctionDefinition extends HandlerDefinition {
+  readonly trigger: FunctionTrigger;
 }
 
 /** `ANY` matches every method that no route with the same path names (as on an HTTP API). */
@@ -171,6 +192,24 @@ export const httpRoutes: readonly HttpRouteDefinition[] = [
     bucket: { PutObject: ['avatars'] },
   },
   {
+    functionId: 'GetNotificationsFunction',
+    entry: 'lambdas/http/get-notifications.ts',
+    method: 'GET',
+    path: '/users/me/notifications',
+    tables: { users: ['GetItem'] },
+    postsToConnections: false,
+    verifiesTokens: false,
+  },
+  {
+    functionId: 'UpdateNotificationsFunction',
+    entry: 'lambdas/http/update-notifications.ts',
+    method: 'PUT',
+    path: '/users/me/notifications',
+    tables: { users: ['UpdateItem'] },
+    postsToConnections: false,
+    verifiesTokens: false,
+  },
+  {
     // The seed's clients call "/chat/list/" and "/users/me/". Whether an HTTP API matches such a path to
     // "GET /chat/list" is undocumented (public reports say it does not), so every path no other route
     // takes lands here: 308 to the same path without its trailing slash when that names a route, 404
@@ -287,7 +326,8 @@ export const webSocketAuthorizer: HandlerDefinition = {
 export const postConfirmationTrigger: HandlerDefinition = {
   functionId: 'PostConfirmationFunction',
   entry: 'lambdas/cognito/post-confirmation.ts',
-  tables: { users: ['GetItem', 'UpdateItem'] },
+  // confirmAccount: one conditional UpdateItem creates the profile and keeps the address.
+  tables: { users: ['UpdateItem'] },
   postsToConnections: false,
   verifiesTokens: false,
 };
@@ -310,6 +350,59 @@ export const attachmentCheck: HandlerDefinition = {
   bucket: { GetObject: ['uploads', 'avatars', 'files', 'profiles'], PutObject: ['files', 'profiles'] },
 };
 
+/**
+ * Reads the tables' change streams: publishes `message.new`, `message.read` and `room.created`, and
+ * schedules the e-mail check of each recipient of a new message with e-mail on and an address, online
+ * or not (the check decides). users BatchGetItem: the recipients' preferences and addresses.
+ */
+export const changeConsumer: TriggeredFunctionDefinition = {
+  functionId: 'ChangeConsumerFunction',
+  entry: 'lambdas/events/consume-changes.ts',
+  trigger: { kind: 'streams', tables: ['rooms', 'messages'] },
+  tables: { users: ['BatchGetItem'] },
+  postsToConnections: false,
+  verifiesTokens: false,
+  publishesEvents: true,
+  schedulesNotifications: true,
+};
+
+/**
+ * The e-mail check, run by a one-time schedule per recipient and room: if the user still has unread
+ * messages and no connection, one e-mail listing every room with unread messages not e-mailed yet.
+ * Still connected with such messages in the check's room: it schedules its own re-check one delay
+ * later (`schedulesNotifications`, bounded by `notificationLimits.recheckHours`), so leaving without
+ * reading still brings the e-mail; the disconnect path schedules nothing.
+ * rooms: the chat list's activity entries (Query), the rooms (BatchGetItem), and the record of what
+ * was e-mailed per room (`notified#` items: Query, PutItem); messages Query: the first lines; users:
+ * the recipient (GetItem) and the senders' names (BatchGetItem).
+ */
+export const notifier: TriggeredFunctionDefinition = {
+  functionId: 'NotifyFunction',
+  entry: 'lambdas/events/notify.ts',
+  trigger: { kind: 'schedule' },
+  tables: {
+    rooms: ['Query', 'BatchGetItem', 'PutItem'],
+    messages: ['Query'],
+    users: ['GetItem', 'BatchGetItem'],
+  },
+  postsToConnections: false,
+  verifiesTokens: false,
+  sendsEmail: true,
+  publishesEvents: true,
+  schedulesNotifications: true,
+};
+
+/** POSTs each event on the bus to the webhook, signed (only deployed with `-c webhookUrl=`). */
+export const webhookSender: TriggeredFunctionDefinition = {
+  functionId: 'WebhookFunction',
+  entry: 'lambdas/events/deliver-webhook.ts',
+  trigger: { kind: 'queue' },
+  tables: {},
+  postsToConnections: false,
+  verifiesTokens: false,
+  signsWebhooks: true,
+};
+
 /** Every handler, for code that walks them all (the handlers' declared needs are checked against it). */
 export const allHandlers: readonly HandlerDefinition[] = [
   ...httpRoutes,
@@ -318,4 +411,7 @@ export const allHandlers: readonly HandlerDefinition[] = [
   webSocketAuthorizer,
   postConfirmationTrigger,
   attachmentCheck,
+  changeConsumer,
+  notifier,
+  webhookSender,
 ];

@@ -36,6 +36,8 @@ export interface TableDefinition {
   readonly globalIndexes: readonly GlobalIndexDefinition[];
   readonly localIndexes: readonly LocalIndexDefinition[];
   readonly ttlAttribute?: string;
+  /** What the table's DynamoDB stream carries, for the event consumer; absent: no stream. */
+  readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
   /** Tables that hold user data get point-in-time recovery and are retained on stack deletion. */
   readonly holdsUserData: boolean;
 }
@@ -57,6 +59,8 @@ export const roomsTable: TableDefinition = {
   globalIndexes: [],
   localIndexes: [],
   holdsUserData: true,
+  // Room items created (room.created) and read pointers moved (message.read): both images.
+  stream: 'NEW_AND_OLD_IMAGES',
 };
 
 /**
@@ -73,6 +77,8 @@ export const messagesTable: TableDefinition = {
   globalIndexes: [],
   localIndexes: [{ indexName: 'byMessageId', sortKey: { name: 'messageId', type: 'S' }, projection: 'ALL' }],
   holdsUserData: true,
+  // Messages stored (message.new, and the recipients' e-mail checks).
+  stream: 'NEW_IMAGE',
 };
 
 /**

@@ -1,18 +1,23 @@
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   type BucketAction,
   envVars,
+  type FunctionTrigger,
   type HandlerDefinition,
   type TableAction,
+  type TriggeredFunctionDefinition,
 } from '../definitions/routes.js';
 import { type TableName, tables as tableDefinitions } from '../definitions/tables.js';
 import { type BucketFolder, bucketFolders } from '../definitions/uploads.js';
@@ -28,6 +33,36 @@ export interface ChatFunctionResources {
   readonly webSocketStage?: apigwv2.WebSocketStage;
   /** Required by definitions with a `bucket` list or `invokesAttachmentCheck`. */
   readonly files?: ChatFilesResources;
+  /** Required by definitions with `publishesEvents`, `schedulesNotifications` or `signsWebhooks`. */
+  readonly events?: ChatEventsResources;
+}
+
+export interface ChatEventsResources {
+  /** The bus the chat's events go to (`publishesEvents`). */
+  readonly bus: events.IEventBus;
+  /** Required by definitions with `schedulesNotifications`. */
+  readonly notifications?: ChatNotificationResources;
+  /** Absent: no e-mail is sent (no `-c emailFrom`), and functions with `sendsEmail` get no SES right. */
+  readonly email?: { readonly from: string; readonly appUrl: string };
+  /** Required by definitions with `signsWebhooks` (which are only built with `-c webhookUrl`). */
+  readonly webhook?: { readonly url: string; readonly secret: secretsmanager.ISecret };
+}
+
+export interface ChatNotificationResources {
+  /**
+   * What every notification schedule invokes. Absent while the notify function itself is built (its
+   * re-checks): its environment cannot name its own ARN (a circular dependency in CloudFormation), so
+   * it schedules the ARN it was invoked by, and gets no NOTIFY_FUNCTION_ARN.
+   */
+  readonly notifyFunction?: lambda.IFunction;
+  /** The role Scheduler invokes it with: the only role a scheduling function may pass. */
+  readonly schedulerRole: iam.IRole;
+  /** The schedule group every notification schedule is created in. */
+  readonly scheduleGroupName: string;
+  /** Where a schedule's dead-letter events go (the schedule's Target.DeadLetterConfig). */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Every notification delay, for demos (`-c notifyDelaySeconds`); absent: the users' preferences. */
+  readonly delaySeconds?: number;
 }
 
 export interface ChatFilesResources {
@@ -140,11 +175,7 @@ export class ChatFunction extends NodejsFunction {
         reason:
           'X-Ray is off on purpose: no DynamoDB or management API client is instrumented (aws-xray-sdk-core would break the 25 KB bundle budget), so tracing would cost without showing the calls. Send latency and fan-out figures come from EMF metrics instead.',
       },
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked synchronously only (API Gateway, Cognito, or another of these functions waiting on the attachment check): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.',
-      },
+      { id: 'Serverless-LambdaDLQ', reason: noDeadLetterConfigReason(definition) },
     );
 
     for (const [table, actions] of Object.entries(definition.tables) as [TableName, TableAction[]][]) {
@@ -173,6 +204,124 @@ export class ChatFunction extends NodejsFunction {
       }
       this.allowInvokingAttachmentCheck(checkFunction);
     }
+    const eventResources = props.resources.events;
+    if (definition.publishesEvents === true) {
+      if (eventResources === undefined) throw new Error(`${id} publishes events but no bus was given`);
+      this.allowPublishingEvents(eventResources.bus);
+    }
+    if (definition.schedulesNotifications === true) {
+      const notifications = eventResources?.notifications;
+      if (notifications === undefined) {
+        throw new Error(`${id} schedules notifications but no notify function and scheduler role were given`);
+      }
+      this.allowSchedulingNotifications(notifications);
+    }
+    // E-mail is optional for the stack (no -c emailFrom: none is sent), so a function that sends it is
+    // still built without it, with neither the SES right nor the address: the handler must check.
+    if (definition.sendsEmail === true && eventResources?.email !== undefined) {
+      this.allowSendingEmail(eventResources.email);
+    }
+    if (definition.signsWebhooks === true) {
+      const webhook = eventResources?.webhook;
+      if (webhook === undefined) throw new Error(`${id} signs webhooks but no webhook was given`);
+      this.allowSigningWebhooks(webhook);
+    }
+  }
+
+  /**
+   * Grants events:PutEvents on the chat's bus only, and hands its name to the handler. Not
+   * grantPutEventsTo's wider forms: no other bus, not the default one.
+   */
+  private allowPublishingEvents(bus: events.IEventBus): void {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
+    );
+    this.addEnvironment(envVars.eventBusName, bus.eventBusName);
+  }
+
+  /**
+   * Grants creating schedules in the notification group only (schedule names hold ids only known at run
+   * time, hence the wildcard after the group), and passing the scheduler role, that role only and to
+   * Scheduler only; hands the handler what a schedule's Target names: the notify function (unless it is
+   * this one), the role and the dead-letter queue (and the demo delay, when one is set). No
+   * UpdateSchedule, DeleteSchedule or GetSchedule: each check is created once under a name that makes
+   * a second create fail (ConflictException), and removes itself after it ran (ActionAfterCompletion
+   * DELETE).
+   */
+  private allowSchedulingNotifications(notifications: ChatNotificationResources): void {
+    const schedules = Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${notifications.scheduleGroupName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['scheduler:CreateSchedule'], resources: [schedules] }),
+    );
+    acknowledgeWildcardResource(
+      this.executionRole,
+      schedules,
+      `Schedule names hold the recipient and room ids, only known at run time; the wildcard covers the ${notifications.scheduleGroupName} schedule group only, for scheduler:CreateSchedule only.`,
+    );
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [notifications.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    if (notifications.notifyFunction !== undefined) {
+      this.addEnvironment(envVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
+    }
+    this.addEnvironment(envVars.schedulerRoleArn, notifications.schedulerRole.roleArn);
+    this.addEnvironment(envVars.notifyDlqArn, notifications.deadLetterQueue.queueArn);
+    if (notifications.delaySeconds !== undefined) {
+      this.addEnvironment(envVars.notifyDelaySeconds, String(notifications.delaySeconds));
+    }
+  }
+
+  /**
+   * Grants ses:SendEmail from the configured address only: on that address's identity and its domain's
+   * (SES authorizes a send against whichever of the two is verified), and only when the From address
+   * is that address. No ses:SendRawEmail: the SES v2 SendEmail call is authorized as ses:SendEmail
+   * whatever its content type. Hands the address and the app's URL to the handler.
+   */
+  private allowSendingEmail(email: { readonly from: string; readonly appUrl: string }): void {
+    const domain = email.from.slice(email.from.lastIndexOf('@') + 1);
+    const identity = (name: string) =>
+      Stack.of(this).formatArn({
+        service: 'ses',
+        resource: 'identity',
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [identity(email.from), identity(domain)],
+        conditions: { StringEquals: { 'ses:FromAddress': email.from } },
+      }),
+    );
+    this.addEnvironment(envVars.emailFrom, email.from);
+    this.addEnvironment(envVars.appUrl, email.appUrl);
+  }
+
+  /**
+   * Grants reading the webhook's signing secret, that secret only, and hands its ARN and the URL to the
+   * handler. Not grantRead: that adds secretsmanager:DescribeSecret, which the handler does not call.
+   */
+  private allowSigningWebhooks(webhook: {
+    readonly url: string;
+    readonly secret: secretsmanager.ISecret;
+  }): void {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [webhook.secret.secretArn],
+      }),
+    );
+    this.addEnvironment(envVars.webhookUrl, webhook.url);
+    this.addEnvironment(envVars.webhookSecretArn, webhook.secret.secretArn);
   }
 
   /**
@@ -247,5 +396,23 @@ export class ChatFunction extends NodejsFunction {
       connections,
       'Connection ids are only known at run time; the grant is execute-api:ManageConnections for POST on the @connections API of this one stage.',
     );
+  }
+}
+
+/**
+ * Why a function has no DeadLetterConfig (cdk-nag Serverless-LambdaDLQ), by what runs it: Lambda's
+ * dead-letter queue only ever receives failed asynchronous invocations.
+ */
+function noDeadLetterConfigReason(definition: HandlerDefinition): string {
+  const trigger: FunctionTrigger | undefined = (definition as Partial<TriggeredFunctionDefinition>).trigger;
+  switch (trigger?.kind) {
+    case undefined:
+      return 'Invoked synchronously only (API Gateway, Cognito, or another of these functions waiting on the attachment check): the caller gets the error, and Lambda sends nothing to a dead-letter queue for synchronous invocations.';
+    case 'streams':
+      return 'Run by DynamoDB stream event source mappings, which invoke synchronously: records that keep failing go to the mappings’ on-failure destination (an SQS queue with an alarm), which a function dead-letter queue would never receive.';
+    case 'queue':
+      return 'Run by an SQS event source mapping, which invokes synchronously: messages that keep failing move to the queue’s own dead-letter queue by its redrive policy (with an alarm), which a function dead-letter queue would never receive.';
+    case 'schedule':
+      return 'Invoked asynchronously by EventBridge Scheduler: failed invocations go to the on-failure destination of its asynchronous invocation config (an SQS queue with an alarm), which records more than a dead-letter queue (the error and the request context).';
   }
 }

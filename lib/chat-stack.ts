@@ -1,14 +1,25 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { eventSource, signatureHeader } from '../definitions/notifications.js';
+import type { HttpRouteDefinition } from '../definitions/routes.js';
 import { ChatAuth } from './chat-auth.js';
+import { ChatEvents } from './chat-events.js';
 import { ChatFiles } from './chat-files.js';
 import type { ChatFunction } from './chat-function.js';
 import { ChatHttpApi } from './chat-http-api.js';
 import { type ChatTables, createTables } from './chat-tables.js';
 import { ChatWebSocketApi } from './chat-websocket-api.js';
-import { parseMaxUploadBytes } from './context.js';
+import {
+  parseEmailSettings,
+  parseMaxUploadBytes,
+  parseNotifyDelaySeconds,
+  parseWebhookUrl,
+} from './context.js';
 import { ChatMonitoring } from './monitoring.js';
+
+/** The path of the notification preference routes (definitions/routes.ts). */
+const notificationsPath = '/users/me/notifications';
 
 /** The repository root: handler entries in `definitions/` are relative to it. */
 export const defaultRepoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -24,13 +35,21 @@ export interface ChatStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Set the region's API Gateway CloudWatch role for access logs (see ChatWebSocketApi); default off. */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** The e-mails' From address (an SES identity); with `appUrl`, or neither: no e-mail is sent. */
+  readonly emailFrom?: string;
+  /** The https URL the e-mails link to; with `emailFrom`. */
+  readonly appUrl?: string;
+  /** Where every event is POSTed, signed (https); absent: no webhook resource at all. */
+  readonly webhookUrl?: string;
+  /** Every notification delay, in seconds, instead of the users' preferences (demos); absent: theirs. */
+  readonly notifyDelaySeconds?: number;
 }
 
 /**
  * The whole chat backend. Construct ids below are part of the contract (renaming one replaces the
  * resource): tables use their definition's `constructId` at the top level, functions their
- * definition's `functionId` inside `Auth`, `Files`, `Http` or `WebSocket`, the files bucket is
- * `Files/Bucket`.
+ * definition's `functionId` inside `Auth`, `Files`, `Http`, `WebSocket` or `Events`, the files bucket is
+ * `Files/Bucket`, the event bus `Events/Bus`.
  */
 export class ChatStack extends Stack {
   readonly tables: ChatTables;
@@ -38,6 +57,7 @@ export class ChatStack extends Stack {
   readonly files: ChatFiles;
   readonly httpApi: ChatHttpApi;
   readonly webSocketApi: ChatWebSocketApi;
+  readonly events: ChatEvents;
   readonly monitoring: ChatMonitoring;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
@@ -73,18 +93,33 @@ export class ChatStack extends Stack {
       allowedOrigins: props.allowedOrigins ?? [],
     });
 
+    // The same checks as for the context values: a stack built in code gets no laxer settings.
+    const email = parseEmailSettings(props.emailFrom, props.appUrl);
+    const webhookUrl = parseWebhookUrl(props.webhookUrl);
+    const notifyDelaySeconds = parseNotifyDelaySeconds(props.notifyDelaySeconds);
+    this.events = new ChatEvents(this, 'Events', {
+      tables: this.tables,
+      repoRoot,
+      ...(email === undefined ? {} : { email }),
+      ...(webhookUrl === undefined ? {} : { webhookUrl }),
+      ...(notifyDelaySeconds === undefined ? {} : { notifyDelaySeconds }),
+    });
+
     this.monitoring = new ChatMonitoring(this, 'Monitoring', {
       httpApi: this.httpApi.api,
       webSocketStage: this.webSocketApi.stage,
-      // An alarm's math takes at most 10 metrics: the upload-signing routes join the check function.
+      // An alarm's math takes at most 10 metrics: the upload-signing routes join the check function, the
+      // notification preference routes the event functions.
       functionGroups: {
         Http: [
           this.auth.postConfirmationFunction,
-          ...this.httpApi.functions.filter((fn) => !signsUploads(fn)),
+          ...this.httpApi.functions.filter((fn) => !signsUploads(fn) && !isNotificationRoute(fn)),
         ],
         WebSocket: this.webSocketApi.functions,
         Files: [this.files.checkFunction, ...this.httpApi.functions.filter(signsUploads)],
+        Events: [...this.events.functions, ...this.httpApi.functions.filter(isNotificationRoute)],
       },
+      deadLetterQueues: this.events.deadLetterQueues,
       tables: this.tables,
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
@@ -101,7 +136,26 @@ export class ChatStack extends Stack {
       value: this.files.bucket.bucketName,
       description: 'Bucket of uploads, attachments and avatars',
     });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.events.bus.eventBusName,
+      description: `EventBridge bus of the chat's events (source "${eventSource}")`,
+    });
+    new CfnOutput(this, 'EmailNotifications', {
+      value: email === undefined ? 'off (deploy with -c emailFrom= -c appUrl=)' : `from ${email.from}`,
+      description: 'Whether the notify function sends e-mail',
+    });
+    if (this.events.webhook !== undefined) {
+      new CfnOutput(this, 'WebhookSecretArn', {
+        value: this.events.webhook.secret.secretArn,
+        description: `Secrets Manager secret holding the HMAC key of the ${signatureHeader} header`,
+      });
+    }
   }
+}
+
+/** The routes of the notification preferences (`/users/me/notifications`). */
+function isNotificationRoute(fn: ChatFunction): boolean {
+  return (fn.definition as Partial<HttpRouteDefinition>).path === notificationsPath;
 }
 
 function signsUploads(fn: ChatFunction): boolean {

@@ -17,6 +17,14 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
   };
 }
 
+/** A table definition's stream, as CDK names it; absent: no stream. */
+export const streamViewTypes: Readonly<
+  Record<NonNullable<TableDefinition['stream']>, dynamodb.StreamViewType>
+> = {
+  NEW_IMAGE: dynamodb.StreamViewType.NEW_IMAGE,
+  NEW_AND_OLD_IMAGES: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+};
+
 function projection(type: 'ALL' | 'KEYS_ONLY'): dynamodb.ProjectionType {
   return type === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY;
 }
@@ -32,6 +40,8 @@ export function createTable(scope: Construct, definition: TableDefinition): dyna
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     encryption: dynamodb.TableEncryption.AWS_MANAGED,
     timeToLiveAttribute: definition.ttlAttribute,
+    // The change consumer's trigger (lib/chat-events.ts): only the images it reads, as the definition says.
+    stream: definition.stream === undefined ? undefined : streamViewTypes[definition.stream],
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: definition.holdsUserData },
     deletionProtection: definition.holdsUserData,
     removalPolicy: definition.holdsUserData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,

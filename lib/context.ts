@@ -1,3 +1,4 @@
+import { notificationLimits } from '../definitions/notifications.js';
 import { uploadLimits } from '../definitions/uploads.js';
 
 /**
@@ -62,4 +63,79 @@ export function parseMaxUploadBytes(value: unknown): number {
     );
   }
   return bytes;
+}
+
+/**
+ * An absolute https URL with no credentials in it: what a value that ends up in a function's
+ * environment (and so in the template, readable by anyone who can read the stack) may be.
+ */
+function httpsUrl(name: string, value: string, example: string): string {
+  const trimmed = value.trim();
+  if (!URL.canParse(trimmed)) throw new Error(`Context ${name}: "${value}" is not a URL such as ${example}`);
+  const url = new URL(trimmed);
+  if (url.protocol !== 'https:') throw new Error(`Context ${name}: "${value}" must use https`);
+  if (url.username !== '' || url.password !== '') {
+    throw new Error(`Context ${name}: "${value}" must not hold credentials (they would be in the template)`);
+  }
+  return trimmed;
+}
+
+/**
+ * Parses the `webhookUrl` context value (`-c webhookUrl=https://hooks.example.com/chat`): where every
+ * event on the bus is POSTed, signed. Absent or empty: no webhook, and none of its resources. https
+ * only: the body carries message text, and the signature proves who sent it, not that nobody read it.
+ */
+export function parseWebhookUrl(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error('Context webhookUrl must be a string');
+  return httpsUrl('webhookUrl', value, 'https://hooks.example.com/chat');
+}
+
+/** What the notify function needs to send e-mail. */
+export interface EmailSettings {
+  /** The From address: an SES identity (the address, or its verified domain). */
+  readonly from: string;
+  /** The app's URL, which every e-mail links to. */
+  readonly appUrl: string;
+}
+
+/**
+ * Parses the `emailFrom` and `appUrl` context values (`-c emailFrom=chat@example.com
+ * -c appUrl=https://chat.example.com`). Both absent: no e-mail (the notify function is deployed
+ * without SES rights, and the stack says so). One without the other fails the synth: an e-mail with
+ * no link to the app, or a link nobody is sent, is a mistake rather than a choice. The address is one
+ * bare address (no display name): it is the `ses:FromAddress` the grant is conditioned on.
+ */
+export function parseEmailSettings(emailFrom: unknown, appUrl: unknown): EmailSettings | undefined {
+  const absent = (value: unknown) => value === undefined || value === null || value === '';
+  if (absent(emailFrom) && absent(appUrl)) return undefined;
+  if (absent(emailFrom)) throw new Error('Context appUrl is only used in e-mails: give emailFrom too');
+  if (absent(appUrl))
+    throw new Error('Context emailFrom needs appUrl too: the https URL the e-mails link to');
+  if (typeof emailFrom !== 'string' || !/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(emailFrom.trim())) {
+    throw new Error('Context emailFrom must be one e-mail address, such as chat@example.com');
+  }
+  if (typeof appUrl !== 'string') throw new Error('Context appUrl must be a string');
+  return { from: emailFrom.trim(), appUrl: httpsUrl('appUrl', appUrl, 'https://chat.example.com') };
+}
+
+/** The longest notification delay a user may choose (definitions/notifications.ts), in seconds. */
+export const maxNotifyDelaySeconds = notificationLimits.maxDelayMinutes * 60;
+
+/**
+ * Parses the `notifyDelaySeconds` context value (`-c notifyDelaySeconds=30`): for demos, every
+ * e-mail check runs this many seconds after the message instead of after the recipient's chosen
+ * delay. Absent or empty: undefined, and the functions get no such variable (the preferences rule).
+ * A whole number from 1 to the longest delay a user may choose; digits only, as maxUploadBytes.
+ */
+export function parseNotifyDelaySeconds(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const digits = typeof value === 'string' && /^\d+$/.test(value);
+  const seconds = typeof value === 'number' ? value : digits ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > maxNotifyDelaySeconds) {
+    throw new Error(
+      `Context notifyDelaySeconds must be a whole number of seconds from 1 to ${maxNotifyDelaySeconds}, not ${JSON.stringify(value)}`,
+    );
+  }
+  return seconds;
 }

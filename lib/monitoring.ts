@@ -5,6 +5,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { httpAuthorizer, webSocketAuthorizer, webSocketRoutes } from '../definitions/routes.js';
 import { metricsDimension, metricsNamespace } from '../lambdas/adapters/emf-metrics.js';
@@ -26,7 +27,11 @@ export interface ChatMonitoringProps {
   readonly httpApi: apigwv2.HttpApi;
   readonly webSocketStage: apigwv2.WebSocketStage;
   /** Functions by the side they serve; each group stays within the 10 metrics an alarm's math may use. */
-  readonly functionGroups: Readonly<Record<'Http' | 'WebSocket' | 'Files', readonly ChatFunction[]>>;
+  readonly functionGroups: Readonly<
+    Record<'Http' | 'WebSocket' | 'Files' | 'Events', readonly ChatFunction[]>
+  >;
+  /** Dead-letter queues by name: each alarms on its first visible message. */
+  readonly deadLetterQueues?: Readonly<Record<string, sqs.IQueue>>;
   readonly tables: Readonly<Record<string, dynamodb.Table>>;
   readonly alarmEmail?: string;
 }
@@ -41,13 +46,16 @@ export const alarmThresholds = {
   functionErrors: 5,
   functionThrottles: 1,
   tableThrottles: 1,
+  /** Anything in a dead-letter queue is a failure nothing will retry: the first one pages. */
+  deadLetters: 1,
   /** p99 of a send, from its first read to its answer, over three five-minute periods in a row. */
   sendLatencyP99Ms: 1000,
 } as const;
 
 /**
  * Alarms to one SNS topic, and a dashboard of the same figures: API 5xx, Lambda errors and throttles,
- * DynamoDB throttling, and the send path's own EMF metrics (lambdas/adapters/emf-metrics.ts).
+ * DynamoDB throttling, messages in dead-letter queues, and the send path's own EMF metrics
+ * (lambdas/adapters/emf-metrics.ts).
  */
 export class ChatMonitoring extends Construct {
   readonly topic: sns.Topic;
@@ -170,6 +178,19 @@ export class ChatMonitoring extends Construct {
       return throttles;
     });
 
+    // Maximum, not Sum: the figure is a gauge (messages waiting), sampled every minute.
+    const deadLetters = Object.entries(props.deadLetterQueues ?? {}).map(([name, queue]) => {
+      const visible = queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' });
+      alarm(
+        `${name}DeadLetters`,
+        visible,
+        alarmThresholds.deadLetters,
+        `${name} dead-letter queue holds failures nothing will retry: look into them, then redrive or delete`,
+      );
+      // Labelled for the graph only: a label would turn the alarm's metric into a math query.
+      return visible.with({ label: `${name} dead letters` });
+    });
+
     const chatMetric = (fn: ChatFunction, metricName: string, statistic: string) =>
       new cloudwatch.Metric({
         namespace: metricsNamespace,
@@ -229,7 +250,10 @@ export class ChatMonitoring extends Construct {
             width: 12,
           }),
         ],
-        [new cloudwatch.GraphWidget({ title: 'DynamoDB throttle events', left: tableThrottles, width: 24 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'DynamoDB throttle events', left: tableThrottles, width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Dead-letter queues', left: deadLetters, width: 12 }),
+        ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 })],
       ],
     });

@@ -36,6 +36,8 @@ import { WebSocketApi, type WebSocketLimits } from './websocket-api.js';
 export interface DemoUser {
   readonly userId: string;
   readonly displayName: string;
+  /** Where the notification e-mails go (the profile store keeps it when it can). */
+  readonly email?: string;
 }
 
 export interface SignInOptions {
@@ -45,8 +47,15 @@ export interface SignInOptions {
   readonly region: string;
   readonly tokenLifetimeSeconds: number;
   readonly demoUsers: readonly DemoUser[];
-  /** Creates the profile if it does not exist; answers the profile's display name. */
-  readonly createProfile: (userId: string, displayName: string) => Promise<{ readonly displayName: string }>;
+  /**
+   * Creates the profile if it does not exist and keeps the account's address (given: the sign-in's
+   * `email`); answers the profile's display name.
+   */
+  readonly createProfile: (
+    userId: string,
+    displayName: string,
+    email: string | undefined,
+  ) => Promise<{ readonly displayName: string }>;
 }
 
 export interface GatewayOptions {
@@ -79,6 +88,9 @@ export interface Gateway {
 }
 
 /** `host` as it goes into a URL (IPv6 literals in brackets; the wildcard becomes loopback). */
+/** One address, loosely (Cognito's own check is not the point here): something@domain.tld, at most 254 characters. */
+const isEmailAddress = (value: string) => value.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -110,7 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let wsUrl = '';
 
   async function signInRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let input: { userId?: unknown; displayName?: unknown };
+    let input: { userId?: unknown; displayName?: unknown; email?: unknown };
     try {
       input = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8') || '{}') as typeof input;
       if (typeof input !== 'object' || input === null) throw new Error('not an object');
@@ -129,12 +141,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
       return;
     }
+    // The account's verified address, as Cognito would hold it: what offline e-mails go to.
+    const { email } = input;
+    if (email !== undefined && (typeof email !== 'string' || !isEmailAddress(email))) {
+      sendError(req, res, 400, 'bad_request', 'email must be an address such as ann@example.com');
+      return;
+    }
     try {
       const displayName =
         input.displayName === undefined || input.displayName === null
           ? userId.slice(0, MAX_DISPLAY_NAME)
           : parseDisplayName(input.displayName);
-      const profile = await signIn.createProfile(userId, displayName);
+      const profile = await signIn.createProfile(userId, displayName, email);
       const token = signIdToken(signIn.key, {
         userId,
         displayName: profile.displayName,

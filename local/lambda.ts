@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { HandlerDefinition } from '../definitions/routes.js';
+import { LOCAL_ACCOUNT } from './aws-endpoint.js';
+import { LOCAL_REGION } from './dynamo-local.js';
 
 /** What a handler module exports as `handler`. Only the async (promise) style: no callbacks. */
 export type LambdaHandler = (event: unknown, context: Context) => unknown;
@@ -63,6 +65,14 @@ export function withOverrides(
   };
 }
 
+/**
+ * A local function's unqualified ARN: what its context's invokedFunctionArn says, what the handlers'
+ * environment names it by, and what the local Scheduler and mappings target. One spelling, since the
+ * notify function schedules its re-checks by the ARN it was invoked with.
+ */
+export const localFunctionArn = (functionId: string): string =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionId}`;
+
 export function fakeContext(functionId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
@@ -73,7 +83,7 @@ export function fakeContext(functionId: string, timeoutMs: number): Context {
     callbackWaitsForEmptyEventLoop: true,
     functionName: functionId,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionId}`,
+    invokedFunctionArn: localFunctionArn(functionId),
     memoryLimitInMB: '1024',
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionId}`,

@@ -17,9 +17,11 @@ import {
   envVars,
   type HandlerDefinition,
   postConfirmationTrigger,
+  webhookSender,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
 import { parseMaxUploadBytes } from '../lib/context.js';
+import type { DeadLetter, DeadLetterQueue } from './dead-letters.js';
 import {
   checkJava,
   type DynamoLocal,
@@ -28,11 +30,15 @@ import {
   LOCAL_REGION,
   startDynamoLocal,
 } from './dynamo-local.js';
+import type { BusEvent } from './eventbridge.js';
+import { DEFAULT_EMAIL_FROM, type EventPorts, type LocalEvents, startEvents } from './events.js';
 import { type DemoUser, type Gateway, startGateway } from './gateway.js';
 import { type HandlerResolver, moduleResolver } from './lambda.js';
 import { type LambdaInvokeServer, startLambdaInvoke } from './lambda-invoke.js';
 import { type Log, makeLog } from './log.js';
 import { type LocalS3, startLocalS3 } from './s3.js';
+import type { StoredSecret } from './secrets.js';
+import type { SentEmail } from './ses.js';
 import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './sign-in.js';
 
 export interface LocalStackOptions {
@@ -62,6 +68,12 @@ export interface LocalStackOptions {
   allowedOrigins?: readonly string[];
   /** Largest attachment in bytes (the stack's `maxUploadBytes`); default `uploadLimits.defaultMaxAttachmentBytes`. */
   maxUploadBytes?: number;
+  /** Every notification delay in seconds (NOTIFY_DELAY_SECONDS, the stack's `notifyDelaySeconds`); default: the users' preferences. */
+  notifyDelaySeconds?: number;
+  /** Where the chat's events are POSTed (the stack's `webhookUrl`): https, or http to 127.0.0.1/localhost; default none. */
+  webhookUrl?: string;
+  /** The e-mails' From address (the stack's `emailFrom`, its one verified identity); default `chat@localhost.test`. */
+  emailFrom?: string;
 }
 
 export interface LocalStack {
@@ -76,6 +88,24 @@ export interface LocalStack {
   lambdaUrl: string;
   /** The environment given to the handlers. */
   env: Record<string, string>;
+  /** EventBridge Scheduler's and PutEvents' endpoints (loopback only). */
+  schedulerUrl: string;
+  eventsUrl: string;
+  /** Every event put on the bus, as JSON (`GET`, unsigned): `{"events": [envelope, ...]}`. */
+  eventLogUrl: string;
+  /** The SES endpoint, and the page listing the e-mails sent (aws-ses-v2-local's). */
+  sesUrl: string;
+  mailUrl: string;
+  /** With `webhookUrl`: where events go and the key that signs them (Secrets Manager's value). */
+  webhook?: { readonly url: string; readonly secretArn: string; readonly secret: string };
+  /** Every event put on the bus since start, oldest first. */
+  events(): readonly BusEvent[];
+  /** Every e-mail sent since this process started. */
+  emails(): Promise<SentEmail[]>;
+  /** What reached the dead-letter queues (also in `<dataDir>/dead-letters/`). */
+  deadLetters(queue?: DeadLetterQueue): readonly DeadLetter[];
+  /** Resolves once the change consumer has handled every stream record written so far. */
+  drainStreams(timeoutMs?: number): Promise<void>;
   /**
    * Fault tests: stops DynamoDB Local while the gateway keeps serving, so handlers meet a database
    * that refuses connections. Resolves once the JVM has exited.
@@ -95,9 +125,9 @@ export const STAGE = 'local';
 export const LOCAL_USER_POOL_ID = 'us-east-1_localChat';
 export const LOCAL_CLIENT_ID = 'local-client';
 export const DEMO_USERS: readonly DemoUser[] = [
-  { userId: 'ann', displayName: 'Ann' },
-  { userId: 'bob', displayName: 'Bob' },
-  { userId: 'cat', displayName: 'Cat' },
+  { userId: 'ann', displayName: 'Ann', email: 'ann@example.com' },
+  { userId: 'bob', displayName: 'Bob', email: 'bob@example.com' },
+  { userId: 'cat', displayName: 'Cat', email: 'cat@example.com' },
 ];
 const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 /** The files bucket's name locally (on AWS it is generated). */
@@ -113,7 +143,14 @@ export const localTableName = (definition: TableDefinition) => definition.constr
 
 /** What this process's handler modules were imported with; they cannot be re-configured. */
 let importedWith:
-  | { env: Record<string, string>; port: number; dynamoPort: number; s3Port: number; lambdaPort: number }
+  | {
+      env: Record<string, string>;
+      port: number;
+      dynamoPort: number;
+      s3Port: number;
+      lambdaPort: number;
+      eventPorts: EventPorts;
+    }
   | undefined;
 let running = false;
 /** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
@@ -123,14 +160,31 @@ function inMemoryKey(): SigningKey {
   memoryKey ??= generateSigningKey();
   return memoryKey;
 }
-
-interface ProfileStore {
-  createProfileIfMissing(userId: string, displayName: string): Promise<{ readonly displayName: string }>;
-}
+/** Likewise the webhook key of in-memory stacks: the handlers read its ARN once. */
+let memorySecret: StoredSecret | undefined;
 
 /**
- * The store adapter from lambdas/adapters, imported (like a handler) only once the environment is
- * final: its DynamoDB client takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when it is built.
+ * What a local sign-in and the seeding do to a demo user: what the Cognito post-confirmation trigger
+ * does on AWS (lambdas/domain/profiles.ts `confirmAccount`): the profile, created unless it exists,
+ * and the account's address, which the offline e-mail notifications go to.
+ */
+interface ProfileStore {
+  confirmAccount(
+    userId: string,
+    suggestedName: string,
+    email: string | undefined,
+  ): Promise<{ readonly displayName: string }>;
+}
+
+const demoEmail = (userId: string) => DEMO_USERS.find((user) => user.userId === userId)?.email;
+/** `email`: the sign-in's own (a fresh test user's), else the demo user's. */
+const createProfile = (store: ProfileStore, userId: string, displayName: string, email?: string) =>
+  store.confirmAccount(userId, displayName, email ?? demoEmail(userId));
+
+/**
+ * The profile service over the store adapter from lambdas/, imported (like a handler) only once the
+ * environment is final: its DynamoDB client takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when it
+ * is built.
  */
 async function loadProfileStore(): Promise<ProfileStore> {
   const adapters = join(repoRoot, 'lambdas', 'adapters');
@@ -143,7 +197,12 @@ async function loadProfileStore(): Promise<ProfileStore> {
   const tableNames = Object.fromEntries(
     Object.entries(tables).map(([name, definition]) => [name, localTableName(definition)]),
   ) as Record<TableName, string>;
-  return new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() });
+  const profiles = (await import(
+    pathToFileURL(join(repoRoot, 'lambdas', 'domain', 'profiles.ts')).href
+  )) as typeof import('../lambdas/domain/profiles.js');
+  return new profiles.ProfileService(
+    new store.DynamoUserStore(clients.makeDocumentClient(), tableNames, { now: () => new Date() }),
+  );
 }
 
 /** Where the handlers find the files bucket and the attachment check. */
@@ -195,6 +254,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
   const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
+  // Without a webhook the sender does not exist (as on AWS without -c webhookUrl): it is not imported.
+  const handlers =
+    options.webhookUrl === undefined
+      ? ALL_HANDLERS.filter((definition) => definition !== webhookSender)
+      : ALL_HANDLERS;
+  if (options.notifyDelaySeconds !== undefined) {
+    const delay = options.notifyDelaySeconds;
+    if (!Number.isInteger(delay) || delay < 0) {
+      running = false;
+      throw new Error(`notifyDelaySeconds must be a whole number of seconds, not ${delay}`);
+    }
+  }
   let requestedPort = options.port ?? 3000;
   if (importedWith !== undefined) {
     if (requestedPort === 0) requestedPort = importedWith.port;
@@ -210,7 +281,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const since = (start: number) => `${Math.round(performance.now() - start)} ms`;
   const startedAt = performance.now();
   let gateway: Gateway | undefined;
-  let files: Promise<[LocalS3, LambdaInvokeServer]> | undefined;
+  let files: Promise<[LocalS3, LambdaInvokeServer, LocalEvents]> | undefined;
   let dynamoStarting: Promise<DynamoLocal> | undefined;
   /** The DynamoDB Local serving now: replaced by stopDynamo/startDynamo. */
   let dynamoNow: Promise<DynamoLocal | undefined> | undefined;
@@ -218,7 +289,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await gateway?.close();
     // After the gateway: its last $disconnect handlers are done, so nothing calls these any more.
     const started = await files?.catch(() => undefined);
-    await Promise.all([started?.[0].stop(), started?.[1].close()]);
+    await Promise.all([started?.[0].stop(), started?.[1].close(), started?.[2].stop()]);
     const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
     await dynamo?.stop();
     running = false;
@@ -280,8 +351,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         region: LOCAL_REGION,
         tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
         demoUsers: DEMO_USERS,
-        createProfile: async (userId, displayName) =>
-          (await profileStore()).createProfileIfMissing(userId, displayName),
+        createProfile: async (userId, displayName, email) =>
+          createProfile(await profileStore(), userId, displayName, email),
       },
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
@@ -300,33 +371,57 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       startLambdaInvoke({
         resolve,
-        functions: ALL_HANDLERS,
+        functions: handlers,
         log,
         port: importedWith?.lambdaPort ?? 0,
       }),
+      startEvents({
+        resolve,
+        log,
+        dataDir,
+        emailFrom: options.emailFrom ?? DEFAULT_EMAIL_FROM,
+        appUrl: `${gateway.baseUrl}/`,
+        ...(options.notifyDelaySeconds === undefined
+          ? {}
+          : { notifyDelaySeconds: options.notifyDelaySeconds }),
+        ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+        ...(importedWith === undefined ? {} : { ports: importedWith.eventPorts }),
+        ...(dataDir === undefined && memorySecret !== undefined ? { secret: memorySecret } : {}),
+      }),
     ]);
-    const [s3, lambda] = await files;
-    log.info(`Local S3 and Lambda Invoke ready after ${since(startedAt)}`);
+    const [s3, lambda, events] = await files;
+    if (dataDir === undefined && events.webhook !== undefined) memorySecret = events.webhook.secret;
+    log.info(`Local S3, Lambda Invoke and the events services ready after ${since(startedAt)}`);
 
-    const env = handlerEnv(
-      gateway.baseUrl,
-      dynamoPort,
-      { s3Endpoint: s3.endpoint, lambdaEndpoint: lambda.endpoint, maxUploadBytes },
-      process.env.LOG_LEVEL ?? 'WARN',
-    );
+    const env = {
+      ...handlerEnv(
+        gateway.baseUrl,
+        dynamoPort,
+        { s3Endpoint: s3.endpoint, lambdaEndpoint: lambda.endpoint, maxUploadBytes },
+        process.env.LOG_LEVEL ?? 'WARN',
+      ),
+      ...events.env,
+    };
     if (importedWith !== undefined && JSON.stringify(importedWith.env) !== JSON.stringify(env)) {
       throw new Error(
         'This process already imported the handlers with another environment; start one stack per process',
       );
     }
     Object.assign(process.env, env);
-    importedWith = { env, port: gateway.port, dynamoPort, s3Port: s3.port, lambdaPort: lambda.port };
+    importedWith = {
+      env,
+      port: gateway.port,
+      dynamoPort,
+      s3Port: s3.port,
+      lambdaPort: lambda.port,
+      eventPorts: events.ports,
+    };
     envReady();
 
     // The handlers' imports (the local cold starts) overlap the JVM's start-up.
-    const imports = await Promise.allSettled(ALL_HANDLERS.map((definition) => modules(definition)));
+    const imports = await Promise.allSettled(handlers.map((definition) => modules(definition)));
     log.info(`Handler modules imported after ${since(startedAt)}`);
-    reportImportFailures(imports, log);
+    reportImportFailures(handlers, imports, log);
     const dynamo = await dynamoStarting;
     dynamoNow = Promise.resolve(dynamo);
     const { ensureTables, localDynamoClient } = await import('./tables.js');
@@ -340,7 +435,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     await createTables(dynamo.endpoint);
     await seedDemoUsers(profileStore, log);
-    log.info(`Tables and demo users ready after ${since(startedAt)}`);
+    // After the seed: a new mapping starts at the trim horizon, so the seed's writes are read too.
+    await events.startStreams(dynamo.endpoint);
+    log.info(`Tables, demo users and stream mappings ready after ${since(startedAt)}`);
 
     const { baseUrl, wsUrl } = gateway;
     let stopped: Promise<void> | undefined;
@@ -353,6 +450,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       filesUrl: s3.endpoint,
       lambdaUrl: lambda.endpoint,
       env,
+      schedulerUrl: events.schedulerUrl,
+      eventsUrl: events.eventsUrl,
+      eventLogUrl: events.eventLogUrl,
+      sesUrl: events.sesUrl,
+      mailUrl: events.mailUrl,
+      ...(events.webhook === undefined
+        ? {}
+        : {
+            webhook: {
+              url: events.webhook.url,
+              secretArn: events.webhook.secretArn,
+              secret: events.webhook.secret.value,
+            },
+          }),
+      events: () => events.events(),
+      emails: () => events.emails(),
+      deadLetters: (queue) => events.deadLetters.list(queue),
+      drainStreams: (timeoutMs) => events.drainStreams(timeoutMs),
       async stopDynamo() {
         const serving = await dynamoNow;
         dynamoNow = Promise.resolve(undefined);
@@ -375,13 +490,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function reportImportFailures(results: PromiseSettledResult<unknown>[], log: Log): void {
+function reportImportFailures(
+  handlers: readonly HandlerDefinition[],
+  results: PromiseSettledResult<unknown>[],
+  log: Log,
+): void {
   const failed = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${ALL_HANDLERS[index]?.entry}: ${firstLine(result.reason)}`] : [],
+    result.status === 'rejected' ? [`${handlers[index]?.entry}: ${firstLine(result.reason)}`] : [],
   );
   if (failed.length > 0) {
     log.warn(
-      `Some handlers could not be loaded; their routes answer 500 until fixed:\n  ${failed.join('\n  ')}`,
+      `Some handlers could not be loaded; their routes (or triggers) fail until fixed:\n  ${failed.join('\n  ')}`,
     );
   }
 }
@@ -389,7 +508,7 @@ function reportImportFailures(results: PromiseSettledResult<unknown>[], log: Log
 async function seedDemoUsers(profileStore: () => Promise<ProfileStore>, log: Log): Promise<void> {
   try {
     const store = await profileStore();
-    await Promise.all(DEMO_USERS.map((user) => store.createProfileIfMissing(user.userId, user.displayName)));
+    await Promise.all(DEMO_USERS.map((user) => createProfile(store, user.userId, user.displayName)));
   } catch (error) {
     log.warn(`Demo users not seeded (local sign-in answers 500 until this is fixed): ${firstLine(error)}`);
   }

@@ -1,12 +1,15 @@
 /**
  * `npm start`: the whole chat on one machine. Options: --port N (default 3000, 0 = any free port),
- * --host H, --in-memory, --data-dir DIR, --max-upload-bytes N, --quiet. Ctrl-C (SIGINT) or SIGTERM
- * stops everything, DynamoDB Local and the local S3 included.
+ * --host H, --in-memory, --data-dir DIR, --max-upload-bytes N, --notify-delay 30s|2m, --webhook URL,
+ * --email-from ADDRESS, --quiet. Ctrl-C (SIGINT) or SIGTERM stops everything, DynamoDB Local and the
+ * local S3 included.
  */
 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { signatureHeader } from '../definitions/notifications.js';
 import { uploadLimits } from '../definitions/uploads.js';
+import { checkWebhookUrl, DEFAULT_EMAIL_FROM, parseDelay } from './events.js';
 import {
   DEMO_USERS,
   FILES_BUCKET,
@@ -16,12 +19,17 @@ import {
   startLocalStack,
 } from './stack.js';
 
-const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--max-upload-bytes N] [--quiet]
+const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--max-upload-bytes N]
+                      [--notify-delay 30s|2m] [--webhook URL] [--email-from ADDRESS] [--quiet]
   --port N              port of the web client, REST and WebSocket APIs (default 3000; 0 = any free port)
   --host H              interface to listen on (default 127.0.0.1)
   --in-memory           keep the data in memory and a temporary folder (a throwaway run)
   --data-dir DIR        where DynamoDB Local and the local S3 keep their data (default .local-data)
   --max-upload-bytes N  largest attachment in bytes (default ${uploadLimits.defaultMaxAttachmentBytes}, the stack's default)
+  --notify-delay D      every e-mail check this long after the message (e.g. 30s, 2m) instead of the
+                        users' preferences (NOTIFY_DELAY_SECONDS)
+  --webhook URL         POST every chat event there, signed (https, or http://127.0.0.1 / localhost)
+  --email-from ADDRESS  the e-mails' From address (default ${DEFAULT_EMAIL_FROM})
   --quiet               no start-up chatter`;
 
 function parseOptions(argv: string[]): LocalStackOptions {
@@ -33,6 +41,9 @@ function parseOptions(argv: string[]): LocalStackOptions {
       'in-memory': { type: 'boolean' },
       'data-dir': { type: 'string' },
       'max-upload-bytes': { type: 'string' },
+      'notify-delay': { type: 'string' },
+      webhook: { type: 'string' },
+      'email-from': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,6 +69,14 @@ function parseOptions(argv: string[]): LocalStackOptions {
       throw new Error(`--max-upload-bytes must be a positive whole number of bytes, not ${maxUpload}`);
     }
     options.maxUploadBytes = Number(maxUpload);
+  }
+  if (values['notify-delay'] !== undefined) options.notifyDelaySeconds = parseDelay(values['notify-delay']);
+  if (values.webhook !== undefined) options.webhookUrl = checkWebhookUrl(values.webhook);
+  if (values['email-from'] !== undefined) {
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(values['email-from'])) {
+      throw new Error(`--email-from must be an e-mail address, not ${values['email-from']}`);
+    }
+    options.emailFrom = values['email-from'];
   }
   if (values.quiet === true) options.quiet = true;
   return options;
@@ -94,8 +113,17 @@ async function main(): Promise<void> {
       `WebSocket: ${stack.wsUrl}`,
       `Sign-in:   POST ${stack.signInUrl}`,
       `Files:     ${stack.filesUrl} (local S3, bucket ${FILES_BUCKET})`,
+      `Mail:      ${stack.mailUrl} (e-mails sent by the notify function, from ${options.emailFrom ?? DEFAULT_EMAIL_FROM})`,
+      `Events:    ${stack.eventLogUrl} (every event put on the bus, as JSON)`,
+      ...(stack.webhook === undefined
+        ? ['Webhook:   off (--webhook URL to POST every chat event)']
+        : [
+            `Webhook:   ${stack.webhook.url}`,
+            `  signed with ${signatureHeader}: sha256=<HMAC-SHA256 of the body> under this key: ${stack.webhook.secret}`,
+          ]),
+      `Notify:    ${options.notifyDelaySeconds === undefined ? "after each user's delay preference" : `${options.notifyDelaySeconds} s after a message (--notify-delay)`}; dead letters in ${options.inMemory === true ? 'memory' : join(options.dataDir ?? join(repoRoot, '.local-data'), 'dead-letters')}`,
       '',
-      `Demo users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName})`).join(', ')}`,
+      `Demo users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName}, ${user.email ?? 'no e-mail'})`).join(', ')}`,
       `  curl -s -X POST ${stack.signInUrl} -H 'content-type: application/json' -d '{"userId":"ann","displayName":"Ann"}'`,
       `Data: ${options.inMemory === true ? 'in memory (lost on exit)' : (options.dataDir ?? join(repoRoot, '.local-data'))}`,
       `Started in ${seconds} s. Ctrl-C to stop.`,

@@ -10,6 +10,7 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KeyAttribute, TableDefinition } from '../definitions/tables.js';
@@ -47,6 +48,9 @@ export function createTableInput(definition: TableDefinition, tableName: string)
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
+    ...(definition.stream !== undefined
+      ? { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } }
+      : {}),
     AttributeDefinitions: attributeDefinitions,
     KeySchema: keySchema(definition.partitionKey, definition.sortKey),
     ...(definition.globalIndexes.length > 0
@@ -90,6 +94,7 @@ export async function ensureTables(
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
         await warnOnDrift(client, input, log);
+        await ensureStream(client, definition, tableName, log);
       }
       if (definition.ttlAttribute !== undefined) {
         const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
@@ -104,6 +109,37 @@ export async function ensureTables(
       }
     }),
   );
+}
+
+/**
+ * A table kept on disk from before its definition had a stream gets one (the deploy that adds
+ * `stream` does the same on AWS); one with another view type is left alone with a warning.
+ */
+async function ensureStream(
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  tableName: string,
+  log: Log,
+): Promise<void> {
+  if (definition.stream === undefined) return;
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const current = table?.StreamSpecification;
+  if (current?.StreamEnabled === true) {
+    if (current.StreamViewType !== definition.stream) {
+      log.warn(
+        `Table ${tableName} in the local data streams ${current.StreamViewType}, not ${definition.stream}: ` +
+          'delete the data folder (or use --in-memory) to recreate it.',
+      );
+    }
+    return;
+  }
+  await client.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream },
+    }),
+  );
+  log.info(`Turned on the stream of table ${tableName}`);
 }
 
 async function warnOnDrift(

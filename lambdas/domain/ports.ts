@@ -3,7 +3,9 @@
  * implement these in `adapters/`; unit tests use the in-memory fakes in `test/fakes`.
  */
 
+import type { ChatEvent } from '../../definitions/notifications.js';
 import type { ConnectionRef, Message, Room, RoomId, SentCounts, UserId, UserProfile } from './model.js';
+import type { NotificationPrefs } from './notifications.js';
 import type { CommitPlan } from './room-commit.js';
 
 export interface MessagePageQuery {
@@ -125,7 +127,11 @@ export interface MessageStore {
 export interface UserStore {
   getUser(userId: UserId): Promise<UserProfile | undefined>;
   getUsers(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, UserProfile>>;
-  createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile>;
+  /**
+   * Creates the profile unless it exists (keeping the existing display name either way). `email`, when
+   * given, is the account's address as Cognito confirmed it, and replaces any stored one.
+   */
+  createProfileIfMissing(userId: UserId, displayName: string, email?: string): Promise<UserProfile>;
   /** Applies the changes; `before` is the profile as it was (absent for a new one). */
   updateProfile(
     userId: UserId,
@@ -162,6 +168,41 @@ export interface RoomReads {
   ): Promise<SendSnapshot>;
 }
 
+/** A user as the e-mail notifications see them: the profile (with connections), address and preferences. */
+export interface Recipient {
+  readonly profile: UserProfile;
+  /** The account's address (stored at sign-up confirmation); null when none is known. */
+  readonly email: string | null;
+  readonly prefs: NotificationPrefs;
+}
+
+/**
+ * One room's notified mark moved from `from` to `to`: the newest messageId already e-mailed to the
+ * user in that room (null: nothing e-mailed yet).
+ */
+export interface MarkMove {
+  readonly roomId: RoomId;
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/** E-mail preferences and the record of what was e-mailed (users items and `notified#` items). */
+export interface NotificationStore {
+  /** The stored preferences, defaults for what was never set. */
+  getNotificationPrefs(userId: UserId): Promise<NotificationPrefs>;
+  /** Sets only the fields given; answers the preferences as they now stand. */
+  updateNotificationPrefs(userId: UserId, changes: Partial<NotificationPrefs>): Promise<NotificationPrefs>;
+  getRecipient(userId: UserId): Promise<Recipient | undefined>;
+  getRecipients(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, Recipient>>;
+  /** The user's notified marks, by room. */
+  notifiedMarks(userId: UserId): Promise<ReadonlyMap<RoomId, string>>;
+  /**
+   * Moves every mark from its `from` to its `to`, all or none (one transaction): false, and nothing
+   * written, when any mark no longer stands at its `from` (another check moved it).
+   */
+  moveNotifiedMarks(userId: UserId, moves: readonly MarkMove[]): Promise<boolean>;
+}
+
 /** Every port together: what the in-memory store and the DynamoDB stores implement between them. */
 export interface ChatStore
   extends RoomStore,
@@ -170,7 +211,55 @@ export interface ChatStore
     MessageStore,
     UserStore,
     ConnectionStore,
-    RoomReads {}
+    RoomReads,
+    NotificationStore {}
+
+/** Raised by an EventPublisher when some events are still unpublished after its retries. */
+export class PublishError extends Error {
+  constructor(
+    /** Indexes (into the events given) of the events not published. */
+    readonly failed: readonly number[],
+    message = `${failed.length} event(s) not published`,
+  ) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+/** Puts the chat's events on the bus. Publishing an event again is harmless: its id is the same. */
+export interface EventPublisher {
+  /** Resolves when every event is published; else rejects with a PublishError. */
+  publish(events: readonly ChatEvent[]): Promise<void>;
+}
+
+/** The e-mail check of one user for one room, as a one-time schedule runs it. */
+export interface CheckTarget {
+  readonly userId: UserId;
+  readonly roomId: RoomId;
+}
+
+export interface PlannedCheck {
+  /** Derived from the target and its time window: creating the same check twice makes one schedule. */
+  readonly name: string;
+  readonly at: Date;
+  readonly target: CheckTarget;
+}
+
+export interface CheckScheduler {
+  /** 'exists' when a schedule of that name is already there (a burst, or a record processed again). */
+  schedule(check: PlannedCheck): Promise<'created' | 'exists'>;
+}
+
+export interface Mail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+}
 
 export type PostResult = 'delivered' | 'gone';
 

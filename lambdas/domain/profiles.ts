@@ -45,6 +45,19 @@ export class ProfileService {
     );
   }
 
+  /**
+   * A confirmed sign-up (Cognito): the profile, created unless it exists, and the account's address,
+   * which offline e-mail notifications go to (replacing any earlier one: the trigger also runs when a
+   * forgotten password is reset, with the address as it is then).
+   */
+  async confirmAccount(
+    userId: UserId,
+    suggestedName: string,
+    email: string | undefined,
+  ): Promise<UserProfile> {
+    return this.store.createProfileIfMissing(userId, suggestedName, email);
+  }
+
   async view(profile: UserProfile): Promise<ProfileView> {
     return {
       userId: profile.userId,

@@ -66,3 +66,75 @@ export function attachmentCheckConfig(env: NodeJS.ProcessEnv = process.env): {
     lambdaEndpoint: env.AWS_ENDPOINT_URL_LAMBDA || undefined,
   };
 }
+
+export function eventBusName(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.eventBusName, env);
+}
+
+/** What every function that schedules notification checks needs, whichever function the checks invoke. */
+export interface SchedulingConfig {
+  /** The role Scheduler invokes the notify function with. */
+  readonly roleArn: string;
+  /** The notification dead-letter queue: each schedule's Target.DeadLetterConfig. */
+  readonly deadLetterArn: string;
+  /** Every check this many seconds after its message instead of the users' delays (demos, tests). */
+  readonly delayOverrideSeconds: number | undefined;
+}
+
+export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): SchedulingConfig {
+  const override = env[envVars.notifyDelaySeconds];
+  const seconds = override === undefined || override === '' ? undefined : Number(override);
+  if (seconds !== undefined && (!Number.isSafeInteger(seconds) || seconds < 1)) {
+    throw new Error(`${envVars.notifyDelaySeconds} must be a whole number of seconds, not ${override}`);
+  }
+  return {
+    roleArn: requireEnv(envVars.schedulerRoleArn, env),
+    deadLetterArn: requireEnv(envVars.notifyDlqArn, env),
+    delayOverrideSeconds: seconds,
+  };
+}
+
+/**
+ * What the change consumer's checks invoke. Not in the notify function's own environment (it would
+ * name itself: a circular dependency in CloudFormation); its re-checks invoke the ARN it was invoked by.
+ */
+export function notifyFunctionArn(env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(envVars.notifyFunctionArn, env);
+}
+
+/** An http(s) URL, or the init fails by the variable's name. */
+function requireUrl(name: string, env: NodeJS.ProcessEnv, https: 'https-or-local' | 'http(s)'): string {
+  const value = requireEnv(name, env);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name} must be a URL, not ${value}`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && (https === 'http(s)' || local));
+  if (!allowed) throw new Error(`${name} must be an https URL, not ${value}`);
+  return value;
+}
+
+export interface EmailConfig {
+  readonly from: string;
+  readonly appUrl: string;
+}
+
+export function emailConfig(env: NodeJS.ProcessEnv = process.env): EmailConfig {
+  return { from: requireEnv(envVars.emailFrom, env), appUrl: requireUrl(envVars.appUrl, env, 'http(s)') };
+}
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secretArn: string;
+}
+
+/** The webhook's URL: https (plain http only to this machine, for the local stack's receiver). */
+export function webhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  return {
+    url: requireUrl(envVars.webhookUrl, env, 'https-or-local'),
+    secretArn: requireEnv(envVars.webhookSecretArn, env),
+  };
+}

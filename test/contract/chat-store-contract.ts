@@ -872,5 +872,134 @@ export function describeChatStoreContract(
         expect((await store.getUsers([user])).size).toBe(0);
       });
     });
+
+    describe('notification preferences and addresses', () => {
+      it('answers the defaults for preferences never set, even for an unknown user', async () => {
+        expect(await store.getNotificationPrefs(`${ids()}u`)).toEqual({ email: true, delayMinutes: 5 });
+      });
+
+      it('sets only the fields given, with or without a profile, creating none', async () => {
+        const user = `${ids()}u`;
+
+        expect(await store.updateNotificationPrefs(user, { delayMinutes: 30 })).toEqual({
+          email: true,
+          delayMinutes: 30,
+        });
+        expect(await store.updateNotificationPrefs(user, { email: false })).toEqual({
+          email: false,
+          delayMinutes: 30,
+        });
+        expect(await store.getNotificationPrefs(user)).toEqual({ email: false, delayMinutes: 30 });
+        expect(await store.getUser(user)).toBeUndefined();
+
+        // A profile created later keeps them.
+        await store.createProfileIfMissing(user, 'Ann');
+        expect((await store.getRecipient(user))?.prefs).toEqual({ email: false, delayMinutes: 30 });
+        expect(await store.updateNotificationPrefs(user, { email: true, delayMinutes: 1 })).toEqual({
+          email: true,
+          delayMinutes: 1,
+        });
+        expect((await store.getUser(user))?.displayName).toBe('Ann');
+      });
+
+      it('keeps the address a profile is created with, replaced by a later one and kept when none is given', async () => {
+        const user = `${ids()}u`;
+
+        await store.createProfileIfMissing(user, 'Ann', 'ann@example.com');
+        expect(await store.getRecipient(user)).toMatchObject({
+          profile: { userId: user, displayName: 'Ann', connections: [] },
+          email: 'ann@example.com',
+          prefs: { email: true, delayMinutes: 5 },
+        });
+        await store.createProfileIfMissing(user, 'Other', 'new@example.com');
+        await store.createProfileIfMissing(user, 'Other');
+
+        expect(await store.getRecipient(user)).toMatchObject({
+          profile: { displayName: 'Ann' },
+          email: 'new@example.com',
+        });
+      });
+
+      it('reads recipients with their connections, skipping unknown ones; a profile without an address has none', async () => {
+        const prefix = ids();
+        const [a, b] = [`${prefix}a`, `${prefix}b`];
+        await store.createProfileIfMissing(a, 'Ann', 'ann@example.com');
+        await store.addConnection(b, { connectionId: `${prefix}k`, expiresAt: 99 }, T0, 'Bob');
+
+        const recipients = await store.getRecipients([a, b, `${prefix}nobody`, a]);
+
+        expect([...recipients.keys()].sort()).toEqual([a, b]);
+        expect(recipients.get(a)).toMatchObject({ email: 'ann@example.com' });
+        expect(recipients.get(b)).toMatchObject({
+          email: null,
+          profile: { connections: [{ connectionId: `${prefix}k`, expiresAt: 99 }] },
+        });
+        expect(await store.getRecipient(`${prefix}nobody`)).toBeUndefined();
+      });
+    });
+
+    describe('notified marks', () => {
+      const m = (n: number) => ulidAt(T0, n);
+
+      it('has none until moved, then each room’s newest e-mailed message', async () => {
+        const user = `${ids()}u`;
+        expect(await store.notifiedMarks(user)).toEqual(new Map());
+
+        expect(
+          await store.moveNotifiedMarks(user, [
+            { roomId: 'chat_a_b', from: null, to: m(1) },
+            { roomId: 'chat_a_c', from: null, to: m(2) },
+          ]),
+        ).toBe(true);
+        expect(await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: m(1), to: m(3) }])).toBe(
+          true,
+        );
+
+        expect(await store.notifiedMarks(user)).toEqual(
+          new Map([
+            ['chat_a_b', m(3)],
+            ['chat_a_c', m(2)],
+          ]),
+        );
+      });
+
+      it('moves all or none: one mark not where it was read fails the move and writes nothing', async () => {
+        const user = `${ids()}u`;
+        await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: null, to: m(2) }]);
+
+        expect(
+          await store.moveNotifiedMarks(user, [
+            { roomId: 'chat_a_c', from: null, to: m(1) },
+            { roomId: 'chat_a_b', from: m(1), to: m(3) },
+          ]),
+        ).toBe(false);
+        expect(await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: null, to: m(3) }])).toBe(
+          false,
+        );
+
+        expect(await store.notifiedMarks(user)).toEqual(new Map([['chat_a_b', m(2)]]));
+      });
+
+      it('moves a mark back to none, after which it reads as none and moves from none again', async () => {
+        const user = `${ids()}u`;
+        await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: null, to: m(1) }]);
+
+        expect(await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: m(1), to: null }])).toBe(
+          true,
+        );
+        expect(await store.notifiedMarks(user)).toEqual(new Map());
+        expect(await store.moveNotifiedMarks(user, [{ roomId: 'chat_a_b', from: null, to: m(4) }])).toBe(
+          true,
+        );
+        expect(await store.notifiedMarks(user)).toEqual(new Map([['chat_a_b', m(4)]]));
+      });
+
+      it("keeps each user's marks apart", async () => {
+        const prefix = ids();
+        await store.moveNotifiedMarks(`${prefix}a`, [{ roomId: 'chat_a_b', from: null, to: m(1) }]);
+
+        expect(await store.notifiedMarks(`${prefix}b`)).toEqual(new Map());
+      });
+    });
   });
 }

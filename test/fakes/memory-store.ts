@@ -15,16 +15,23 @@ import type {
   UserId,
   UserProfile,
 } from '../../lambdas/domain/model.js';
+import {
+  defaultNotificationPrefs,
+  type NotificationPrefs,
+  storedPrefs,
+} from '../../lambdas/domain/notifications.js';
 import type {
   ChatStore,
   Clock,
   CommitResult,
+  MarkMove,
   Membership,
   MessagePage,
   MessagePageQuery,
   ProfileChanges,
   PutMessageResult,
   ReadPointerResult,
+  Recipient,
   SendSnapshot,
   StoredMessage,
 } from '../../lambdas/domain/ports.js';
@@ -54,6 +61,9 @@ interface StoredUser {
   createdAt: string;
   lastSeenAt: string | null;
   connections: Map<string, { expiresAt: number; roomId?: RoomId }>;
+  email: string | null;
+  /** As stored: fields absent until set (the adapter's `notify` map). */
+  notify: Partial<NotificationPrefs> | undefined;
 }
 
 /** A row of the connections table. */
@@ -83,6 +93,10 @@ export class MemoryChatStore implements ChatStore {
   private readonly activity = new Map<UserId, Set<string>>();
   private readonly users = new Map<UserId, StoredUser>();
   private readonly connectionRecords = new Map<string, ConnectionRecord>();
+  /** Notified marks, by user then room (the adapter's `notified#` items; "" is no mark). */
+  private readonly marks = new Map<UserId, Map<RoomId, string>>();
+  /** Preferences set before the user had a profile. */
+  private readonly prefsOnly = new Map<UserId, Partial<NotificationPrefs>>();
   private readonly failures = new Map<StoreMethod, unknown[]>();
   private crashAfterPut = 0;
   /** Every call, by method name, in order: lets a test see what the service asked for. */
@@ -103,7 +117,12 @@ export class MemoryChatStore implements ChatStore {
   }
 
   /** A user profile as sign-in or PUT /users/me would write it. */
-  seedUser(userId: UserId, displayName = userId, avatarUrl: string | null = null): void {
+  seedUser(
+    userId: UserId,
+    displayName = userId,
+    avatarUrl: string | null = null,
+    email: string | null = null,
+  ): void {
     this.users.set(userId, {
       userId,
       displayName,
@@ -112,6 +131,8 @@ export class MemoryChatStore implements ChatStore {
       createdAt: this.clock.now().toISOString(),
       lastSeenAt: null,
       connections: new Map(),
+      email,
+      notify: undefined,
     });
   }
 
@@ -368,9 +389,11 @@ export class MemoryChatStore implements ChatStore {
     return this.usersById(userIds);
   }
 
-  async createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile> {
+  async createProfileIfMissing(userId: UserId, displayName: string, email?: string): Promise<UserProfile> {
     await this.enter('createProfileIfMissing');
-    return toProfile(this.upsertUser(userId, displayName));
+    const user = this.upsertUser(userId, displayName);
+    if (email !== undefined) user.email = email;
+    return toProfile(user);
   }
 
   async updateProfile(
@@ -426,6 +449,64 @@ export class MemoryChatStore implements ChatStore {
     return this.liveCount(user);
   }
 
+  // ---------------------------------------------------------------- notifications
+
+  async getNotificationPrefs(userId: UserId): Promise<NotificationPrefs> {
+    await this.enter('getNotificationPrefs');
+    return storedPrefs(this.storedNotify(userId));
+  }
+
+  async updateNotificationPrefs(
+    userId: UserId,
+    changes: Partial<NotificationPrefs>,
+  ): Promise<NotificationPrefs> {
+    await this.enter('updateNotificationPrefs');
+    // Like the adapter's update, a user without an item gets one holding only the preferences, which
+    // reads as no profile (no display name).
+    const user = this.users.get(userId);
+    const notify = { ...(this.storedNotify(userId) ?? defaultNotificationPrefs), ...changes };
+    if (user) user.notify = notify;
+    else this.prefsOnly.set(userId, notify);
+    return storedPrefs(notify);
+  }
+
+  private storedNotify(userId: UserId): Partial<NotificationPrefs> | undefined {
+    const user = this.users.get(userId);
+    return user ? user.notify : this.prefsOnly.get(userId);
+  }
+
+  async getRecipient(userId: UserId): Promise<Recipient | undefined> {
+    await this.enter('getRecipient');
+    const user = this.users.get(userId);
+    return user && toRecipient(user);
+  }
+
+  async getRecipients(userIds: readonly UserId[]): Promise<ReadonlyMap<UserId, Recipient>> {
+    await this.enter('getRecipients');
+    const found = new Map<UserId, Recipient>();
+    for (const id of userIds) {
+      const user = this.users.get(id);
+      if (user) found.set(id, toRecipient(user));
+    }
+    return found;
+  }
+
+  async notifiedMarks(userId: UserId): Promise<ReadonlyMap<RoomId, string>> {
+    await this.enter('notifiedMarks');
+    return new Map([...(this.marks.get(userId) ?? [])].filter(([, messageId]) => messageId !== ''));
+  }
+
+  async moveNotifiedMarks(userId: UserId, moves: readonly MarkMove[]): Promise<boolean> {
+    await this.enter('moveNotifiedMarks');
+    if (moves.length > 100) throw new Error('at most 100 notified marks move at once');
+    const marks = this.marks.get(userId) ?? new Map<RoomId, string>();
+    // All or none, as the adapter's transaction.
+    if (moves.some(({ roomId, from }) => (marks.get(roomId) ?? '') !== (from ?? ''))) return false;
+    for (const { roomId, to } of moves) marks.set(roomId, to ?? '');
+    this.marks.set(userId, marks);
+    return true;
+  }
+
   // ---------------------------------------------------------------- internals
 
   private async enter(method: StoreMethod): Promise<void> {
@@ -462,7 +543,10 @@ export class MemoryChatStore implements ChatStore {
       createdAt: now,
       lastSeenAt: null,
       connections: new Map(),
+      email: null,
+      notify: this.prefsOnly.get(userId),
     };
+    this.prefsOnly.delete(userId);
     this.users.set(userId, created);
     return created;
   }
@@ -499,6 +583,10 @@ function toRoom(room: StoredRoom): Room {
     ),
     recentSends: copy(room.recentSends),
   };
+}
+
+function toRecipient(user: StoredUser): Recipient {
+  return { profile: toProfile(user), email: user.email, prefs: storedPrefs(user.notify) };
 }
 
 function toProfile(user: StoredUser): UserProfile {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { uploadLimits } from '../../definitions/uploads.js';
-import { parseAllowedOrigins, parseFlag, parseMaxUploadBytes } from '../../lib/context.js';
+import {
+  maxNotifyDelaySeconds,
+  parseAllowedOrigins,
+  parseEmailSettings,
+  parseFlag,
+  parseMaxUploadBytes,
+  parseNotifyDelaySeconds,
+  parseWebhookUrl,
+} from '../../lib/context.js';
 
 describe('allowedOrigins context', () => {
   it('means no CORS when absent or empty', () => {
@@ -101,4 +109,102 @@ describe('maxUploadBytes context', () => {
       /Context maxUploadBytes must be a whole number of bytes from 1 to 104857600/,
     );
   });
+});
+
+describe('webhookUrl context', () => {
+  it('means no webhook when absent or empty', () => {
+    expect(parseWebhookUrl(undefined)).toBeUndefined();
+    expect(parseWebhookUrl('')).toBeUndefined();
+  });
+
+  it('accepts an https URL, path and query included, trimmed', () => {
+    expect(parseWebhookUrl(' https://hooks.example.com/chat?team=1 ')).toBe(
+      'https://hooks.example.com/chat?team=1',
+    );
+    expect(parseWebhookUrl('https://hooks.example.com:8443')).toBe('https://hooks.example.com:8443');
+  });
+
+  it.each(['http://hooks.example.com/chat', 'ftp://hooks.example.com', 'wss://hooks.example.com'])(
+    'rejects %s, which is not https',
+    (value) => {
+      expect(() => parseWebhookUrl(value)).toThrow(/webhookUrl.*must use https/);
+    },
+  );
+
+  it.each(['hooks.example.com/chat', '/chat', 'https://', 'not a url'])(
+    'rejects %s, which is not a URL',
+    (value) => {
+      expect(() => parseWebhookUrl(value)).toThrow(/webhookUrl/);
+    },
+  );
+
+  it('rejects credentials in the URL, which would be in the template', () => {
+    expect(() => parseWebhookUrl('https://user:secret@hooks.example.com/chat')).toThrow(/credentials/);
+  });
+
+  it('rejects a value that is not a string', () => {
+    expect(() => parseWebhookUrl(42)).toThrow(/webhookUrl must be a string/);
+  });
+});
+
+describe('emailFrom and appUrl context', () => {
+  it('means no e-mail when both are absent or empty', () => {
+    expect(parseEmailSettings(undefined, undefined)).toBeUndefined();
+    expect(parseEmailSettings('', '')).toBeUndefined();
+  });
+
+  it('reads one address and an https URL, trimmed', () => {
+    expect(parseEmailSettings(' chat@example.com ', ' https://chat.example.com/app ')).toEqual({
+      from: 'chat@example.com',
+      appUrl: 'https://chat.example.com/app',
+    });
+  });
+
+  it('refuses one without the other', () => {
+    expect(() => parseEmailSettings('chat@example.com', undefined)).toThrow(/emailFrom needs appUrl/);
+    expect(() => parseEmailSettings(undefined, 'https://chat.example.com')).toThrow(/give emailFrom too/);
+  });
+
+  it.each([
+    'chat',
+    'chat@example',
+    'Chat <chat@example.com>',
+    'a@example.com,b@example.com',
+    'a b@example.com',
+    7,
+  ])('rejects the From address %s', (value) => {
+    expect(() => parseEmailSettings(value, 'https://chat.example.com')).toThrow(
+      /emailFrom must be one e-mail address/,
+    );
+  });
+
+  it.each(['http://chat.example.com', 'chat.example.com', 'https://user:pw@chat.example.com'])(
+    'rejects the app URL %s',
+    (value) => {
+      expect(() => parseEmailSettings('chat@example.com', value)).toThrow(/appUrl/);
+    },
+  );
+});
+
+describe('notifyDelaySeconds context', () => {
+  it('means the users’ preferences when absent or empty', () => {
+    expect(parseNotifyDelaySeconds(undefined)).toBeUndefined();
+    expect(parseNotifyDelaySeconds('')).toBeUndefined();
+  });
+
+  it('reads -c notifyDelaySeconds=30 (a string) and a cdk.json number alike, up to the longest delay', () => {
+    expect(parseNotifyDelaySeconds('30')).toBe(30);
+    expect(parseNotifyDelaySeconds(1)).toBe(1);
+    expect(maxNotifyDelaySeconds).toBe(1440 * 60);
+    expect(parseNotifyDelaySeconds(String(maxNotifyDelaySeconds))).toBe(maxNotifyDelaySeconds);
+  });
+
+  it.each(['0', 0, '-5', '1.5', 1.5, '30s', ' 30', String(maxNotifyDelaySeconds + 1), true])(
+    'rejects %s',
+    (value) => {
+      expect(() => parseNotifyDelaySeconds(value)).toThrow(
+        /Context notifyDelaySeconds must be a whole number of seconds from 1 to 86400/,
+      );
+    },
+  );
 });

@@ -36,7 +36,8 @@ describe('files', () => {
   let filesBucketId: string;
   let logBucketId: string;
   beforeAll(() => {
-    chat = synthesizeChat({ allowedOrigins: origins });
+    // With a webhook, so that every handler definition has its function (the sender only exists with one).
+    chat = synthesizeChat({ allowedOrigins: origins, webhookUrl: 'https://hooks.example.com/chat' });
     buckets = resourcesOfType(chat.template, 'AWS::S3::Bucket');
     filesBucketId = chat.stack.getLogicalId(chat.stack.files.bucket.node.defaultChild as CfnBucket);
     logBucketId = chat.stack.getLogicalId(chat.stack.files.accessLogs.node.defaultChild as CfnBucket);

@@ -2,10 +2,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   attachmentCheck,
+  changeConsumer,
   envVars,
   type HandlerDefinition,
   httpAuthorizer,
   httpRoutes,
+  notifier,
   postConfirmationTrigger,
   webSocketAuthorizer,
   webSocketRoutes,
@@ -33,6 +35,9 @@ const definitions: HandlerDefinition[] = [
   webSocketAuthorizer,
   postConfirmationTrigger,
   attachmentCheck,
+  // Not the webhook sender: it only exists with -c webhookUrl (test/infra/events.test.ts).
+  changeConsumer,
+  notifier,
 ];
 const cases = definitions.map((definition) => [definition.functionId, definition] as const);
 const baseEnv = ['NODE_OPTIONS'];
@@ -128,12 +133,15 @@ describe('Lambda functions', () => {
     expect(SETTLE_CATCH_UP_MS).toBeGreaterThan(sendTimeout * 1000);
   });
 
-  it('keeps timeouts short: 10 s for handlers, 5 s for authorizers, the Cognito trigger and the attachment check', () => {
+  it('keeps timeouts short: 10 s for handlers, 5 s for authorizers, the Cognito trigger and the attachment check, 30 s for batches nobody waits on', () => {
     for (const definition of definitions) {
       const short = [httpAuthorizer, webSocketAuthorizer, postConfirmationTrigger, attachmentCheck].includes(
         definition,
       );
-      expect(lambdaOf(definition).Properties.Timeout, definition.functionId).toBe(short ? 5 : 10);
+      const background = definition === changeConsumer || definition === notifier;
+      expect(lambdaOf(definition).Properties.Timeout, definition.functionId).toBe(
+        short ? 5 : background ? 30 : 10,
+      );
     }
   });
 
@@ -175,6 +183,13 @@ describe('Lambda functions', () => {
       ...(definition.postsToConnections ? [envVars.callbackUrl] : []),
       ...(definition.bucket === undefined ? [] : [envVars.filesBucket, envVars.maxUploadBytes]),
       ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
+      ...(definition.publishesEvents === true ? [envVars.eventBusName] : []),
+      ...(definition.schedulesNotifications === true ? [envVars.schedulerRoleArn, envVars.notifyDlqArn] : []),
+      // Every scheduler but the notify function itself, whose re-checks invoke the ARN it was invoked by.
+      ...(definition.schedulesNotifications === true && definition !== notifier
+        ? [envVars.notifyFunctionArn]
+        : []),
+      // No e-mail without -c emailFrom (test/infra/events.test.ts has the rest).
     ];
     expect(Object.keys(envOf(definition)).sort()).toEqual(expected.sort());
   });

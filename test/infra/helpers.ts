@@ -29,6 +29,7 @@ export function allFunctions(stack: ChatStack): ChatFunction[] {
     stack.files.checkFunction,
     ...stack.httpApi.functions,
     ...stack.webSocketApi.functions,
+    ...stack.events.functions,
   ];
 }
 

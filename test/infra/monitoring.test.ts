@@ -67,7 +67,8 @@ describe('monitoring', () => {
   }
 
   it('sends every alarm to the one topic, over TLS only', () => {
-    expect(Object.keys(alarms).length).toBe(13);
+    // 13 before the events: + the Events group's errors and throttles, + two dead-letter queues.
+    expect(Object.keys(alarms).length).toBe(17);
     for (const [id, { Properties }] of Object.entries(alarms)) {
       expect(Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
       expect(Properties.TreatMissingData, id).toBe('notBreaching');
@@ -141,10 +142,16 @@ describe('monitoring', () => {
       ...summedFunctions(alarm('HttpFunctionErrors')),
       ...summedFunctions(alarm('WebSocketFunctionErrors')),
       ...summedFunctions(alarm('FilesFunctionErrors')),
+      ...summedFunctions(alarm('EventsFunctionErrors')),
     ];
     expect(counted).toHaveLength(allFunctions(chat.stack).length - 2);
     for (const authorizer of authorizers) expect(counted).not.toContainEqual(authorizer);
-    for (const name of ['HttpFunctionErrors', 'WebSocketFunctionErrors', 'FilesFunctionErrors']) {
+    for (const name of [
+      'HttpFunctionErrors',
+      'WebSocketFunctionErrors',
+      'FilesFunctionErrors',
+      'EventsFunctionErrors',
+    ]) {
       const properties = alarm(name);
       const queries = properties.Metrics as MetricDataQuery[];
       expect(
@@ -160,6 +167,7 @@ describe('monitoring', () => {
       ...summedFunctions(alarm('HttpFunctionThrottles')),
       ...summedFunctions(alarm('WebSocketFunctionThrottles')),
       ...summedFunctions(alarm('FilesFunctionThrottles')),
+      ...summedFunctions(alarm('EventsFunctionThrottles')),
     ];
     expect(counted).toHaveLength(allFunctions(chat.stack).length);
     // Each function in one group only.
@@ -195,6 +203,7 @@ describe('monitoring', () => {
             Http: Array.from({ length: maxAlarmMetrics + 1 }, () => fn),
             WebSocket: chat.stack.webSocketApi.functions,
             Files: [],
+            Events: [],
           },
           tables: chat.stack.tables,
         }),
@@ -238,6 +247,7 @@ describe('monitoring', () => {
       'Sends',
       'Fan-out posts',
       'DynamoDB throttle events',
+      'Dead-letter queues',
       'Alarms',
     ]) {
       expect(body).toContain(title);

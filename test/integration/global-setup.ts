@@ -12,6 +12,11 @@ import type { StackInfo } from './support/stack-info.js';
 const IDLE_TIMEOUT_MS = 8_000;
 const MAX_CONNECTION_MS = 18_000;
 const MAX_FRAME_BYTES = 32 * 1024;
+/**
+ * Every e-mail check this long after its message (NOTIFY_DELAY_SECONDS): the notification tests wait
+ * for it. Short, but long enough to read a message or come online within it on a loaded machine.
+ */
+const NOTIFY_DELAY_SECONDS = 3;
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -30,7 +35,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   // Imported here so that a remote run does not need the local stack's dependencies (Java, jar).
-  const { startLocalStack } = await import('../../local/stack.js');
+  const [{ startLocalStack }, { startWebhookReceiver }] = await Promise.all([
+    import('../../local/stack.js'),
+    import('./support/webhook-receiver.js'),
+  ]);
+  const receiver = await startWebhookReceiver();
   const local = await startLocalStack({
     port: 0,
     inMemory: true,
@@ -38,7 +47,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     maxConnectionMs: MAX_CONNECTION_MS,
     maxFrameBytes: MAX_FRAME_BYTES,
+    notifyDelaySeconds: NOTIFY_DELAY_SECONDS,
+    webhookUrl: receiver.url,
+  }).catch(async (error: unknown) => {
+    await receiver.close();
+    throw error;
   });
+  if (local.webhook === undefined) throw new Error('The local stack started without its webhook');
   const info: StackInfo = {
     restUrl: trimSlash(local.restUrl),
     wsUrl: local.wsUrl,
@@ -49,6 +64,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       maxConnectionMs: MAX_CONNECTION_MS,
       maxFrameBytes: MAX_FRAME_BYTES,
+      notifications: {
+        delaySeconds: NOTIFY_DELAY_SECONDS,
+        mailboxUrl: `${local.mailUrl.replace(/\/+$/, '')}/store`,
+        eventLogUrl: local.eventLogUrl,
+        schedulerUrl: local.schedulerUrl,
+        webhook: { deliveriesUrl: receiver.deliveriesUrl, secret: local.webhook.secret },
+      },
     },
     remoteTokens: [],
   };
@@ -65,6 +87,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     recorder.uninstall();
     await local.stop();
+    await receiver.close();
     const ungranted = recorder.ungranted(allHandlers);
     if (ungranted.length > 0) {
       // Vitest reports an error thrown here but still exits 0: fail the run explicitly.

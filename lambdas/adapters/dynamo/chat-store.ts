@@ -8,6 +8,7 @@ import type { ChatStore, Clock } from '../../domain/ports.js';
 import { DynamoActivityIndex } from './activity-index.js';
 import type { TableNames } from './items.js';
 import { DynamoMessageStore } from './message-store.js';
+import { DynamoNotificationPrefs, DynamoNotifiedMarks, DynamoRecipients } from './notification-store.js';
 import { DynamoRoomCommits } from './room-commits.js';
 import { DynamoRoomDirectory } from './room-directory.js';
 import { DynamoRoomReads } from './room-reads.js';
@@ -24,6 +25,9 @@ export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, 
   const messages = new DynamoMessageStore(db, tables.messages);
   const users = new DynamoUserStore(db, tables, clock);
   const reads = new DynamoRoomReads(db, tables);
+  const prefs = new DynamoNotificationPrefs(db, tables);
+  const recipients = new DynamoRecipients(db, tables);
+  const marks = new DynamoNotifiedMarks(db, tables.rooms);
   return {
     getRoom: (...args) => rooms.getRoom(...args),
     getRooms: (...args) => rooms.getRooms(...args),
@@ -46,5 +50,11 @@ export function dynamoChatStore(db: DynamoDBDocumentClient, tables: TableNames, 
     removeConnection: (...args) => users.removeConnection(...args),
     getRoomAndUsers: (...args) => reads.getRoomAndUsers(...args),
     loadSend: (...args) => reads.loadSend(...args),
+    getNotificationPrefs: (...args) => prefs.getNotificationPrefs(...args),
+    updateNotificationPrefs: (...args) => prefs.updateNotificationPrefs(...args),
+    getRecipient: (...args) => recipients.getRecipient(...args),
+    getRecipients: (...args) => recipients.getRecipients(...args),
+    notifiedMarks: (...args) => marks.notifiedMarks(...args),
+    moveNotifiedMarks: (...args) => marks.moveNotifiedMarks(...args),
   };
 }

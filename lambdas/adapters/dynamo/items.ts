@@ -7,9 +7,11 @@
  *                { pk: "member#" + userId, sk: roomId, peers }          (presence: who shares a room)
  *                { pk: "activity#" + userId, sk: hour + "#" + roomId, roomId }   (the chat list)
  *                { pk: roomId, sk: "upload#" + uploadId, claim, claimedAt }   (an upload attached: files)
+ *                { pk: "notified#" + userId, sk: roomId, messageId }   (the newest message e-mailed)
  *   messages:    { roomId, dedupKey, messageId, senderId, content, sentAt, clientMessageId?, attachments?, counts }
  *   connections: { connectionId, userId, roomId?, connectedAt, expiresAt }
- *   users:       { userId, displayName, avatarUrl? | avatarKey?, createdAt, lastSeenAt?, "conn#" + connectionId: { expiresAt, roomId? } }
+ *   users:       { userId, displayName, avatarUrl? | avatarKey?, createdAt, lastSeenAt?, "conn#" + connectionId: { expiresAt, roomId? },
+ *                  email?, notify?: { email?, delayMinutes? } }
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -51,6 +53,7 @@ export const ROOM_SK = 'room';
 export const MEMBER_PREFIX = 'member#';
 export const ACTIVITY_PREFIX = 'activity#';
 export const CONNECTION_PREFIX = 'conn#';
+export const NOTIFIED_PREFIX = 'notified#';
 export const BY_MESSAGE_ID = 'byMessageId';
 export const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;

@@ -11,16 +11,18 @@ export class DynamoProfileWrites implements Pick<UserStore, 'createProfileIfMiss
     private readonly clock: Clock,
   ) {}
 
-  async createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile> {
+  async createProfileIfMissing(userId: UserId, displayName: string, email?: string): Promise<UserProfile> {
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { userId },
-        UpdateExpression:
-          'SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)',
+        UpdateExpression: `SET displayName = if_not_exists(displayName, :name), createdAt = if_not_exists(createdAt, :now)${email === undefined ? '' : ', #email = :email'}`,
+        // Aliased: whether a word is reserved in DynamoDB's expressions is not worth the risk.
+        ...(email === undefined ? {} : { ExpressionAttributeNames: { '#email': 'email' } }),
         ExpressionAttributeValues: {
           ':name': displayName,
           ':now': this.clock.now().toISOString(),
+          ...(email === undefined ? {} : { ':email': email }),
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -21,8 +21,8 @@ export class DynamoUserStore extends DynamoUserReads implements UserStore, Conne
     this.connectionStore = new DynamoConnectionStore(db, tables, clock);
   }
 
-  createProfileIfMissing(userId: UserId, displayName: string): Promise<UserProfile> {
-    return this.profiles.createProfileIfMissing(userId, displayName);
+  createProfileIfMissing(userId: UserId, displayName: string, email?: string): Promise<UserProfile> {
+    return this.profiles.createProfileIfMissing(userId, displayName, email);
   }
 
   updateProfile(userId: UserId, changes: ProfileChanges, defaultDisplayName: string) {

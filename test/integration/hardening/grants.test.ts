@@ -5,8 +5,8 @@
  * function that made it. A scenario walks every route through its paths (first, repeated and
  * racing room starts, sends, a retried send, a retry after a newer message, a send into a new hour,
  * pages, reads, typing, presence on
- * connect and disconnect, stale connections found by every posting function, profiles, the Cognito
- * trigger). A request the grant does not cover would be AccessDenied on AWS; a granted action the
+ * connect and disconnect, stale connections found by every posting function, profiles, e-mail
+ * preferences, an offline e-mail (the stream consumer and the notify check), the Cognito trigger). A request the grant does not cover would be AccessDenied on AWS; a granted action the
  * scenario never needs is a privilege too many.
  */
 import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -30,6 +30,7 @@ import {
 } from '../faults/support/stack.js';
 import type { MessagePage } from '../support/api-types.js';
 import { DynamoCallRecorder, grantedCalls } from '../support/dynamo-calls.js';
+import { eventually } from '../support/wait.js';
 import { closeAllSockets } from '../support/ws.js';
 
 /**
@@ -45,7 +46,8 @@ let recorder: DynamoCallRecorder;
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../../local/stack.js');
-  local = await startLocalStack({ port: 0, inMemory: true, quiet: true });
+  // Checks a second after their message, so that the walk sees an e-mail sent.
+  local = await startLocalStack({ port: 0, inMemory: true, quiet: true, notifyDelaySeconds: 1 });
   target = faultStackOf(local);
   recorder = new DynamoCallRecorder(tableNames(target));
 }, 120_000);
@@ -214,6 +216,19 @@ async function walkEveryRoute(): Promise<void> {
   });
   await annWs.next('ack', (f) => f.clientMessageId === 'grants-file');
 
+  // E-mail preferences, read and changed; an offline user's e-mail (the consumer schedules the check,
+  // the notify function reads the rooms, messages and users, moves the notified marks and sends).
+  expect((await rest(target, ann, 'GET', '/users/me/notifications')).status).toBe(200);
+  expect(await withBody(ann, 'PUT', '/users/me/notifications', { delayMinutes: 10 })).toBe(200);
+  const gil = await signInAs(target, 'gil', true);
+  const gilRoom = await startRoomOf(target, ann, gil);
+  await annWs.sendMessage(gilRoom, 'for the e-mail', 'grants-mail');
+  await eventually(
+    async () =>
+      (await (local as LocalStack).emails()).filter((mail) => JSON.stringify(mail).includes(gil.userId)),
+    (mails) => mails.length === 1,
+    { timeoutMs: 10_000, what: 'the offline e-mail' },
+  );
   annWs.send({ action: 'ping' });
   await annWs.next('pong');
   await annInRoom.close();

@@ -13,6 +13,21 @@ export interface LocalExtras {
   readonly idleTimeoutMs: number;
   readonly maxConnectionMs: number;
   readonly maxFrameBytes: number;
+  /** The offline e-mails and events of the local stack. */
+  readonly notifications: NotificationExtras;
+}
+
+export interface NotificationExtras {
+  /** Every e-mail check runs this long after its message (NOTIFY_DELAY_SECONDS). */
+  readonly delaySeconds: number;
+  /** The local SES mailbox's JSON: `{"emails": [...]}`. */
+  readonly mailboxUrl: string;
+  /** Every event put on the bus: `{"events": [envelope, ...]}`. */
+  readonly eventLogUrl: string;
+  /** The local Scheduler (its `POST /faults` switch). */
+  readonly schedulerUrl: string;
+  /** The stack's webhook receiver (`GET`: `{"deliveries": [...]}`) and the key the deliveries are signed with. */
+  readonly webhook: { readonly deliveriesUrl: string; readonly secret: string };
 }
 
 export interface StackInfo {

@@ -56,6 +56,32 @@ describe('Cognito post-confirmation trigger', () => {
     expect(await world.store.getUser('u-3')).toMatchObject({ displayName: 'Chosen Name' });
   });
 
+  it("keeps the account's verified address for e-mail notifications, replacing an earlier one", async () => {
+    const world = makeWorld();
+    world.store.seedUser('u-4', 'Dee');
+    const trigger = makeHandler(world.service.profiles, new RecordingLogger());
+
+    await trigger(confirmed({ sub: 'u-4', email: 'dee@example.com', email_verified: 'true' }));
+    expect((await world.store.getRecipient('u-4'))?.email).toBe('dee@example.com');
+
+    await trigger(confirmed({ sub: 'u-4', email: 'new@example.com', email_verified: 'true' }));
+    expect((await world.store.getRecipient('u-4'))?.email).toBe('new@example.com');
+  });
+
+  it('keeps no address Cognito has not verified', async () => {
+    const world = makeWorld();
+
+    await makeHandler(
+      world.service.profiles,
+      new RecordingLogger(),
+    )(confirmed({ sub: 'u-5', email: 'maybe@example.com', email_verified: 'false' }));
+
+    expect(await world.store.getRecipient('u-5')).toMatchObject({
+      email: null,
+      profile: { displayName: 'maybe' },
+    });
+  });
+
   it('writes nothing for an event without sub, and logs it without the user name or email', async () => {
     const world = makeWorld();
     const log = new RecordingLogger();

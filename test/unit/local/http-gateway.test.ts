@@ -344,6 +344,15 @@ describe('local sign-in', () => {
     expect(gateway.captured.profiles).toContainEqual({ userId: 'ann', displayName: 'Ann' });
   });
 
+  it('passes the sign-in’s address on with the profile (the account’s verified e-mail)', async () => {
+    expect((await signIn({ userId: 'dan', email: 'dan@example.com' })).status).toBe(200);
+    expect(gateway.captured.profiles).toContainEqual({
+      userId: 'dan',
+      displayName: 'dan',
+      email: 'dan@example.com',
+    });
+  });
+
   it('rejects a token for another client id', async () => {
     const { token } = (await (await signIn({ userId: 'bob' })).json()) as { token: string };
     const verify = makeTokenVerifier({
@@ -361,6 +370,8 @@ describe('local sign-in', () => {
     [{}],
     [{ userId: 'ann', displayName: 'x'.repeat(81) }],
     [{ userId: 'ann', displayName: 7 }],
+    [{ userId: 'ann', email: 'not an address' }],
+    [{ userId: 'ann', email: 7 }],
   ])('answers 400 for %j', async (body) => {
     const response = await signIn(body);
     expect(response.status).toBe(400);

@@ -43,7 +43,7 @@ export const stubWsRoutes: WebSocketRouteDefinition[] = [
 
 export interface Captured {
   log: { errors: unknown[]; warnings: string[] };
-  profiles: { userId: string; displayName: string }[];
+  profiles: { userId: string; displayName: string; email?: string }[];
 }
 
 export interface TestGateway extends Gateway {
@@ -90,8 +90,8 @@ export async function startTestGateway(
       region: 'us-east-1',
       tokenLifetimeSeconds: 3600,
       demoUsers: [{ userId: 'ann', displayName: 'Ann' }],
-      createProfile: async (userId, displayName) => {
-        captured.profiles.push({ userId, displayName });
+      createProfile: async (userId, displayName, email) => {
+        captured.profiles.push({ userId, displayName, ...(email === undefined ? {} : { email }) });
         return { displayName };
       },
       ...options.signIn,

@@ -196,12 +196,17 @@ export interface FaultUser {
   readonly token: string;
 }
 
-export async function signInAs(target: FaultStack, label: string): Promise<FaultUser> {
+/** `withEmail`: the account has a verified address (`<userId>@example.com`), so it gets offline e-mails. */
+export async function signInAs(target: FaultStack, label: string, withEmail = false): Promise<FaultUser> {
   const userId = `${label}${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
   const response = await fetch(target.signInUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId, displayName: label }),
+    body: JSON.stringify({
+      userId,
+      displayName: label,
+      ...(withEmail ? { email: `${userId}@example.com` } : {}),
+    }),
     signal: AbortSignal.timeout(15_000),
   });
   const { token } = (await response.json()) as { token?: string };
