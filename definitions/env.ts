@@ -12,6 +12,13 @@ export const envVars = {
   maxUploadBytes: 'MAX_UPLOAD_BYTES',
   /** Name of the function that checks uploads before they are attached (definitions/routes.ts `attachmentCheck`). */
   attachmentCheckFunction: 'ATTACHMENT_CHECK_FUNCTION',
+} as const;
+
+/**
+ * The notification and event functions' configuration: apart from `envVars` so that the other
+ * handlers (the send function at its bundle budget first) do not carry these strings.
+ */
+export const eventEnvVars = {
   /** The EventBridge bus the chat's events go to. */
   eventBusName: 'EVENT_BUS_NAME',
   /** What a notification check invokes (the notify function's ARN), and the role Scheduler does it with. */

@@ -8,7 +8,7 @@
 import type { TableName } from './tables.js';
 import type { BucketFolder } from './uploads.js';
 
-export { envVars } from './env.js';
+export { envVars, eventEnvVars } from './env.js';
 
 /**
  * A DynamoDB action a handler performs on a table (its indexes included). The function's IAM grant

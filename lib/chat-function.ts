@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import {
   type BucketAction,
   envVars,
+  eventEnvVars,
   type FunctionTrigger,
   type HandlerDefinition,
   type TableAction,
@@ -236,7 +237,7 @@ export class ChatFunction extends NodejsFunction {
     this.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
     );
-    this.addEnvironment(envVars.eventBusName, bus.eventBusName);
+    this.addEnvironment(eventEnvVars.eventBusName, bus.eventBusName);
   }
 
   /**
@@ -271,12 +272,12 @@ export class ChatFunction extends NodejsFunction {
       }),
     );
     if (notifications.notifyFunction !== undefined) {
-      this.addEnvironment(envVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
+      this.addEnvironment(eventEnvVars.notifyFunctionArn, notifications.notifyFunction.functionArn);
     }
-    this.addEnvironment(envVars.schedulerRoleArn, notifications.schedulerRole.roleArn);
-    this.addEnvironment(envVars.notifyDlqArn, notifications.deadLetterQueue.queueArn);
+    this.addEnvironment(eventEnvVars.schedulerRoleArn, notifications.schedulerRole.roleArn);
+    this.addEnvironment(eventEnvVars.notifyDlqArn, notifications.deadLetterQueue.queueArn);
     if (notifications.delaySeconds !== undefined) {
-      this.addEnvironment(envVars.notifyDelaySeconds, String(notifications.delaySeconds));
+      this.addEnvironment(eventEnvVars.notifyDelaySeconds, String(notifications.delaySeconds));
     }
   }
 
@@ -302,8 +303,8 @@ export class ChatFunction extends NodejsFunction {
         conditions: { StringEquals: { 'ses:FromAddress': email.from } },
       }),
     );
-    this.addEnvironment(envVars.emailFrom, email.from);
-    this.addEnvironment(envVars.appUrl, email.appUrl);
+    this.addEnvironment(eventEnvVars.emailFrom, email.from);
+    this.addEnvironment(eventEnvVars.appUrl, email.appUrl);
   }
 
   /**
@@ -320,8 +321,8 @@ export class ChatFunction extends NodejsFunction {
         resources: [webhook.secret.secretArn],
       }),
     );
-    this.addEnvironment(envVars.webhookUrl, webhook.url);
-    this.addEnvironment(envVars.webhookSecretArn, webhook.secret.secretArn);
+    this.addEnvironment(eventEnvVars.webhookUrl, webhook.url);
+    this.addEnvironment(eventEnvVars.webhookSecretArn, webhook.secret.secretArn);
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   webhookAttempts,
   webhookDelivery,
 } from '../definitions/notifications.js';
-import { changeConsumer, envVars, notifier, webhookSender } from '../definitions/routes.js';
+import { changeConsumer, eventEnvVars, notifier, webhookSender } from '../definitions/routes.js';
 import { type TableDefinition, tables } from '../definitions/tables.js';
 import { makeAsyncInvoker } from './async-invoke.js';
 import { LOCAL_ACCOUNT } from './aws-endpoint.js';
@@ -196,22 +196,22 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
       AWS_ENDPOINT_URL_EVENTBRIDGE: bridge.endpoint,
       AWS_ENDPOINT_URL_SCHEDULER: scheduler.endpoint,
       AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-      [envVars.eventBusName]: EVENT_BUS_NAME,
-      [envVars.notifyFunctionArn]: localFunctionArn(notifier.functionId),
-      [envVars.schedulerRoleArn]: SCHEDULER_ROLE_ARN,
-      [envVars.notifyDlqArn]: sqsArn(deadLetterQueues.notify),
-      [envVars.emailFrom]: options.emailFrom,
-      [envVars.appUrl]: options.appUrl,
+      [eventEnvVars.eventBusName]: EVENT_BUS_NAME,
+      [eventEnvVars.notifyFunctionArn]: localFunctionArn(notifier.functionId),
+      [eventEnvVars.schedulerRoleArn]: SCHEDULER_ROLE_ARN,
+      [eventEnvVars.notifyDlqArn]: sqsArn(deadLetterQueues.notify),
+      [eventEnvVars.emailFrom]: options.emailFrom,
+      [eventEnvVars.appUrl]: options.appUrl,
       ...(options.notifyDelaySeconds === undefined
         ? {}
-        : { [envVars.notifyDelaySeconds]: String(options.notifyDelaySeconds) }),
+        : { [eventEnvVars.notifyDelaySeconds]: String(options.notifyDelaySeconds) }),
       ...(sqs === undefined || secrets === undefined || options.webhookUrl === undefined
         ? {}
         : {
             AWS_ENDPOINT_URL_SQS: sqs.endpoint,
             AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-            [envVars.webhookUrl]: options.webhookUrl,
-            [envVars.webhookSecretArn]: secrets.secretArn,
+            [eventEnvVars.webhookUrl]: options.webhookUrl,
+            [eventEnvVars.webhookSecretArn]: secrets.secretArn,
           }),
     };
     let stopped: Promise<void> | undefined;

@@ -2,7 +2,7 @@
  * The one place handlers read configuration. Read once at cold start; a missing variable fails the
  * init with its name rather than surfacing later as an obscure SDK error.
  */
-import { envVars, tableEnvVars } from '../../definitions/env.js';
+import { envVars, eventEnvVars, tableEnvVars } from '../../definitions/env.js';
 import type { TableName } from '../../definitions/tables.js';
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -68,7 +68,7 @@ export function attachmentCheckConfig(env: NodeJS.ProcessEnv = process.env): {
 }
 
 export function eventBusName(env: NodeJS.ProcessEnv = process.env): string {
-  return requireEnv(envVars.eventBusName, env);
+  return requireEnv(eventEnvVars.eventBusName, env);
 }
 
 /** What every function that schedules notification checks needs, whichever function the checks invoke. */
@@ -82,14 +82,14 @@ export interface SchedulingConfig {
 }
 
 export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): SchedulingConfig {
-  const override = env[envVars.notifyDelaySeconds];
+  const override = env[eventEnvVars.notifyDelaySeconds];
   const seconds = override === undefined || override === '' ? undefined : Number(override);
   if (seconds !== undefined && (!Number.isSafeInteger(seconds) || seconds < 1)) {
-    throw new Error(`${envVars.notifyDelaySeconds} must be a whole number of seconds, not ${override}`);
+    throw new Error(`${eventEnvVars.notifyDelaySeconds} must be a whole number of seconds, not ${override}`);
   }
   return {
-    roleArn: requireEnv(envVars.schedulerRoleArn, env),
-    deadLetterArn: requireEnv(envVars.notifyDlqArn, env),
+    roleArn: requireEnv(eventEnvVars.schedulerRoleArn, env),
+    deadLetterArn: requireEnv(eventEnvVars.notifyDlqArn, env),
     delayOverrideSeconds: seconds,
   };
 }
@@ -99,7 +99,7 @@ export function schedulingConfig(env: NodeJS.ProcessEnv = process.env): Scheduli
  * name itself: a circular dependency in CloudFormation); its re-checks invoke the ARN it was invoked by.
  */
 export function notifyFunctionArn(env: NodeJS.ProcessEnv = process.env): string {
-  return requireEnv(envVars.notifyFunctionArn, env);
+  return requireEnv(eventEnvVars.notifyFunctionArn, env);
 }
 
 /** An http(s) URL, or the init fails by the variable's name. */
@@ -123,7 +123,10 @@ export interface EmailConfig {
 }
 
 export function emailConfig(env: NodeJS.ProcessEnv = process.env): EmailConfig {
-  return { from: requireEnv(envVars.emailFrom, env), appUrl: requireUrl(envVars.appUrl, env, 'http(s)') };
+  return {
+    from: requireEnv(eventEnvVars.emailFrom, env),
+    appUrl: requireUrl(eventEnvVars.appUrl, env, 'http(s)'),
+  };
 }
 
 export interface WebhookConfig {
@@ -134,7 +137,7 @@ export interface WebhookConfig {
 /** The webhook's URL: https (plain http only to this machine, for the local stack's receiver). */
 export function webhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
   return {
-    url: requireUrl(envVars.webhookUrl, env, 'https-or-local'),
-    secretArn: requireEnv(envVars.webhookSecretArn, env),
+    url: requireUrl(eventEnvVars.webhookUrl, env, 'https-or-local'),
+    secretArn: requireEnv(eventEnvVars.webhookSecretArn, env),
   };
 }

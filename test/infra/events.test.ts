@@ -15,7 +15,7 @@ import {
 import {
   allHandlers,
   changeConsumer,
-  envVars,
+  eventEnvVars,
   type HandlerDefinition,
   notifier,
   webhookSender,
@@ -286,11 +286,11 @@ describe('events', () => {
         const env = inspect(full).envOf(definition);
         if (definition.publishesEvents !== true) {
           expect(puts).toEqual([]);
-          expect(env[envVars.eventBusName]).toBeUndefined();
+          expect(env[eventEnvVars.eventBusName]).toBeUndefined();
           return;
         }
         expect(puts).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(busId) }]);
-        expect(env[envVars.eventBusName]).toEqual({ Ref: busId });
+        expect(env[eventEnvVars.eventBusName]).toEqual({ Ref: busId });
       },
     );
 
@@ -353,10 +353,15 @@ describe('events', () => {
         const creates = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
         const passes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('iam:')));
         const env = inspect(full).envOf(definition);
-        const scheduleEnv = [envVars.notifyFunctionArn, envVars.schedulerRoleArn, envVars.notifyDlqArn];
+        const scheduleEnv = [
+          eventEnvVars.notifyFunctionArn,
+          eventEnvVars.schedulerRoleArn,
+          eventEnvVars.notifyDlqArn,
+        ];
         if (definition.schedulesNotifications !== true) {
           expect([...creates, ...passes]).toEqual([]);
-          for (const name of [...scheduleEnv, envVars.notifyDelaySeconds]) expect(env[name]).toBeUndefined();
+          for (const name of [...scheduleEnv, eventEnvVars.notifyDelaySeconds])
+            expect(env[name]).toBeUndefined();
           return;
         }
         expect(creates).toEqual([
@@ -388,13 +393,13 @@ describe('events', () => {
           },
         ]);
         expect(env).toMatchObject({
-          [envVars.schedulerRoleArn]: getAtt(roleId),
-          [envVars.notifyDlqArn]: getAtt(dlqId),
-          [envVars.notifyDelaySeconds]: '30',
+          [eventEnvVars.schedulerRoleArn]: getAtt(roleId),
+          [eventEnvVars.notifyDlqArn]: getAtt(dlqId),
+          [eventEnvVars.notifyDelaySeconds]: '30',
         });
         // The notify function's re-checks invoke the ARN it was invoked by: its environment cannot name
         // itself (CloudFormation would find a circular dependency).
-        expect(env[envVars.notifyFunctionArn]).toEqual(
+        expect(env[eventEnvVars.notifyFunctionArn]).toEqual(
           definition === notifier ? undefined : getAtt(notifyId),
         );
       },
@@ -407,7 +412,7 @@ describe('events', () => {
           .map((d) => d.functionId),
       ).toEqual([changeConsumer.functionId, notifier.functionId]);
       for (const definition of [changeConsumer, notifier]) {
-        expect(inspect(bare).envOf(definition)[envVars.notifyDelaySeconds]).toBeUndefined();
+        expect(inspect(bare).envOf(definition)[eventEnvVars.notifyDelaySeconds]).toBeUndefined();
       }
     });
 
@@ -455,7 +460,7 @@ describe('events', () => {
         const env = inspect(full).envOf(definition);
         if (definition.sendsEmail !== true) {
           expect(ses, definition.functionId).toEqual([]);
-          expect(env[envVars.emailFrom], definition.functionId).toBeUndefined();
+          expect(env[eventEnvVars.emailFrom], definition.functionId).toBeUndefined();
           continue;
         }
         expect(ses).toEqual([
@@ -466,7 +471,7 @@ describe('events', () => {
             Condition: { StringEquals: { 'ses:FromAddress': emailFrom } },
           },
         ]);
-        expect(env).toMatchObject({ [envVars.emailFrom]: emailFrom, [envVars.appUrl]: appUrl });
+        expect(env).toMatchObject({ [eventEnvVars.emailFrom]: emailFrom, [eventEnvVars.appUrl]: appUrl });
       }
       expect(allHandlers.filter((d) => d.sendsEmail === true).map((d) => d.functionId)).toEqual([
         notifier.functionId,
@@ -476,8 +481,8 @@ describe('events', () => {
 
     it('is off without -c emailFrom: the notify function is deployed with no SES right and no address, and the stack says so', () => {
       expect(inspect(bare).allowing('ses:')).toEqual([]);
-      expect(inspect(bare).envOf(notifier)[envVars.emailFrom]).toBeUndefined();
-      expect(inspect(bare).envOf(notifier)[envVars.appUrl]).toBeUndefined();
+      expect(inspect(bare).envOf(notifier)[eventEnvVars.emailFrom]).toBeUndefined();
+      expect(inspect(bare).envOf(notifier)[eventEnvVars.appUrl]).toBeUndefined();
       expect(bare.template.toJSON().Outputs.EmailNotifications.Value).toMatch(/^off/);
       const warnings = bare.stack.events.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning');
       expect(JSON.stringify(warnings)).toMatch(/sends no e-mail/);
@@ -605,8 +610,8 @@ describe('events', () => {
         expect(inspect(full).rolesAllowing('secretsmanager:')).toEqual([inspect(full).roleOf(webhookSender)]);
         expect(inspect(full).envOf(webhookSender)).toEqual({
           NODE_OPTIONS: '--enable-source-maps',
-          [envVars.webhookUrl]: webhookUrl,
-          [envVars.webhookSecretArn]: { Ref: secretId },
+          [eventEnvVars.webhookUrl]: webhookUrl,
+          [eventEnvVars.webhookSecretArn]: { Ref: secretId },
         });
       });
 

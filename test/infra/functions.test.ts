@@ -4,6 +4,7 @@ import {
   attachmentCheck,
   changeConsumer,
   envVars,
+  eventEnvVars,
   type HandlerDefinition,
   httpAuthorizer,
   httpRoutes,
@@ -183,11 +184,13 @@ describe('Lambda functions', () => {
       ...(definition.postsToConnections ? [envVars.callbackUrl] : []),
       ...(definition.bucket === undefined ? [] : [envVars.filesBucket, envVars.maxUploadBytes]),
       ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
-      ...(definition.publishesEvents === true ? [envVars.eventBusName] : []),
-      ...(definition.schedulesNotifications === true ? [envVars.schedulerRoleArn, envVars.notifyDlqArn] : []),
+      ...(definition.publishesEvents === true ? [eventEnvVars.eventBusName] : []),
+      ...(definition.schedulesNotifications === true
+        ? [eventEnvVars.schedulerRoleArn, eventEnvVars.notifyDlqArn]
+        : []),
       // Every scheduler but the notify function itself, whose re-checks invoke the ARN it was invoked by.
       ...(definition.schedulesNotifications === true && definition !== notifier
-        ? [envVars.notifyFunctionArn]
+        ? [eventEnvVars.notifyFunctionArn]
         : []),
       // No e-mail without -c emailFrom (test/infra/events.test.ts has the rest).
     ];

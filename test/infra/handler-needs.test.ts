@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envVars, tableEnvVars } from '../../definitions/env.js';
+import { envVars, eventEnvVars, tableEnvVars } from '../../definitions/env.js';
 import { allHandlers } from '../../definitions/routes.js';
 import { HANDLER_ENV } from '../fakes/env.js';
 
@@ -13,12 +13,14 @@ interface HandlerModule {
 }
 
 /** Read only when set: the local stack's JWKS URL and the demo delay. */
-const optionalVars: readonly string[] = [envVars.jwksUrl, envVars.notifyDelaySeconds];
+const optionalVars: readonly string[] = [envVars.jwksUrl, eventEnvVars.notifyDelaySeconds];
 
 it('the dummy environment has every variable a handler may require', () => {
-  const required = [...Object.values(envVars), ...Object.values(tableEnvVars)].filter(
-    (name) => !optionalVars.includes(name),
-  );
+  const required = [
+    ...Object.values(envVars),
+    ...Object.values(eventEnvVars),
+    ...Object.values(tableEnvVars),
+  ].filter((name) => !optionalVars.includes(name));
   expect(required.filter((name) => !(name in HANDLER_ENV))).toEqual([]);
 });
 
