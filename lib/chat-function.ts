@@ -210,7 +210,10 @@ export class ChatFunction extends NodejsFunction {
       if (eventResources === undefined) throw new Error(`${id} publishes events but no bus was given`);
       this.allowPublishingEvents(eventResources.bus);
     }
-    if (definition.schedulesNotifications === true) {
+    // Without e-mail (no -c emailFrom) nothing schedules checks: a check could only fail to send, and
+    // every one would end in the notification dead-letter queue and its alarm. The consumer then
+    // publishes events only (it gets no scheduling right nor the variables it would read).
+    if (definition.schedulesNotifications === true && eventResources?.email !== undefined) {
       const notifications = eventResources?.notifications;
       if (notifications === undefined) {
         throw new Error(`${id} schedules notifications but no notify function and scheduler role were given`);

@@ -4,6 +4,7 @@
  * on first use, since most invocations need few of them: most stream records are room commits that
  * publish nothing, most checks find the recipient online or the messages read, and send nothing.
  */
+import { eventEnvVars } from '../../definitions/env.js';
 import { makeDocumentClient } from '../adapters/clients.js';
 import { DynamoActivityIndex } from '../adapters/dynamo/activity-index.js';
 import { DynamoMessageStore } from '../adapters/dynamo/message-store.js';
@@ -61,16 +62,24 @@ function checkScheduler(config: SchedulingConfig, functionArn: () => string): Ch
   return { schedule: async (check) => (await scheduler()).schedule(check) };
 }
 
+/**
+ * For a stack deployed without e-mail (no -c emailFrom), which gives the consumer no scheduling
+ * configuration: events are published, and no check is scheduled (one could only fail to send).
+ */
+const noChecks: CheckScheduler = { schedule: async () => 'exists' };
+
 export function buildChangeConsumer(needs: ServiceNeeds): ChangeConsumer {
-  const config = schedulingConfig();
-  const target = notifyFunctionArn();
+  const scheduling = process.env[eventEnvVars.notifyFunctionArn] ? schedulingConfig() : undefined;
+  const target = scheduling === undefined ? undefined : notifyFunctionArn();
   return new ChangeConsumer(
     methodsOf(new DynamoRecipients(makeDocumentClient(), tablesFor(needs)), 'getRecipients'),
     eventPublisher(),
-    checkScheduler(config, () => target),
+    scheduling === undefined || target === undefined ? noChecks : checkScheduler(scheduling, () => target),
     clock,
     logger,
-    config.delayOverrideSeconds === undefined ? {} : { delayOverrideSeconds: config.delayOverrideSeconds },
+    scheduling?.delayOverrideSeconds === undefined
+      ? {}
+      : { delayOverrideSeconds: scheduling.delayOverrideSeconds },
   );
 }
 

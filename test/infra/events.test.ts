@@ -488,6 +488,17 @@ describe('events', () => {
       expect(JSON.stringify(warnings)).toMatch(/sends no e-mail/);
     });
 
+    it('schedules no check without -c emailFrom: no function may create schedules, none gets their variables', () => {
+      expect(inspect(bare).allowing('scheduler:')).toEqual([]);
+      expect(inspect(bare).allowing('iam:PassRole')).toEqual([]);
+      for (const definition of [changeConsumer, notifier]) {
+        expect(inspect(bare).envOf(definition)[eventEnvVars.notifyFunctionArn]).toBeUndefined();
+        expect(inspect(bare).envOf(definition)[eventEnvVars.schedulerRoleArn]).toBeUndefined();
+      }
+      // The consumer still publishes the events.
+      expect(inspect(bare).envOf(changeConsumer)[eventEnvVars.eventBusName]).toBeDefined();
+    });
+
     it('refuses half a configuration, or bad values, at synth', () => {
       expect(() => synthesizeChat({ emailFrom })).toThrow(/appUrl/);
       expect(() => synthesizeChat({ appUrl })).toThrow(/emailFrom/);

@@ -185,14 +185,8 @@ describe('Lambda functions', () => {
       ...(definition.bucket === undefined ? [] : [envVars.filesBucket, envVars.maxUploadBytes]),
       ...(definition.invokesAttachmentCheck === true ? [envVars.attachmentCheckFunction] : []),
       ...(definition.publishesEvents === true ? [eventEnvVars.eventBusName] : []),
-      ...(definition.schedulesNotifications === true
-        ? [eventEnvVars.schedulerRoleArn, eventEnvVars.notifyDlqArn]
-        : []),
-      // Every scheduler but the notify function itself, whose re-checks invoke the ARN it was invoked by.
-      ...(definition.schedulesNotifications === true && definition !== notifier
-        ? [eventEnvVars.notifyFunctionArn]
-        : []),
-      // No e-mail without -c emailFrom (test/infra/events.test.ts has the rest).
+      // No e-mail without -c emailFrom, hence no scheduling either: test/infra/events.test.ts has the
+      // e-mail and scheduling variables of a stack with e-mail.
     ];
     expect(Object.keys(envOf(definition)).sort()).toEqual(expected.sort());
   });
