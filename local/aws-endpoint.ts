@@ -92,7 +92,8 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
-function signatureError(failure: SigV4Failure): AwsError {
+/** The answer every AWS JSON service gives a refused signature (Lambda's Invoke endpoint uses it too). */
+export function signatureError(failure: SigV4Failure): AwsError {
   switch (failure.reason) {
     case 'unknownKey':
       return new AwsError(

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HandlerDefinition } from '../definitions/routes.js';
+import { signatureError } from './aws-endpoint.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
 import { type HandlerResolver, HandlerTimeoutError, invoke } from './lambda.js';
 import type { Log } from './log.js';
@@ -74,42 +75,10 @@ class LambdaError extends Error {
 
 const functionArn = (region: string, name: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
 
-/** Lambda's answers to a refused signature (its front door is that of every AWS JSON service). */
-function signatureError(failure: SigV4Failure): LambdaError {
-  switch (failure.reason) {
-    case 'unknownKey':
-      return new LambdaError(
-        403,
-        'UnrecognizedClientException',
-        'The security token included in the request is invalid.',
-      );
-    case 'region':
-      return new LambdaError(
-        403,
-        'InvalidSignatureException',
-        `Credential should be scoped to a valid region. `,
-      );
-    case 'service':
-      return new LambdaError(
-        403,
-        'InvalidSignatureException',
-        `Credential should be scoped to correct service: '${failure.expected}'. `,
-      );
-    case 'skewed':
-      return new LambdaError(
-        403,
-        'InvalidSignatureException',
-        `Signature expired: ${failure.requestTime} is now earlier or later than the server's time by more than 5 minutes.`,
-      );
-    case 'malformed':
-      return new LambdaError(403, 'IncompleteSignatureException', failure.message);
-    default:
-      return new LambdaError(
-        403,
-        'InvalidSignatureException',
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-      );
-  }
+/** Lambda's answer to a refused signature: that of every AWS JSON service (aws-endpoint.ts). */
+function lambdaSignatureError(failure: SigV4Failure): LambdaError {
+  const error = signatureError(failure);
+  return new LambdaError(error.status, error.code, error.message);
 }
 
 /** Reads the body, refusing it once it passes `max` bytes. */
@@ -203,7 +172,7 @@ export async function startLambdaInvoke(options: LambdaInvokeOptions): Promise<L
       { region, service: 'lambda', credentials },
       sha256Hex(payload),
     );
-    if (!verified.ok) throw signatureError(verified.failure);
+    if (!verified.ok) throw lambdaSignatureError(verified.failure);
 
     const definition = findFunction(
       decodeURIComponent(match[1] ?? ''),
