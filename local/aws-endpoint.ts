@@ -17,8 +17,8 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
+import { listenOn } from './http-util.js';
 import type { Log } from './log.js';
 import {
   type Credentials,
@@ -235,14 +235,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,

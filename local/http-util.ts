@@ -1,5 +1,6 @@
 /** Small helpers shared by the emulator's HTTP endpoints. */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** API Gateway HTTP APIs accept request bodies up to 10 MB. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -174,4 +175,16 @@ export function shortRequestId(): string {
   let id = '';
   for (let i = 0; i < 15; i++) id += alphabet[Math.floor(Math.random() * alphabet.length)];
   return `${id}=`;
+}
+
+/** Starts `server` on `host:port` (0: any free port) and answers the port it got. */
+export async function listenOn(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -11,10 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { HandlerDefinition } from '../definitions/routes.js';
 import { signatureError } from './aws-endpoint.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
+import { listenOn } from './http-util.js';
 import { type HandlerResolver, HandlerTimeoutError, invoke } from './lambda.js';
 import type { Log } from './log.js';
 import {
@@ -261,14 +261,7 @@ export async function startLambdaInvoke(options: LambdaInvokeOptions): Promise<L
     });
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${port}`,

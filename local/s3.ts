@@ -32,6 +32,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bucketCors } from '../definitions/uploads.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
+import { listenOn } from './http-util.js';
 import type { Log } from './log.js';
 import {
   COPY_SOURCE_CONDITIONS,
@@ -657,14 +658,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (unread) req.resume();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, options.port ?? 0, host);
   endpoint = `http://${urlHost(host)}:${port}`;
   options.log?.info(
     `Local S3 on ${endpoint} (bucket ${bucket}, ${options.dataDir === undefined ? 'in a temporary folder' : `data in ${directory}`})`,
