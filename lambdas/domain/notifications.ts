@@ -77,6 +77,11 @@ export function scheduleName(target: CheckTarget, delaySeconds: number, now: Dat
   return `notify-${digest}`;
 }
 
+/** How long after a message its check runs: the recipient's delay, or NOTIFY_DELAY_SECONDS when set. */
+export function delaySecondsOf(recipient: Recipient, overrideSeconds?: number): number {
+  return overrideSeconds ?? recipient.prefs.delayMinutes * 60;
+}
+
 /**
  * The check a new message in `roomId` calls for, for one recipient: none when they have e-mail off or
  * no address. Online or not: whether they are still online, and whether they have read, is for the
@@ -91,7 +96,7 @@ export function planCheck(
   overrideSeconds?: number,
 ): PlannedCheck | undefined {
   if (recipient === undefined || !recipient.prefs.email || recipient.email === null) return undefined;
-  const delaySeconds = overrideSeconds ?? recipient.prefs.delayMinutes * 60;
+  const delaySeconds = delaySecondsOf(recipient, overrideSeconds);
   const target = { userId: recipient.profile.userId, roomId };
   // Whole seconds (the schedule expression's unit), never before the delay has passed.
   const at = new Date(Math.ceil((now.getTime() + delaySeconds * 1000) / 1000) * 1000);
