@@ -1,7 +1,8 @@
 /**
  * The e-mail check a schedule runs for one user and one room, some minutes after a message reached
- * them. One e-mail lists every room of theirs with unread messages that no e-mail has listed yet;
- * nothing is sent when they are online, have read, turned e-mail off or have no address.
+ * them. One e-mail lists the check's room and every other room of theirs with unread messages at
+ * least one delay old that no e-mail has listed yet (see `dueBy`); nothing is sent when they are
+ * online, have read, turned e-mail off or have no address.
  *
  * Online at the check, they get no e-mail then; but if the check's room still has unread messages no
  * e-mail listed, the room is checked again one delay later, and again, while they stay online and
