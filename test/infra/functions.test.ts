@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { notifiedMarkKeyPrefix } from '../../definitions/keys.js';
 import {
   attachmentCheck,
   changeConsumer,
@@ -221,6 +222,42 @@ describe('Lambda functions', () => {
       }
     },
   );
+
+  it.each(cases)(
+    '%s writes a table it declares writing under one key prefix only on that condition (dynamodb:LeadingKeys)',
+    (_, definition) => {
+      for (const table of Object.keys(tables) as TableName[]) {
+        const prefix = definition.writesOnlyKeysStartingWith?.[table];
+        const writes = statementsOf(definition).filter(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(tableArn(table)) &&
+            [statement.Action]
+              .flat()
+              .some((action) =>
+                /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(String(action)),
+              ),
+        );
+        for (const statement of writes) {
+          const condition = (statement as { Condition?: unknown }).Condition;
+          if (prefix === undefined) expect(condition, `${definition.functionId} on ${table}`).toBeUndefined();
+          else
+            expect(condition, `${definition.functionId} on ${table}`).toEqual({
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+            });
+        }
+      }
+    },
+  );
+
+  it('limits the notify function’s writes to the notified marks', () => {
+    const puts = statementsOf(notifier).filter((statement) =>
+      [statement.Action].flat().includes('dynamodb:PutItem'),
+    );
+    expect(puts).toHaveLength(1);
+    expect((puts[0] as { Condition?: unknown }).Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${notifiedMarkKeyPrefix}*`] },
+    });
+  });
 
   it.each(cases)(
     '%s may POST to the @connections API only if its definition posts, and never GET or DELETE',
