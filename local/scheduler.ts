@@ -99,6 +99,8 @@ export interface StoredSchedule {
   readonly fireAt: number;
   /** It has invoked its target (a NONE schedule stays, completed). */
   completed?: boolean;
+  /** The CreateSchedule's ClientToken (local bookkeeping: a retry with it succeeds again). */
+  readonly clientToken?: string;
 }
 
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -304,8 +306,15 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     }
     if (group !== options.groupName)
       throw new AwsError(404, 'ResourceNotFoundException', `Schedule group ${group} does not exist.`);
+    const clientToken = optionalString(body, 'ClientToken');
+    if (clientToken !== undefined && (clientToken.length < 1 || clientToken.length > 64)) {
+      throw constraint(clientToken, 'clientToken', 'Member must have length between 1 and 64');
+    }
     const expression = optionalString(body, 'ScheduleExpression');
     if (expression === undefined) throw validationError('ScheduleExpression is required.');
+    if (expression.length > 256) {
+      throw constraint(expression, 'scheduleExpression', 'Member must have length less than or equal to 256');
+    }
     const at = AT.exec(expression);
     if (at === null) {
       if (/^(rate|cron)\(/.test(expression)) {
@@ -316,10 +325,30 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       throw validationError(`Invalid Schedule Expression ${expression}.`);
     }
     const timezone = optionalString(body, 'ScheduleExpressionTimezone') ?? 'UTC';
+    if (timezone.length < 1 || timezone.length > 50) {
+      throw constraint(timezone, 'scheduleExpressionTimezone', 'Member must have length between 1 and 50');
+    }
     if (!validTimeZone(timezone)) throw validationError(`Invalid time zone: ${timezone}.`);
     const parts = at.slice(1).map(Number);
-    const [, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    const [year, month, day, hour, minute, second] = parts as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    // A real calendar date (no 31 April, no 29 February outside leap years), not one Date.UTC would roll over.
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (
+      month < 1 ||
+      month > 12 ||
+      calendar.getUTCMonth() !== month - 1 ||
+      calendar.getUTCDate() !== day ||
+      hour > 23 ||
+      minute > 59 ||
+      second > 59
+    ) {
       throw validationError(`Invalid Schedule Expression ${expression}.`);
     }
     const window = body.FlexibleTimeWindow as
@@ -410,7 +439,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       throw constraint(description, 'description', 'Member must have length less than or equal to 512');
     }
     const id = key(group, name);
-    if (schedules.has(id)) throw new AwsError(409, 'ConflictException', `Schedule ${name} already exists.`);
+    const existing = schedules.get(id);
+    // The ClientToken makes CreateSchedule idempotent: the SDK sends the same one when it retries a
+    // request whose answer it never got, and that retry succeeds rather than meeting its own schedule.
+    if (existing !== undefined && clientToken !== undefined && existing.clientToken === clientToken)
+      return { body: { ScheduleArn: existing.Arn } };
+    if (existing !== undefined)
+      throw new AwsError(409, 'ConflictException', `Schedule ${name} already exists.`);
     const now = Math.floor(Date.now() / 1000);
     const arn = `arn:aws:scheduler:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule/${group}/${name}`;
     const schedule: StoredSchedule = {
@@ -433,6 +468,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       CreationDate: now,
       LastModificationDate: now,
       fireAt: zonedTime(parts, timezone),
+      ...(clientToken === undefined ? {} : { clientToken }),
     };
     schedules.set(id, schedule);
     save();
@@ -517,7 +553,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     }
     if (request.method === 'GET') {
       const [, schedule] = find(name, request);
-      const { fireAt: _fireAt, completed: _completed, ...answer } = schedule;
+      const { fireAt: _fireAt, completed: _completed, clientToken: _clientToken, ...answer } = schedule;
       return { body: answer };
     }
     if (request.method === 'DELETE') {

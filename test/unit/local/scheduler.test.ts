@@ -156,6 +156,16 @@ describe('EventBridge Scheduler', () => {
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
+  it('takes a CreateSchedule sent again with its ClientToken (an SDK retry) as done, another with the name as a conflict', async () => {
+    const first = await client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-1' })));
+    const again = await client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-1' })));
+    expect(again.ScheduleArn).toBe(first.ScheduleArn);
+    await expect(
+      client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-2' }))),
+    ).rejects.toBeInstanceOf(ConflictException);
+    await client.send(new DeleteScheduleCommand({ Name: 'retried', GroupName: GROUP }));
+  });
+
   it('fails the CreateSchedules a fault test asks for (500, nothing stored), by name or input, then serves again', async () => {
     const faults = `${local.scheduler.endpoint}/faults`;
     const armed = await fetch(faults, {
@@ -196,6 +206,10 @@ describe('EventBridge Scheduler', () => {
       [input('x'.repeat(65)), 'ValidationException'],
       [input('cron', { ScheduleExpression: 'cron(0 12 * * ? *)' }), 'ValidationException'],
       [input('garbled', { ScheduleExpression: 'at(2030-13-01T00:00:00)' }), 'ValidationException'],
+      [input('april31', { ScheduleExpression: 'at(2030-04-31T00:00:00)' }), 'ValidationException'],
+      [input('feb29', { ScheduleExpression: 'at(2031-02-29T00:00:00)' }), 'ValidationException'],
+      [input('token', { ClientToken: 't'.repeat(65) }), 'ValidationException'],
+      [input('longzone', { ScheduleExpressionTimezone: `America/${'x'.repeat(43)}` }), 'ValidationException'],
       [input('zone', { ScheduleExpressionTimezone: 'Mars/Olympus' }), 'ValidationException'],
       [input('window', { FlexibleTimeWindow: { Mode: 'FLEXIBLE' } }), 'ValidationException'],
       [
