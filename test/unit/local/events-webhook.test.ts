@@ -197,6 +197,15 @@ describe('EventBridge PutEvents', () => {
     await expect(events.send(new PutEventsCommand({ Entries: [big] }))).rejects.toMatchObject({
       name: 'ValidationException',
     });
+    // "Less than 256KB": Source (4) + DetailType (11) + Detail ({"text":"…"}, 11 + n) bytes. Source
+    // "test", which the webhook's rule does not take: nothing reaches the queue.
+    const sized = (total: number) =>
+      entry('message.new', { text: 'x'.repeat(total - 26) }, { Source: 'test' });
+    await expect(events.send(new PutEventsCommand({ Entries: [sized(256 * 1024)] }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    const under = await events.send(new PutEventsCommand({ Entries: [sized(256 * 1024 - 1)] }));
+    expect(under.FailedEntryCount).toBe(0);
     await expect(
       events.send(new PutEventsCommand({ Entries: [entry('message.new', {}, { EventBusName: undefined })] })),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
