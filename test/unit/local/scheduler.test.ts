@@ -49,7 +49,7 @@ const handler: LambdaHandler = async (event) => {
   events.push(event);
 };
 
-async function startLocal(dataDir?: string) {
+async function startLocal(dataDir?: string, precision?: 'second' | 'minute') {
   const deadLetters = makeDeadLetters(undefined, quiet);
   const resolve = withOverrides({ Notify: handler }, async () => {
     throw new Error('module not found');
@@ -76,6 +76,7 @@ async function startLocal(dataDir?: string) {
     invoker,
     deadLetters,
     retryDelayMs: () => 20,
+    ...(precision === undefined ? {} : { precision }),
   });
   return { scheduler, deadLetters, invoker };
 }
@@ -315,6 +316,32 @@ describe('EventBridge Scheduler', () => {
       SCHEDULE_ARN: expect.stringContaining('/unreachable'),
     });
   });
+
+  it('fires at the first second of the schedule’s minute with minute precision (AWS: anywhere in that minute)', async () => {
+    // A time 10 s or more ahead in the current minute: AWS may invoke as early as the minute's start.
+    if (new Date().getUTCSeconds() > 45) await new Promise((resolve) => setTimeout(resolve, 16_000));
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = `at(${new Date(minute + 59_000).toISOString().slice(0, 19)})`;
+    const early = await startLocal(undefined, 'minute');
+    const earlyClient = clientFor(early.scheduler);
+    try {
+      events.length = 0;
+      const started = Date.now();
+      await earlyClient.send(new CreateScheduleCommand(input('early', { ScheduleExpression: at })));
+      await eventually(() => (events.length > 0 ? true : undefined), 3000);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(events).toEqual([{ userId: 'ann', roomId: 'early' }]);
+      // With second precision (the default) the same time is still to come.
+      await client.send(new CreateScheduleCommand(input('exact', { ScheduleExpression: at })));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(local.scheduler.list().find((s) => s.Name === 'exact')?.completed).toBeUndefined();
+      expect(events).toHaveLength(1);
+      await client.send(new DeleteScheduleCommand({ Name: 'exact', GroupName: GROUP }));
+    } finally {
+      earlyClient.destroy();
+      await early.scheduler.close();
+    }
+  }, 30_000);
 
   it('keeps schedules in the data folder: one due while stopped fires on the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'scheduler-'));
