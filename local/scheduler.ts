@@ -4,8 +4,9 @@
  * `GetSchedule` (GET) and `DeleteSchedule` (DELETE), and the timers that fire them. Handlers reach it
  * through AWS_ENDPOINT_URL_SCHEDULER with @aws-sdk/client-scheduler, unchanged.
  *
- * What AWS does, and what is done here (local/README.md, fidelity rows 53-60):
- * - names `[0-9a-zA-Z-_.]+` of 1 to 64 characters, unique in their group (409 ConflictException);
+ * What AWS does, and what is done here (local/README.md, fidelity rows 63-65):
+ * - names `[0-9a-zA-Z-_.]+` of 1 to 64 characters, unique in their group (409 ConflictException,
+ *   unless the request repeats the ClientToken that created the schedule: an SDK retry succeeds);
  *   the group must exist: only the stack's group does (`scheduleGroupName`); the default group does
  *   exist on AWS but the consumer's role may not create schedules there (AccessDeniedException here);
  * - only `at(yyyy-mm-ddThh:mm:ss)` expressions (one-time schedules, all the chat makes), evaluated in
@@ -14,7 +15,8 @@
  * - Target: Arn (a function of this stack, by ARN) and RoleArn required; the role must be the
  *   stack's scheduler role (the consumer may pass that one only); RetryPolicy 0-185 attempts and 60-86400
  *   seconds (defaults 185 and 86400); DeadLetterConfig an SQS ARN; Input is the event;
- * - at its time the target is invoked asynchronously (Lambda's Event type: async-invoke.ts's retries and
+ * - at its time (AWS: "with 60 second precision", anywhere in its minute; here the minute's first
+ *   second with `precision: 'minute'`, else the second given) the target is invoked asynchronously (Lambda's Event type: async-invoke.ts's retries and
  *   on-failure destination apply to the function's own failures); Scheduler's RetryPolicy covers a
  *   target that cannot be invoked at all (here: the handler module does not load, or Input is not
  *   JSON), then the schedule's DeadLetterConfig gets the Input;
