@@ -57,10 +57,14 @@ const base64Size = (bytes: number) => Math.ceil(bytes / 3) * 4;
 const ascii = (value: string) => /^[\x20-\x7e]*$/.test(value);
 const MAILBOX_PATHS = new Set(['/', '/store', '/get-emlContent', '/health-check', '/clear-store']);
 
-/** The address part of `Name <a@b>` or `a@b`, lower-cased (SES compares identities without case). */
+/**
+ * The address part of `Name <a@b>` or `a@b`, as written: SES compares an address identity with its
+ * case ("Domain names are case-insensitive. Email addresses are case sensitive.", Creating and
+ * verifying identities), so `Chat@…` is not the verified `chat@…`.
+ */
 export function addressOf(value: string): string {
   const angle = /<([^<>]+)>\s*$/.exec(value);
-  return (angle?.[1] ?? value).trim().toLowerCase();
+  return (angle?.[1] ?? value).trim();
 }
 
 const nonAscii = (address: string) =>

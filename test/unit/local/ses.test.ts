@@ -58,6 +58,8 @@ describe('SES v2 SendEmail', () => {
   it('refuses what SES refuses', async () => {
     const cases: [SendEmailCommandInput, string][] = [
       [send({ FromEmailAddress: 'someone@else.test' }), 'MessageRejected'],
+      // An address identity is verified with its case: "Email addresses are case sensitive."
+      [send({ FromEmailAddress: 'Chat <Chat@localhost.test>' }), 'MessageRejected'],
       [send({ FromEmailAddress: undefined }), 'BadRequestException'],
       [send({ Destination: {} }), 'BadRequestException'],
       [send({ Destination: undefined }), 'BadRequestException'],
