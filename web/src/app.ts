@@ -69,6 +69,7 @@ export class ChatApp {
       h(
         'header',
         { class: 'topbar' },
+        h('h1', { class: 'visually-hidden' }, 'Chat'),
         h('div', { class: 'me', 'data-testid': 'me' }),
         // The status text is the live region; the button beside it is not, so a screen reader hears
         // "Connection lost. Reconnecting…" and not the two run together.
@@ -90,8 +91,9 @@ export class ChatApp {
         ),
         h('button', { type: 'button', 'data-testid': 'sign-out', onclick: () => this.close() }, 'Sign out'),
       ),
+      // One main landmark around both panes: on a phone only one of them shows at a time.
       h(
-        'div',
+        'main',
         { class: 'panes' },
         h(
           'nav',
@@ -153,7 +155,7 @@ export class ChatApp {
           }),
           h('p', { class: 'empty', 'data-testid': 'chat-list-empty' }, 'No chats yet: start one above.'),
         ),
-        h('main', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
+        h('div', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
       ),
       h('div', { class: 'visually-hidden', 'aria-live': 'polite', 'data-testid': 'announcer' }),
     );
