@@ -64,8 +64,13 @@ async function person(prefix: string, name: string): Promise<Person> {
 const url = (path: string) => new URL(path, env.webUrl).href;
 
 /** A browser tab of `who` (signed in through the saved session) at `path`, or signed out. */
-async function open(who: Person | undefined, path = '/', viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+async function open(
+  who: Person | undefined,
+  path = '/',
+  viewport = DESKTOP,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<Page> {
+  const context = await browser.newContext({ viewport, colorScheme });
   contexts.push(context);
   context.setDefaultTimeout(15_000);
   if (who !== undefined) {
@@ -284,7 +289,7 @@ describe('the conversation', () => {
 });
 
 describe('accessibility, screenshots and emoji', () => {
-  it('has no serious or critical axe violations on the sign-in, list and room views, at both widths', async () => {
+  it('has no serious or critical axe violations on the sign-in, list and room views, at both widths and in dark mode', async () => {
     const signedOut = await open(undefined);
     await signedOut.locator('#app .boot').waitFor({ state: 'detached' });
     expect(await seriousViolations(signedOut)).toEqual([]);
@@ -298,21 +303,69 @@ describe('accessibility, screenshots and emoji', () => {
       'Can you start Monday? 🙂',
     ]);
 
-    for (const [width, viewport] of [
-      ['desktop', DESKTOP],
-      ['phone', PHONE],
+    for (const [name, viewport, scheme] of [
+      ['desktop', DESKTOP, 'light'],
+      ['phone', PHONE, 'light'],
+      ['desktop-dark', DESKTOP, 'dark'],
     ] as const) {
-      const page = await open(jon, '/', viewport);
+      const page = await open(jon, '/', viewport, scheme);
       await page.locator(`[data-testid="chat-item"][data-peer-id="${kim.id}"]`).waitFor();
-      expect(await seriousViolations(page), `${width} list`).toEqual([]);
-      await shoot(page, `${width}-list`);
+      expect(await seriousViolations(page), `${name} list`).toEqual([]);
+      await shoot(page, `${name}-list`);
 
       await page.locator(`[data-testid="chat-item"][data-peer-id="${kim.id}"]`).click();
       await page.getByTestId('message-content').getByText('Can you start Monday? 🙂').waitFor();
-      await typeAndSend(page, 'Yes, Monday works 👍');
-      expect(await seriousViolations(page), `${width} room`).toEqual([]);
-      await shoot(page, `${width}-room`);
+      if (name === 'desktop') await typeAndSend(page, 'Yes, Monday works 👍');
+      else await page.getByTestId('message-content').getByText('Yes, Monday works 👍').waitFor();
+      expect(await seriousViolations(page), `${name} room`).toEqual([]);
+      await shoot(page, `${name}-room`);
     }
+  });
+
+  it('reads the reconnect banner as a status and a separate Retry button, which reconnects', async () => {
+    const ned = await person('ned', 'Ned');
+    const context = await browser.newContext({ viewport: DESKTOP });
+    contexts.push(context);
+    context.setDefaultTimeout(15_000);
+    const session = { restUrl: env.restUrl, wsUrl: env.wsUrl, token: ned.token, userId: ned.id };
+    await context.addInitScript(
+      (saved) => sessionStorage.setItem('chat.session', saved),
+      JSON.stringify(session),
+    );
+    // The WebSocket passes through this route: while `refuse` is set, it is cut and new ones are closed.
+    let refuse = false;
+    const open: { close: () => Promise<void> }[] = [];
+    await context.routeWebSocket(
+      (address) => address.href.startsWith(env.wsUrl.split('?')[0] ?? env.wsUrl),
+      (route) => {
+        if (refuse) return void route.close({ code: 1011 });
+        route.connectToServer();
+        open.push(route);
+      },
+    );
+    const page = await context.newPage();
+    await page.goto(url('/'));
+    const banner = page.getByTestId('connection-banner');
+    await page.locator('[data-testid="connection-banner"][data-state="online"]').waitFor();
+
+    refuse = true;
+    for (const route of open.splice(0)) await route.close();
+    await page.locator('[data-testid="connection-banner"][data-state="reconnecting"]').waitFor();
+    const status = banner.getByRole('status');
+    expect(await status.textContent()).toBe('Connection lost. Reconnecting…');
+    const retry = banner.getByRole('button', { name: 'Retry now' });
+    expect(await status.getByRole('button').count()).toBe(0);
+    // Apart on screen too: not "Reconnecting…Retry now".
+    const textBox = await status.boundingBox();
+    const buttonBox = await retry.boundingBox();
+    expect(textBox && buttonBox && buttonBox.x - (textBox.x + textBox.width)).toBeGreaterThanOrEqual(6);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot(page, 'desktop-list-reconnecting');
+
+    refuse = false;
+    await retry.click();
+    await page.locator('[data-testid="connection-banner"][data-state="online"]').waitFor();
+    expect(await retry.isVisible()).toBe(false);
   });
 
   it('works from the keyboard alone: Tab to a chat, Enter to open and send, Escape back', async () => {
