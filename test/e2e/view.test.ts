@@ -190,6 +190,12 @@ describe('room URLs', () => {
     const dans = await open(dan);
     const link = await dans.getByTestId('chat-link').inputValue();
     expect(link).toBe(`${new URL(env.webUrl).origin}/?with=${encodeURIComponent(dan.id)}`);
+    await dans.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(env.webUrl).origin,
+    });
+    await dans.getByTestId('chat-link-copy').click();
+    await dans.getByTestId('chat-link-status').filter({ hasText: 'Copied.' }).waitFor();
+    expect(await dans.evaluate(() => navigator.clipboard.readText())).toBe(link);
 
     const eves = await open(eve, new URL(link).pathname + new URL(link).search);
     await roomTitle(eves, 'Dan').waitFor();
