@@ -64,15 +64,20 @@ async function person(prefix: string, name: string): Promise<Person> {
 const url = (path: string) => new URL(path, env.webUrl).href;
 
 /** A browser tab of `who` (signed in through the saved session) at `path`, or signed out. */
-async function open(
-  who: Person | undefined,
-  path = '/',
-  viewport = DESKTOP,
-  colorScheme: 'light' | 'dark' = 'light',
-): Promise<Page> {
-  const context = await browser.newContext({ viewport, colorScheme });
+interface TabOptions {
+  readonly viewport?: { width: number; height: number };
+  readonly colorScheme?: 'light' | 'dark';
+  readonly timezoneId?: string;
+  /** Playwright's clock: time flows as usual until the test moves it on. */
+  readonly fakeClock?: boolean;
+}
+
+async function open(who: Person | undefined, path = '/', options: TabOptions = {}): Promise<Page> {
+  const { viewport = DESKTOP, colorScheme = 'light', timezoneId, fakeClock = false } = options;
+  const context = await browser.newContext({ viewport, colorScheme, ...(timezoneId ? { timezoneId } : {}) });
   contexts.push(context);
   context.setDefaultTimeout(15_000);
+  if (fakeClock) await context.clock.install();
   if (who !== undefined) {
     const session = { restUrl: env.restUrl, wsUrl: env.wsUrl, token: who.token, userId: who.id };
     // Only when there is none: a tab keeps its session across reloads, and may sign out.
@@ -294,6 +299,34 @@ describe('the conversation', () => {
   });
 });
 
+describe('day separators', () => {
+  it('relabels Today as Yesterday at local midnight while the room stays open', async () => {
+    // A time zone where it is 23:xx now (whole-hour zones cover every hour), so midnight is under an
+    // hour away: the browser's clock jumps there while the server (and the token) keep real time.
+    const eastHours = (23 - new Date().getUTCHours() + 24) % 24;
+    const east = eastHours > 14 ? eastHours - 24 : eastHours;
+    // Etc/GMT names count the other way: Etc/GMT-3 is UTC+3.
+    const timezoneId = east === 0 ? 'Etc/GMT' : `Etc/GMT${east > 0 ? '-' : '+'}${Math.abs(east)}`;
+    const oli = await person('oli', 'Oli');
+    const pat = await person('pat', 'Pat');
+    const roomId = roomOf(oli, pat);
+    await oli.api.startChat(pat.id);
+    await sendFromNode(pat, roomId, ['Before midnight']);
+    const page = await open(oli, `/rooms/${roomId}`, { timezoneId, fakeClock: true });
+    await page.getByTestId('message-content').getByText('Before midnight').waitFor();
+    expect(await page.getByTestId('day-separator').allTextContents()).toEqual(['Today']);
+    expect(await page.evaluate(() => new Date().getHours())).toBe(23);
+
+    const toMidnight = await page.evaluate(() => {
+      const now = new Date();
+      return new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime() - now.getTime();
+    });
+    await page.clock.fastForward(toMidnight + 2000);
+    await page.getByTestId('day-separator').filter({ hasText: 'Yesterday' }).waitFor();
+    expect(await page.getByTestId('day-separator').allTextContents()).toEqual(['Yesterday']);
+  });
+});
+
 describe('accessibility, screenshots and emoji', () => {
   it('has no serious or critical axe violations on the sign-in, list and room views, at both widths and in dark mode', async () => {
     const signedOut = await open(undefined);
@@ -314,7 +347,7 @@ describe('accessibility, screenshots and emoji', () => {
       ['phone', PHONE, 'light'],
       ['desktop-dark', DESKTOP, 'dark'],
     ] as const) {
-      const page = await open(jon, '/', viewport, scheme);
+      const page = await open(jon, '/', { viewport, colorScheme: scheme });
       await page.locator(`[data-testid="chat-item"][data-peer-id="${kim.id}"]`).waitFor();
       expect(await seriousViolations(page), `${name} list`).toEqual([]);
       await shoot(page, `${name}-list`);

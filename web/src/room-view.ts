@@ -111,6 +111,7 @@ export class RoomView {
   private typingSentAt = 0;
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private typingShownTimer: ReturnType<typeof setTimeout> | undefined;
+  private midnightTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly room: RoomItem,
@@ -290,6 +291,21 @@ export class RoomView {
     this.input.addEventListener('blur', () => this.stopTyping());
     this.updateHeader();
     this.updateComposer();
+    this.relabelDaysAtMidnight();
+  }
+
+  /** At local midnight "Today" becomes "Yesterday" (and so on) while the room stays open. */
+  private relabelDaysAtMidnight(): void {
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+    this.midnightTimer = setTimeout(
+      () => {
+        if (this.destroyed) return;
+        this.renderOrder();
+        this.relabelDaysAtMidnight();
+      },
+      midnight.getTime() - now.getTime() + 1000,
+    );
   }
 
   get roomId(): string {
@@ -335,6 +351,7 @@ export class RoomView {
     for (const bubble of this.bubbles.values()) if (bubble.local) releaseLocal(bubble.local);
     this.stopTyping();
     clearTimeout(this.typingShownTimer);
+    clearTimeout(this.midnightTimer);
     this.deps.connection.unwatchRoom(this.roomId);
   }
 
