@@ -355,7 +355,7 @@ export class ChatApp {
    * two users. Lowercasing here could open a chat with the wrong person; the message says why
    * instead. A user appears once they have signed in (the profile is made on first use).
    */
-  private async chatWith(userId: string, history: 'push' | 'replace'): Promise<boolean> {
+  private async chatWith(userId: string, how: 'push' | 'replace'): Promise<boolean> {
     const error = part(this.root, 'start-chat-error');
     error.textContent = '';
     if (userId === '') return false;
@@ -367,7 +367,7 @@ export class ChatApp {
       const { room } = await this.api.startChat(userId);
       const item = roomItem(room, this.session.userId);
       this.rooms.set(item.roomId, this.rooms.get(item.roomId) ?? item);
-      this.openRoom(item.roomId, history);
+      this.openRoom(item.roomId, how);
       return true;
     } catch (cause) {
       if (cause instanceof ChatApiError && cause.status === 404) {
@@ -413,18 +413,18 @@ export class ChatApp {
       // No clipboard permission (or not a secure context): leave it selected for Ctrl+C.
       input.focus();
       input.select();
-      status.textContent = 'Press Ctrl+C to copy.';
+      status.textContent = 'Press Ctrl+C (⌘C on a Mac) to copy.';
     }
   }
 
   /**
-   * Opens the room; `history` says what the address bar does: a new entry (a click), replace the
+   * Opens the room; `how` says what the address bar does: a new entry (a click), replace the
    * current one (a link that led here), or nothing (it already says this room: start, back/forward).
    */
-  private openRoom(roomId: string, history: 'push' | 'replace' | 'none' = 'push'): void {
+  private openRoom(roomId: string, how: 'push' | 'replace' | 'none' = 'push'): void {
     const room = this.rooms.get(roomId);
     if (room === undefined) return;
-    this.setPath(roomPath(roomId), history);
+    this.setPath(roomPath(roomId), how);
     if (this.room?.roomId === roomId) {
       this.room.focusComposer();
       return;
@@ -451,8 +451,8 @@ export class ChatApp {
     void this.room.load();
   }
 
-  private closeRoom(history: 'push' | 'none'): void {
-    this.setPath(LIST_PATH, history);
+  private closeRoom(how: 'push' | 'none'): void {
+    this.setPath(LIST_PATH, how);
     const roomId = this.room?.roomId;
     this.room?.destroy();
     this.room = undefined;
