@@ -486,8 +486,8 @@ describe('accessibility, screenshots and emoji', () => {
     // An icon directory holding one 32x32 image.
     expect([...bytes.subarray(0, 8)]).toEqual([0, 0, 1, 0, 1, 0, 32, 32]);
     const page = await open(undefined, '/rooms/chat_a_b');
-    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('favicon.svg');
-    // Under a room path the base keeps relative URLs at the root.
-    expect(await page.evaluate(() => new URL('favicon.svg', document.baseURI).pathname)).toBe('/favicon.svg');
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('/favicon.svg');
+    // Under a room path the base keeps relative URLs (the client's fetch of config.json) at the root.
+    expect(await page.evaluate(() => new URL('config.json', document.baseURI).pathname)).toBe('/config.json');
   });
 });
