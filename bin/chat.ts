@@ -8,7 +8,7 @@
  *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role
  *   npx cdk deploy -c emailFrom=chat@example.com -c appUrl=https://chat.example.com   # e-mail digests (SES)
  *   npx cdk deploy -c webhookUrl=https://hooks.example.com/chat   # POST every event there, signed
- *   npx cdk deploy -c notifyDelaySeconds=30           # demos: every e-mail check 30 s after the message
+ *   npx cdk deploy -c notifyDelaySeconds=60           # demos: every e-mail check 1 minute after the message
  */
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.js';

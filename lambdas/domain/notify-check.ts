@@ -260,17 +260,26 @@ export class NotifyService {
     };
   }
 
-  /** After SES refused: the marks go back unless a later check moved them on meanwhile. */
+  /**
+   * After SES failed or refused: each room's mark goes back unless a later check moved it on
+   * meanwhile. Room by room, not all or none: a concurrent check that moved one room's mark on (its
+   * e-mail listed that room) must not keep the others' marks where no e-mail went (the concurrency
+   * property test found that loss).
+   */
   private async moveBack(userId: UserId, moves: readonly MarkMove[]): Promise<void> {
-    const back = moves.map(({ roomId, from, to }) => ({ roomId, from: to, to: from }));
-    try {
-      if (!(await this.store.moveNotifiedMarks(userId, back))) {
-        this.logger.warn('notified marks moved on before they could be moved back', { userId });
-      }
-    } catch (error) {
+    const results = await Promise.allSettled(
+      moves.map(({ roomId, from, to }) =>
+        this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }]),
+      ),
+    );
+    const movedOn = results.filter((result) => result.status === 'fulfilled' && !result.value).length;
+    if (movedOn > 0)
+      this.logger.warn('notified marks moved on before they could be moved back', { userId, movedOn });
+    const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (failed.length > 0) {
       this.logger.error('notified marks not moved back after a failed e-mail', {
         userId,
-        error: error instanceof Error ? error.message : String(error),
+        error: failed.map((error) => (error instanceof Error ? error.message : String(error))).join('; '),
       });
     }
   }

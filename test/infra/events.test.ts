@@ -105,7 +105,7 @@ describe('events', () => {
   let full: SynthesizedChat;
   beforeAll(() => {
     bare = synthesizeChat();
-    full = synthesizeChat({ emailFrom, appUrl, webhookUrl, notifyDelaySeconds: 30 });
+    full = synthesizeChat({ emailFrom, appUrl, webhookUrl, notifyDelaySeconds: 60 });
   });
   const queueId = (chat: SynthesizedChat, queue: unknown) =>
     chat.stack.getLogicalId((queue as { node: { defaultChild: CfnQueue } }).node.defaultChild);
@@ -395,7 +395,7 @@ describe('events', () => {
         expect(env).toMatchObject({
           [eventEnvVars.schedulerRoleArn]: getAtt(roleId),
           [eventEnvVars.notifyDlqArn]: getAtt(dlqId),
-          [eventEnvVars.notifyDelaySeconds]: '30',
+          [eventEnvVars.notifyDelaySeconds]: '60',
         });
         // The notify function's re-checks invoke the ARN it was invoked by: its environment cannot name
         // itself (CloudFormation would find a circular dependency).

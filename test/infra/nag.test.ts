@@ -34,7 +34,7 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
       emailFrom: 'chat@example.com',
       appUrl: 'https://chat.example.com',
       webhookUrl: 'https://hooks.example.com/chat',
-      notifyDelaySeconds: 30,
+      notifyDelaySeconds: 60,
     });
     addNagChecks(app);
     // With the packs registered as in bin/chat.ts, an unacknowledged error makes synth throw.

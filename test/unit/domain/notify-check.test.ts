@@ -337,7 +337,8 @@ describe('a user online at the check', () => {
     expect(scheduler.requests).toEqual([
       {
         name: expect.stringMatching(/^notify-/),
-        at: new Date(world.clock.now().getTime() + 5 * MINUTE),
+        // One delay from now, rounded up to the minute (Scheduler's precision).
+        at: new Date(Math.ceil((world.clock.now().getTime() + 5 * MINUTE) / MINUTE) * MINUTE),
         target: bob(roomId),
       },
     ]);
