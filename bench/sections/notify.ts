@@ -344,6 +344,10 @@ export async function measureNotify(
       writeUnits: round((consumer?.writeUnits ?? 0) + (notify?.writeUnits ?? 0), 3),
       requests,
     };
+    // A late read would leave a re-check running into the next run's counts.
+    if (kind === 'online' && run.notifyOutcomes.some((outcome) => outcome !== 'online')) {
+      problems.push(`online run ${runs.length + 1}: checks answered ${run.notifyOutcomes.join(', ')}`);
+    }
     const expected = kind === 'offline' ? 1 : 0;
     if (run.emails !== expected || run.sesSends !== expected) {
       problems.push(
