@@ -1,4 +1,5 @@
 /** The Mailer on SES (v2): one simple e-mail, text and HTML, in UTF-8, from the configured address. */
+import { domainToASCII } from 'node:url';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Mail, Mailer, MailResult } from '../../domain/ports.js';
 
@@ -21,11 +22,13 @@ export class SesMailer implements Mailer {
   ) {}
 
   async send(mail: Mail): Promise<MailResult> {
+    const to = sesAddress(mail.to);
+    if (to === undefined) return 'refused';
     try {
       await this.client.send(
         new SendEmailCommand({
           FromEmailAddress: this.from,
-          Destination: { ToAddresses: [mail.to] },
+          Destination: { ToAddresses: [to] },
           Content: {
             Simple: {
               Subject: utf8(mail.subject),
@@ -40,4 +43,17 @@ export class SesMailer implements Mailer {
       throw error;
     }
   }
+}
+
+/**
+ * The address as SES takes it: 7-bit ASCII only (SES has no SMTPUTF8), so a Unicode domain in its
+ * Punycode form; undefined when that cannot be (a non-ASCII local part), which no retry changes.
+ */
+export function sesAddress(address: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  const local = address.slice(0, at);
+  const domain = domainToASCII(address.slice(at + 1));
+  if (domain === '' || !/^[\x21-\x7e]+$/.test(local)) return undefined;
+  return `${local}@${domain}`;
 }

@@ -207,6 +207,19 @@ describe('SES mailer', () => {
     expect(await mailer.send(mail)).toBe('sent');
   });
 
+  it('sends to a Unicode domain in its Punycode form, and refuses a non-ASCII local part without asking SES', async () => {
+    const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const mail = (to: string) => ({ to, subject: 's', text: 't', html: 'h' });
+
+    expect(await mailer.send(mail('bob@exämple.com'))).toBe('sent');
+    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
+      Destination: { ToAddresses: ['bob@xn--exmple-cua.com'] },
+    });
+    expect(await mailer.send(mail('bøb@example.com'))).toBe('refused');
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+  });
+
   it('throws what a retry may get past or the operator must fix: throttling, a paused or suspended account', async () => {
     const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
     const mail = { to: 'bob@example.com', subject: 's', text: 't', html: 'h' };
