@@ -2,7 +2,7 @@
 /**
  * The CDK app: the only infrastructure file that reads context or the environment.
  *
- *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173
+ *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173   # besides the stack's own web client
  *   npx cdk synth -c alarmEmail=ops@example.com
  *   npx cdk synth -c maxUploadBytes=26214400          # largest attachment, bytes (default 25 MiB)
  *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role

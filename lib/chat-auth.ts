@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { postConfirmationTrigger } from '../definitions/routes.js';
@@ -50,19 +50,26 @@ export class ChatAuth extends Construct {
     });
 
     this.userPoolClient = this.userPool.addClient('UserPoolClient', {
-      // A public client (browser, CLI): no secret. SRP for apps, USER_PASSWORD for CLI token retrieval.
+      // A public client (browser, CLI): no secret. USER_PASSWORD_AUTH is the web client's sign-in (over
+      // TLS to Cognito's own endpoint) and the CLI's; SRP stays for apps built on the Amplify libraries.
+      // Both come with REFRESH_TOKEN_AUTH, which the page renews its tokens with.
       generateSecret: false,
       authFlows: { userSrp: true, userPassword: true },
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
+      // Cognito's defaults, stated: the page refreshes its ID token before the hour is up, and a
+      // person signs in again after 30 days away (or after signing out, which revokes the refresh token).
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
     });
 
     Validations.of(this.userPool).acknowledge(
       {
         id: 'AwsSolutions-COG2',
         reason:
-          'MFA is optional (TOTP) rather than required: a consumer chat must allow sign-up without an authenticator app, and required MFA would break the USER_PASSWORD_AUTH CLI token flow.',
+          'MFA is optional (TOTP) rather than required: a consumer chat must allow sign-up without an authenticator app, and the web client signs in with USER_PASSWORD_AUTH and has no MFA challenge step.',
       },
       {
         id: 'AwsSolutions-COG8',
@@ -70,5 +77,11 @@ export class ChatAuth extends Construct {
           'Threat protection needs the Plus feature plan, billed per monthly active user with no free tier: more than the rest of this stack costs at its target volume. Essentials with a strong password policy and optional MFA instead.',
       },
     );
+  }
+
+  /** The region's Cognito Identity Provider endpoint: the browser signs in through its JSON API. */
+  get identityProviderOrigin(): string {
+    const stack = Stack.of(this);
+    return `https://cognito-idp.${stack.region}.${stack.urlSuffix}`;
   }
 }

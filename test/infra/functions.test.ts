@@ -21,12 +21,14 @@ import { SETTLE_CATCH_UP_MS } from '../../web/sdk/connection.js';
 import {
   allFunctions,
   type CfnResourceJson,
+  chatLambdas,
   findResource,
   functionFor,
   logicalIdOf,
   onlyResource,
   resourcesOfType,
   type SynthesizedChat,
+  siteFunctionIds,
   synthesizeChat,
 } from './helpers.js';
 
@@ -55,7 +57,7 @@ describe('Lambda functions', () => {
   let policies: CfnResourceJson[];
   beforeAll(() => {
     chat = synthesizeChat();
-    lambdas = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+    lambdas = chatLambdas(chat);
     policies = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'));
   });
 
@@ -83,8 +85,12 @@ describe('Lambda functions', () => {
     return JSON.stringify({ 'Fn::GetAtt': [logicalId, 'Arn'] });
   }
 
-  it('builds one function per handler definition, and no other', () => {
-    chat.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
+  it('builds one function per handler definition, and no other besides the web site’s two', () => {
+    const all = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+    expect(Object.keys(all)).toHaveLength(definitions.length + siteFunctionIds.length);
+    const others = Object.keys(all).filter((id) => !(id in lambdas));
+    expect(others).toHaveLength(siteFunctionIds.length);
+    for (const id of siteFunctionIds) expect(others.filter((other) => id.test(other))).toHaveLength(1);
     expect(
       allFunctions(chat.stack)
         .map((fn) => fn.definition.functionId)
