@@ -6,7 +6,8 @@
  *   npx cdk synth -c alarmEmail=ops@example.com
  *   npx cdk synth -c maxUploadBytes=26214400          # largest attachment, bytes (default 25 MiB)
  *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role
- *   npx cdk deploy -c emailFrom=chat@example.com -c appUrl=https://chat.example.com   # e-mail digests (SES)
+ *   npx cdk deploy -c emailFrom=chat@example.com      # e-mail digests (SES), linking to WebUrl
+ *   npx cdk deploy -c emailFrom=chat@example.com -c appUrl=https://chat.example.com   # ... linking to your app
  *   npx cdk deploy -c webhookUrl=https://hooks.example.com/chat   # POST every event there, signed
  *   npx cdk deploy -c notifyDelaySeconds=60           # demos: every e-mail check 1 minute after the message
  */

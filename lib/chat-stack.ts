@@ -39,9 +39,9 @@ export interface ChatStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Set the region's API Gateway CloudWatch role for access logs (see ChatWebSocketApi); default off. */
   readonly apiGatewayCloudWatchRole?: boolean;
-  /** The e-mails' From address (an SES identity); with `appUrl`, or neither: no e-mail is sent. */
+  /** The e-mails' From address (an SES identity); absent: no e-mail is sent. */
   readonly emailFrom?: string;
-  /** The https URL the e-mails link to; with `emailFrom`. */
+  /** The https URL the e-mails link to, with `emailFrom`; absent: the stack's web client (`WebUrl`). */
   readonly appUrl?: string;
   /** Where every event is POSTed, signed (https); absent: no webhook resource at all. */
   readonly webhookUrl?: string;
@@ -103,7 +103,11 @@ export class ChatStack extends Stack {
     });
 
     // The same checks as for the context values: a stack built in code gets no laxer settings.
-    const email = parseEmailSettings(props.emailFrom, props.appUrl);
+    const emailSettings = parseEmailSettings(props.emailFrom, props.appUrl);
+    const email =
+      emailSettings === undefined
+        ? undefined
+        : { from: emailSettings.from, appUrl: emailSettings.appUrl ?? this.web.url };
     const webhookUrl = parseWebhookUrl(props.webhookUrl);
     const notifyDelaySeconds = parseNotifyDelaySeconds(props.notifyDelaySeconds);
     this.events = new ChatEvents(this, 'Events', {
@@ -170,7 +174,7 @@ export class ChatStack extends Stack {
       description: `EventBridge bus of the chat's events (source "${eventSource}")`,
     });
     new CfnOutput(this, 'EmailNotifications', {
-      value: email === undefined ? 'off (deploy with -c emailFrom= -c appUrl=)' : `from ${email.from}`,
+      value: email === undefined ? 'off (deploy with -c emailFrom=)' : `from ${email.from}`,
       description: 'Whether the notify function sends e-mail',
     });
     if (this.events.webhook !== undefined) {

@@ -95,23 +95,22 @@ export function parseWebhookUrl(value: unknown): string | undefined {
 export interface EmailSettings {
   /** The From address: an SES identity (the address, or its verified domain). */
   readonly from: string;
-  /** The app's URL, which every e-mail links to. */
-  readonly appUrl: string;
+  /** The app's URL, which every e-mail links to; absent: the stack's own web client (`WebUrl`). */
+  readonly appUrl?: string;
 }
 
 /**
  * Parses the `emailFrom` and `appUrl` context values (`-c emailFrom=chat@example.com
- * -c appUrl=https://chat.example.com`). Both absent: no e-mail (the notify function is deployed
- * without SES rights, and the stack says so). One without the other fails the synth: an e-mail with
- * no link to the app, or a link nobody is sent, is a mistake rather than a choice. The address is one
- * bare address (no display name): it is the `ses:FromAddress` the grant is conditioned on.
+ * -c appUrl=https://chat.example.com`). No emailFrom: no e-mail (the notify function is deployed
+ * without SES rights, and the stack says so), and an appUrl then fails the synth (a link nobody is
+ * sent is a mistake rather than a choice). No appUrl: the e-mails link to the stack's own web client.
+ * The address is one bare address (no display name): it is the `ses:FromAddress` the grant is
+ * conditioned on.
  */
 export function parseEmailSettings(emailFrom: unknown, appUrl: unknown): EmailSettings | undefined {
   const absent = (value: unknown) => value === undefined || value === null || value === '';
   if (absent(emailFrom) && absent(appUrl)) return undefined;
   if (absent(emailFrom)) throw new Error('Context appUrl is only used in e-mails: give emailFrom too');
-  if (absent(appUrl))
-    throw new Error('Context emailFrom needs appUrl too: the https URL the e-mails link to');
   if (typeof emailFrom !== 'string' || !/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(emailFrom.trim())) {
     throw new Error('Context emailFrom must be one e-mail address, such as chat@example.com');
   }
@@ -121,6 +120,7 @@ export function parseEmailSettings(emailFrom: unknown, appUrl: unknown): EmailSe
       'Context emailFrom must be ASCII (SES has no SMTPUTF8): write a Unicode domain in its Punycode form (xn--...)',
     );
   }
+  if (absent(appUrl)) return { from: emailFrom.trim() };
   if (typeof appUrl !== 'string') throw new Error('Context appUrl must be a string');
   return { from: emailFrom.trim(), appUrl: httpsUrl('appUrl', appUrl, 'https://chat.example.com') };
 }
