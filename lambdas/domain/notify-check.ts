@@ -80,7 +80,7 @@ export type CheckOutcome =
   /** Online, with such messages, but too old to check again for (`recheckHours`). */
   | 'online-stale'
   | 'nothing-new'
-  /** SES refused this recipient for good (MessageRejected: in the SES sandbox, an unverified address). */
+  /** SES refused this recipient for good (MessageRejected naming the recipient). */
   | 'refused'
   | 'sent';
 
