@@ -61,6 +61,11 @@ export type NotifyStore = Pick<RoomStore, 'getRooms'> &
  */
 const SCANNED_ROOMS = 50;
 const MAX_MARKED_ROOMS = 100;
+/**
+ * A move back lost to this many transaction conflicts in a row (each one another check's transaction
+ * on the same mark, in flight at that moment) gives up; the room's e-mail is then lost, and logged.
+ */
+const MOVE_BACK_ATTEMPTS = 10;
 /** The newest messages read per room to find the unread ones to quote. */
 const MESSAGES_READ = 20;
 /**
@@ -144,7 +149,7 @@ export class NotifyService {
     }
     // Not an outcome: this check may own messages no other check will e-mail (its room's younger
     // ones), so it fails and Lambda runs it again.
-    throw new Error(`notified marks of ${target.userId} kept changing under ${MAX_ATTEMPTS} attempts`);
+    throw new Error('notified marks kept changing');
   }
 
   /**
@@ -273,28 +278,21 @@ export class NotifyService {
    * the mark having moved (DynamoDB's TransactionConflict) is tried again.
    */
   private async moveBack(userId: UserId, moves: readonly MarkMove[]): Promise<void> {
-    const moveBackOne = async ({ roomId, from, to }: MarkMove): Promise<'back' | 'moved-on'> => {
-      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        if (await this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }])) return 'back';
-        if ((await this.store.notifiedMarks(userId)).get(roomId) !== to) return 'moved-on';
+    let stuck = 0;
+    for (const { roomId, from, to } of moves) {
+      try {
+        for (let attempt = 1; ; attempt++) {
+          if (await this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }])) break;
+          // Moved on by another check (whose e-mail listed the room): it stays. Else a conflict: again.
+          if ((await this.store.notifiedMarks(userId)).get(roomId) !== to) break;
+          if (attempt === MOVE_BACK_ATTEMPTS) throw new Error('conflicts');
+        }
+      } catch {
+        stuck++;
       }
-      throw new Error(`the notified mark of ${roomId} could not be moved back`);
-    };
-    const results = await Promise.allSettled(moves.map(moveBackOne));
-    const movedOn = results.filter((result) => result.status === 'fulfilled' && result.value === 'moved-on');
-    if (movedOn.length > 0) {
-      this.logger.warn('notified marks moved on before they could be moved back', {
-        userId,
-        movedOn: movedOn.length,
-      });
     }
-    const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
-    if (failed.length > 0) {
-      this.logger.error('notified marks not moved back after a failed e-mail', {
-        userId,
-        error: failed.map((error) => (error instanceof Error ? error.message : String(error))).join('; '),
-      });
-    }
+    // Those rooms' unread messages stay recorded as e-mailed: the e-mail that would have listed them is lost.
+    if (stuck > 0) this.logger.error('notified marks not moved back', { userId, stuck });
   }
 
   /**
