@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { passwordPolicy, tokenValidity } from '../definitions/auth.js';
 import { postConfirmationTrigger } from '../definitions/routes.js';
 import { ChatFunction, waitedOnTimeout } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
@@ -34,11 +35,7 @@ export class ChatAuth extends Construct {
       autoVerify: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
+        ...passwordPolicy,
         tempPasswordValidity: Duration.days(3),
       },
       mfa: cognito.Mfa.OPTIONAL,
@@ -50,12 +47,17 @@ export class ChatAuth extends Construct {
     });
 
     this.userPoolClient = this.userPool.addClient('UserPoolClient', {
-      // A public client (browser, CLI): no secret. SRP for apps, USER_PASSWORD for CLI token retrieval.
+      // A public client (browser, CLI): no secret. USER_PASSWORD is the web client's flow (web/sdk/cognito.ts
+      // says why not the managed login) and the CLI's; SRP stays allowed for other apps.
       generateSecret: false,
       authFlows: { userSrp: true, userPassword: true },
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
+      // Cognito's defaults, stated so that the local emulator issues the same lifetimes.
+      idTokenValidity: Duration.minutes(tokenValidity.idTokenMinutes),
+      accessTokenValidity: Duration.minutes(tokenValidity.accessTokenMinutes),
+      refreshTokenValidity: Duration.days(tokenValidity.refreshTokenDays),
     });
 
     Validations.of(this.userPool).acknowledge(
