@@ -507,6 +507,9 @@ export function strictTargets(
           client,
         );
       }
+      // Another flow the client allows (USER_SRP_AUTH) goes to cognito-local, which answers that it
+      // does not support it; one the client does not allow is refused as Cognito refuses it.
+      if (typeof flow === 'string' && allowed.includes(`ALLOW_${flow}`)) return base('InitiateAuth')(c, req);
       throw invalidParameter(`${String(flow)} flow not enabled for this client`);
     },
     async ForgotPassword(c, req) {
