@@ -33,14 +33,18 @@
  *   ResendConfirmationCode answer a simulated, masked delivery for unknown users (and ForgotPassword
  *   for an unverified address) instead of UserNotFoundException, as PreventUserExistenceErrors does;
  * - ConfirmForgotPassword: unknown user or wrong code CodeMismatchException, no code requested or
- *   older than an hour ExpiredCodeException.
+ *   older than an hour ExpiredCodeException;
+ * - a post-confirmation trigger that fails makes the confirming operation answer
+ *   UserLambdaValidationException (cognito-local logs it and answers success); the user stays
+ *   confirmed, as on AWS, where the trigger runs after the confirmation.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CodeMismatchError,
   CognitoError,
@@ -261,14 +265,28 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
   const v2Shaped = {
     invoke: (params: { FunctionName: string; InvocationType: string; Payload: string }) => ({
       promise: async () => {
-        const out = await lambda.send(
-          new InvokeCommand({
-            FunctionName: params.FunctionName,
-            InvocationType: 'RequestResponse',
-            Payload: Buffer.from(params.Payload),
-          }),
-        );
+        let out: InvokeCommandOutput;
+        try {
+          out = await lambda.send(
+            new InvokeCommand({
+              FunctionName: params.FunctionName,
+              InvocationType: 'RequestResponse',
+              Payload: Buffer.from(params.Payload),
+            }),
+          );
+        } catch (error) {
+          const store = triggerFailures.getStore();
+          if (store !== undefined) {
+            store.type = 'UnexpectedLambdaException';
+            store.failure = error instanceof Error ? error.message : String(error);
+          }
+          throw error;
+        }
         const payload = out.Payload === undefined ? undefined : Buffer.from(out.Payload).toString('utf8');
+        if (out.FunctionError !== undefined) {
+          const store = triggerFailures.getStore();
+          if (store !== undefined) store.failure = payload ?? out.FunctionError;
+        }
         if (out.FunctionError !== undefined)
           log.error(`Cognito's post-confirmation trigger failed: ${payload}`);
         return { StatusCode: out.StatusCode, FunctionError: out.FunctionError, Payload: payload };
@@ -368,6 +386,31 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
   };
 }
 
+/**
+ * A trigger's failure during one request: cognito-local logs a failed post-confirmation trigger and
+ * answers success, where Cognito answers the operation with UserLambdaValidationException.
+ */
+const triggerFailures = new AsyncLocalStorage<{ failure?: string; type?: string }>();
+
+/** Runs a confirming operation and answers Cognito's error if its post-confirmation trigger failed. */
+async function failingWithTrigger(run: () => Promise<unknown>): Promise<unknown> {
+  const store: { failure?: string; type?: string } = {};
+  const answer = await triggerFailures.run(store, run);
+  if (store.failure !== undefined) {
+    let reason = store.failure;
+    try {
+      reason = String(
+        (JSON.parse(store.failure) as { errorMessage?: unknown }).errorMessage ?? store.failure,
+      );
+    } catch {
+      // Not JSON: the raw payload says it.
+    }
+    if (store.type !== undefined) throw new CognitoError(store.type, 'Unexpected error when invoking lambda');
+    throw new CognitoError('UserLambdaValidationException', `PostConfirmation failed with error ${reason}.`);
+  }
+  return answer;
+}
+
 interface StrictContext {
   readonly pool: UserPoolService;
   readonly client: AppClient;
@@ -454,7 +497,7 @@ export function strictTargets(
           { Name: 'email_verified', Value: 'true' },
         ],
       });
-      return base('ConfirmSignUp')(c, { ...req, Username: user.Username });
+      return failingWithTrigger(() => base('ConfirmSignUp')(c, { ...req, Username: user.Username }));
     },
     async ResendConfirmationCode(_c, req) {
       checkClient(req);
@@ -531,7 +574,7 @@ export function strictTargets(
       if (user.ConfirmationCode !== req.ConfirmationCode) throw new CodeMismatchError();
       if (expired(user, 'reset')) throw new ExpiredCodeError();
       checkPassword(req.Password);
-      return base('ConfirmForgotPassword')(c, { ...req, Username: user.Username });
+      return failingWithTrigger(() => base('ConfirmForgotPassword')(c, { ...req, Username: user.Username }));
     },
     async RevokeToken(c, req) {
       checkClient(req);

@@ -30,10 +30,15 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const name = /functions\/([^/]+)\/invocations/.exec(req.url ?? '')?.[1] ?? '';
-      invocations.push({
-        functionName: decodeURIComponent(name),
-        event: JSON.parse(body) as Record<string, unknown>,
-      });
+      const event = JSON.parse(body) as { request?: { userAttributes?: { email?: string } } };
+      invocations.push({ functionName: decodeURIComponent(name), event: event as Record<string, unknown> });
+      // A trigger that throws, as Lambda reports it: 200 with X-Amz-Function-Error.
+      if (event.request?.userAttributes?.email === 'failing@example.com') {
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' })
+          .end(JSON.stringify({ errorType: 'Error', errorMessage: 'table unavailable' }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
   });
@@ -204,6 +209,16 @@ describe('confirmation', () => {
       'InvalidParameterException',
       /already confirmed/,
     );
+  });
+
+  it('answers a failed post-confirmation trigger with UserLambdaValidationException; the user stays confirmed', async () => {
+    await call('SignUp', { Username: 'failing@example.com', Password: 'Good-password-1' });
+    const answer = await call('ConfirmSignUp', {
+      Username: 'failing@example.com',
+      ConfirmationCode: lastCodeFor('failing@example.com'),
+    });
+    refused(answer, 'UserLambdaValidationException', 'PostConfirmation failed with error table unavailable.');
+    expect((await signIn('failing@example.com', 'Good-password-1')).status).toBe(200);
   });
 
   it('answers an unknown user with a simulated delivery and sends nothing', async () => {
