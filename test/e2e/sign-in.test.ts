@@ -211,8 +211,8 @@ describe('Cognito sign-in in the browser (local Cognito)', () => {
     expect((await sessionOf(page)).userId).toBe(session.userId);
   });
 
-  it('shows no developer token form for a deployed stack', async () => {
-    // The deployed config.json (the stack outputs) has no signInUrl: only the Cognito sign-in shows.
+  it('on a deployed stack: no developer form, Cognito at its regional endpoint, the code e-mailed', async () => {
+    // The deployed config.json (the stack outputs) has no signInUrl and no cognitoEndpoint.
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
@@ -222,18 +222,55 @@ describe('Cognito sign-in in the browser (local Cognito)', () => {
         body: JSON.stringify({
           restUrl: env.restUrl,
           wsUrl: env.wsUrl,
-          region: env.cognito.region,
-          userPoolId: 'us-east-1_localChat',
-          userPoolClientId: env.cognito.clientId,
+          region: 'eu-west-1',
+          userPoolId: 'eu-west-1_deployed',
+          userPoolClientId: 'deployed-client',
         }),
       }),
     );
+    // Nothing leaves the machine: Cognito's regional endpoint is answered here.
+    const targets: { url: string; target: string | undefined; body: unknown }[] = [];
+    await page.route('https://cognito-idp.eu-west-1.amazonaws.com/**', (route) => {
+      const request = route.request();
+      targets.push({
+        url: request.url(),
+        target: request.headers()['x-amz-target'],
+        body: request.postDataJSON(),
+      });
+      return route.fulfill({
+        contentType: 'application/x-amz-json-1.1',
+        body: JSON.stringify({
+          UserConfirmed: false,
+          UserSub: '0b0b0b0b-0000-4000-8000-000000000000',
+          CodeDeliveryDetails: { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'd***@e***' },
+        }),
+      });
+    });
     await page.goto(env.webUrl);
     await page.getByTestId('sign-in-form').waitFor();
     expect(await page.getByTestId('local-sign-in').count()).toBe(0);
-    expect(await page.getByTestId('remote-token').count()).toBe(0);
-    // Deployed, the code is e-mailed: the hint does not point at a local page.
+
     await page.getByTestId('show-sign-up').click();
-    expect(await page.getByTestId('signup-email').getAttribute('autocomplete')).toBe('email');
+    await page.getByTestId('signup-name').fill('Dee Ployed');
+    await page.getByTestId('signup-email').fill('dee@example.com');
+    await page.getByTestId('signup-password').fill('Deployed-pass-1');
+    await page.getByTestId('signup-submit').click();
+    await page.getByTestId('confirm-form').waitFor();
+    expect(await page.getByTestId('code-where').textContent()).toContain('We e-mailed a code to d***@e***');
+    expect(targets).toEqual([
+      {
+        url: 'https://cognito-idp.eu-west-1.amazonaws.com/',
+        target: 'AWSCognitoIdentityProviderService.SignUp',
+        body: {
+          ClientId: 'deployed-client',
+          Username: 'dee@example.com',
+          Password: 'Deployed-pass-1',
+          UserAttributes: [
+            { Name: 'email', Value: 'dee@example.com' },
+            { Name: 'name', Value: 'Dee Ployed' },
+          ],
+        },
+      },
+    ]);
   });
 });
