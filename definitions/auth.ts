@@ -14,6 +14,26 @@ export const passwordPolicy = {
   requireSymbols: true,
 } as const;
 
+/** A temporary password (an administrator-created user's) lasts this long. */
+export const tempPasswordValidityDays = 3;
+
+/**
+ * The app client: public (no secret); the flows it allows (refresh is always allowed); user existence
+ * errors prevented; refresh tokens revocable (sign-out).
+ */
+export const appClient = {
+  authFlows: { userSrp: true, userPassword: true },
+  preventUserExistenceErrors: true,
+  enableTokenRevocation: true,
+} as const;
+
+/** The flows as Cognito lists them (`ExplicitAuthFlows`). */
+export const explicitAuthFlows: readonly string[] = [
+  ...(appClient.authFlows.userSrp ? ['ALLOW_USER_SRP_AUTH'] : []),
+  ...(appClient.authFlows.userPassword ? ['ALLOW_USER_PASSWORD_AUTH'] : []),
+  'ALLOW_REFRESH_TOKEN_AUTH',
+];
+
 /**
  * Token lifetimes of the app client (Cognito's defaults, stated so that the local emulator issues the
  * same `exp`). Cognito accepts 5 minutes to 1 day for ID and access tokens, 1 hour to 10 years for

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { passwordPolicy, tokenValidity } from '../definitions/auth.js';
+import { appClient, passwordPolicy, tempPasswordValidityDays, tokenValidity } from '../definitions/auth.js';
 import { postConfirmationTrigger } from '../definitions/routes.js';
 import { ChatFunction, waitedOnTimeout } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
@@ -36,7 +36,7 @@ export class ChatAuth extends Construct {
       standardAttributes: { email: { required: true, mutable: true } },
       passwordPolicy: {
         ...passwordPolicy,
-        tempPasswordValidity: Duration.days(3),
+        tempPasswordValidity: Duration.days(tempPasswordValidityDays),
       },
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
@@ -50,10 +50,10 @@ export class ChatAuth extends Construct {
       // A public client (browser, CLI): no secret. USER_PASSWORD is the web client's flow (web/sdk/cognito.ts
       // says why not the managed login) and the CLI's; SRP stays allowed for other apps.
       generateSecret: false,
-      authFlows: { userSrp: true, userPassword: true },
+      authFlows: appClient.authFlows,
       disableOAuth: true,
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
+      preventUserExistenceErrors: appClient.preventUserExistenceErrors,
+      enableTokenRevocation: appClient.enableTokenRevocation,
       // Cognito's defaults, stated so that the local emulator issues the same lifetimes.
       idTokenValidity: Duration.minutes(tokenValidity.idTokenMinutes),
       accessTokenValidity: Duration.minutes(tokenValidity.accessTokenMinutes),

@@ -73,7 +73,14 @@ import {
   type UserPoolService,
   UserPoolServiceFactoryImpl,
 } from 'cognito-local/lib/services/userPoolService.js';
-import { passwordPolicy, passwordProblems, tokenValidity } from '../definitions/auth.js';
+import {
+  appClient,
+  explicitAuthFlows,
+  passwordPolicy,
+  passwordProblems,
+  tempPasswordValidityDays,
+  tokenValidity,
+} from '../definitions/auth.js';
 import { postConfirmationTrigger } from '../definitions/routes.js';
 import { LOCAL_CREDENTIALS } from './dynamo-local.js';
 import { listenOn } from './http-util.js';
@@ -84,7 +91,6 @@ export const COGNITO_SENDER = 'no-reply@verificationemail.com';
 /** A sign-up code lasts 24 hours, a password reset code 1 hour (Cognito developer guide). */
 const SIGN_UP_CODE_MS = 24 * 60 * 60 * 1000;
 const RESET_CODE_MS = 60 * 60 * 1000;
-const AUTH_FLOWS = ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'];
 
 export interface CognitoDemoUser {
   readonly sub: string;
@@ -207,7 +213,7 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
         RequireLowercase: passwordPolicy.requireLowercase,
         RequireNumbers: passwordPolicy.requireDigits,
         RequireSymbols: passwordPolicy.requireSymbols,
-        TemporaryPasswordValidityDays: 3,
+        TemporaryPasswordValidityDays: tempPasswordValidityDays,
       },
     },
   };
@@ -219,6 +225,10 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
     await cognito.createUserPool(ctx, poolOptions);
     pool = await cognito.getUserPool(ctx, options.userPoolId);
   }
+  // The strict layer answers unknown users as PreventUserExistenceErrors ENABLED does (LEGACY's
+  // UserNotFoundException answers are not written): a client declared otherwise is not emulated.
+  if (!appClient.preventUserExistenceErrors)
+    throw new Error('The local Cognito emulates an app client with PreventUserExistenceErrors ENABLED only');
   const lifetime = options.tokenLifetimeSeconds ?? tokenValidity.idTokenMinutes * 60;
   const client: AppClient = {
     UserPoolId: options.userPoolId,
@@ -230,9 +240,9 @@ export async function startLocalCognito(options: LocalCognitoOptions): Promise<L
     AccessTokenValidity: lifetime,
     RefreshTokenValidity: tokenValidity.refreshTokenDays,
     TokenValidityUnits: { IdToken: 'seconds', AccessToken: 'seconds', RefreshToken: 'days' },
-    ExplicitAuthFlows: AUTH_FLOWS,
-    PreventUserExistenceErrors: 'ENABLED',
-    EnableTokenRevocation: true,
+    ExplicitAuthFlows: [...explicitAuthFlows],
+    PreventUserExistenceErrors: appClient.preventUserExistenceErrors ? 'ENABLED' : 'LEGACY',
+    EnableTokenRevocation: appClient.enableTokenRevocation,
   };
   await pool.saveAppClient(ctx, client);
 
