@@ -35,7 +35,16 @@ export interface TokenProviderOptions {
   readonly onSignedOut?: (reason: string) => void;
   /** Injected clock for tests; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Refresh on a timer when due, not only when a token is asked for: an idle tab's session stays
+   * fresh, and a refresh token revoked elsewhere signs the tab out within the token's lifetime.
+   * Default off (a script that only asks when it needs a token has no timer to clean up).
+   */
+  readonly autoRefresh?: boolean;
 }
+
+/** After a refresh that failed for another reason than the refresh token (offline), try again this soon. */
+const RETRY_MS = 30_000;
 
 /** At most this long before expiry... */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -78,10 +87,12 @@ export class TokenProvider {
   private inFlight: Promise<string> | undefined;
   private ended: string | undefined;
   private readonly now: () => number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: TokenProviderOptions) {
     this.current = options.tokens;
     this.now = options.now ?? Date.now;
+    this.schedule(refreshDueAt(this.current));
   }
 
   get tokens(): StoredTokens {
@@ -104,6 +115,21 @@ export class TokenProvider {
   /** Ends the session here (sign-out): later calls throw, and no refresh starts. */
   end(reason = 'Signed out.'): void {
     this.ended ??= reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(at: number): void {
+    if (this.options.autoRefresh !== true || this.ended !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        // A refusal ends the session (onSignedOut); anything else is tried again shortly.
+        this.getToken().catch(() => this.schedule(this.now() + RETRY_MS));
+      },
+      Math.max(0, at - this.now()),
+    );
   }
 
   private async refreshNow(): Promise<string> {
@@ -123,12 +149,16 @@ export class TokenProvider {
         throw new SessionEndedError(reason);
       }
       // Offline or Cognito unavailable: the current token still serves while it lasts.
-      if (this.now() < this.current.expiresAt) return this.current.idToken;
+      if (this.now() < this.current.expiresAt) {
+        this.schedule(this.now() + RETRY_MS);
+        return this.current.idToken;
+      }
       throw error;
     }
     if (this.ended !== undefined) throw new SessionEndedError(this.ended);
     this.current = storedTokens(fresh, refreshToken, this.now());
     this.options.onTokens?.(this.current);
+    this.schedule(refreshDueAt(this.current));
     return this.current.idToken;
   }
 }

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       (notice) => {
         // No notice: the user pressed Sign out, so the refresh token is revoked too.
         if (notice === undefined) void auth.signOut();
+        else auth.end();
         showSignIn(notice);
       },
       auth.token,

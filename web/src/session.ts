@@ -136,6 +136,8 @@ export interface SessionAuth {
   readonly token: TokenSource;
   /** Sign-out: no more tokens; a Cognito session's refresh token is revoked (best effort). */
   signOut(): Promise<void>;
+  /** The chat closed for another reason (an expired session): no more tokens and no refresh timer. */
+  end(): void;
 }
 
 /**
@@ -146,7 +148,7 @@ export interface SessionAuth {
 export function sessionAuth(session: Session, onEnded: (reason: string) => void): SessionAuth {
   const { cognito } = session;
   if (cognito === undefined) {
-    return { token: session.token ?? '', signOut: async () => {} };
+    return { token: session.token ?? '', signOut: async () => {}, end: () => {} };
   }
   const client = cognitoClient(cognito);
   const provider = new TokenProvider({
@@ -154,9 +156,12 @@ export function sessionAuth(session: Session, onEnded: (reason: string) => void)
     refresh: (refreshToken) => client.refresh(refreshToken),
     onTokens: (tokens) => saveSession({ ...session, cognito: { ...cognito, tokens } }),
     onSignedOut: onEnded,
+    // The tab's session stays fresh while idle, and ends promptly if the refresh token is revoked.
+    autoRefresh: true,
   });
   return {
     token: provider.getToken,
+    end: () => provider.end(),
     async signOut() {
       provider.end();
       try {

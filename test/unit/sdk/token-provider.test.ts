@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CognitoTokens,
   cognitoError,
@@ -129,5 +129,56 @@ describe('TokenProvider', () => {
     provider.end();
     await expect(provider.getToken()).rejects.toBeInstanceOf(SessionEndedError);
     expect(refresh).not.toHaveBeenCalled();
+  });
+
+  describe('with autoRefresh', () => {
+    beforeEach(() => {
+      vi.useFakeTimers({ now: T0 });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('refreshes on a timer when due, with no caller asking, and again for the new token', async () => {
+      let n = 0;
+      const refresh = vi.fn(async () => answer(Date.now(), HOUR, ++n));
+      const onTokens = vi.fn();
+      const provider = new TokenProvider({ tokens: tokens(T0, HOUR), refresh, onTokens, autoRefresh: true });
+
+      await vi.advanceTimersByTimeAsync(HOUR - 5 * 60_000 - 1);
+      expect(refresh).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(refresh).toHaveBeenCalledTimes(1);
+      expect(onTokens).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(HOUR - 5 * 60_000);
+      expect(refresh).toHaveBeenCalledTimes(2);
+      expect(await provider.getToken()).toBe(
+        ((await refresh.mock.results[1]?.value) as CognitoTokens | undefined)?.idToken,
+      );
+      provider.end();
+      await vi.advanceTimersByTimeAsync(2 * HOUR);
+      expect(refresh).toHaveBeenCalledTimes(2);
+    });
+
+    it('signs out an idle tab once its refresh token is refused, and tries again after a network failure', async () => {
+      let offline = true;
+      const onSignedOut = vi.fn();
+      const refresh = vi.fn(async () => {
+        throw offline
+          ? cognitoError('NetworkError', 'Failed to fetch')
+          : cognitoError('NotAuthorizedException', 'Refresh Token has been revoked');
+      });
+      new TokenProvider({ tokens: tokens(T0, HOUR), refresh, onSignedOut, autoRefresh: true });
+
+      await vi.advanceTimersByTimeAsync(HOUR - 5 * 60_000);
+      expect(refresh).toHaveBeenCalledTimes(1);
+      expect(onSignedOut).not.toHaveBeenCalled();
+      offline = false;
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(refresh).toHaveBeenCalledTimes(2);
+      expect(onSignedOut).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(HOUR);
+      expect(refresh).toHaveBeenCalledTimes(2);
+    });
   });
 });
