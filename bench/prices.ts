@@ -49,6 +49,31 @@ export const PRICES = {
     /** HTTP APIs, first 300 million requests per month (each 512 KB increment counts as one). */
     usdPerMillionRequests: 1.0,
   },
+  dynamoDbStreams: {
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    /** GetRecords made by a Lambda event source mapping (the change consumer's trigger) are not charged. */
+    usdPerMillionReadsByLambdaTriggers: 0,
+    /** Any other reader: $0.02 per 100,000 streams read request units; in the notes only. */
+    usdPerMillionStreamsReadRequestUnits: 0.2,
+  },
+  eventBridgeScheduler: {
+    source: 'https://aws.amazon.com/eventbridge/pricing/',
+    /** Per invocation of a schedule's target (a one-time schedule invokes once), after the free tier. */
+    usdPerMillionInvocations: 1.0,
+    /** Free invocations per month (ignored in the cost, like the other free tiers). */
+    freeMillionInvocationsPerMonth: 14,
+  },
+  eventBridge: {
+    source: 'https://aws.amazon.com/eventbridge/pricing/',
+    /** Custom events put on a bus (PutEvents entries), each 64 KB chunk of an entry counting as one. */
+    usdPerMillionCustomEvents: 1.0,
+    eventChunkBytes: 64 * 1024,
+  },
+  ses: {
+    source: 'https://aws.amazon.com/ses/pricing/',
+    /** Outbound e-mail, $0.10 per 1,000 (attachments' data and dedicated IPs extra; none here). */
+    usdPerMillionEmails: 100,
+  },
 } as const;
 
 /**

@@ -3,11 +3,12 @@
 import type { AttachResult } from './sections/attachments.js';
 import type { HandlerBundle } from './sections/bundle.js';
 import type { ChatListResult } from './sections/chat-list.js';
-import type { AttachmentCostResult, CostResult } from './sections/cost.js';
+import type { AttachmentCostResult, CostResult, NotifyCostResult } from './sections/cost.js';
 import type { DdbResult } from './sections/ddb.js';
 import type { E2eResult } from './sections/e2e.js';
 import type { FanoutResult } from './sections/fanout.js';
 import type { HandlerInit } from './sections/init.js';
+import type { NotifyResult, PathProfile } from './sections/notify.js';
 import type { TransferResult } from './sections/transfer.js';
 
 export const KB = 1024;
@@ -32,6 +33,8 @@ export interface Results {
   attach?: AttachResult;
   attachCost?: AttachmentCostResult;
   transfer?: TransferResult;
+  notify?: NotifyResult;
+  notifyCost?: NotifyCostResult;
 }
 
 const fmt = (value: number | undefined, digits = 2) =>
@@ -50,7 +53,7 @@ function goal(
 }
 
 export function goals(results: Results): Goal[] {
-  const { fanout, e2e, ddb, bundle, cost, chatList } = results;
+  const { fanout, e2e, ddb, bundle, cost, chatList, notify } = results;
   // A fast but wrong list passes nothing.
   const listCorrect = chatList?.correctness.problems.length === 0;
   const rooms = (n: number | undefined) => n?.toLocaleString('en-US') ?? '?';
@@ -122,6 +125,22 @@ export function goals(results: Results): Goal[] {
       '≤ 1.5',
       (v) => listCorrect && v <= 1.5,
     ),
+    goal(
+      'notify.emailMsMax',
+      `notify: offline message → e-mail, slowest of ${notify?.emailMs.n ?? '?'} (issue 12)`,
+      notify === undefined
+        ? undefined
+        : notify.allWithinDelayPlusSlack
+          ? notify.emailMs.max
+          : Number.POSITIVE_INFINITY,
+      notify === undefined
+        ? 'n/a'
+        : `${fmt(notify.emailMs.max / 1000, 1)} s (min ${fmt(notify.emailMs.min / 1000, 1)}, median ${fmt(notify.emailMs.p50 / 1000, 1)})`,
+      notify === undefined
+        ? 'delay + 5 s'
+        : `≤ ${notify.delaySeconds + notify.slackMs / 1000} s (delay ${notify.delaySeconds} s + 5 s)`,
+      (v) => notify !== undefined && v <= notify.delaySeconds * 1000 + notify.slackMs,
+    ),
   ];
 }
 
@@ -141,7 +160,8 @@ export function render(results: Results, goalList: readonly Goal[]): string {
       goalList.map((g) => [g.label, g.display, g.goal, g.status]),
     ),
   );
-  const { fanout, e2e, ddb, bundle, init, cost, chatList, attach, attachCost, transfer } = results;
+  const { fanout, e2e, ddb, bundle, init, cost, chatList, attach, attachCost, transfer, notify, notifyCost } =
+    results;
   if (fanout !== undefined) {
     parts.push(
       `Fan-out (${fanout.notifier}; room: ${fanout.roomConnections.sender} + ${fanout.roomConnections.recipient} connections; ` +
@@ -321,6 +341,7 @@ export function render(results: Results, goalList: readonly Goal[]): string {
       ),
     );
   }
+  if (notify !== undefined) parts.push(...renderNotify(notify, notifyCost));
   if (chatList !== undefined) {
     parts.push(
       `Chat list (${chatList.route} through the local stack, ${chatList.functionId} metered; the two users alternated, ` +
@@ -475,4 +496,103 @@ function renderTransfer(transfer: TransferResult): string[] {
         ),
     ),
   ];
+}
+
+function renderNotify(notify: NotifyResult, cost: NotifyCostResult | undefined): string[] {
+  const limitMs = notify.delaySeconds * 1000 + notify.slackMs;
+  const eventsText = (events: Readonly<Record<string, number>>) =>
+    Object.entries(events)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ') || 'none';
+  const profileRow = (label: string, p: PathProfile) => [
+    label,
+    String(p.messages),
+    fmt(p.streamRecordsRead),
+    fmt(p.streamRecordsToConsumer),
+    fmt(p.consumerInvocations),
+    fmt(p.schedulesCreated),
+    fmt(p.notifyInvocations),
+    fmt(p.emails),
+    fmt(p.eventEntries),
+    fmt(p.readUnits),
+    fmt(p.writeUnits),
+    `${fmt(p.consumerBilledMs, 1)} / ${fmt(p.notifyBilledMs, 1)}`,
+  ];
+  const parts = [
+    `Offline e-mail (the stack's notify delay ${notify.delaySeconds} s; runs of ${notify.burst} messages Ann → Bob over the WebSocket, ` +
+      'one check each; offline: Bob never connected, reads through REST after the e-mail; online: Bob connected, reads before the check), per run',
+    table(
+      [
+        'run',
+        'e-mail ms',
+        `≤ ${limitMs / 1000} s`,
+        'ack ms',
+        'e-mails',
+        'stream records read / to consumer',
+        'consumer inv',
+        'schedules',
+        'notify inv (outcome)',
+        'SendEmail',
+        'PutEvents req',
+        'events on the bus',
+        'RRU',
+        'WRU',
+      ],
+      notify.runs.map((run, i) => [
+        `${i + 1} ${run.kind}`,
+        run.emailMs === undefined ? (run.kind === 'offline' ? 'none' : '') : String(run.emailMs),
+        run.kind === 'offline' ? (run.emailMs !== undefined && run.emailMs <= limitMs ? 'yes' : 'NO') : '',
+        run.ackMs.map((ms) => fmt(ms, 0)).join(', '),
+        String(run.emails),
+        `${run.streamRecordsRead} / ${run.streamRecordsToConsumer}`,
+        String(run.consumerInvocations),
+        String(run.schedulesCreated),
+        `${run.notifyInvocations} (${run.notifyOutcomes.join(', ')})`,
+        String(run.sesSends),
+        String(run.putEventsRequests),
+        eventsText(run.events),
+        fmt(run.readUnits, 1),
+        fmt(run.writeUnits, 1),
+      ]),
+    ),
+    `E-mail latency (first frame sent → on the mailbox, polled every 50 ms): min ${notify.emailMs.min}, median ${notify.emailMs.p50}, max ${notify.emailMs.max} ms; ` +
+      `${notify.allWithinDelayPlusSlack ? 'every one' : 'NOT every one'} within ${limitMs / 1000} s. The mappings made ${notify.getRecordsRequests} GetRecords requests meanwhile (polls).` +
+      (notify.problems.length > 0 ? ` PROBLEMS: ${notify.problems.join('; ')}` : ''),
+    'Notification path per message (means over the runs)',
+    table(
+      [
+        'recipient at the check',
+        'messages',
+        'stream records read',
+        'to consumer',
+        'consumer inv',
+        'schedules',
+        'notify inv',
+        'e-mails',
+        'events',
+        'RRU',
+        'WRU',
+        'billed ms consumer / notify',
+      ],
+      [profileRow('offline', notify.perMessage.offline), profileRow('online', notify.perMessage.online)],
+    ),
+  ];
+  if (cost !== undefined) {
+    parts.push(
+      `What the notification path adds per million messages at ${fmt(cost.inputs.offlineRatio * 100, 0)}% offline ` +
+        '(USD, measured counts × bench/prices.ts; the send itself is in the cost table above)',
+      table(
+        ['item', 'per million messages', 'USD'],
+        [
+          ...Object.entries(cost.items).map(([name, { perMillion, usd }]) => [
+            name,
+            perMillion.toLocaleString('en-US'),
+            usd.toFixed(3),
+          ]),
+          ['total', '', cost.usdPerMillionMessages.toFixed(3)],
+        ],
+      ),
+    );
+  }
+  return parts;
 }

@@ -20,11 +20,12 @@ import { goals, type Results, render } from './report.js';
 import { CHECK_FUNCTION, measureAttachments, SEND_FUNCTION } from './sections/attachments.js';
 import { bundleHandlers, readCdkBundlingOptions } from './sections/bundle.js';
 import { measureChatList } from './sections/chat-list.js';
-import { computeAttachmentCost, computeCost } from './sections/cost.js';
+import { computeAttachmentCost, computeCost, computeNotifyCost } from './sections/cost.js';
 import { measureDdb } from './sections/ddb.js';
 import { measureE2e } from './sections/e2e.js';
 import { measureFanout } from './sections/fanout.js';
 import { measureInit } from './sections/init.js';
+import { measureNotify, NOTIFY_DELAY_SECONDS } from './sections/notify.js';
 import { measureTransfer } from './sections/transfer.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -32,11 +33,24 @@ const repoRoot = join(benchDir, '..');
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-const SECTIONS = ['bundle', 'init', 'ddb', 'fanout', 'e2e', 'chatList', 'attach', 'transfer'] as const;
+const SECTIONS = [
+  'bundle',
+  'init',
+  'ddb',
+  'fanout',
+  'e2e',
+  'chatList',
+  'attach',
+  'transfer',
+  'notify',
+] as const;
 type SectionName = (typeof SECTIONS)[number];
 const isSection = (name: string): name is SectionName => (SECTIONS as readonly string[]).includes(name);
 
-/** `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e,chatList,attach,transfer` (a subset, for working on one section). */
+/**
+ * `--quick`, `--out PATH`, `--only bundle,init,ddb,fanout,e2e,chatList,attach,transfer,notify` (a subset,
+ * for working on one section), `--offline-ratio 0.05` (the notify cost's usage; default the config's).
+ */
 function parseArgs(argv: readonly string[]): { config: BenchConfig; out: string; only: Set<SectionName> } {
   const value = (flag: string) => {
     const index = argv.indexOf(flag);
@@ -47,8 +61,13 @@ function parseArgs(argv: readonly string[]): { config: BenchConfig; out: string;
   if (unknown.length > 0) {
     throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
   }
+  const base = argv.includes('--quick') ? quickConfig : fullConfig;
+  const ratio = value('--offline-ratio');
+  if (ratio !== undefined && !(Number(ratio) >= 0 && Number(ratio) <= 1)) {
+    throw new Error(`--offline-ratio must be a share from 0 to 1, not ${ratio}`);
+  }
   return {
-    config: argv.includes('--quick') ? quickConfig : fullConfig,
+    config: ratio === undefined ? base : { ...base, notify: { ...base.notify, offlineRatio: Number(ratio) } },
     out: value('--out') ?? join(benchDir, 'results', 'latest.json'),
     only: new Set(only.filter(isSection)),
   };
@@ -162,7 +181,7 @@ async function main(): Promise<number> {
   let dynamoEndpoint: string | undefined;
   let webBuild: string | undefined;
   try {
-    const needsStack = ['ddb', 'fanout', 'e2e', 'chatList', 'attach', 'transfer'].some((name) =>
+    const needsStack = ['ddb', 'fanout', 'e2e', 'chatList', 'attach', 'transfer', 'notify'].some((name) =>
       only.has(name as SectionName),
     );
     // The transfer drives the web client: built for this run, into a folder of its own.
@@ -180,6 +199,8 @@ async function main(): Promise<number> {
             inMemory: true,
             quiet: true,
             idleTimeoutMs: 30 * 60_000,
+            // For the notify section. Only users with an address get checks: no other section's do.
+            notifyDelaySeconds: NOTIFY_DELAY_SECONDS,
             ...(webRoot === undefined ? {} : { webRoot }),
           }),
         )
@@ -212,6 +233,13 @@ async function main(): Promise<number> {
         measureTransfer(running, config, deadline.child('transfer', config.transfer.budgetMs)),
       );
       if (results.transfer?.skipped !== undefined) log(`transfer skipped: ${results.transfer.skipped}`);
+      // Last: it waits for the streams of everything above to drain first.
+      results.notify = await section('notify', () =>
+        measureNotify(running, config, deadline.child('notify', config.notify.budgetMs)),
+      );
+      if ((results.notify?.problems.length ?? 0) > 0) {
+        errors.push({ section: 'notify', error: results.notify?.problems.join('; ') ?? '' });
+      }
     }
   } finally {
     if (stack !== undefined) {
@@ -253,6 +281,16 @@ async function main(): Promise<number> {
       addedReadUnits: added.dynamoDbReadUnits,
       uploadFormMs: upload.formMs.p50,
       uploadReadUnits: upload.readUnits,
+    });
+  }
+
+  if (results.notify !== undefined) {
+    results.notifyCost = computeNotifyCost({
+      offline: results.notify.perMessage.offline,
+      online: results.notify.perMessage.online,
+      offlineRatio: config.notify.offlineRatio,
+      burst: results.notify.burst,
+      lambdaMemoryMb: bundleOptions.memorySizeMb,
     });
   }
 

@@ -2,13 +2,14 @@
 /**
  * The CDK app: the only infrastructure file that reads context or the environment.
  *
- *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173
+ *   npx cdk synth -c allowedOrigins=https://chat.example.com,http://localhost:5173   # besides the stack's own web client
  *   npx cdk synth -c alarmEmail=ops@example.com
  *   npx cdk synth -c maxUploadBytes=26214400          # largest attachment, bytes (default 25 MiB)
  *   npx cdk deploy -c apiGatewayCloudWatchRole=true   # also set the region's API Gateway log role
- *   npx cdk deploy -c emailFrom=chat@example.com -c appUrl=https://chat.example.com   # e-mail digests (SES)
+ *   npx cdk deploy -c emailFrom=chat@example.com      # e-mail digests (SES), linking to WebUrl
+ *   npx cdk deploy -c emailFrom=chat@example.com -c appUrl=https://chat.example.com   # ... linking to your app
  *   npx cdk deploy -c webhookUrl=https://hooks.example.com/chat   # POST every event there, signed
- *   npx cdk deploy -c notifyDelaySeconds=30           # demos: every e-mail check 30 s after the message
+ *   npx cdk deploy -c notifyDelaySeconds=60           # demos: every e-mail check 1 minute after the message
  */
 import { App } from 'aws-cdk-lib';
 import { ChatStack } from '../lib/chat-stack.js';

@@ -49,8 +49,11 @@ export interface ChatEventDetail {
   readonly 'notification.sent': {
     readonly userId: string;
     readonly channel: 'email';
-    /** The rooms the e-mail listed, each with the unread count it showed. */
+    /** The rooms the e-mail listed (at most `notificationLimits.maxRooms`), each with the unread count it showed. */
     readonly rooms: readonly { readonly roomId: string; readonly unreadCount: number }[];
+    /** Only when the e-mail had more rooms than it lists: how many it summed up in one line, and their unread messages. */
+    readonly moreRooms?: number;
+    readonly moreUnread?: number;
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * Plain data on purpose: no aws-cdk-lib import.
  */
+import { notifiedMarkKeyPrefix } from './keys.js';
 import type { TableName } from './tables.js';
 import type { BucketFolder } from './uploads.js';
 
@@ -41,6 +42,12 @@ export interface HandlerDefinition {
   readonly entry: string;
   /** Tables the function may touch, with its actions on each; each grant also sets the table's env var. */
   readonly tables: Readonly<Partial<Record<TableName, readonly TableAction[]>>>;
+  /**
+   * Tables whose items the function writes only under one partition key prefix: its write actions
+   * there (PutItem, UpdateItem, DeleteItem, BatchWriteItem) are granted on that condition only
+   * (IAM `dynamodb:LeadingKeys`, which DynamoDB also checks for each item of a transaction).
+   */
+  readonly writesOnlyKeysStartingWith?: Readonly<Partial<Record<TableName, string>>>;
   /** Whether the function posts to WebSocket connections (management API). */
   readonly postsToConnections: boolean;
   /** Whether the function verifies JWTs (needs the user pool id and client id). */
@@ -385,6 +392,7 @@ export const notifier: TriggeredFunctionDefinition = {
     messages: ['Query'],
     users: ['GetItem', 'BatchGetItem'],
   },
+  writesOnlyKeysStartingWith: { rooms: notifiedMarkKeyPrefix },
   postsToConnections: false,
   verifiesTokens: false,
   sendsEmail: true,

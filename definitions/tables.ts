@@ -48,8 +48,9 @@ export interface TableDefinition {
  * one conditional update of one item; one membership item per participant (`pk` = "member#" +
  * userId, `sk` = roomId) written once when the room starts (presence); and one activity item per
  * participant (`pk` = "activity#" + userId, `sk` = hour + "#" + roomId), moved when the room enters a
- * new hour, so a chat-list page reads the newest hours only and never touches message history; and
- * one claim item per attached upload (`pk` = roomId, `sk` = "upload#" + uploadId).
+ * new hour, so a chat-list page reads the newest hours only and never touches message history;
+ * one claim item per attached upload (`pk` = roomId, `sk` = "upload#" + uploadId); and one notified
+ * mark per user and room (`pk` = keys.ts `notifiedMarkKeyPrefix` + userId, `sk` = roomId).
  */
 export const roomsTable: TableDefinition = {
   constructId: 'RoomsTable',

@@ -30,7 +30,7 @@ export interface ChatEventsProps {
   readonly tables: ChatTables;
   readonly repoRoot: string;
   /** From address and app URL of the e-mails; absent: the notify function sends none. */
-  readonly email?: EmailSettings;
+  readonly email?: Required<EmailSettings>;
   /** Where events are POSTed (https); absent: no webhook resource at all. */
   readonly webhookUrl?: string;
   /** Every notification delay, for demos; absent: the users' preferences. */
@@ -138,7 +138,7 @@ export class ChatEvents extends Construct {
     if (props.email === undefined) {
       Annotations.of(this).addWarningV2(
         'chat:emailOff',
-        'No -c emailFrom and -c appUrl: the notify function is deployed without SES rights and sends no e-mail.',
+        'No -c emailFrom: the notify function is deployed without SES rights and sends no e-mail.',
       );
     }
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
@@ -10,7 +10,7 @@ import type { ChatTables } from './chat-tables.js';
 export interface ChatFilesProps {
   readonly tables: ChatTables;
   readonly repoRoot: string;
-  /** Browser origins allowed by the bucket's CORS (upload forms, downloads); empty: no CORS rule. */
+  /** Browser origins allowed by the bucket's CORS (upload forms, downloads); empty: no CORS rule. The stack passes the web client's own origin and the `allowedOrigins` context value. */
   readonly allowedOrigins: readonly string[];
   /** Largest attachment in bytes (the `maxUploadBytes` context value). */
   readonly maxUploadBytes: number;
@@ -121,13 +121,21 @@ export class ChatFiles extends Construct {
       checkFunction: this.checkFunction,
     };
   }
+
+  /**
+   * The bucket's origin as browsers meet it: the virtual-hosted regional host that download URLs
+   * (`objectUrl` in lambdas/adapters/s3/client.ts) and upload forms (createPresignedPost) both name.
+   */
+  get origin(): string {
+    return `https://${this.bucket.bucketName}.s3.${Stack.of(this).region}.amazonaws.com`;
+  }
 }
 
 /**
  * The bucket's CORS rule: the web client's origins may POST upload forms and fetch files. No origin,
  * no rule at all, as for the REST API: a page's script then cannot read S3's answer to an upload or
- * fetch a file (plain links and images still load), until origins are given. A later change adds the
- * stack's own CloudFront origin here.
+ * fetch a file (plain links and images still load), until origins are given. The stack always gives
+ * its own web client's origin.
  */
 function filesCors(allowedOrigins: readonly string[]): s3.CorsRule[] | undefined {
   if (allowedOrigins.length === 0) return undefined;

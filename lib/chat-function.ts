@@ -77,6 +77,13 @@ export interface ChatFilesResources {
   readonly checkFunction?: lambda.IFunction;
 }
 
+const WRITE_ACTIONS: ReadonlySet<TableAction> = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+]);
+
 /** The key pattern of each bucket folder: each grant on objects names its folders and nothing else. */
 export const folderKeyPatterns: Readonly<Record<BucketFolder, string>> = {
   uploads: `${bucketFolders.uploads}/*`,
@@ -180,7 +187,12 @@ export class ChatFunction extends NodejsFunction {
     );
 
     for (const [table, actions] of Object.entries(definition.tables) as [TableName, TableAction[]][]) {
-      this.useTable(table, props.resources.tables[table], actions);
+      this.useTable(
+        table,
+        props.resources.tables[table],
+        actions,
+        definition.writesOnlyKeysStartingWith?.[table],
+      );
     }
     if (definition.verifiesTokens) {
       const { auth } = props.resources;
@@ -333,8 +345,25 @@ export class ChatFunction extends NodejsFunction {
    * in the same call. Not grantReadData/grantReadWriteData: those add Scan, BatchWriteItem,
    * DeleteItem and more, which no handler needs.
    */
-  private useTable(name: TableName, table: dynamodb.Table, actions: readonly TableAction[]): void {
-    table.grant(this, ...actions.map((action) => `dynamodb:${action}`));
+  private useTable(
+    name: TableName,
+    table: dynamodb.Table,
+    actions: readonly TableAction[],
+    writeKeyPrefix: string | undefined,
+  ): void {
+    const limited = writeKeyPrefix === undefined ? [] : actions.filter((action) => WRITE_ACTIONS.has(action));
+    const free = actions.filter((action) => !limited.includes(action));
+    if (free.length > 0) table.grant(this, ...free.map((action) => `dynamodb:${action}`));
+    if (limited.length > 0) {
+      this.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: limited.map((action) => `dynamodb:${action}`),
+          resources: [table.tableArn],
+          // ForAllValues: every item a request writes (each one of a batch or transaction) has such a key.
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${writeKeyPrefix}*`] } },
+        }),
+      );
+    }
     this.addEnvironment(tableDefinitions[name].envVar, table.tableName);
 
     const indexes = [...tableDefinitions[name].globalIndexes, ...tableDefinitions[name].localIndexes];

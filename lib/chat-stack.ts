@@ -9,6 +9,7 @@ import { ChatFiles } from './chat-files.js';
 import type { ChatFunction } from './chat-function.js';
 import { ChatHttpApi } from './chat-http-api.js';
 import { type ChatTables, createTables } from './chat-tables.js';
+import { ChatWeb } from './chat-web.js';
 import { ChatWebSocketApi } from './chat-websocket-api.js';
 import {
   parseEmailSettings,
@@ -25,7 +26,10 @@ const notificationsPath = '/users/me/notifications';
 export const defaultRepoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ChatStackProps extends StackProps {
-  /** Browser origins allowed by the REST API's and the files bucket's CORS; empty: no CORS. */
+  /**
+   * Browser origins allowed by the REST API's and the files bucket's CORS besides the stack's own web
+   * client (always allowed), e.g. a development server.
+   */
   readonly allowedOrigins?: readonly string[];
   /** Largest attachment in bytes; default `uploadLimits.defaultMaxAttachmentBytes`. */
   readonly maxUploadBytes?: number;
@@ -35,9 +39,9 @@ export interface ChatStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Set the region's API Gateway CloudWatch role for access logs (see ChatWebSocketApi); default off. */
   readonly apiGatewayCloudWatchRole?: boolean;
-  /** The e-mails' From address (an SES identity); with `appUrl`, or neither: no e-mail is sent. */
+  /** The e-mails' From address (an SES identity); absent: no e-mail is sent. */
   readonly emailFrom?: string;
-  /** The https URL the e-mails link to; with `emailFrom`. */
+  /** The https URL the e-mails link to, with `emailFrom`; absent: the stack's web client (`WebUrl`). */
   readonly appUrl?: string;
   /** Where every event is POSTed, signed (https); absent: no webhook resource at all. */
   readonly webhookUrl?: string;
@@ -49,7 +53,8 @@ export interface ChatStackProps extends StackProps {
  * The whole chat backend. Construct ids below are part of the contract (renaming one replaces the
  * resource): tables use their definition's `constructId` at the top level, functions their
  * definition's `functionId` inside `Auth`, `Files`, `Http`, `WebSocket` or `Events`, the files bucket is
- * `Files/Bucket`, the event bus `Events/Bus`.
+ * `Files/Bucket`, the event bus `Events/Bus`, the web client's bucket and distribution `Web/Bucket` and
+ * `Web/Distribution`.
  */
 export class ChatStack extends Stack {
   readonly tables: ChatTables;
@@ -59,6 +64,7 @@ export class ChatStack extends Stack {
   readonly webSocketApi: ChatWebSocketApi;
   readonly events: ChatEvents;
   readonly monitoring: ChatMonitoring;
+  readonly web: ChatWeb;
 
   constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
@@ -66,10 +72,13 @@ export class ChatStack extends Stack {
 
     this.tables = createTables(this);
     this.auth = new ChatAuth(this, 'Auth', { tables: this.tables, repoRoot });
+    // Before the APIs: their CORS names its origin (ChatWeb says why its page policy comes last).
+    this.web = new ChatWeb(this, 'Web', { repoRoot });
+    const allowedOrigins = [this.web.origin, ...(props.allowedOrigins ?? [])];
     this.files = new ChatFiles(this, 'Files', {
       tables: this.tables,
       repoRoot,
-      allowedOrigins: props.allowedOrigins ?? [],
+      allowedOrigins,
       // The same checks as for the context value: a stack built in code gets no laxer limit.
       maxUploadBytes: parseMaxUploadBytes(props.maxUploadBytes),
     });
@@ -90,11 +99,15 @@ export class ChatStack extends Stack {
       // REST handlers that announce reads post to connections too.
       resources: { ...resources, webSocketStage: this.webSocketApi.stage },
       repoRoot,
-      allowedOrigins: props.allowedOrigins ?? [],
+      allowedOrigins,
     });
 
     // The same checks as for the context values: a stack built in code gets no laxer settings.
-    const email = parseEmailSettings(props.emailFrom, props.appUrl);
+    const emailSettings = parseEmailSettings(props.emailFrom, props.appUrl);
+    const email =
+      emailSettings === undefined
+        ? undefined
+        : { from: emailSettings.from, appUrl: emailSettings.appUrl ?? this.web.url };
     const webhookUrl = parseWebhookUrl(props.webhookUrl);
     const notifyDelaySeconds = parseNotifyDelaySeconds(props.notifyDelaySeconds);
     this.events = new ChatEvents(this, 'Events', {
@@ -124,6 +137,26 @@ export class ChatStack extends Stack {
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
+    this.web.deploySite(
+      {
+        restUrl: this.httpApi.url,
+        wsUrl: this.webSocketApi.url,
+        region: this.region,
+        userPoolId: this.auth.userPool.userPoolId,
+        userPoolClientId: this.auth.userPoolClient.userPoolClientId,
+      },
+      {
+        rest: this.httpApi.url,
+        webSocket: this.webSocketApi.api.apiEndpoint,
+        files: this.files.origin,
+        cognito: this.auth.identityProviderOrigin,
+      },
+    );
+
+    new CfnOutput(this, 'WebUrl', {
+      value: this.web.url,
+      description: 'The chat in a browser: open it, create an account, sign in',
+    });
     new CfnOutput(this, 'RestApiUrl', { value: this.httpApi.url, description: 'REST base URL' });
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.webSocketApi.url,
@@ -141,7 +174,7 @@ export class ChatStack extends Stack {
       description: `EventBridge bus of the chat's events (source "${eventSource}")`,
     });
     new CfnOutput(this, 'EmailNotifications', {
-      value: email === undefined ? 'off (deploy with -c emailFrom= -c appUrl=)' : `from ${email.from}`,
+      value: email === undefined ? 'off (deploy with -c emailFrom=)' : `from ${email.from}`,
       description: 'Whether the notify function sends e-mail',
     });
     if (this.events.webhook !== undefined) {

@@ -95,26 +95,32 @@ export function parseWebhookUrl(value: unknown): string | undefined {
 export interface EmailSettings {
   /** The From address: an SES identity (the address, or its verified domain). */
   readonly from: string;
-  /** The app's URL, which every e-mail links to. */
-  readonly appUrl: string;
+  /** The app's URL, which every e-mail links to; absent: the stack's own web client (`WebUrl`). */
+  readonly appUrl?: string;
 }
 
 /**
  * Parses the `emailFrom` and `appUrl` context values (`-c emailFrom=chat@example.com
- * -c appUrl=https://chat.example.com`). Both absent: no e-mail (the notify function is deployed
- * without SES rights, and the stack says so). One without the other fails the synth: an e-mail with
- * no link to the app, or a link nobody is sent, is a mistake rather than a choice. The address is one
- * bare address (no display name): it is the `ses:FromAddress` the grant is conditioned on.
+ * -c appUrl=https://chat.example.com`). No emailFrom: no e-mail (the notify function is deployed
+ * without SES rights, and the stack says so), and an appUrl then fails the synth (a link nobody is
+ * sent is a mistake rather than a choice). No appUrl: the e-mails link to the stack's own web client.
+ * The address is one bare address (no display name): it is the `ses:FromAddress` the grant is
+ * conditioned on.
  */
 export function parseEmailSettings(emailFrom: unknown, appUrl: unknown): EmailSettings | undefined {
   const absent = (value: unknown) => value === undefined || value === null || value === '';
   if (absent(emailFrom) && absent(appUrl)) return undefined;
   if (absent(emailFrom)) throw new Error('Context appUrl is only used in e-mails: give emailFrom too');
-  if (absent(appUrl))
-    throw new Error('Context emailFrom needs appUrl too: the https URL the e-mails link to');
   if (typeof emailFrom !== 'string' || !/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(emailFrom.trim())) {
     throw new Error('Context emailFrom must be one e-mail address, such as chat@example.com');
   }
+  // SES takes 7-bit ASCII addresses only (no SMTPUTF8); a Unicode domain goes in its Punycode form.
+  if (!/^[\x21-\x7e]+$/.test(emailFrom.trim())) {
+    throw new Error(
+      'Context emailFrom must be ASCII (SES has no SMTPUTF8): write a Unicode domain in its Punycode form (xn--...)',
+    );
+  }
+  if (absent(appUrl)) return { from: emailFrom.trim() };
   if (typeof appUrl !== 'string') throw new Error('Context appUrl must be a string');
   return { from: emailFrom.trim(), appUrl: httpsUrl('appUrl', appUrl, 'https://chat.example.com') };
 }
@@ -123,18 +129,26 @@ export function parseEmailSettings(emailFrom: unknown, appUrl: unknown): EmailSe
 export const maxNotifyDelaySeconds = notificationLimits.maxDelayMinutes * 60;
 
 /**
- * Parses the `notifyDelaySeconds` context value (`-c notifyDelaySeconds=30`): for demos, every
+ * Parses the `notifyDelaySeconds` context value (`-c notifyDelaySeconds=60`): for demos, every
  * e-mail check runs this many seconds after the message instead of after the recipient's chosen
  * delay. Absent or empty: undefined, and the functions get no such variable (the preferences rule).
- * A whole number from 1 to the longest delay a user may choose; digits only, as maxUploadBytes.
+ * A whole number of minutes in seconds (60, 120, ...) up to the longest delay a user may choose;
+ * digits only, as maxUploadBytes. Whole minutes because EventBridge Scheduler runs a schedule within
+ * the minute of its time, possibly before it: a delay of seconds cannot be kept on AWS (and a check
+ * running before its window ended could miss a message; lambdas/domain/notifications.ts).
  */
 export function parseNotifyDelaySeconds(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const digits = typeof value === 'string' && /^\d+$/.test(value);
   const seconds = typeof value === 'number' ? value : digits ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > maxNotifyDelaySeconds) {
+  if (
+    !Number.isSafeInteger(seconds) ||
+    seconds < 60 ||
+    seconds > maxNotifyDelaySeconds ||
+    seconds % 60 !== 0
+  ) {
     throw new Error(
-      `Context notifyDelaySeconds must be a whole number of seconds from 1 to ${maxNotifyDelaySeconds}, not ${JSON.stringify(value)}`,
+      `Context notifyDelaySeconds must be a whole number of minutes in seconds (60, 120, ...) up to ${maxNotifyDelaySeconds}, not ${JSON.stringify(value)}: EventBridge Scheduler keeps one-minute precision`,
     );
   }
   return seconds;

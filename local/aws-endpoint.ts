@@ -22,6 +22,7 @@ import { listenOn } from './http-util.js';
 import type { Log } from './log.js';
 import {
   type Credentials,
+  parseAmzDate,
   rawQueryPairs,
   type SigV4Failure,
   sha256Hex,
@@ -92,6 +93,13 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
+/** `yyyyMMddTHHmmssZ`, SigV4's time format. */
+const amzDate = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+
 /** The answer every AWS JSON service gives a refused signature (Lambda's Invoke endpoint uses it too). */
 export function signatureError(failure: SigV4Failure): AwsError {
   switch (failure.reason) {
@@ -113,12 +121,20 @@ export function signatureError(failure: SigV4Failure): AwsError {
         'InvalidSignatureException',
         `Credential should be scoped to correct service: '${failure.expected}'. `,
       );
-    case 'skewed':
+    case 'skewed': {
+      // AWS's wording: the bound the request's time passed, and the server's time it came from.
+      const minutes = failure.maxSkewMs / 60_000;
+      const server = failure.serverTime.getTime();
+      const late = (parseAmzDate(failure.requestTime)?.getTime() ?? 0) < server;
+      const bound = amzDate(new Date(late ? server - failure.maxSkewMs : server + failure.maxSkewMs));
       return new AwsError(
         403,
         'InvalidSignatureException',
-        `Signature expired: ${failure.requestTime} is now earlier or later than the server's time by more than 5 minutes.`,
+        late
+          ? `Signature expired: ${failure.requestTime} is now earlier than ${bound} (${amzDate(failure.serverTime)} - ${minutes} min.)`
+          : `Signature not yet current: ${failure.requestTime} is still later than ${bound} (${amzDate(failure.serverTime)} + ${minutes} min.)`,
       );
+    }
     case 'malformed':
       return new AwsError(403, 'IncompleteSignatureException', failure.message);
     default:

@@ -117,7 +117,8 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
         utf8(entry.Detail);
       if (Array.isArray(entry.Resources)) for (const resource of entry.Resources) size += utf8(resource);
     }
-    if (size > MAX_PUT_EVENTS_BYTES) {
+    // "The total entry size must be less than 256KB."
+    if (size >= MAX_PUT_EVENTS_BYTES) {
       throw new AwsError(
         400,
         'ValidationException',

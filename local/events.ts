@@ -181,6 +181,13 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
         resolve,
         invoker,
         deadLetters,
+        // AWS's 60-second precision (checks may run up to 59 s early) wherever the delays are whole
+        // minutes, as the users' preferences are; a sub-minute --notify-delay (demos, the integration
+        // suite's 3 s) is something AWS cannot honour at all, and keeps the second it names.
+        precision:
+          options.notifyDelaySeconds === undefined || options.notifyDelaySeconds % 60 === 0
+            ? 'minute'
+            : 'second',
         ...(options.ports === undefined ? {} : { port: options.ports.scheduler }),
       }),
       startLocalSes({

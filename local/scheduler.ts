@@ -4,8 +4,9 @@
  * `GetSchedule` (GET) and `DeleteSchedule` (DELETE), and the timers that fire them. Handlers reach it
  * through AWS_ENDPOINT_URL_SCHEDULER with @aws-sdk/client-scheduler, unchanged.
  *
- * What AWS does, and what is done here (local/README.md, fidelity rows 53-60):
- * - names `[0-9a-zA-Z-_.]+` of 1 to 64 characters, unique in their group (409 ConflictException);
+ * What AWS does, and what is done here (local/README.md, fidelity rows 63-65):
+ * - names `[0-9a-zA-Z-_.]+` of 1 to 64 characters, unique in their group (409 ConflictException,
+ *   unless the request repeats the ClientToken that created the schedule: an SDK retry succeeds);
  *   the group must exist: only the stack's group does (`scheduleGroupName`); the default group does
  *   exist on AWS but the consumer's role may not create schedules there (AccessDeniedException here);
  * - only `at(yyyy-mm-ddThh:mm:ss)` expressions (one-time schedules, all the chat makes), evaluated in
@@ -14,7 +15,8 @@
  * - Target: Arn (a function of this stack, by ARN) and RoleArn required; the role must be the
  *   stack's scheduler role (the consumer may pass that one only); RetryPolicy 0-185 attempts and 60-86400
  *   seconds (defaults 185 and 86400); DeadLetterConfig an SQS ARN; Input is the event;
- * - at its time the target is invoked asynchronously (Lambda's Event type: async-invoke.ts's retries and
+ * - at its time (AWS: "with 60 second precision", anywhere in its minute; here the minute's first
+ *   second with `precision: 'minute'`, else the second given) the target is invoked asynchronously (Lambda's Event type: async-invoke.ts's retries and
  *   on-failure destination apply to the function's own failures); Scheduler's RetryPolicy covers a
  *   target that cannot be invoked at all (here: the handler module does not load, or Input is not
  *   JSON), then the schedule's DeadLetterConfig gets the Input;
@@ -57,6 +59,14 @@ export interface SchedulerOptions {
   readonly invoker: AsyncInvoker;
   readonly deadLetters: DeadLetters;
   readonly port?: number;
+  /**
+   * When in its minute a schedule fires. AWS invokes "with 60 second precision": a schedule for 1:00
+   * runs "between 1:00:00 and 1:00:59", so up to 59 s before the `at()` second. `minute`: at the first
+   * second of that minute, the earliest AWS allows (what code that must not count on "never before its
+   * time" should be tried against); `second` (the default): at the second given, one of AWS's possible
+   * times, which the integration suite's 3-second notification delay counts on.
+   */
+  readonly precision?: 'second' | 'minute';
   /** Scheduler's waits between attempts to reach a target; default 1 s doubling to 1 min (undocumented on AWS). */
   readonly retryDelayMs?: (attempt: number) => number;
 }
@@ -99,6 +109,8 @@ export interface StoredSchedule {
   readonly fireAt: number;
   /** It has invoked its target (a NONE schedule stays, completed). */
   completed?: boolean;
+  /** The CreateSchedule's ClientToken (local bookkeeping: a retry with it succeeds again). */
+  readonly clientToken?: string;
 }
 
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -194,11 +206,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     if (schedule.completed === true || schedule.State === 'DISABLED' || closing) return;
     const id = key(schedule.GroupName, schedule.Name);
     clearTimeout(timers.get(id));
+    const due =
+      options.precision === 'minute' ? Math.floor(schedule.fireAt / 60_000) * 60_000 : schedule.fireAt;
     // setTimeout holds at most 2^31-1 ms (about 24.8 days): a later time re-arms on the way.
-    const wait = Math.min(Math.max(0, schedule.fireAt - Date.now()), 2 ** 31 - 1);
+    const wait = Math.min(Math.max(0, due - Date.now()), 2 ** 31 - 1);
     const timer = setTimeout(() => {
       timers.delete(id);
-      if (Date.now() < schedule.fireAt) return arm(schedule);
+      if (Date.now() < due) return arm(schedule);
       const job = fire(schedule);
       firing.add(job);
       job.finally(() => firing.delete(job));
@@ -304,8 +318,15 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     }
     if (group !== options.groupName)
       throw new AwsError(404, 'ResourceNotFoundException', `Schedule group ${group} does not exist.`);
+    const clientToken = optionalString(body, 'ClientToken');
+    if (clientToken !== undefined && (clientToken.length < 1 || clientToken.length > 64)) {
+      throw constraint(clientToken, 'clientToken', 'Member must have length between 1 and 64');
+    }
     const expression = optionalString(body, 'ScheduleExpression');
     if (expression === undefined) throw validationError('ScheduleExpression is required.');
+    if (expression.length > 256) {
+      throw constraint(expression, 'scheduleExpression', 'Member must have length less than or equal to 256');
+    }
     const at = AT.exec(expression);
     if (at === null) {
       if (/^(rate|cron)\(/.test(expression)) {
@@ -316,10 +337,30 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       throw validationError(`Invalid Schedule Expression ${expression}.`);
     }
     const timezone = optionalString(body, 'ScheduleExpressionTimezone') ?? 'UTC';
+    if (timezone.length < 1 || timezone.length > 50) {
+      throw constraint(timezone, 'scheduleExpressionTimezone', 'Member must have length between 1 and 50');
+    }
     if (!validTimeZone(timezone)) throw validationError(`Invalid time zone: ${timezone}.`);
     const parts = at.slice(1).map(Number);
-    const [, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    const [year, month, day, hour, minute, second] = parts as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    // A real calendar date (no 31 April, no 29 February outside leap years), not one Date.UTC would roll over.
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (
+      month < 1 ||
+      month > 12 ||
+      calendar.getUTCMonth() !== month - 1 ||
+      calendar.getUTCDate() !== day ||
+      hour > 23 ||
+      minute > 59 ||
+      second > 59
+    ) {
       throw validationError(`Invalid Schedule Expression ${expression}.`);
     }
     const window = body.FlexibleTimeWindow as
@@ -410,7 +451,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       throw constraint(description, 'description', 'Member must have length less than or equal to 512');
     }
     const id = key(group, name);
-    if (schedules.has(id)) throw new AwsError(409, 'ConflictException', `Schedule ${name} already exists.`);
+    const existing = schedules.get(id);
+    // The ClientToken makes CreateSchedule idempotent: the SDK sends the same one when it retries a
+    // request whose answer it never got, and that retry succeeds rather than meeting its own schedule.
+    if (existing !== undefined && clientToken !== undefined && existing.clientToken === clientToken)
+      return { body: { ScheduleArn: existing.Arn } };
+    if (existing !== undefined)
+      throw new AwsError(409, 'ConflictException', `Schedule ${name} already exists.`);
     const now = Math.floor(Date.now() / 1000);
     const arn = `arn:aws:scheduler:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule/${group}/${name}`;
     const schedule: StoredSchedule = {
@@ -433,6 +480,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
       CreationDate: now,
       LastModificationDate: now,
       fireAt: zonedTime(parts, timezone),
+      ...(clientToken === undefined ? {} : { clientToken }),
     };
     schedules.set(id, schedule);
     save();
@@ -517,7 +565,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     }
     if (request.method === 'GET') {
       const [, schedule] = find(name, request);
-      const { fireAt: _fireAt, completed: _completed, ...answer } = schedule;
+      const { fireAt: _fireAt, completed: _completed, clientToken: _clientToken, ...answer } = schedule;
       return { body: answer };
     }
     if (request.method === 'DELETE') {

@@ -11,8 +11,10 @@
  * - the From address must be the stack's verified identity (`EMAIL_FROM`): another one is refused
  *   with SES's `MessageRejected` "Email address is not verified" (the role's `ses:FromAddress`
  *   condition would refuse it too); a From is required;
- * - at least one recipient, at most 50, each a plausible address; Simple content needs a subject and
- *   a text or HTML body; templates and configuration sets do not exist locally (NotFoundException).
+ * - at least one recipient, at most 50, each a plausible address; every address (From, recipients,
+ *   Reply-To) 7-bit ASCII, as SES requires; Simple content needs a subject (one line) and a text or
+ *   HTML body; the message at most 40 MB once base64-encoded; templates and configuration sets do
+ *   not exist locally (NotFoundException).
  * - not emulated: the sandbox (recipients would have to be verified too: the Deploy steps leave it
  *   before launch), sending quotas and rates, bounces and complaints.
  *
@@ -50,15 +52,28 @@ export interface LocalSes {
 }
 
 const MAX_RECIPIENTS = 50;
-/** SES v2 accepts messages up to 40 MB (base64 in JSON: room for the encoding). */
+/** SES v2's largest message, "40 MB per message (after base64 encoding)" (Service quotas in Amazon SES). */
+const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
+/** The request around such a message (base64 in JSON, its escaping): room for the encoding. */
 const MAX_REQUEST_BYTES = 56 * 1024 * 1024;
+/** What base64 makes of `bytes` bytes: the size SES counts a MIME-encoded part by. */
+const base64Size = (bytes: number) => Math.ceil(bytes / 3) * 4;
+/** SES does not support SMTPUTF8: every address string must be 7-bit ASCII (an IDN domain in Punycode). */
+const ascii = (value: string) => /^[\x20-\x7e]*$/.test(value);
 const MAILBOX_PATHS = new Set(['/', '/store', '/get-emlContent', '/health-check', '/clear-store']);
 
-/** The address part of `Name <a@b>` or `a@b`, lower-cased (SES compares identities without case). */
+/**
+ * The address part of `Name <a@b>` or `a@b`, as written: SES compares an address identity with its
+ * case ("Domain names are case-insensitive. Email addresses are case sensitive.", Creating and
+ * verifying identities), so `Chat@…` is not the verified `chat@…`.
+ */
 export function addressOf(value: string): string {
   const angle = /<([^<>]+)>\s*$/.exec(value);
-  return (angle?.[1] ?? value).trim().toLowerCase();
+  return (angle?.[1] ?? value).trim();
 }
+
+const nonAscii = (address: string) =>
+  `Illegal address: ${address}: an address must be 7-bit ASCII (SES does not support SMTPUTF8): a Unicode domain in Punycode, a Unicode display name in MIME encoded-words.`;
 
 const plausible = (address: string) => /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/.test(address);
 
@@ -113,23 +128,39 @@ export async function startLocalSes(options: {
     if (kinds.length !== 1) throw bad('Exactly one of Simple, Raw or Template content must be given.');
     if (kinds[0] === 'Template') throw new AwsError(404, 'NotFoundException', 'Template does not exist.');
     let from = typeof body.FromEmailAddress === 'string' ? body.FromEmailAddress : undefined;
+    let size: number;
     if (kinds[0] === 'Simple') {
       const simple = content.Simple as {
         Subject?: { Data?: unknown };
         Body?: { Text?: { Data?: unknown }; Html?: { Data?: unknown } };
       };
-      if (typeof simple.Subject?.Data !== 'string')
-        throw bad('Missing required parameter Content.Simple.Subject.');
-      if (typeof simple.Body?.Text?.Data !== 'string' && typeof simple.Body?.Html?.Data !== 'string') {
+      const subject = simple.Subject?.Data;
+      if (typeof subject !== 'string') throw bad('Missing required parameter Content.Simple.Subject.');
+      // SES writes the subject into the message's headers itself; a line break there is refused
+      // here rather than passed on (SES's handling is not documented: stricter, see the README).
+      if (/[\p{Cc}\u2028\u2029]/u.test(subject))
+        throw bad('Content.Simple.Subject must not contain line breaks or control characters.');
+      const parts = [simple.Body?.Text?.Data, simple.Body?.Html?.Data].filter(
+        (part): part is string => typeof part === 'string',
+      );
+      if (parts.length === 0) {
         throw bad('Missing required parameter Content.Simple.Body: a Text or Html part is required.');
       }
-    } else if (from === undefined) {
-      const raw = Buffer.from(String((content.Raw as { Data?: unknown }).Data ?? ''), 'base64').toString(
-        'utf8',
+      size = [subject, ...parts].reduce((sum, part) => sum + base64Size(Buffer.byteLength(part)), 0);
+    } else {
+      const raw = Buffer.from(String((content.Raw as { Data?: unknown }).Data ?? ''), 'base64');
+      size = raw.length;
+      from ??= /^From:\s*(.+)$/im.exec(raw.toString('utf8').split(/\r?\n\r?\n/)[0] ?? '')?.[1];
+    }
+    if (size > MAX_MESSAGE_BYTES) {
+      throw new AwsError(
+        400,
+        'MessageRejected',
+        `Message length is more than ${MAX_MESSAGE_BYTES} bytes long.`,
       );
-      from = /^From:\s*(.+)$/im.exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1];
     }
     if (from === undefined || from.trim() === '') throw bad('Missing required parameter FromEmailAddress.');
+    if (!ascii(from)) throw bad(nonAscii(from));
     if (addressOf(from) !== verified) {
       throw new AwsError(
         400,
@@ -148,7 +179,9 @@ export async function startLocalSes(options: {
       throw bad('Missing required parameter Destination: at least one recipient.');
     if (recipients.length > MAX_RECIPIENTS)
       throw new AwsError(400, 'MessageRejected', 'Recipient count exceeds 50.');
-    for (const recipient of recipients) {
+    const replyTo = Array.isArray(body.ReplyToAddresses) ? (body.ReplyToAddresses as unknown[]) : [];
+    for (const recipient of [...recipients, ...replyTo]) {
+      if (typeof recipient === 'string' && !ascii(recipient)) throw bad(nonAscii(recipient));
       if (typeof recipient !== 'string' || !plausible(addressOf(recipient))) {
         throw bad(`Illegal address: ${String(recipient)}`);
       }

@@ -64,6 +64,8 @@ interface Message {
   readonly sentAt: number;
   receiveCount: number;
   firstReceivedAt?: number;
+  /** When it was last received: its visibility may reach 12 hours from then, no further. */
+  receivedAt?: number;
   visibleAt: number;
   receiptHandle?: string;
 }
@@ -81,6 +83,9 @@ export interface LocalSqs {
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/** SQS's longest visibility timeout, 12 hours, counted from the message's receive. */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs> {
   const { queue, consumer, log } = options;
@@ -135,22 +140,38 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
       case 'ChangeMessageVisibility': {
         checkQueue(body);
         const timeout = body.VisibilityTimeout;
-        if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 43_200) {
+        if (
+          typeof timeout !== 'number' ||
+          !Number.isInteger(timeout) ||
+          timeout < 0 ||
+          timeout > MAX_VISIBILITY_SECONDS
+        ) {
           throw new AwsError(
             400,
             'InvalidParameterValue',
-            `Value ${String(timeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+            `Value ${String(timeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and ${MAX_VISIBILITY_SECONDS}.`,
           );
         }
         const message = byHandle(body.ReceiptHandle);
-        if (message.visibleAt <= Date.now()) {
+        const now = Date.now();
+        if (message.visibleAt <= now) {
           throw new AwsError(
             400,
             'MessageNotInflight',
             'Message does not exist or is not available for visibility timeout change.',
           );
         }
-        message.visibleAt = Date.now() + timeout * 1000;
+        // "The maximum is 12 hours" counts from the receive, not from this call: a consumer cannot
+        // keep a message hidden for ever by extending it again and again.
+        const held = Math.floor((now - (message.receivedAt ?? now)) / 1000);
+        if (held + timeout > MAX_VISIBILITY_SECONDS) {
+          throw new AwsError(
+            400,
+            'InvalidParameterValue',
+            `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds].`,
+          );
+        }
+        message.visibleAt = now + timeout * 1000;
         return { body: {} };
       }
       case 'DeleteMessage': {
@@ -197,6 +218,11 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
       const result = await invoke(consumer.resolve, consumer.definition, sqsEvent(batch), consumer.timeoutMs);
       const failures = (result as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
       failed = new Set();
+      // A missing or null list is a success; anything else that is not a list is an invalid response,
+      // which Lambda takes as the whole batch failing.
+      if (failures !== undefined && failures !== null && !Array.isArray(failures)) {
+        throw new Error('batchItemFailures is not a list');
+      }
       if (Array.isArray(failures)) {
         for (const failure of failures) {
           const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
@@ -240,6 +266,7 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
           continue;
         }
         message.firstReceivedAt ??= now;
+        message.receivedAt = now;
         message.visibleAt = now + queue.visibilityTimeoutSeconds * 1000;
         message.receiptHandle = `${randomUUID()}#${message.messageId}`;
         batch.push(message);

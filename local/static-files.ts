@@ -37,7 +37,8 @@ async function fileAt(path: string): Promise<string | undefined> {
 
 /**
  * Serves `pathname` from `root` for GET and HEAD; answers false when there is no such file. A browser
- * navigation to a path without an extension that names no file gets `index.html` (client-side routing).
+ * navigation to a path that names no file gets `index.html` (client-side routing: `/rooms/<roomId>`,
+ * where a room id may contain a dot, so the path's "extension" says nothing).
  */
 export async function serveStatic(
   req: IncomingMessage,
@@ -57,7 +58,7 @@ export async function serveStatic(
   if (target !== base && !target.startsWith(base.endsWith(sep) ? base : base + sep)) return false;
   // Only a browser navigation falls back to index.html: an API client asking for an unknown path
   // must still get the JSON 404.
-  const isNavigation = extname(decoded) === '' && (req.headers.accept ?? '').includes('text/html');
+  const isNavigation = (req.headers.accept ?? '').includes('text/html');
   const file = (await fileAt(target)) ?? (isNavigation ? await fileAt(join(base, 'index.html')) : undefined);
   if (file === undefined) return false;
   const info = await stat(file);

@@ -13,8 +13,8 @@
  *   or unknown `itemIdentifier` fails the whole batch, as Lambda does);
  * - bisect on error: a failed batch is split in two, each half retried on its own; a partial failure
  *   retries from the reported record only;
- * - bounded retries (`retryAttempts`, each failed invocation of a record's batch counting one, halves
- *   inheriting the count) and a maximum record age: then the records go to the on-failure destination
+ * - bounded retries (`retryAttempts`: each failed invocation that is not split counts one, a split
+ *   does not, halves inheriting the count) and a maximum record age: then the records go to the on-failure destination
  *   (dead-letters.ts `ChangeDeadLetters`) as Lambda's `DDBStreamBatchInfo` record, and the shard moves on;
  * - the start position: TRIM_HORIZON for a shard the mapping never read (a new mapping), otherwise
  *   right after the last record processed, kept per stream and shard in
@@ -145,7 +145,7 @@ export function lambdaRecord(record: StreamRecord, streamArn: string): DynamoDBE
   };
 }
 
-/** A piece of a batch being retried: its records and how many failed invocations it has had. */
+/** A piece of a batch being retried: its records and how many of its failures counted as retries. */
 interface Piece {
   readonly records: readonly DynamoDBEventRecord[];
   readonly retries: number;
@@ -304,7 +304,12 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
         if (done !== undefined) checkpoint(streamArn, shardId, sequenceOf(done));
         remaining = records.slice(at);
       }
-      const retries = piece.retries + 1;
+      // A function error splits the batch (a partial response is retried from its record instead), and
+      // "splitting a batch does not count towards the retry quota" (services-dynamodb-errors): a
+      // bad record is isolated first, then retried on its own, so the records beside it are never
+      // given up with it.
+      const split = settings.bisectBatchOnFunctionError && outcome.from === undefined && remaining.length > 1;
+      const retries = split ? piece.retries : piece.retries + 1;
       if (retries > settings.retryAttempts) {
         discard(streamArn, shardId, remaining, 'RetryAttemptsExhausted', retries, outcome.error);
         checkpoint(streamArn, shardId, sequenceOf(remaining[remaining.length - 1] as DynamoDBEventRecord));
@@ -312,7 +317,7 @@ export async function startStreamMappings(options: StreamMappingsOptions): Promi
       }
       if (outcome.from === undefined)
         log.error(`${definition.functionId} failed on a stream batch; retrying`, outcome.error);
-      if (settings.bisectBatchOnFunctionError && outcome.from === undefined && remaining.length > 1) {
+      if (split) {
         const half = Math.ceil(remaining.length / 2);
         pieces.unshift(
           { records: remaining.slice(0, half), retries },

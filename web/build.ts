@@ -1,11 +1,13 @@
 /**
- * Builds the web client into web/dist: index.html, app.js (the bundled TypeScript) and styles.css.
+ * Builds the web client into web/dist: index.html, app.js (the bundled TypeScript), styles.css and
+ * the icons (favicon.svg, and favicon.ico drawn here).
  * `tsx web/build.ts` from the command line; `buildWeb()` from the e2e setup.
  */
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { faviconIco } from './favicon-ico.js';
 
 const webDir = dirname(fileURLToPath(import.meta.url));
 
@@ -29,8 +31,10 @@ export async function buildWeb(outDir = join(webDir, 'dist')): Promise<WebBuild>
     logLevel: 'warning',
   });
   await copyFile(join(webDir, 'index.html'), join(outDir, 'index.html'));
+  await copyFile(join(webDir, 'favicon.svg'), join(outDir, 'favicon.svg'));
+  await writeFile(join(outDir, 'favicon.ico'), faviconIco());
   const sizes: Record<string, number> = {};
-  for (const name of ['index.html', 'app.js', 'styles.css'])
+  for (const name of ['index.html', 'app.js', 'styles.css', 'favicon.svg', 'favicon.ico'])
     sizes[name] = (await stat(join(outDir, name))).size;
   return { outDir, sizes };
 }

@@ -1,6 +1,6 @@
 /**
- * Counts the AWS requests the local stack's handlers make, by function: every DynamoDB, S3 and
- * Lambda client in this process (the handlers build their own, at import or on first use) is found
+ * Counts the AWS requests the local stack's handlers make, by function: every DynamoDB, S3, Lambda,
+ * EventBridge, EventBridge Scheduler and SES v2 client in this process (the handlers build their own, at import or on first use) is found
  * when it first sends (its class's `send` is watched, as sections/chat-list.ts finds the list
  * function's client), and gets two middlewares, as lib/ddb-meter.ts does:
  * - at `initialize`: the command, its wall time, and for DynamoDB `ReturnConsumedCapacity: INDEXES`
@@ -12,14 +12,17 @@
  * each handler call): on AWS each function is its own process, here they share one.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { runningFunction } from '../../local/lambda.js';
 
 /** What one function did between two resets. */
 export interface FunctionCalls {
-  /** HTTP requests by `Service:Operation` (e.g. `DynamoDB:PutItem`, `S3:HeadObject`, `Lambda:Invoke`). */
+  /** HTTP requests by `Service:Operation` (e.g. `DynamoDB:PutItem`, `S3:HeadObject`, `Scheduler:CreateSchedule`). */
   readonly requests: Readonly<Record<string, number>>;
   readonly totalRequests: number;
   /** DynamoDB capacity units as DynamoDB Local reported them, by operation. */
@@ -28,7 +31,7 @@ export interface FunctionCalls {
   readonly unitsByOperation: Readonly<Record<string, number>>;
   /** DynamoDB commands whose answer carried no ConsumedCapacity. */
   readonly unreported: number;
-  /** Wall time of each command (signing, HTTP, parsing), by `Service:Operation`, ms. */
+  /** Wall time of each command (signing, HTTP, parsing), by `Service:Operation`, ms: one entry per command, retries inside it. */
   readonly durations: Readonly<Record<string, readonly number[]>>;
 }
 
@@ -79,7 +82,7 @@ const empty = (): Mutable => ({
   durations: {},
 });
 
-/** `DynamoDBClient` and `DynamoDBDocumentClient` → `DynamoDB`, `S3Client` → `S3`, `LambdaClient` → `Lambda`. */
+/** `DynamoDBClient` and `DynamoDBDocumentClient` → `DynamoDB`, `S3Client` → `S3`, `SESv2Client` → `SESv2`, … */
 const serviceOf = (clientName: unknown) =>
   String(clientName ?? 'unknown')
     .replace(/Client$/, '')
@@ -166,11 +169,10 @@ export function watchAwsCalls(): AwsMeter {
     stack.add(
       (next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) =>
         async (args: { request?: { headers?: Record<string, string> } }) => {
-          const target = args.request?.headers?.['x-amz-target'];
-          const operation =
-            target === undefined
-              ? ((context as { benchOperation?: string }).benchOperation ?? 'unknown')
-              : `DynamoDB:${target.split('.').at(-1) ?? target}`;
+          const named = (context as { benchOperation?: string }).benchOperation ?? 'unknown';
+          // Only DynamoDB's target names the real operation; EventBridge's (AWSEvents.PutEvents) is the command's.
+          const target = named.startsWith('DynamoDB:') ? args.request?.headers?.['x-amz-target'] : undefined;
+          const operation = target === undefined ? named : `DynamoDB:${target.split('.').at(-1) ?? target}`;
           const calls = current();
           calls.requests[operation] = (calls.requests[operation] ?? 0) + 1;
           return next(args);
@@ -184,6 +186,9 @@ export function watchAwsCalls(): AwsMeter {
     DynamoDBDocumentClient.prototype,
     S3Client.prototype,
     LambdaClient.prototype,
+    EventBridgeClient.prototype,
+    SchedulerClient.prototype,
+    SESv2Client.prototype,
   ];
   const restores = prototypes.map((prototype) => {
     const own = Object.hasOwn(prototype, 'send');

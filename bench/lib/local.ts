@@ -96,11 +96,20 @@ async function fetchJson(url: string, init: RequestInit): Promise<{ status: numb
   return { status: response.status, body };
 }
 
-export async function signIn(stack: LocalStack, userId: string, displayName = userId): Promise<string> {
+/**
+ * POST /dev/token; answers the token. With `email`, the account gets that address (as a Cognito
+ * confirmation stores it), so messages to the user schedule e-mail checks; without, none are.
+ */
+export async function signIn(
+  stack: LocalStack,
+  userId: string,
+  displayName = userId,
+  email?: string,
+): Promise<string> {
   const { status, body } = await fetchJson(stack.signInUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId, displayName }),
+    body: JSON.stringify({ userId, displayName, ...(email === undefined ? {} : { email }) }),
   });
   const token = (body as { token?: unknown } | undefined)?.token;
   if (status !== 200 || typeof token !== 'string') {

@@ -10,6 +10,7 @@
 
 import { round } from '../lib/stats.js';
 import { CONNECTION_MINUTES_PER_MESSAGE, PRICES } from '../prices.js';
+import type { PathProfile } from './notify.js';
 
 export interface CostInputs {
   readonly writeUnitsPerSend: number;
@@ -126,6 +127,98 @@ export function computeAttachmentCost(inputs: AttachmentCostInputs): AttachmentC
       `Lambda durations: the check's Invoke p50 (${round(inputs.checkDurationMs)} ms) and the send function's extra wait (${round(inputs.sendExtraMs)} ms, ack p50 with the file minus without) measured on the local stack, billed rounded up to 1 ms at ${inputs.lambdaMemoryMb} MB arm64; the upload form's function billed at its round trip (${round(inputs.uploadFormMs)} ms), an upper bound.`,
       'The keeping CopyObject is a COPY: a PUT-class request (bench/prices.ts).',
       `Not included: storage ($${PRICES.s3Standard.usdPerGbMonth} per GB-month, for as long as the file is kept) and each download (a GET-class request, $${PRICES.s3Standard.usdPerMillionGetClassRequests} per million, plus $${PRICES.s3Standard.usdPerGbTransferOut} per GB out: a 1 MB photo viewed once is ~$${round(PRICES.s3Standard.usdPerGbTransferOut * (1 / 1024) * million, 0)} per million views).`,
+    ],
+  };
+}
+
+export interface NotifyCostInputs {
+  /** Measured per message by sections/notify.ts: recipient offline at the check, and online. */
+  readonly offline: PathProfile;
+  readonly online: PathProfile;
+  /** The stated usage: the share of messages whose recipient is offline at the check. */
+  readonly offlineRatio: number;
+  /** Messages per recipient, room and delay window in the measured runs (one check per window). */
+  readonly burst: number;
+  readonly lambdaMemoryMb: number;
+}
+
+export interface NotifyCostResult {
+  readonly usdPerMillionMessages: number;
+  /** Per million messages at the ratio: how many of each billed unit, and what they cost. */
+  readonly items: Readonly<Record<string, { readonly perMillion: number; readonly usd: number }>>;
+  readonly inputs: NotifyCostInputs;
+  readonly notes: readonly string[];
+}
+
+/**
+ * What the notification path adds to a million messages (the send path is in `computeCost`): each
+ * measured count per message, mixed at the offline ratio, times the list prices.
+ */
+export function computeNotifyCost(inputs: NotifyCostInputs): NotifyCostResult {
+  const million = 1_000_000;
+  const r = inputs.offlineRatio;
+  const mix = (pick: (profile: PathProfile) => number) =>
+    r * pick(inputs.offline) + (1 - r) * pick(inputs.online);
+  const durationUsd = (billedMsPerMessage: number) =>
+    (inputs.lambdaMemoryMb / 1024) *
+    (billedMsPerMessage / 1000) *
+    PRICES.lambda.arm64UsdPerGbSecond *
+    million;
+  const item = (perMessage: number, usdPerMillionUnits: number) => ({
+    perMillion: round(perMessage * million, 0),
+    usd: round(perMessage * usdPerMillionUnits, 4),
+  });
+  const consumer = mix((p) => p.consumerInvocations);
+  const notify = mix((p) => p.notifyInvocations);
+  const items = {
+    streamRecordsRead: item(
+      mix((p) => p.streamRecordsRead),
+      PRICES.dynamoDbStreams.usdPerMillionReadsByLambdaTriggers,
+    ),
+    changeConsumerRequests: item(consumer, PRICES.lambda.usdPerMillionRequests),
+    changeConsumerDuration: {
+      perMillion: round(consumer * million, 0),
+      usd: round(durationUsd(mix((p) => p.consumerBilledMs)), 4),
+    },
+    eventBridgeEvents: item(
+      mix((p) => p.eventEntries),
+      PRICES.eventBridge.usdPerMillionCustomEvents,
+    ),
+    // A one-time schedule invokes its target once: the billed invocations are the schedules created.
+    schedulerInvocations: item(
+      mix((p) => p.schedulesCreated),
+      PRICES.eventBridgeScheduler.usdPerMillionInvocations,
+    ),
+    notifyRequests: item(notify, PRICES.lambda.usdPerMillionRequests),
+    notifyDuration: {
+      perMillion: round(notify * million, 0),
+      usd: round(durationUsd(mix((p) => p.notifyBilledMs)), 4),
+    },
+    dynamoDbReads: item(
+      mix((p) => p.readUnits),
+      PRICES.dynamoDbOnDemand.usdPerMillionReadRequestUnits,
+    ),
+    dynamoDbWrites: item(
+      mix((p) => p.writeUnits),
+      PRICES.dynamoDbOnDemand.usdPerMillionWriteRequestUnits,
+    ),
+    sesEmails: item(
+      mix((p) => p.emails),
+      PRICES.ses.usdPerMillionEmails,
+    ),
+  };
+  const total = Object.values(items).reduce((sum, { usd }) => sum + usd, 0);
+  return {
+    usdPerMillionMessages: round(total, 3),
+    items,
+    inputs,
+    notes: [
+      `Counts measured on the local stack per message, in runs of ${inputs.burst} messages per recipient, room and delay window (one check each), every burst read by the recipient once; mixed at ${round(r * 100, 1)}% offline.`,
+      'Checks are scheduled for every recipient with e-mail on and an address, online or not: the online share costs a schedule and a check too, without the e-mail.',
+      "Lambda durations: each invocation's wall time on the local stack (DynamoDB Local, one Node thread), rounded up to 1 ms; on AWS they differ (cold starts, DynamoDB latency).",
+      'The local mappings poll each shard and invoke the consumer per read, so consumer invocations here are those of a quiet table; on AWS a busy stream batches up to 100 records per invocation.',
+      `Free tiers ignored (Scheduler: ${PRICES.eventBridgeScheduler.freeMillionInvocationsPerMonth} M invocations a month). Streams reads by a Lambda trigger are free; another reader would pay $${PRICES.dynamoDbStreams.usdPerMillionStreamsReadRequestUnits} per million read request units.`,
+      'Not included: the webhook (its queue and sender), CloudWatch Logs, SES dedicated IPs or data.',
     ],
   };
 }

@@ -77,6 +77,11 @@ export function scheduleName(target: CheckTarget, delaySeconds: number, now: Dat
   return `notify-${digest}`;
 }
 
+/** How long after a message its check runs: the recipient's delay, or NOTIFY_DELAY_SECONDS when set. */
+export function delaySecondsOf(recipient: Recipient, overrideSeconds?: number): number {
+  return overrideSeconds ?? recipient.prefs.delayMinutes * 60;
+}
+
 /**
  * The check a new message in `roomId` calls for, for one recipient: none when they have e-mail off or
  * no address. Online or not: whether they are still online, and whether they have read, is for the
@@ -91,10 +96,15 @@ export function planCheck(
   overrideSeconds?: number,
 ): PlannedCheck | undefined {
   if (recipient === undefined || !recipient.prefs.email || recipient.email === null) return undefined;
-  const delaySeconds = overrideSeconds ?? recipient.prefs.delayMinutes * 60;
+  const delaySeconds = delaySecondsOf(recipient, overrideSeconds);
   const target = { userId: recipient.profile.userId, roomId };
-  // Whole seconds (the schedule expression's unit), never before the delay has passed.
-  const at = new Date(Math.ceil((now.getTime() + delaySeconds * 1000) / 1000) * 1000);
+  // EventBridge Scheduler's precision is one minute: it may run a schedule at the start of the
+  // minute its at() falls in, up to 59 s early. A whole-minute delay is rounded up to a minute
+  // boundary, so the check never runs before the delay, and so after its window ends (what the
+  // window's name relies on; see scheduleName). A delay of seconds (NOTIFY_DELAY_SECONDS on the
+  // local stack, whose scheduler keeps the second) is rounded up to the second, the expression's unit.
+  const unitMs = delaySeconds % 60 === 0 ? 60_000 : 1000;
+  const at = new Date(Math.ceil((now.getTime() + delaySeconds * 1000) / unitMs) * unitMs);
   return { name: scheduleName(target, delaySeconds, now), at, target };
 }
 

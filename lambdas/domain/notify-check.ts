@@ -1,7 +1,8 @@
 /**
  * The e-mail check a schedule runs for one user and one room, some minutes after a message reached
- * them. One e-mail lists every room of theirs with unread messages that no e-mail has listed yet;
- * nothing is sent when they are online, have read, turned e-mail off or have no address.
+ * them. One e-mail lists the check's room and every other room of theirs with unread messages at
+ * least one delay old that no e-mail has listed yet (see `dueBy`); nothing is sent when they are
+ * online, have read, turned e-mail off or have no address.
  *
  * Online at the check, they get no e-mail then; but if the check's room still has unread messages no
  * e-mail listed, the room is checked again one delay later, and again, while they stay online and
@@ -25,7 +26,7 @@ import { notificationLimits } from '../../definitions/notifications.js';
 import { type Digest, type DigestRoom, renderDigest } from './digest.js';
 import { countLiveConnections } from './fan-out.js';
 import type { Room, UserId, UserProfile } from './model.js';
-import { planCheck } from './notifications.js';
+import { delaySecondsOf, planCheck } from './notifications.js';
 import type {
   ActivityIndex,
   CheckScheduler,
@@ -34,6 +35,7 @@ import type {
   EventPublisher,
   Logger,
   Mailer,
+  MailResult,
   MarkMove,
   MessageStore,
   NotificationStore,
@@ -75,6 +77,8 @@ export type CheckOutcome =
   | 'online-stale'
   | 'nothing-new'
   | 'raced'
+  /** SES refused this recipient for good (MessageRejected: in the SES sandbox, an unverified address). */
+  | 'refused'
   | 'sent';
 
 /** A room with unread messages that no e-mail covered yet, and the mark an e-mail of it moves. */
@@ -110,23 +114,44 @@ export class NotifyService {
     if (countLiveConnections(recipient.profile, this.clock.now()) > 0) return this.recheck(recipient, target);
     const rooms = await this.roomsWithUnread(target);
     if (rooms.length === 0) return 'nothing-new';
+    const due = this.dueBy(recipient, target);
 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const due = await this.dueRooms(target.userId, rooms);
-      if (due.length === 0) return 'nothing-new';
-      const moves = due.map((room) => room.move);
+      const dueRooms = await this.dueRooms(target.userId, rooms, due);
+      if (dueRooms.length === 0) return 'nothing-new';
+      const moves = dueRooms.map((room) => room.move);
       if (!(await this.store.moveNotifiedMarks(target.userId, moves))) continue;
-      const digest = await this.digestOf(recipient.profile, due);
+      const digest = await this.digestOf(recipient.profile, dueRooms);
+      let result: MailResult;
       try {
-        await this.mailer.send({ to: recipient.email, ...renderDigest(digest) });
+        result = await this.mailer.send({ to: recipient.email, ...renderDigest(digest) });
       } catch (error) {
         await this.moveBack(target.userId, moves);
         throw error;
       }
-      await this.announce(target.userId, due);
+      if (result === 'refused') {
+        // No retry can deliver it; the marks go back so that what was never e-mailed is not recorded
+        // as e-mailed (a later check tries again, e.g. once the address is verified).
+        await this.moveBack(target.userId, moves);
+        this.logger.warn('e-mail refused for this recipient', { userId: target.userId });
+        return 'refused';
+      }
+      await this.announce(target.userId, digest, dueRooms);
       return 'sent';
     }
     return 'raced';
+  }
+
+  /**
+   * Which unread messages a check of `target` may e-mail, by room: in the check's own room every one
+   * (the check runs one delay after the message that planned it, and a burst shares it); in the
+   * user's other rooms only those at least one delay old. A younger message there has its own check
+   * still to come, and e-mailing it now would break "no e-mail when they read within the delay".
+   */
+  private dueBy(recipient: Recipient, target: CheckTarget): (room: Room, sentAt: string) => boolean {
+    const cutoff =
+      this.clock.now().getTime() - delaySecondsOf(recipient, this.settings.delayOverrideSeconds) * 1000;
+    return (room, sentAt) => room.roomId === target.roomId || Date.parse(sentAt) <= cutoff;
   }
 
   /**
@@ -139,7 +164,7 @@ export class NotifyService {
     const unread = rooms.filter(
       (room) => room.participants.includes(target.userId) && unreadCountOf(room, target.userId) > 0,
     );
-    const [due] = await this.dueRooms(target.userId, unread);
+    const [due] = await this.dueRooms(target.userId, unread, () => true);
     if (due === undefined) return 'online';
     const next = planCheck(recipient, target.roomId, this.clock.now(), this.settings.delayOverrideSeconds);
     if (next === undefined) return 'online';
@@ -160,11 +185,17 @@ export class NotifyService {
   }
 
   /**
-   * The rooms whose unread messages include some no e-mail covered: the others' messages after both
-   * the read pointer and the notified mark. The mark moves to the newest message seen (in the room or
-   * its history, whichever read saw later), so what this e-mail counts is never counted again.
+   * The rooms whose unread messages include some no e-mail covered and that `isDue`: the others'
+   * messages after both the read pointer and the notified mark. The mark moves to the newest message
+   * seen (in the room or its history, whichever read saw later) when every one of them is due, so
+   * what this e-mail counts is never counted again; otherwise to the newest due one, so the others
+   * are left to their own check.
    */
-  private async dueRooms(userId: UserId, rooms: readonly Room[]): Promise<DueRoom[]> {
+  private async dueRooms(
+    userId: UserId,
+    rooms: readonly Room[],
+    isDue: (room: Room, sentAt: string) => boolean,
+  ): Promise<DueRoom[]> {
     const marks = await this.store.notifiedMarks(userId);
     const candidates = rooms.filter((room) => {
       const mark = marks.get(room.roomId);
@@ -176,19 +207,26 @@ export class NotifyService {
         const lastRead = room.members[userId]?.lastReadMessageId ?? null;
         const bound = [mark, lastRead].reduce<string>((a, b) => (b !== null && b > a ? b : a), '');
         const { messages } = await this.store.listMessages(room.roomId, { limit: MESSAGES_READ });
-        const fresh = messages.filter(
-          ({ message }) => message.messageId > bound && message.senderId !== userId,
+        const unseen = messages.filter(({ message }) => message.messageId > bound);
+        const last = room.lastMessage;
+        const allDue =
+          (last === null || isDue(room, last.sentAt)) &&
+          unseen.every(({ message }) => isDue(room, message.sentAt));
+        const fresh = unseen.filter(
+          ({ message }) => message.senderId !== userId && isDue(room, message.sentAt),
         );
         if (fresh.length === 0) return undefined;
-        const newestSeen = [
-          room.lastMessage?.messageId ?? '',
-          ...messages.map((m) => m.message.messageId),
-        ].reduce((a, b) => (b > a ? b : a));
+        const newest = (ids: readonly string[]) => ids.reduce((a, b) => (b > a ? b : a), '');
+        const to = allDue
+          ? newest([last?.messageId ?? '', ...messages.map((m) => m.message.messageId)])
+          : newest(
+              unseen.filter(({ message }) => isDue(room, message.sentAt)).map((m) => m.message.messageId),
+            );
         return {
           room,
           unreadCount: unreadCountOf(room, userId),
           fresh: fresh.slice(-notificationLimits.quotedMessages),
-          move: { roomId: room.roomId, from: mark, to: newestSeen },
+          move: { roomId: room.roomId, from: mark, to },
         };
       }),
     );
@@ -222,27 +260,37 @@ export class NotifyService {
     };
   }
 
-  /** After SES refused: the marks go back unless a later check moved them on meanwhile. */
+  /**
+   * After SES failed or refused: each room's mark goes back unless a later check moved it on
+   * meanwhile. Room by room, not all or none: a concurrent check that moved one room's mark on (its
+   * e-mail listed that room) must not keep the others' marks where no e-mail went (the concurrency
+   * property test found that loss).
+   */
   private async moveBack(userId: UserId, moves: readonly MarkMove[]): Promise<void> {
-    const back = moves.map(({ roomId, from, to }) => ({ roomId, from: to, to: from }));
-    try {
-      if (!(await this.store.moveNotifiedMarks(userId, back))) {
-        this.logger.warn('notified marks moved on before they could be moved back', { userId });
-      }
-    } catch (error) {
+    const results = await Promise.allSettled(
+      moves.map(({ roomId, from, to }) =>
+        this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }]),
+      ),
+    );
+    const movedOn = results.filter((result) => result.status === 'fulfilled' && !result.value).length;
+    if (movedOn > 0)
+      this.logger.warn('notified marks moved on before they could be moved back', { userId, movedOn });
+    const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (failed.length > 0) {
       this.logger.error('notified marks not moved back after a failed e-mail', {
         userId,
-        error: error instanceof Error ? error.message : String(error),
+        error: failed.map((error) => (error instanceof Error ? error.message : String(error))).join('; '),
       });
     }
   }
 
   /**
-   * `notification.sent`, with an id derived from the marks it moved: the same e-mail announced twice
-   * carries the same id. The e-mail is out by now; a failure to announce it is logged, not retried
-   * (a retried check would find nothing to send, and so nothing to announce).
+   * `notification.sent`: the rooms the e-mail listed, and the count of those it summed up in one line,
+   * with an id derived from every mark it moved: the same e-mail announced twice carries the same id.
+   * The e-mail is out by now; a failure to announce it is logged, not retried (a retried check would
+   * find nothing to send, and so nothing to announce).
    */
-  private async announce(userId: UserId, due: readonly DueRoom[]): Promise<void> {
+  private async announce(userId: UserId, digest: Digest, due: readonly DueRoom[]): Promise<void> {
     const key = createHash('sha256')
       .update(due.map(({ move }) => `${move.roomId}\n${move.to}`).join('\n'))
       .digest('base64url')
@@ -254,7 +302,8 @@ export class NotifyService {
       detail: {
         userId,
         channel: 'email',
-        rooms: due.map(({ room, unreadCount }) => ({ roomId: room.roomId, unreadCount })),
+        rooms: digest.rooms.map(({ roomId, unreadCount }) => ({ roomId, unreadCount })),
+        ...(digest.moreRooms > 0 ? { moreRooms: digest.moreRooms, moreUnread: digest.moreUnread } : {}),
       },
     };
     try {

@@ -257,8 +257,15 @@ export interface Mail {
   readonly html: string;
 }
 
+/**
+ * `refused`: the provider will never deliver this e-mail to this address (SES MessageRejected, e.g. an
+ * unverified recipient while the account is in the SES sandbox), so retrying is pointless. Anything
+ * that may pass on a retry (throttling, an outage, an account-wide pause) throws.
+ */
+export type MailResult = 'sent' | 'refused';
+
 export interface Mailer {
-  send(mail: Mail): Promise<void>;
+  send(mail: Mail): Promise<MailResult>;
 }
 
 export type PostResult = 'delivered' | 'gone';

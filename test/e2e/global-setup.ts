@@ -18,7 +18,7 @@ const TOKEN_LIFETIME_SECONDS = 20;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium not found at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium ` +
+      `Chromium not found at ${CHROMIUM}. Install it with: apt-get update && apt-get install -y chromium fonts-noto-color-emoji ` +
         '(or set CHROMIUM_PATH to a Chromium executable).',
     );
   }

@@ -5,6 +5,7 @@ import {
   type EventPublisher,
   type Mail,
   type Mailer,
+  type MailResult,
   type PlannedCheck,
   PublishError,
 } from '../../lambdas/domain/ports.js';
@@ -55,17 +56,21 @@ export class RecordingScheduler implements CheckScheduler {
 
 export class RecordingMailer implements Mailer {
   readonly sent: Mail[] = [];
+  /** Addresses the provider refuses for good (an unverified recipient in the SES sandbox). */
+  readonly refusing = new Set<string>();
   private failures = 0;
 
   failNext(): void {
     this.failures++;
   }
 
-  async send(mail: Mail): Promise<void> {
+  async send(mail: Mail): Promise<MailResult> {
     if (this.failures > 0) {
       this.failures--;
       throw new Error('SES refused');
     }
+    if (this.refusing.has(mail.to)) return 'refused';
     this.sent.push(mail);
+    return 'sent';
   }
 }

@@ -47,7 +47,7 @@ describe('Cognito', () => {
     });
   });
 
-  it('has one public app client: no secret, SRP and USER_PASSWORD (CLI) flows, no OAuth', () => {
+  it('has one public app client: no secret, SRP and USER_PASSWORD (browser and CLI) flows, no OAuth', () => {
     const [, client] = onlyResource(chat.template, 'AWS::Cognito::UserPoolClient');
     expect(client.Properties).toMatchObject({
       GenerateSecret: false,

@@ -161,7 +161,8 @@ describe('emailFrom and appUrl context', () => {
   });
 
   it('refuses one without the other', () => {
-    expect(() => parseEmailSettings('chat@example.com', undefined)).toThrow(/emailFrom needs appUrl/);
+    // Without appUrl the e-mails link to the stack's own web client (chat-stack.ts).
+    expect(parseEmailSettings('chat@example.com', undefined)).toEqual({ from: 'chat@example.com' });
     expect(() => parseEmailSettings(undefined, 'https://chat.example.com')).toThrow(/give emailFrom too/);
   });
 
@@ -178,6 +179,16 @@ describe('emailFrom and appUrl context', () => {
     );
   });
 
+  it.each(['chät@example.com', 'chat@exämple.com'])(
+    'rejects the non-ASCII From address %s (SES has no SMTPUTF8)',
+    (value) => {
+      expect(() => parseEmailSettings(value, 'https://chat.example.com')).toThrow(/emailFrom must be ASCII/);
+      expect(parseEmailSettings('chat@xn--exmple-cua.com', 'https://chat.example.com')?.from).toBe(
+        'chat@xn--exmple-cua.com',
+      );
+    },
+  );
+
   it.each(['http://chat.example.com', 'chat.example.com', 'https://user:pw@chat.example.com'])(
     'rejects the app URL %s',
     (value) => {
@@ -192,19 +203,29 @@ describe('notifyDelaySeconds context', () => {
     expect(parseNotifyDelaySeconds('')).toBeUndefined();
   });
 
-  it('reads -c notifyDelaySeconds=30 (a string) and a cdk.json number alike, up to the longest delay', () => {
-    expect(parseNotifyDelaySeconds('30')).toBe(30);
-    expect(parseNotifyDelaySeconds(1)).toBe(1);
+  it('reads -c notifyDelaySeconds=60 (a string) and a cdk.json number alike, up to the longest delay', () => {
+    expect(parseNotifyDelaySeconds('60')).toBe(60);
+    expect(parseNotifyDelaySeconds(120)).toBe(120);
     expect(maxNotifyDelaySeconds).toBe(1440 * 60);
     expect(parseNotifyDelaySeconds(String(maxNotifyDelaySeconds))).toBe(maxNotifyDelaySeconds);
   });
 
-  it.each(['0', 0, '-5', '1.5', 1.5, '30s', ' 30', String(maxNotifyDelaySeconds + 1), true])(
-    'rejects %s',
-    (value) => {
-      expect(() => parseNotifyDelaySeconds(value)).toThrow(
-        /Context notifyDelaySeconds must be a whole number of seconds from 1 to 86400/,
-      );
-    },
-  );
+  it.each([
+    '0',
+    0,
+    '-5',
+    '1.5',
+    1.5,
+    '60s',
+    ' 60',
+    // Not whole minutes: EventBridge Scheduler could run the check before its delay.
+    '30',
+    90,
+    String(maxNotifyDelaySeconds + 60),
+    true,
+  ])('rejects %s', (value) => {
+    expect(() => parseNotifyDelaySeconds(value)).toThrow(
+      /Context notifyDelaySeconds must be a whole number of minutes in seconds \(60, 120, \.\.\.\) up to 86400/,
+    );
+  });
 });

@@ -105,7 +105,7 @@ describe('events', () => {
   let full: SynthesizedChat;
   beforeAll(() => {
     bare = synthesizeChat();
-    full = synthesizeChat({ emailFrom, appUrl, webhookUrl, notifyDelaySeconds: 30 });
+    full = synthesizeChat({ emailFrom, appUrl, webhookUrl, notifyDelaySeconds: 60 });
   });
   const queueId = (chat: SynthesizedChat, queue: unknown) =>
     chat.stack.getLogicalId((queue as { node: { defaultChild: CfnQueue } }).node.defaultChild);
@@ -395,7 +395,7 @@ describe('events', () => {
         expect(env).toMatchObject({
           [eventEnvVars.schedulerRoleArn]: getAtt(roleId),
           [eventEnvVars.notifyDlqArn]: getAtt(dlqId),
-          [eventEnvVars.notifyDelaySeconds]: '30',
+          [eventEnvVars.notifyDelaySeconds]: '60',
         });
         // The notify function's re-checks invoke the ARN it was invoked by: its environment cannot name
         // itself (CloudFormation would find a circular dependency).
@@ -479,6 +479,13 @@ describe('events', () => {
       expect(full.template.toJSON().Outputs.EmailNotifications.Value).toBe(`from ${emailFrom}`);
     });
 
+    it('links the e-mails to the stack’s own web client (WebUrl) when no -c appUrl is given', () => {
+      const webOnly = synthesizeChat({ emailFrom });
+      const link = inspect(webOnly).envOf(notifier)[eventEnvVars.appUrl];
+      expect(link).toEqual(webOnly.template.toJSON().Outputs.WebUrl.Value);
+      expect(JSON.stringify(link)).toContain('DomainName');
+    });
+
     it('is off without -c emailFrom: the notify function is deployed with no SES right and no address, and the stack says so', () => {
       expect(inspect(bare).allowing('ses:')).toEqual([]);
       expect(inspect(bare).envOf(notifier)[eventEnvVars.emailFrom]).toBeUndefined();
@@ -499,8 +506,7 @@ describe('events', () => {
       expect(inspect(bare).envOf(changeConsumer)[eventEnvVars.eventBusName]).toBeDefined();
     });
 
-    it('refuses half a configuration, or bad values, at synth', () => {
-      expect(() => synthesizeChat({ emailFrom })).toThrow(/appUrl/);
+    it('refuses an appUrl without emailFrom, or bad values, at synth', () => {
       expect(() => synthesizeChat({ appUrl })).toThrow(/emailFrom/);
       expect(() => synthesizeChat({ emailFrom: 'chat', appUrl })).toThrow(/emailFrom/);
       expect(() => synthesizeChat({ emailFrom, appUrl: 'http://chat.example.com' })).toThrow(/https/);

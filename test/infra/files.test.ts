@@ -13,11 +13,14 @@ import { bucketActionGrants, folderKeyPatterns } from '../../lib/chat-function.j
 import {
   allFunctions,
   type CfnResourceJson,
+  chatLambdas,
+  findResource,
   functionFor,
   logicalIdOf,
   resourcesOfType,
   type SynthesizedChat,
   synthesizeChat,
+  webOrigin,
 } from './helpers.js';
 
 interface Statement {
@@ -38,7 +41,12 @@ describe('files', () => {
   beforeAll(() => {
     // With a webhook, so that every handler definition has its function (the sender only exists with one).
     chat = synthesizeChat({ allowedOrigins: origins, webhookUrl: 'https://hooks.example.com/chat' });
-    buckets = resourcesOfType(chat.template, 'AWS::S3::Bucket');
+    // The files and their log; the web client's bucket is test/infra/web.test.ts's.
+    buckets = Object.fromEntries(
+      Object.entries(resourcesOfType(chat.template, 'AWS::S3::Bucket')).filter(
+        ([id]) => id !== chat.stack.getLogicalId(chat.stack.web.bucket.node.defaultChild as CfnBucket),
+      ),
+    );
     filesBucketId = chat.stack.getLogicalId(chat.stack.files.bucket.node.defaultChild as CfnBucket);
     logBucketId = chat.stack.getLogicalId(chat.stack.files.accessLogs.node.defaultChild as CfnBucket);
   });
@@ -133,11 +141,11 @@ describe('files', () => {
       expect(bucketPolicyOf(filesBucketId).filter((statement) => statement.Effect === 'Allow')).toEqual([]);
     });
 
-    it('lets the web client’s origins POST forms and fetch files (CORS from definitions/uploads.ts)', () => {
+    it('lets the stack’s web client and the given origins POST forms and fetch files (CORS from definitions/uploads.ts)', () => {
       expect(bucket(filesBucketId).Properties.CorsConfiguration).toEqual({
         CorsRules: [
           {
-            AllowedOrigins: origins,
+            AllowedOrigins: [webOrigin(chat), ...origins],
             AllowedMethods: [...bucketCors.methods],
             AllowedHeaders: [...bucketCors.allowedHeaders],
             ExposedHeaders: [...bucketCors.exposedHeaders],
@@ -147,13 +155,14 @@ describe('files', () => {
       });
     });
 
-    it('has no CORS rule at all without allowed origins', () => {
+    it('allows the stack’s own web client only, without allowed origins', () => {
       const bare = synthesizeChat();
-      const [, files] = Object.entries(resourcesOfType(bare.template, 'AWS::S3::Bucket')).find(([id]) =>
+      const [, files] = findResource(bare.template, 'AWS::S3::Bucket', (_, id) =>
         id.startsWith('FilesBucket'),
-      ) ?? [undefined, undefined];
-      expect(files).toBeDefined();
-      expect(files?.Properties.CorsConfiguration).toBeUndefined();
+      );
+      const rules = (files.Properties.CorsConfiguration as { CorsRules: { AllowedOrigins: unknown }[] })
+        .CorsRules;
+      expect(rules.map((rule) => rule.AllowedOrigins)).toEqual([[webOrigin(bare)]]);
     });
 
     it('deletes everything in the upload folders after the declared days (never the kept folders), and aborts stray multipart uploads', () => {
@@ -274,10 +283,26 @@ describe('files', () => {
       ).toBeUndefined();
     });
 
-    it('grants nothing bucket-wide and no other S3 action, to any role', () => {
-      const s3Statements = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'))
-        .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
-        .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+    it('grants nothing bucket-wide and no other S3 action, to any function role; no other role names it', () => {
+      const chatRoles = new Set(
+        Object.values(chatLambdas(chat)).map(
+          (fn) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+        ),
+      );
+      const policies = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'));
+      const ofChat = (policy: CfnResourceJson) =>
+        (policy.Properties.Roles as { Ref: string }[]).some((role) => chatRoles.has(role.Ref));
+      const statementsOfPolicies = (chosen: CfnResourceJson[]) =>
+        chosen.flatMap(
+          (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+        );
+      // The web site's deployment handler writes its own bucket, never this one.
+      for (const statement of statementsOfPolicies(policies.filter((policy) => !ofChat(policy)))) {
+        expect(JSON.stringify(statement.Resource)).not.toContain(filesBucketId);
+      }
+      const s3Statements = statementsOfPolicies(policies.filter(ofChat)).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('s3:')),
+      );
       expect(s3Statements.length).toBeGreaterThan(0);
       for (const statement of s3Statements) {
         for (const action of [statement.Action].flat()) {
@@ -305,7 +330,7 @@ describe('files', () => {
 
     it('hands the maxUploadBytes it is given to every function that uses the bucket', () => {
       const small = synthesizeChat({ maxUploadBytes: 1_048_576 });
-      const lambdas = Object.values(resourcesOfType(small.template, 'AWS::Lambda::Function'));
+      const lambdas = Object.values(chatLambdas(small));
       const limits = lambdas.flatMap((fn) => {
         const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         return variables[envVars.maxUploadBytes] === undefined ? [] : [variables[envVars.maxUploadBytes]];

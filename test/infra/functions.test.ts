@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { notifiedMarkKeyPrefix } from '../../definitions/keys.js';
 import {
   attachmentCheck,
   changeConsumer,
@@ -20,12 +21,14 @@ import { SETTLE_CATCH_UP_MS } from '../../web/sdk/connection.js';
 import {
   allFunctions,
   type CfnResourceJson,
+  chatLambdas,
   findResource,
   functionFor,
   logicalIdOf,
   onlyResource,
   resourcesOfType,
   type SynthesizedChat,
+  siteFunctionIds,
   synthesizeChat,
 } from './helpers.js';
 
@@ -54,7 +57,7 @@ describe('Lambda functions', () => {
   let policies: CfnResourceJson[];
   beforeAll(() => {
     chat = synthesizeChat();
-    lambdas = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+    lambdas = chatLambdas(chat);
     policies = Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'));
   });
 
@@ -82,8 +85,12 @@ describe('Lambda functions', () => {
     return JSON.stringify({ 'Fn::GetAtt': [logicalId, 'Arn'] });
   }
 
-  it('builds one function per handler definition, and no other', () => {
-    chat.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
+  it('builds one function per handler definition, and no other besides the web site’s two', () => {
+    const all = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+    expect(Object.keys(all)).toHaveLength(definitions.length + siteFunctionIds.length);
+    const others = Object.keys(all).filter((id) => !(id in lambdas));
+    expect(others).toHaveLength(siteFunctionIds.length);
+    for (const id of siteFunctionIds) expect(others.filter((other) => id.test(other))).toHaveLength(1);
     expect(
       allFunctions(chat.stack)
         .map((fn) => fn.definition.functionId)
@@ -221,6 +228,42 @@ describe('Lambda functions', () => {
       }
     },
   );
+
+  it.each(cases)(
+    '%s writes a table it declares writing under one key prefix only on that condition (dynamodb:LeadingKeys)',
+    (_, definition) => {
+      for (const table of Object.keys(tables) as TableName[]) {
+        const prefix = definition.writesOnlyKeysStartingWith?.[table];
+        const writes = statementsOf(definition).filter(
+          (statement) =>
+            JSON.stringify(statement.Resource).includes(tableArn(table)) &&
+            [statement.Action]
+              .flat()
+              .some((action) =>
+                /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(String(action)),
+              ),
+        );
+        for (const statement of writes) {
+          const condition = (statement as { Condition?: unknown }).Condition;
+          if (prefix === undefined) expect(condition, `${definition.functionId} on ${table}`).toBeUndefined();
+          else
+            expect(condition, `${definition.functionId} on ${table}`).toEqual({
+              'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+            });
+        }
+      }
+    },
+  );
+
+  it('limits the notify function’s writes to the notified marks', () => {
+    const puts = statementsOf(notifier).filter((statement) =>
+      [statement.Action].flat().includes('dynamodb:PutItem'),
+    );
+    expect(puts).toHaveLength(1);
+    expect((puts[0] as { Condition?: unknown }).Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${notifiedMarkKeyPrefix}*`] },
+    });
+  });
 
   it.each(cases)(
     '%s may POST to the @connections API only if its definition posts, and never GET or DELETE',

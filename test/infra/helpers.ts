@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnDistribution } from 'aws-cdk-lib/aws-cloudfront';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { expect } from 'vitest';
 import type { HandlerDefinition } from '../../definitions/routes.js';
@@ -42,6 +43,36 @@ export function functionFor(stack: ChatStack, definition: HandlerDefinition): Ch
 export function logicalIdOf(fn: ChatFunction): string {
   return Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnFunction);
 }
+
+/**
+ * The chat's own functions in the template, by logical id: not the two aws-cdk-lib adds for the web
+ * client's bucket (its deployment and the emptying of the bucket on delete: test/infra/web.test.ts).
+ */
+export function chatLambdas(chat: SynthesizedChat): Record<string, CfnResourceJson> {
+  const all = resourcesOfType(chat.template, 'AWS::Lambda::Function');
+  return Object.fromEntries(
+    allFunctions(chat.stack).map((fn) => {
+      const id = logicalIdOf(fn);
+      const resource = all[id];
+      if (resource === undefined) throw new Error(`No function ${id}`);
+      return [id, resource];
+    }),
+  );
+}
+
+/** The web client's origin (`https://<distribution domain>`) as the template writes it. */
+export function webOrigin(chat: SynthesizedChat): unknown {
+  const distributionId = chat.stack.getLogicalId(
+    chat.stack.web.distribution.node.defaultChild as CfnDistribution,
+  );
+  return { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] };
+}
+
+/** The logical ids of the functions aws-cdk-lib adds for the web client's bucket. */
+export const siteFunctionIds = [
+  /^CustomCDKBucketDeployment[0-9A-F]{32}512MiB[0-9A-F]{8}$/,
+  /^CustomS3AutoDeleteObjectsCustomResourceProviderHandler[0-9A-F]{8}$/,
+];
 
 /** A CloudFormation resource as `Template.findResources` returns it. */
 export interface CfnResourceJson {

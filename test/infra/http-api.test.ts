@@ -13,6 +13,7 @@ import {
   stageThrottlesOf,
   synthesizeChat,
   type ThrottleJson,
+  webOrigin,
 } from './helpers.js';
 
 describe('HTTP API', () => {
@@ -108,10 +109,10 @@ describe('HTTP API', () => {
     });
   });
 
-  it('has no CORS configuration unless origins are given', () => {
+  it('allows the stack’s own web client only, unless other origins are given', () => {
     chat.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: Match.absent(),
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [webOrigin(chat)] }),
     });
   });
 
@@ -191,14 +192,14 @@ describe('HTTP API', () => {
 });
 
 describe('HTTP API with allowed origins', () => {
-  it('allows exactly those origins, with the Authorization and Content-Type headers', () => {
-    const { template } = synthesizeChat({
+  it('allows exactly the stack’s web client and those origins, with the Authorization and Content-Type headers', () => {
+    const withOrigins = synthesizeChat({
       allowedOrigins: ['https://chat.example.com', 'http://localhost:5173'],
     });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+    withOrigins.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: {
-        AllowOrigins: ['https://chat.example.com', 'http://localhost:5173'],
+        AllowOrigins: [webOrigin(withOrigins), 'https://chat.example.com', 'http://localhost:5173'],
         AllowHeaders: ['Authorization', 'Content-Type'],
         AllowMethods: Match.arrayWith(['GET', 'POST', 'PUT']),
         AllowCredentials: Match.absent(),

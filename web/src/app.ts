@@ -16,6 +16,7 @@ import { renderChatList } from './chat-list.js';
 import { h, part } from './dom.js';
 import { applyMessage, applyRead, mergeListed, type RoomItem, roomItem } from './model.js';
 import { RoomView } from './room-view.js';
+import { chatLink, LIST_PATH, parseRoute, roomPath } from './route.js';
 import type { Session } from './session.js';
 
 const BANNER: Record<ConnectionState, string> = {
@@ -71,21 +72,31 @@ export class ChatApp {
       h(
         'header',
         { class: 'topbar' },
+        h('h1', { class: 'visually-hidden' }, 'Chat'),
         h('div', { class: 'me', 'data-testid': 'me' }),
+        // The status text is the live region; the button beside it is not, so a screen reader hears
+        // "Connection lost. Reconnecting…" and not the two run together.
         h(
           'div',
-          { class: 'banner', role: 'status', 'data-testid': 'connection-banner', 'data-state': 'connecting' },
-          h('span', { 'data-testid': 'connection-text' }, BANNER.connecting),
+          { class: 'banner', 'data-testid': 'connection-banner', 'data-state': 'connecting' },
+          h('span', { role: 'status', 'data-testid': 'connection-text' }, BANNER.connecting),
           h(
             'button',
-            { type: 'button', class: 'link', hidden: true, onclick: () => this.connection.reconnect() },
+            {
+              type: 'button',
+              class: 'link',
+              hidden: true,
+              'data-testid': 'connection-retry',
+              onclick: () => this.connection.reconnect(),
+            },
             'Retry now',
           ),
         ),
         h('button', { type: 'button', 'data-testid': 'sign-out', onclick: () => this.close() }, 'Sign out'),
       ),
+      // One main landmark around both panes: on a phone only one of them shows at a time.
       h(
-        'div',
+        'main',
         { class: 'panes' },
         h(
           'nav',
@@ -111,6 +122,28 @@ export class ChatApp {
             ),
             h('p', { class: 'form-error', role: 'alert', 'data-testid': 'start-chat-error' }),
           ),
+          h(
+            'div',
+            { class: 'chat-link' },
+            h('label', { for: 'chat-link-input' }, 'Your chat link'),
+            h(
+              'div',
+              { class: 'row' },
+              h('input', {
+                id: 'chat-link-input',
+                readonly: true,
+                value: chatLink(location.origin, session.userId),
+                'data-testid': 'chat-link',
+                onfocus: (event: Event) => (event.target as HTMLInputElement).select(),
+              }),
+              h(
+                'button',
+                { type: 'button', 'data-testid': 'chat-link-copy', onclick: () => void this.copyChatLink() },
+                'Copy',
+              ),
+            ),
+            h('p', { class: 'hint', role: 'status', 'data-testid': 'chat-link-status' }),
+          ),
           h('h2', { class: 'visually-hidden' }, 'Your chats'),
           h('ul', {
             class: 'chat-list',
@@ -125,7 +158,7 @@ export class ChatApp {
           }),
           h('p', { class: 'empty', 'data-testid': 'chat-list-empty' }, 'No chats yet: start one above.'),
         ),
-        h('main', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
+        h('div', { class: 'room-pane', 'data-testid': 'room-pane' }, this.placeholder()),
       ),
       h('div', { class: 'visually-hidden', 'aria-live': 'polite', 'data-testid': 'announcer' }),
     );
@@ -153,7 +186,10 @@ export class ChatApp {
     };
     document.addEventListener('dragover', ignoreFileDrop);
     document.addEventListener('drop', ignoreFileDrop);
+    const onPopState = () => void this.followRoute();
+    window.addEventListener('popstate', onPopState);
     this.stops.push(
+      () => window.removeEventListener('popstate', onPopState),
       () => document.removeEventListener('visibilitychange', onVisible),
       () => document.removeEventListener('dragover', ignoreFileDrop),
       () => document.removeEventListener('drop', ignoreFileDrop),
@@ -166,6 +202,7 @@ export class ChatApp {
       this.renderMe(me);
       await this.refreshRooms();
       this.connection.connect();
+      await this.followRoute();
     } catch (error) {
       this.onError(error);
     }
@@ -308,27 +345,89 @@ export class ChatApp {
   private async startChat(event: Event): Promise<void> {
     event.preventDefault();
     const input = part<HTMLInputElement>(this.root, 'start-chat-input');
+    if (await this.chatWith(input.value.trim(), 'push')) input.value = '';
+  }
+
+  /**
+   * Opens the chat with `userId`, starting it if needed; false (with the reason shown under the
+   * start form) when there is no such user.
+   *
+   * User ids are matched exactly, as the server does: an id is the token's `sub` (a lowercase UUID
+   * from Cognito, but on the local stack any letters, digits and `_ . @ + -`), the room name is
+   * built from the ids as they are, and nothing on the server folds case, so "Bob" and "bob" may be
+   * two users. Lowercasing here could open a chat with the wrong person; the message says why
+   * instead. A user appears once they have signed in (the profile is made on first use).
+   */
+  private async chatWith(userId: string, how: 'push' | 'replace'): Promise<boolean> {
     const error = part(this.root, 'start-chat-error');
-    const userId = input.value.trim();
     error.textContent = '';
-    if (userId === '') return;
+    if (userId === '') return false;
+    if (userId === this.session.userId) {
+      error.textContent = 'That is your own user id: give it to someone to chat with you.';
+      return false;
+    }
     try {
       const { room } = await this.api.startChat(userId);
       const item = roomItem(room, this.session.userId);
       this.rooms.set(item.roomId, this.rooms.get(item.roomId) ?? item);
-      input.value = '';
-      this.openRoom(item.roomId);
+      this.openRoom(item.roomId, how);
+      return true;
     } catch (cause) {
-      if (cause instanceof ChatApiError && cause.status === 404)
-        error.textContent = `There is no user “${userId}”.`;
-      else if (cause instanceof ChatApiError && cause.status !== 401) error.textContent = cause.message;
+      if (cause instanceof ChatApiError && cause.status === 404) {
+        const caseHint = userId !== userId.toLowerCase() ? ' User ids are case-sensitive.' : '';
+        error.textContent = `No user “${userId}”.${caseHint} A user can be found once they have signed in.`;
+      } else if (cause instanceof ChatApiError && cause.status !== 401) error.textContent = cause.message;
       else this.onError(cause);
+      return false;
     }
   }
 
-  private openRoom(roomId: string): void {
+  /** Shows what the address bar says: called at start and on back/forward. */
+  private async followRoute(): Promise<void> {
+    const { roomId, withUser } = parseRoute(location.pathname, location.search);
+    if (withUser !== undefined) {
+      // The link has done its job: the room's own URL replaces it, so reload and back do not start again.
+      if (!(await this.chatWith(withUser, 'replace'))) history.replaceState(null, '', LIST_PATH);
+      return;
+    }
+    if (roomId === undefined) {
+      if (this.room !== undefined) this.closeRoom('none');
+      return;
+    }
+    if (this.rooms.has(roomId)) {
+      this.openRoom(roomId, 'none');
+      return;
+    }
+    // Not one of ours (another user's link, or signed in as someone else): back to the list.
+    if (this.room !== undefined) this.closeRoom('none');
+    history.replaceState(null, '', LIST_PATH);
+    part(this.root, 'room-pane').replaceChildren(
+      h('p', { class: 'placeholder', 'data-testid': 'room-not-found' }, 'That chat is not one of yours.'),
+    );
+  }
+
+  private async copyChatLink(): Promise<void> {
+    const input = part<HTMLInputElement>(this.root, 'chat-link');
+    const status = part(this.root, 'chat-link-status');
+    try {
+      await navigator.clipboard.writeText(input.value);
+      status.textContent = 'Copied.';
+    } catch {
+      // No clipboard permission (or not a secure context): leave it selected for Ctrl+C.
+      input.focus();
+      input.select();
+      status.textContent = 'Press Ctrl+C (⌘C on a Mac) to copy.';
+    }
+  }
+
+  /**
+   * Opens the room; `how` says what the address bar does: a new entry (a click), replace the
+   * current one (a link that led here), or nothing (it already says this room: start, back/forward).
+   */
+  private openRoom(roomId: string, how: 'push' | 'replace' | 'none' = 'push'): void {
     const room = this.rooms.get(roomId);
     if (room === undefined) return;
+    this.setPath(roomPath(roomId), how);
     if (this.room?.roomId === roomId) {
       this.room.focusComposer();
       return;
@@ -343,7 +442,7 @@ export class ChatApp {
         part(this.root, 'announcer').textContent = text;
       },
       markRead: () => this.scheduleRead(roomId),
-      onBack: () => this.closeRoom(),
+      onBack: () => this.closeRoom('push'),
       onError: (error) => this.onError(error),
     });
     part(this.root, 'room-pane').replaceChildren(this.room.element);
@@ -355,7 +454,8 @@ export class ChatApp {
     void this.room.load();
   }
 
-  private closeRoom(): void {
+  private closeRoom(how: 'push' | 'none'): void {
+    this.setPath(LIST_PATH, how);
     const roomId = this.room?.roomId;
     this.room?.destroy();
     this.room = undefined;
@@ -364,6 +464,12 @@ export class ChatApp {
     this.renderList();
     if (roomId !== undefined)
       this.root.querySelector<HTMLElement>(`[data-room-id="${CSS.escape(roomId)}"]`)?.focus();
+  }
+
+  private setPath(path: string, how: 'push' | 'replace' | 'none'): void {
+    if (how === 'none' || (location.pathname === path && location.search === '')) return;
+    if (how === 'push') history.pushState(null, '', path);
+    else history.replaceState(null, '', path);
   }
 
   private isReading(roomId: string): boolean {

@@ -1,8 +1,9 @@
 /** The chat list: one button per room, most recent activity first. */
 import { h } from './dom.js';
 import { messagePreview } from './files.js';
-import { avatar, fullTime, shortTime } from './format.js';
+import { avatar, shortTime } from './format.js';
 import { byActivity, type RoomItem } from './model.js';
+import { fullTime } from './timeline.js';
 
 export interface ChatListState {
   readonly rooms: Iterable<RoomItem>;

@@ -1,11 +1,9 @@
 /** Presentation helpers: times, names, avatars, icons. */
 import { h } from './dom.js';
 import { safeLink } from './files.js';
+import { clockTime } from './timeline.js';
 
 const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
-
-export const clockTime = (iso: string) =>
-  new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 /** The chat list's time: the clock today, the weekday this week, the date before that. */
 export function shortTime(iso: string, now = new Date()): string {
@@ -21,10 +19,35 @@ export function lastSeen(iso: string, now = new Date()): string {
   return `last seen ${day}at ${clockTime(iso)}`;
 }
 
-export const fullTime = (iso: string) => new Date(iso).toLocaleString();
-
 /** Counted as the server counts: Unicode code points. */
 export const codePoints = (text: string) => [...text].length;
+
+/** The character counter shows from this share of the limit on: below it, it is only noise. */
+const COUNTER_FROM = 0.9;
+
+export interface ContentLimit {
+  /** Code points of the text as it will be sent (trimmed, as the server counts it). */
+  readonly length: number;
+  /** The counter is worth showing. */
+  readonly near: boolean;
+  /** Why Send is off when the text is too long: "12 characters over the 4,000 limit". */
+  readonly overNote: string | undefined;
+}
+
+/** Where the composer's text stands against the server's limit of `max` code points after trimming. */
+export function contentLimit(text: string, max: number, locale?: string): ContentLimit {
+  const length = codePoints(text.trim());
+  const over = length - max;
+  const number = (n: number) => n.toLocaleString(locale);
+  return {
+    length,
+    near: length >= max * COUNTER_FROM,
+    overNote:
+      over > 0
+        ? `${number(over)} ${over === 1 ? 'character' : 'characters'} over the ${number(max)} limit`
+        : undefined,
+  };
+}
 
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);

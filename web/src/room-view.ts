@@ -12,9 +12,11 @@ import {
 import { attachmentList } from './attachment-view.js';
 import { append, h, part } from './dom.js';
 import { canSend, messagePreview } from './files.js';
-import { avatar, clockTime, codePoints, fullTime, lastSeen, paperclipIcon } from './format.js';
+import { avatar, contentLimit, lastSeen, paperclipIcon } from './format.js';
+import { linkified } from './links.js';
 import { anchorOfFailed, compareBubbles, type RoomItem } from './model.js';
 import { PendingFiles, releaseLocal } from './pending-files.js';
+import { clockTime, dayLabel, fullTime, placeEntries } from './timeline.js';
 
 export interface RoomViewDeps {
   readonly api: ChatApi;
@@ -39,6 +41,8 @@ interface Bubble {
   /** Set when the message failed: see `compareBubbles`. */
   anchor?: string;
   readFlag: boolean;
+  /** The last of its sender group: it shows the group's time and tick (see `placeEntries`). */
+  groupEnd: boolean;
   readonly element: HTMLLIElement;
 }
 
@@ -74,6 +78,9 @@ const PICKER_ACCEPT = [
 
 const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') === true;
 
+/** Within this many pixels of the end the history counts as read to the bottom. */
+const AT_BOTTOM_PX = 48;
+
 export class RoomView {
   readonly element: HTMLElement;
   private readonly scroller: HTMLElement;
@@ -82,6 +89,10 @@ export class RoomView {
   private readonly typingIndicator: HTMLElement;
   private readonly input: HTMLTextAreaElement;
   private readonly counter: HTMLElement;
+  private readonly limitNote: HTMLElement;
+  private readonly newMessagesPill: HTMLButtonElement;
+  /** Day separators shown, by day key: kept across renders so the list does not churn. */
+  private readonly separators = new Map<string, HTMLLIElement>();
   private readonly sendButton: HTMLButtonElement;
   private readonly fileInput: HTMLInputElement;
   private readonly files: PendingFiles;
@@ -100,6 +111,7 @@ export class RoomView {
   private typingSentAt = 0;
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private typingShownTimer: ReturnType<typeof setTimeout> | undefined;
+  private midnightTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly room: RoomItem,
@@ -142,14 +154,30 @@ export class RoomView {
       ),
       h(
         'div',
-        {
-          class: 'scroller',
-          'data-testid': 'message-scroller',
-          tabindex: 0,
-          'aria-label': 'Message history',
-        },
-        h('div', { class: 'history-status', 'data-testid': 'history-status' }),
-        h('ol', { class: 'messages', 'data-testid': 'message-list', 'aria-label': 'Messages' }),
+        { class: 'scroller-wrap' },
+        h(
+          'div',
+          {
+            class: 'scroller',
+            'data-testid': 'message-scroller',
+            tabindex: 0,
+            role: 'region',
+            'aria-label': 'Message history',
+          },
+          h('div', { class: 'history-status', 'data-testid': 'history-status' }),
+          h('ol', { class: 'messages', 'data-testid': 'message-list', 'aria-label': 'Messages' }),
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'new-messages',
+            hidden: true,
+            'data-testid': 'new-messages',
+            onclick: () => this.scrollToBottom(),
+          },
+          'New messages ↓',
+        ),
       ),
       h('p', { class: 'typing', 'data-testid': 'typing-indicator', 'aria-live': 'polite' }),
       this.files.element,
@@ -181,7 +209,7 @@ export class RoomView {
           id: 'composer-input',
           rows: 1,
           placeholder: 'Message',
-          'aria-describedby': 'composer-counter composer-help',
+          'aria-describedby': 'composer-help composer-limit',
           'data-testid': 'composer-input',
         }),
         h(
@@ -189,13 +217,25 @@ export class RoomView {
           { id: 'composer-help', class: 'visually-hidden' },
           'Enter sends, Shift+Enter adds a new line.',
         ),
-        h('span', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' }),
+        h('span', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter', hidden: true }),
         h(
           'button',
-          { type: 'submit', class: 'primary', 'data-testid': 'composer-send', disabled: true },
+          {
+            type: 'submit',
+            class: 'primary',
+            'data-testid': 'composer-send',
+            'aria-describedby': 'composer-limit',
+            disabled: true,
+          },
           'Send',
         ),
       ),
+      h('p', {
+        id: 'composer-limit',
+        class: 'limit-note',
+        role: 'status',
+        'data-testid': 'composer-limit',
+      }),
       h(
         'div',
         { class: 'drop-hint', 'aria-hidden': 'true', 'data-testid': 'drop-overlay', hidden: true },
@@ -208,6 +248,8 @@ export class RoomView {
     this.typingIndicator = part(this.element, 'typing-indicator');
     this.input = part(this.element, 'composer-input');
     this.counter = part(this.element, 'char-counter');
+    this.limitNote = part(this.element, 'composer-limit');
+    this.newMessagesPill = part(this.element, 'new-messages');
     this.sendButton = part(this.element, 'composer-send');
     this.fileInput = part(this.element, 'file-input');
 
@@ -217,6 +259,13 @@ export class RoomView {
       this.fileInput.value = '';
     });
     this.listenForDrops();
+    // Escape leaves the room for the chat list, as in other chat apps (a menu or dialog that handles
+    // Escape itself prevents the default first).
+    this.element.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing) return;
+      event.preventDefault();
+      deps.onBack();
+    });
     this.input.addEventListener('paste', (event) => {
       const pasted = [...(event.clipboardData?.files ?? [])];
       if (pasted.length === 0) return;
@@ -227,6 +276,7 @@ export class RoomView {
 
     this.scroller.addEventListener('scroll', () => {
       if (this.scroller.scrollTop < 120) void this.loadOlder();
+      if (this.atBottom()) this.newMessagesPill.hidden = true;
     });
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -241,6 +291,21 @@ export class RoomView {
     this.input.addEventListener('blur', () => this.stopTyping());
     this.updateHeader();
     this.updateComposer();
+    this.relabelDaysAtMidnight();
+  }
+
+  /** At local midnight "Today" becomes "Yesterday" (and so on) while the room stays open. */
+  private relabelDaysAtMidnight(): void {
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+    this.midnightTimer = setTimeout(
+      () => {
+        if (this.destroyed) return;
+        this.renderOrder();
+        this.relabelDaysAtMidnight();
+      },
+      midnight.getTime() - now.getTime() + 1000,
+    );
   }
 
   get roomId(): string {
@@ -249,6 +314,16 @@ export class RoomView {
 
   focusComposer(): void {
     this.input.focus();
+  }
+
+  private atBottom(): boolean {
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    return scrollHeight - scrollTop - clientHeight < AT_BOTTOM_PX;
+  }
+
+  private scrollToBottom(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.newMessagesPill.hidden = true;
   }
 
   /** The newest page; reading it moves our read pointer on the server. */
@@ -276,14 +351,18 @@ export class RoomView {
     for (const bubble of this.bubbles.values()) if (bubble.local) releaseLocal(bubble.local);
     this.stopTyping();
     clearTimeout(this.typingShownTimer);
+    clearTimeout(this.midnightTimer);
     this.deps.connection.unwatchRoom(this.roomId);
   }
 
   /** A message from the SDK: new, our own acknowledged, or caught up after a reconnect. */
   addLive(message: Message): void {
     const isNew = !this.bubbles.has(message.messageId);
+    const wasAtBottom = this.atBottom();
     this.addMessages([message], 'append');
     if (!isNew || message.senderId === this.deps.me) return;
+    // Scrolled up reading older messages: the view stays where it is, and a pill says there is more.
+    if (!wasAtBottom) this.newMessagesPill.hidden = false;
     this.showTyping(false);
     this.deps.announce(`${this.room.peer.displayName}: ${messagePreview(message)}`);
     if (document.visibilityState === 'visible') this.deps.markRead(message.messageId);
@@ -338,7 +417,8 @@ export class RoomView {
   updateHeader(): void {
     const { peer } = this.room;
     part(this.element, 'room-title').textContent = peer.displayName;
-    const status = peer.online ? 'online' : peer.lastSeenAt !== null ? lastSeen(peer.lastSeenAt) : '';
+    // A peer never seen online (no lastSeenAt yet) is simply offline.
+    const status = peer.online ? 'online' : peer.lastSeenAt !== null ? lastSeen(peer.lastSeenAt) : 'offline';
     part(this.element, 'room-status').textContent = status;
     this.element.querySelector('.room-avatar')?.replaceChildren(avatar(peer));
   }
@@ -346,8 +426,8 @@ export class RoomView {
   // ------------------------------------------------------------------ messages
 
   private addMessages(messages: readonly Message[], where: 'append' | 'prepend'): void {
-    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
-    const atBottom = scrollHeight - scrollTop - clientHeight < 48;
+    const { scrollHeight, scrollTop } = this.scroller;
+    const atBottom = this.atBottom();
     for (const message of messages) this.upsert(message);
     this.renderOrder();
     if (where === 'prepend')
@@ -384,6 +464,7 @@ export class RoomView {
       order: this.order++,
       mine,
       readFlag: false,
+      groupEnd: true,
       element: h('li', { class: `bubble ${mine ? 'mine' : 'theirs'}`, 'data-testid': 'message' }),
     };
     this.bubbles.set(key, bubble);
@@ -408,15 +489,19 @@ export class RoomView {
     if (message !== undefined) element.dataset.messageId = message.messageId;
     const clientMessageId = message?.clientMessageId ?? outgoing?.clientMessageId;
     if (clientMessageId !== undefined) element.dataset.clientMessageId = clientMessageId;
+    // The full date and time on hover anywhere on the bubble, grouped ones included.
+    if (sentAt !== undefined) element.title = fullTime(sentAt);
+    element.classList.toggle('group-end', bubble.groupEnd);
     element.replaceChildren();
     append(
       element,
       h('span', { class: 'visually-hidden' }, bubble.mine ? 'You:' : `${this.room.peer.displayName}:`),
       attachments.length > 0 && attachmentList(attachments),
-      content !== '' && h('p', { class: 'content', 'data-testid': 'message-content' }, content),
+      content !== '' && h('p', { class: 'content', 'data-testid': 'message-content' }, linkified(content)),
       h(
         'span',
-        { class: 'meta' },
+        // Inside a group only the last bubble shows the time and tick; screen readers hear each.
+        { class: bubble.groupEnd ? 'meta' : 'meta visually-hidden' },
         sentAt !== undefined && h('time', { datetime: sentAt, title: fullTime(sentAt) }, clockTime(sentAt)),
         tick !== '' &&
           h(
@@ -444,7 +529,10 @@ export class RoomView {
     }
   }
 
-  /** Puts the list in the order `compareBubbles` gives. */
+  /**
+   * Puts the list in the order `compareBubbles` gives, with a separator above the first message of
+   * each day and the time and tick on the last bubble of each sender group.
+   */
   private renderOrder(): void {
     const ordered = [...this.bubbles.values()].sort((a, b) =>
       compareBubbles(
@@ -452,10 +540,51 @@ export class RoomView {
         { order: b.order, messageId: b.message?.messageId, anchor: b.anchor },
       ),
     );
+    const now = new Date();
+    const placements = placeEntries(
+      ordered.map((bubble) => ({
+        senderId: bubble.mine ? this.deps.me : this.room.peer.userId,
+        sentAt: bubble.message?.sentAt,
+      })),
+      { now },
+    );
+    const wanted: HTMLLIElement[] = [];
+    const days = new Set<string>();
     ordered.forEach((bubble, index) => {
-      if (this.list.children[index] !== bubble.element)
-        this.list.insertBefore(bubble.element, this.list.children[index] ?? null);
+      const placement = placements[index];
+      if (placement === undefined) return;
+      if (placement.newDay !== undefined) {
+        days.add(placement.newDay);
+        wanted.push(this.separator(placement.newDay, bubble.message?.sentAt ?? now.toISOString(), now));
+      }
+      bubble.element.classList.toggle('group-start', placement.groupStart);
+      if (bubble.groupEnd !== placement.groupEnd) {
+        bubble.groupEnd = placement.groupEnd;
+        this.renderBubble(bubble);
+      }
+      wanted.push(bubble.element);
     });
+    for (const [day, separator] of this.separators)
+      if (!days.has(day)) {
+        separator.remove();
+        this.separators.delete(day);
+      }
+    wanted.forEach((element, index) => {
+      if (this.list.children[index] !== element)
+        this.list.insertBefore(element, this.list.children[index] ?? null);
+    });
+  }
+
+  /** The separator for `day` ("Today", "Yesterday", a date), its words brought up to date. */
+  private separator(day: string, sentAt: string, now: Date): HTMLLIElement {
+    let separator = this.separators.get(day);
+    if (separator === undefined) {
+      separator = h('li', { class: 'day-separator', 'data-testid': 'day-separator', 'data-day': day });
+      this.separators.set(day, separator);
+    }
+    const label = dayLabel(sentAt, { now });
+    if (separator.textContent !== label) separator.replaceChildren(h('time', { datetime: day }, label));
+    return separator;
   }
 
   private async loadOlder(): Promise<void> {
@@ -515,8 +644,12 @@ export class RoomView {
 
   private send(): void {
     const content = this.input.value;
-    const length = codePoints(content.trim());
-    if (!canSend(length, this.files.states, MAX_CONTENT_LENGTH)) return;
+    const { length, overNote } = contentLimit(content, MAX_CONTENT_LENGTH);
+    if (!canSend(length, this.files.states, MAX_CONTENT_LENGTH)) {
+      // Enter on a text that is too long: say it again, where a screen reader hears it.
+      if (overNote !== undefined) this.limitNote.textContent = `Not sent: ${overNote}`;
+      return;
+    }
     // The message itself ends the typing indicator on the other side; a separate "stopped" frame
     // could overtake the earlier "typing" frame and leave the indicator on.
     clearTimeout(this.typingIdleTimer);
@@ -529,17 +662,18 @@ export class RoomView {
     this.pendingByClientId.set(outgoing.clientMessageId, bubble);
     this.renderBubble(bubble);
     this.renderOrder();
-    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.scrollToBottom();
     this.input.value = '';
     this.updateComposer();
   }
 
   private updateComposer(): void {
-    const length = codePoints(this.input.value);
-    const trimmed = codePoints(this.input.value.trim());
+    const { length, near, overNote } = contentLimit(this.input.value, MAX_CONTENT_LENGTH);
     this.counter.textContent = `${length} / ${MAX_CONTENT_LENGTH}`;
-    this.counter.classList.toggle('over', length > MAX_CONTENT_LENGTH);
-    this.sendButton.disabled = !canSend(trimmed, this.files.states, MAX_CONTENT_LENGTH);
+    this.counter.hidden = !near;
+    this.counter.classList.toggle('over', overNote !== undefined);
+    this.limitNote.textContent = overNote ?? '';
+    this.sendButton.disabled = !canSend(length, this.files.states, MAX_CONTENT_LENGTH);
     // Grow with the text up to a few lines, then scroll inside.
     this.input.style.height = '';
     if (this.input.value !== '') this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 160)}px`;

@@ -27,6 +27,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { notifiedMarkKeyPrefix } from '../../../definitions/keys.js';
 import type { StoredAttachment } from '../../domain/files.js';
 import type {
   ConnectionRef,
@@ -53,7 +54,7 @@ export const ROOM_SK = 'room';
 export const MEMBER_PREFIX = 'member#';
 export const ACTIVITY_PREFIX = 'activity#';
 export const CONNECTION_PREFIX = 'conn#';
-export const NOTIFIED_PREFIX = 'notified#';
+export const NOTIFIED_PREFIX = notifiedMarkKeyPrefix;
 export const BY_MESSAGE_ID = 'byMessageId';
 export const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;

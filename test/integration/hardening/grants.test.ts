@@ -258,6 +258,21 @@ describe('each function is granted exactly the DynamoDB actions it performs', ()
     expect([...functions].sort()).toEqual(usingTables.map((definition) => definition.functionId).sort());
   });
 
+  it.each(
+    allHandlers.flatMap((definition) =>
+      Object.entries(definition.writesOnlyKeysStartingWith ?? {}).map(
+        ([table, prefix]) => [definition.functionId, table, prefix] as const,
+      ),
+    ),
+  )(
+    '%s writes the %s table only under its key prefix %s (its IAM condition)',
+    (functionId, table, prefix) => {
+      const keys = [...(recorder.writes.get(`${functionId} ${table}`) ?? [])];
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.filter((key) => !key.startsWith(String(prefix)))).toEqual([]);
+    },
+  );
+
   it.each(allHandlers.map((definition) => [definition.functionId, definition]))(
     '%s',
     (functionId, definition) => {

@@ -45,6 +45,41 @@ function tableActions(command: CommandLike): [string, string][] {
   return [[String(input.TableName), operation]];
 }
 
+/** The partition keys (`pk`) of the items a write request writes, by physical table name. */
+function writtenKeys(command: CommandLike): [string, string][] {
+  const operation = operationOf(command.constructor.name);
+  const { input } = command;
+  const pkOf = (item: unknown) => String((item as { pk?: unknown } | undefined)?.pk);
+  if (operation === 'PutItem') return [[String(input.TableName), pkOf(input.Item)]];
+  if (operation === 'UpdateItem' || operation === 'DeleteItem')
+    return [[String(input.TableName), pkOf(input.Key)]];
+  if (operation === 'BatchWriteItem') {
+    return Object.entries(
+      (input.RequestItems ?? {}) as Record<string, Record<string, { Item?: unknown; Key?: unknown }>[]>,
+    ).flatMap(([table, requests]) =>
+      requests.map((request): [string, string] => [
+        table,
+        pkOf(request.PutRequest?.Item ?? request.DeleteRequest?.Key),
+      ]),
+    );
+  }
+  if (operation === 'TransactWriteItems') {
+    const items = (input.TransactItems ?? []) as Record<
+      string,
+      { TableName?: string; Item?: unknown; Key?: unknown }
+    >[];
+    return items.flatMap((item) =>
+      Object.entries(item)
+        .filter(([kind]) => kind !== 'ConditionCheck')
+        .map(([, request]): [string, string] => [
+          String(request.TableName),
+          pkOf(request.Item ?? request.Key),
+        ]),
+    );
+  }
+  return [];
+}
+
 /** The calls a definition's grant allows, in the recorder's notation. */
 export function grantedCalls(definition: HandlerDefinition): DynamoCall[] {
   return Object.entries(definition.tables)
@@ -56,6 +91,8 @@ export function grantedCalls(definition: HandlerDefinition): DynamoCall[] {
 
 export class DynamoCallRecorder {
   readonly calls = new Set<DynamoCall>();
+  /** The partition keys each function wrote, as `${functionId} ${table}` → keys. */
+  readonly writes = new Map<string, Set<string>>();
   /** Requests made outside any function (the local stack's own set-up, the test's reads). */
   outsideFunctions = 0;
   readonly uninstall: () => void;
@@ -101,6 +138,10 @@ export class DynamoCallRecorder {
       ([table, action]) => `${functionId} ${logical.get(table) ?? `unknown table ${table}`} ${action}`,
     );
     for (const call of calls) this.calls.add(call);
+    for (const [table, key] of writtenKeys(command)) {
+      const name = `${functionId} ${logical.get(table) ?? `unknown table ${table}`}`;
+      this.writes.set(name, (this.writes.get(name) ?? new Set()).add(key));
+    }
     return calls;
   }
 

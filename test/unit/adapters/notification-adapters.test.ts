@@ -11,7 +11,16 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import {
+  AccountSuspendedException,
+  BadRequestException,
+  MailFromDomainNotVerifiedException,
+  MessageRejected,
+  SESv2Client,
+  SendEmailCommand,
+  SendingPausedException,
+  TooManyRequestsException,
+} from '@aws-sdk/client-sesv2';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDBDocumentClient,
@@ -178,6 +187,52 @@ describe('SES mailer', () => {
         },
       },
     });
+  });
+  it('answers refused when SES will never send it to this address (sandbox: unverified recipient; a bad address)', async () => {
+    const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
+    const mail = { to: 'bob@example.com', subject: 's', text: 't', html: 'h' };
+    ses.on(SendEmailCommand).rejects(
+      new MessageRejected({
+        $metadata: {},
+        message:
+          'Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com',
+      }),
+    );
+    expect(await mailer.send(mail)).toBe('refused');
+    ses.reset();
+    ses.on(SendEmailCommand).rejects(new BadRequestException({ $metadata: {}, message: 'Illegal address' }));
+    expect(await mailer.send(mail)).toBe('refused');
+    ses.reset();
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    expect(await mailer.send(mail)).toBe('sent');
+  });
+
+  it('sends to a Unicode domain in its Punycode form, and refuses a non-ASCII local part without asking SES', async () => {
+    const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+    const mail = (to: string) => ({ to, subject: 's', text: 't', html: 'h' });
+
+    expect(await mailer.send(mail('bob@exämple.com'))).toBe('sent');
+    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
+      Destination: { ToAddresses: ['bob@xn--exmple-cua.com'] },
+    });
+    expect(await mailer.send(mail('bøb@example.com'))).toBe('refused');
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+  });
+
+  it('throws what a retry may get past or the operator must fix: throttling, a paused or suspended account', async () => {
+    const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
+    const mail = { to: 'bob@example.com', subject: 's', text: 't', html: 'h' };
+    for (const error of [
+      new TooManyRequestsException({ $metadata: {}, message: 'Too many requests' }),
+      new SendingPausedException({ $metadata: {}, message: 'Sending paused' }),
+      new AccountSuspendedException({ $metadata: {}, message: 'Suspended' }),
+      new MailFromDomainNotVerifiedException({ $metadata: {}, message: 'MAIL FROM not verified' }),
+    ]) {
+      ses.reset();
+      ses.on(SendEmailCommand).rejects(error);
+      await expect(mailer.send(mail)).rejects.toThrow(error.message);
+    }
   });
 });
 

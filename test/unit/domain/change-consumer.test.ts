@@ -91,6 +91,28 @@ describe('the check a new message calls for', () => {
     );
   });
 
+  it('rounds a whole-minute delay up to the minute (Scheduler may run a schedule from the start of its minute): never before the delay, never before its window ends', () => {
+    const sent = new Date(Date.parse(T0) + 12_345);
+    const check = planCheck(recipient({ prefs: { email: true, delayMinutes: 5 } }), 'chat_ann_bob', sent);
+
+    expect(check?.at.toISOString()).toBe('2026-11-24T10:06:00.000Z');
+    // Property: for any send time and whole-minute delay, the check's minute starts at or after the
+    // delay has passed and at or after the end of the window the send fell in.
+    for (let i = 0; i < 500; i++) {
+      const delayMinutes = 1 + ((i * 7) % 1440);
+      const at = Date.parse(T0) + i * 7_919_123;
+      const planned = planCheck(
+        recipient({ prefs: { email: true, delayMinutes } }),
+        'chat_ann_bob',
+        new Date(at),
+      );
+      const runsFrom = Math.floor((planned?.at.getTime() ?? 0) / 60_000) * 60_000;
+      const windowEnd = (Math.floor(at / (delayMinutes * MINUTE)) + 1) * delayMinutes * MINUTE;
+      expect(runsFrom).toBeGreaterThanOrEqual(at + delayMinutes * MINUTE);
+      expect(runsFrom).toBeGreaterThanOrEqual(windowEnd);
+    }
+  });
+
   it('takes NOTIFY_DELAY_SECONDS over the preference, in whole seconds', () => {
     const check = planCheck(recipient(), 'chat_ann_bob', new Date(Date.parse(T0) + 300), 10);
 

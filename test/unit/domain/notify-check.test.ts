@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ChatEvent } from '../../../definitions/notifications.js';
 import { notificationLimits } from '../../../definitions/notifications.js';
 import { planCheck } from '../../../lambdas/domain/notifications.js';
 import { NotifyService } from '../../../lambdas/domain/notify-check.js';
@@ -90,13 +91,15 @@ describe('the notify check', () => {
     expect(mailer.sent).toEqual([]);
   });
 
-  it('lists every room with unread messages in one e-mail, and the other rooms’ checks then send nothing', async () => {
+  it('lists every room with unread messages at least one delay old in one e-mail, and the other rooms’ checks then send nothing', async () => {
     await users('ann', 'bob', 'carol');
     const withAnn = await world.room('ann', 'bob');
     const withCarol = await world.room('bob', 'carol');
-    await world.send('ann', withAnn, 'From Ann');
     await world.send('carol', withCarol, 'From Carol');
     await world.send('carol', withCarol, 'Carol again');
+    world.clock.advance(MINUTE);
+    await world.send('ann', withAnn, 'From Ann');
+    world.clock.advance(5 * MINUTE);
 
     expect(await notify.check({ userId: 'bob', roomId: withAnn })).toBe('sent');
     expect(await notify.check({ userId: 'bob', roomId: withCarol })).toBe('nothing-new');
@@ -107,6 +110,67 @@ describe('the notify check', () => {
       'Carol (2 unread messages)\n  Carol: From Carol\n  Carol: Carol again',
     );
     expect(mailer.sent[0]?.text).toContain('Ann (1 unread message)\n  Ann: From Ann');
+  });
+
+  it('leaves another room’s messages younger than the delay to their own check: read in time, never e-mailed', async () => {
+    await users('ann', 'bob', 'carol');
+    const withAnn = await world.room('ann', 'bob');
+    const withCarol = await world.room('bob', 'carol');
+    await world.send('carol', withCarol, 'Old from Carol');
+    world.clock.advance(5 * MINUTE);
+    await world.send('ann', withAnn, 'From Ann');
+    const young = await world.send('carol', withCarol, 'Young from Carol');
+    world.clock.advance(4 * MINUTE);
+
+    // Ann's check (scheduled at her message) runs 4 minutes after Carol's second message.
+    expect(await notify.check({ userId: 'bob', roomId: withAnn })).toBe('sent');
+    expect(mailer.sent[0]?.text).toContain('Old from Carol');
+    expect(mailer.sent[0]?.text).not.toContain('Young from Carol');
+    expect(publisher.published[0]?.detail).toMatchObject({
+      rooms: [
+        { roomId: withCarol, unreadCount: 2 },
+        { roomId: withAnn, unreadCount: 1 },
+      ],
+    });
+
+    // Bob reads within that message's delay: its own check sends nothing.
+    await world.service.messaging.markRead({ userId: 'bob' }, withCarol, young.messageId);
+    world.clock.advance(MINUTE);
+    expect(await notify.check({ userId: 'bob', roomId: withCarol })).toBe('nothing-new');
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('e-mails another room’s younger message at its own check when it stays unread', async () => {
+    await users('ann', 'bob', 'carol');
+    const withAnn = await world.room('ann', 'bob');
+    const withCarol = await world.room('bob', 'carol');
+    await world.send('ann', withAnn, 'From Ann');
+    world.clock.advance(4 * MINUTE);
+    await world.send('carol', withCarol, 'From Carol');
+    world.clock.advance(MINUTE);
+
+    expect(await notify.check({ userId: 'bob', roomId: withAnn })).toBe('sent');
+    expect(mailer.sent[0]?.text).not.toContain('From Carol');
+    world.clock.advance(4 * MINUTE);
+    expect(await notify.check({ userId: 'bob', roomId: withCarol })).toBe('sent');
+    expect(mailer.sent[1]?.text).toContain('Carol (1 unread message)\n  Carol: From Carol');
+    expect(mailer.sent[1]?.text).not.toContain('From Ann');
+  });
+
+  it('counts the delay from NOTIFY_DELAY_SECONDS when it is set', async () => {
+    notify = new NotifyService(world.store, mailer, publisher, scheduler, world.clock, logger, {
+      appUrl: APP_URL,
+      delayOverrideSeconds: 3,
+    });
+    await users('ann', 'bob', 'carol');
+    const withAnn = await world.room('ann', 'bob');
+    const withCarol = await world.room('bob', 'carol');
+    await world.send('carol', withCarol, 'From Carol');
+    await world.send('ann', withAnn, 'From Ann');
+    world.clock.advance(3_000);
+
+    await notify.check({ userId: 'bob', roomId: withAnn });
+    expect(mailer.sent[0]?.text).toContain('From Carol');
   });
 
   it('e-mails each message once: a later check sends only what came since, with the count of all unread', async () => {
@@ -166,6 +230,22 @@ describe('the notify check', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
+  it('treats a permanent SES refusal as final: no retry, nothing recorded as e-mailed, no notification.sent', async () => {
+    await users('ann', 'bob');
+    const roomId = await world.room('ann', 'bob');
+    await world.send('ann', roomId, 'Hello Bob');
+    mailer.refusing.add('bob@example.com');
+
+    expect(await notify.check({ userId: 'bob', roomId })).toBe('refused');
+    expect(await world.store.notifiedMarks('bob')).toEqual(new Map());
+    expect(publisher.published).toEqual([]);
+    expect(logger.entries.map((e) => e.message)).toContain('e-mail refused for this recipient');
+
+    // Once the address can be sent to (verified), the next check e-mails what was never e-mailed.
+    mailer.refusing.clear();
+    expect(await notify.check({ userId: 'bob', roomId })).toBe('sent');
+  });
+
   it('records the marks before sending: a retried check after a sent e-mail sends nothing', async () => {
     await users('ann', 'bob');
     const roomId = await world.room('ann', 'bob');
@@ -186,6 +266,7 @@ describe('the notify check', () => {
     const withCarol = await world.room('bob', 'carol');
     await world.send('ann', withAnn, 'From Ann');
     await world.send('carol', withCarol, 'From Carol');
+    world.clock.advance(5 * MINUTE);
 
     const outcomes = await Promise.all([
       notify.check({ userId: 'bob', roomId: withAnn }),
@@ -203,6 +284,7 @@ describe('the notify check', () => {
       const roomId = await world.room(sender, 'bob');
       await world.send(sender, roomId, `from ${sender}`);
     }
+    world.clock.advance(5 * MINUTE);
 
     await notify.check({ userId: 'bob', roomId: `chat_bob_${senders[0]}` });
 
@@ -212,7 +294,10 @@ describe('the notify check', () => {
     expect(mail?.text).toContain('…and 2 unread messages in 2 more chats.');
     // Every room is marked: the user was told of them all.
     expect((await world.store.notifiedMarks('bob')).size).toBe(senders.length);
-    expect(publisher.published[0]?.detail).toMatchObject({ rooms: expect.any(Array) });
+    // The event lists the rooms the e-mail listed and counts the rest as the e-mail did.
+    const detail = publisher.published[0]?.detail as ChatEvent<'notification.sent'>['detail'];
+    expect(detail.rooms).toHaveLength(notificationLimits.maxRooms);
+    expect(detail).toMatchObject({ moreRooms: 2, moreUnread: 2 });
   });
 
   it('ignores a room the user is not in', async () => {
@@ -252,7 +337,8 @@ describe('a user online at the check', () => {
     expect(scheduler.requests).toEqual([
       {
         name: expect.stringMatching(/^notify-/),
-        at: new Date(world.clock.now().getTime() + 5 * MINUTE),
+        // One delay from now, rounded up to the minute (Scheduler's precision).
+        at: new Date(Math.ceil((world.clock.now().getTime() + 5 * MINUTE) / MINUTE) * MINUTE),
         target: bob(roomId),
       },
     ]);

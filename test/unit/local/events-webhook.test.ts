@@ -40,23 +40,30 @@ interface SqsRecord {
   attributes: { ApproximateReceiveCount: string };
   eventSourceARN: string;
 }
-/** What the stub sender does with each delivery: 'ok', 'fail' (partial failure), 'backoff' (fail + visibility 0). */
-let behaviour: (event: BusEvent, receiveCount: number) => 'ok' | 'fail' | 'backoff' = () => 'ok';
+/**
+ * What the stub sender does with each delivery: 'ok', 'fail' (partial failure), 'backoff' (fail +
+ * visibility 0), 'hold' (extends its visibility, then past 12 hours from the receive: the errors go
+ * to `holdErrors`), 'invalid' (answers a batchItemFailures that is not a list).
+ */
+let behaviour: (event: BusEvent, receiveCount: number) => 'ok' | 'fail' | 'backoff' | 'hold' | 'invalid' =
+  () => 'ok';
+const holdErrors: string[] = [];
 const delivered: { event: BusEvent; receiveCount: number }[] = [];
 let sqsClient: SQSClient;
 
 const webhook: LambdaHandler = async (event) => {
   const records = (event as { Records: SqsRecord[] }).Records;
   const failures: { itemIdentifier: string }[] = [];
+  let invalid = false;
   for (const record of records) {
     const bus = JSON.parse(record.body) as BusEvent;
     const count = Number(record.attributes.ApproximateReceiveCount);
     delivered.push({ event: bus, receiveCount: count });
     const outcome = behaviour(bus, count);
     if (outcome === 'ok') continue;
-    failures.push({ itemIdentifier: record.messageId });
-    if (outcome === 'backoff') {
-      const name = record.eventSourceARN.slice(record.eventSourceARN.lastIndexOf(':') + 1);
+    if (outcome === 'invalid') invalid = true;
+    const name = record.eventSourceARN.slice(record.eventSourceARN.lastIndexOf(':') + 1);
+    const visibility = async (VisibilityTimeout: number) => {
       const { QueueUrl } = await sqsClient.send(
         new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: '123456789012' }),
       );
@@ -64,11 +71,23 @@ const webhook: LambdaHandler = async (event) => {
         new ChangeMessageVisibilityCommand({
           QueueUrl,
           ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: 0,
+          VisibilityTimeout,
         }),
       );
+    };
+    if (outcome === 'hold') {
+      await visibility(100);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // Two seconds after the receive, 43 199 more would end past 12 hours from it.
+      await visibility(43_199).catch((error: Error) => holdErrors.push(`${error.name}: ${error.message}`));
+      await visibility(43_000);
+      await visibility(0);
+      continue;
     }
+    failures.push({ itemIdentifier: record.messageId });
+    if (outcome === 'backoff') await visibility(0);
   }
+  if (invalid) return { batchItemFailures: { itemIdentifier: failures[0]?.itemIdentifier } };
   return { batchItemFailures: failures };
 };
 
@@ -178,6 +197,15 @@ describe('EventBridge PutEvents', () => {
     await expect(events.send(new PutEventsCommand({ Entries: [big] }))).rejects.toMatchObject({
       name: 'ValidationException',
     });
+    // "Less than 256KB": Source (4) + DetailType (11) + Detail ({"text":"…"}, 11 + n) bytes. Source
+    // "test", which the webhook's rule does not take: nothing reaches the queue.
+    const sized = (total: number) =>
+      entry('message.new', { text: 'x'.repeat(total - 26) }, { Source: 'test' });
+    await expect(events.send(new PutEventsCommand({ Entries: [sized(256 * 1024)] }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    const under = await events.send(new PutEventsCommand({ Entries: [sized(256 * 1024 - 1)] }));
+    expect(under.FailedEntryCount).toBe(0);
     await expect(
       events.send(new PutEventsCommand({ Entries: [entry('message.new', {}, { EventBusName: undefined })] })),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
@@ -245,6 +273,25 @@ describe('the webhook queue', () => {
     await eventually(() => (delivered.length === 2 ? true : undefined), 3000);
     expect(Date.now() - failedAt).toBeGreaterThanOrEqual(900);
   });
+
+  it('takes a batchItemFailures that is not a list as the whole batch failing (an invalid response)', async () => {
+    delivered.length = 0;
+    behaviour = (_event, count) => (count === 1 ? 'invalid' : 'ok');
+    await events.send(new PutEventsCommand({ Entries: [entry('message.new', { n: 5 })] }));
+    await eventually(() => (delivered.length === 2 ? true : undefined), 3000);
+    expect(delivered.map((d) => d.receiveCount)).toEqual([1, 2]);
+  });
+
+  it('refuses a visibility timeout that would end more than 12 hours after the receive', async () => {
+    delivered.length = 0;
+    holdErrors.length = 0;
+    behaviour = (_event, count) => (count === 1 ? 'hold' : 'ok');
+    await events.send(new PutEventsCommand({ Entries: [entry('message.new', { n: 6 })] }));
+    await eventually(() => (delivered.length === 1 && sqs.depth() === 0 ? true : undefined), 6000);
+    expect(holdErrors).toEqual([
+      'InvalidParameterValue: Value 43199 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].',
+    ]);
+  }, 10_000);
 
   it('answers the SQS errors the sender may meet', async () => {
     const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: 'WebhookQueue' }));

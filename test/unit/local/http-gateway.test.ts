@@ -307,6 +307,12 @@ describe('HTTP API emulation', () => {
     expect((await call('/app.js')).headers.get('content-type')).toContain('javascript');
     expect((await call('/rooms/some-room', { headers: { accept: 'text/html' } })).status).toBe(200);
     expect((await call('/rooms/some-room')).status).toBe(404);
+    // Room ids may hold dots, so a navigation gets the client whatever the path's "extension".
+    expect((await call('/rooms/chat_ann.smith_bob.js', { headers: { accept: 'text/html' } })).status).toBe(
+      200,
+    );
+    // A script or image that is not there is still a 404, not the page.
+    expect((await call('/missing.js', { headers: { accept: '*/*' } })).status).toBe(404);
     expect((await call('/../package.json')).status).toBe(404);
     expect(await (await call('/config.json')).json()).toEqual({
       restUrl: gateway.baseUrl,

@@ -49,7 +49,7 @@ const handler: LambdaHandler = async (event) => {
   events.push(event);
 };
 
-async function startLocal(dataDir?: string) {
+async function startLocal(dataDir?: string, precision?: 'second' | 'minute') {
   const deadLetters = makeDeadLetters(undefined, quiet);
   const resolve = withOverrides({ Notify: handler }, async () => {
     throw new Error('module not found');
@@ -76,6 +76,7 @@ async function startLocal(dataDir?: string) {
     invoker,
     deadLetters,
     retryDelayMs: () => 20,
+    ...(precision === undefined ? {} : { precision }),
   });
   return { scheduler, deadLetters, invoker };
 }
@@ -156,6 +157,16 @@ describe('EventBridge Scheduler', () => {
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
+  it('takes a CreateSchedule sent again with its ClientToken (an SDK retry) as done, another with the name as a conflict', async () => {
+    const first = await client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-1' })));
+    const again = await client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-1' })));
+    expect(again.ScheduleArn).toBe(first.ScheduleArn);
+    await expect(
+      client.send(new CreateScheduleCommand(input('retried', { ClientToken: 'token-2' }))),
+    ).rejects.toBeInstanceOf(ConflictException);
+    await client.send(new DeleteScheduleCommand({ Name: 'retried', GroupName: GROUP }));
+  });
+
   it('fails the CreateSchedules a fault test asks for (500, nothing stored), by name or input, then serves again', async () => {
     const faults = `${local.scheduler.endpoint}/faults`;
     const armed = await fetch(faults, {
@@ -196,6 +207,10 @@ describe('EventBridge Scheduler', () => {
       [input('x'.repeat(65)), 'ValidationException'],
       [input('cron', { ScheduleExpression: 'cron(0 12 * * ? *)' }), 'ValidationException'],
       [input('garbled', { ScheduleExpression: 'at(2030-13-01T00:00:00)' }), 'ValidationException'],
+      [input('april31', { ScheduleExpression: 'at(2030-04-31T00:00:00)' }), 'ValidationException'],
+      [input('feb29', { ScheduleExpression: 'at(2031-02-29T00:00:00)' }), 'ValidationException'],
+      [input('token', { ClientToken: 't'.repeat(65) }), 'ValidationException'],
+      [input('longzone', { ScheduleExpressionTimezone: `America/${'x'.repeat(43)}` }), 'ValidationException'],
       [input('zone', { ScheduleExpressionTimezone: 'Mars/Olympus' }), 'ValidationException'],
       [input('window', { FlexibleTimeWindow: { Mode: 'FLEXIBLE' } }), 'ValidationException'],
       [
@@ -301,6 +316,32 @@ describe('EventBridge Scheduler', () => {
       SCHEDULE_ARN: expect.stringContaining('/unreachable'),
     });
   });
+
+  it('fires at the first second of the schedule’s minute with minute precision (AWS: anywhere in that minute)', async () => {
+    // A time 10 s or more ahead in the current minute: AWS may invoke as early as the minute's start.
+    if (new Date().getUTCSeconds() > 45) await new Promise((resolve) => setTimeout(resolve, 16_000));
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = `at(${new Date(minute + 59_000).toISOString().slice(0, 19)})`;
+    const early = await startLocal(undefined, 'minute');
+    const earlyClient = clientFor(early.scheduler);
+    try {
+      events.length = 0;
+      const started = Date.now();
+      await earlyClient.send(new CreateScheduleCommand(input('early', { ScheduleExpression: at })));
+      await eventually(() => (events.length > 0 ? true : undefined), 3000);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(events).toEqual([{ userId: 'ann', roomId: 'early' }]);
+      // With second precision (the default) the same time is still to come.
+      await client.send(new CreateScheduleCommand(input('exact', { ScheduleExpression: at })));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(local.scheduler.list().find((s) => s.Name === 'exact')?.completed).toBeUndefined();
+      expect(events).toHaveLength(1);
+      await client.send(new DeleteScheduleCommand({ Name: 'exact', GroupName: GROUP }));
+    } finally {
+      earlyClient.destroy();
+      await early.scheduler.close();
+    }
+  }, 30_000);
 
   it('keeps schedules in the data folder: one due while stopped fires on the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'scheduler-'));

@@ -58,6 +58,8 @@ describe('SES v2 SendEmail', () => {
   it('refuses what SES refuses', async () => {
     const cases: [SendEmailCommandInput, string][] = [
       [send({ FromEmailAddress: 'someone@else.test' }), 'MessageRejected'],
+      // An address identity is verified with its case: "Email addresses are case sensitive."
+      [send({ FromEmailAddress: 'Chat <Chat@localhost.test>' }), 'MessageRejected'],
       [send({ FromEmailAddress: undefined }), 'BadRequestException'],
       [send({ Destination: {} }), 'BadRequestException'],
       [send({ Destination: undefined }), 'BadRequestException'],
@@ -70,6 +72,19 @@ describe('SES v2 SendEmail', () => {
       [send({ Content: {} }), 'BadRequestException'],
       [send({ Content: { Template: { TemplateName: 'digest' } } }), 'NotFoundException'],
       [send({ ConfigurationSetName: 'tracking' }), 'NotFoundException'],
+      // Not 7-bit ASCII: a raw Unicode display name, local part or domain (SES has no SMTPUTF8).
+      [send({ FromEmailAddress: 'Chät <chat@localhost.test>' }), 'BadRequestException'],
+      [send({ Destination: { ToAddresses: ['ann@exämple.com'] } }), 'BadRequestException'],
+      [send({ ReplyToAddresses: ['zoë@example.com'] }), 'BadRequestException'],
+      // A subject that would end its header line.
+      [
+        send({
+          Content: {
+            Simple: { Subject: { Data: 'Hi\r\nBcc: eve@example.com' }, Body: { Text: { Data: 'x' } } },
+          },
+        }),
+        'BadRequestException',
+      ],
     ];
     for (const [input, name] of cases) {
       await expect(
@@ -78,6 +93,29 @@ describe('SES v2 SendEmail', () => {
       ).rejects.toMatchObject({ name });
     }
   });
+
+  it('takes a Unicode display name in MIME encoded-words, and a Unicode domain in Punycode', async () => {
+    const answer = await client.send(
+      new SendEmailCommand(
+        send({
+          FromEmailAddress: '=?UTF-8?B?Q2jDpHQ=?= <chat@localhost.test>',
+          Destination: { ToAddresses: ['ann@xn--exmple-cua.com'] },
+        }),
+      ),
+    );
+    expect(answer.MessageId).toEqual(expect.any(String));
+  });
+
+  it('refuses a message over 40 MB once base64-encoded with MessageRejected', async () => {
+    const text = 'a'.repeat(31 * 1024 * 1024);
+    await expect(
+      client.send(
+        new SendEmailCommand(
+          send({ Content: { Simple: { Subject: { Data: 'big' }, Body: { Text: { Data: text } } } } }),
+        ),
+      ),
+    ).rejects.toMatchObject({ name: 'MessageRejected' });
+  }, 30_000);
 
   it('refuses unsigned or wrongly signed requests, and every other operation', async () => {
     const unsigned = await fetch(`${ses.endpoint}/v2/email/outbound-emails`, { method: 'POST', body: '{}' });

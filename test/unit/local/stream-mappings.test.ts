@@ -230,22 +230,28 @@ describe('stream event source mappings', () => {
     expect(batches.map((b) => b.pks)).toEqual([['a'], ['a']]);
   });
 
-  it('bisects a failing batch down to the bad record, retries it a bounded number of times, then records it for the on-failure destination', async () => {
+  it('bisects a failing batch down to the bad record without counting the splits, retries it alone a bounded number of times, then records it for the on-failure destination', async () => {
     const table = await newTable();
-    for (const pk of ['a', 'b', 'bad', 'c']) await put(table, pk);
+    for (const pk of ['a', 'b', 'c', 'd', 'e', 'bad', 'f', 'g']) await put(table, pk);
     const { batches, handler } = recorder((batch) => {
       if (batch.pks.includes('bad')) throw new Error('cannot handle bad');
     });
     const { mappings, deadLetters } = await start(table, handler, { retryAttempts: 2 });
     await mappings.drain(20_000);
     await mappings.stop();
-    // [a b bad c] fails → [a b] ok, [bad c] fails (2nd) → [bad] fails (3rd > 2 retries): given up; [c] ok.
+    // "Splitting a batch does not count towards the retry quota": [8] → [a b c d] ok, [e bad f g] →
+    // [e bad] → [e] ok, [bad] fails, then its 2 retries; [f g] ok. Had each split counted, the third
+    // failure would have given up [e bad] together, losing e.
     expect(batches.map((b) => b.pks)).toEqual([
-      ['a', 'b', 'bad', 'c'],
-      ['a', 'b'],
-      ['bad', 'c'],
+      ['a', 'b', 'c', 'd', 'e', 'bad', 'f', 'g'],
+      ['a', 'b', 'c', 'd'],
+      ['e', 'bad', 'f', 'g'],
+      ['e', 'bad'],
+      ['e'],
       ['bad'],
-      ['c'],
+      ['bad'],
+      ['bad'],
+      ['f', 'g'],
     ]);
     const letters = deadLetters.list('ChangeDeadLetters');
     expect(letters).toHaveLength(1);

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { chatLink, parseRoute, roomPath } from '../../../web/src/route.js';
+
+describe('client URLs', () => {
+  it('reads the list, a room and a chat link', () => {
+    expect(parseRoute('/', '')).toEqual({});
+    expect(parseRoute('/rooms/chat_ann_bob', '')).toEqual({ roomId: 'chat_ann_bob' });
+    expect(parseRoute('/rooms/chat_ann_bob/', '')).toEqual({ roomId: 'chat_ann_bob' });
+    expect(parseRoute('/', '?with=bob')).toEqual({ withUser: 'bob' });
+    expect(parseRoute('/', '?with=%20bob%20')).toEqual({ withUser: 'bob' });
+    expect(parseRoute('/', '?with=')).toEqual({});
+    expect(parseRoute('/rooms/', '')).toEqual({});
+    expect(parseRoute('/rooms/a/b', '')).toEqual({});
+    expect(parseRoute('/rooms/%E0%A4%A', '')).toEqual({});
+  });
+
+  it('round-trips ids with characters a path or a query would change', () => {
+    for (const id of ['chat_a+b@x.io_c.d-e', 'chat_a b_c', 'chat_ä_ö/x?y#z']) {
+      expect(parseRoute(roomPath(id), '')).toEqual({ roomId: id });
+    }
+    const link = new URL(chatLink('https://chat.example.com', 'ann+work@example.com'));
+    expect(link.origin).toBe('https://chat.example.com');
+    expect(parseRoute(link.pathname, link.search)).toEqual({ withUser: 'ann+work@example.com' });
+  });
+});
