@@ -375,7 +375,8 @@ export const changeConsumer: TriggeredFunctionDefinition = {
 
 /**
  * The e-mail check, run by a one-time schedule per recipient and room: if the user still has unread
- * messages and no connection, one e-mail listing every room with unread messages not e-mailed yet.
+ * messages and no connection, one e-mail listing the check's room and every other room with unread
+ * messages at least one delay old not e-mailed yet.
  * Still connected with such messages in the check's room: it schedules its own re-check one delay
  * later (`schedulesNotifications`, bounded by `notificationLimits.recheckHours`), so leaving without
  * reading still brings the e-mail; the disconnect path schedules nothing.

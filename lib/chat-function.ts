@@ -360,7 +360,11 @@ export class ChatFunction extends NodejsFunction {
           actions: limited.map((action) => `dynamodb:${action}`),
           resources: [table.tableArn],
           // ForAllValues: every item a request writes (each one of a batch or transaction) has such a key.
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${writeKeyPrefix}*`] } },
+          // It also holds when a request carries no key at all, hence the Null test.
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${writeKeyPrefix}*`] },
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
         }),
       );
     }

@@ -21,6 +21,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-local.js';
 import { listenOn } from './http-util.js';
 import type { Log } from './log.js';
 import {
+  amzDate,
   type Credentials,
   parseAmzDate,
   rawQueryPairs,
@@ -92,13 +93,6 @@ export interface AwsEndpoint {
   readonly port: number;
   close(): Promise<void>;
 }
-
-/** `yyyyMMddTHHmmssZ`, SigV4's time format. */
-const amzDate = (date: Date) =>
-  date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
 
 /** The answer every AWS JSON service gives a refused signature (Lambda's Invoke endpoint uses it too). */
 export function signatureError(failure: SigV4Failure): AwsError {

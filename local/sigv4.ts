@@ -97,6 +97,13 @@ export function sameSignature(expected: string, provided: string): boolean {
 }
 
 /** `yyyyMMddTHHmmssZ`, the only date format SigV4 takes; undefined when it is not one. */
+/** `yyyyMMddTHHmmssZ`, SigV4's time format. */
+export const amzDate = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+
 export function parseAmzDate(value: string | undefined): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? '');
   if (match === null) return undefined;

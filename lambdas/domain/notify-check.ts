@@ -15,8 +15,9 @@
  * What was e-mailed is recorded per room (the notified mark: the newest messageId an e-mail covered),
  * and the marks are moved before the e-mail is sent, in one all-or-nothing conditional write. So of
  * checks that run at once (several rooms' schedules, or one retried) only one sends, and a retried
- * check finds the marks moved and sends nothing. If SES then refuses, the marks are moved back and
- * the check fails, so a retry sends it. The one case that loses an e-mail is a crash between the
+ * check finds the marks moved and sends nothing. If SES then fails, the marks are moved back and
+ * the check fails, so a retry sends it; if SES refuses the address for good, they are moved back
+ * and the check ends ('refused'). The one case that loses an e-mail is a crash between the
  * marks' write and SES's answer; sending first instead would make that case send twice, and SES has
  * no idempotency key to tell.
  */
@@ -62,7 +63,10 @@ const SCANNED_ROOMS = 50;
 const MAX_MARKED_ROOMS = 100;
 /** The newest messages read per room to find the unread ones to quote. */
 const MESSAGES_READ = 20;
-/** Checks that lose the marks' write to a concurrent check recompute this many times at most. */
+/**
+ * Checks that lose the marks' write to a concurrent check recompute this many times, then fail (and
+ * are retried by Lambda).
+ */
 const MAX_ATTEMPTS = 3;
 
 export type CheckOutcome =
@@ -76,8 +80,7 @@ export type CheckOutcome =
   /** Online, with such messages, but too old to check again for (`recheckHours`). */
   | 'online-stale'
   | 'nothing-new'
-  | 'raced'
-  /** SES refused this recipient for good (MessageRejected: in the SES sandbox, an unverified address). */
+  /** SES refused this recipient for good (MessageRejected naming the recipient). */
   | 'refused'
   | 'sent';
 
@@ -139,7 +142,9 @@ export class NotifyService {
       await this.announce(target.userId, digest, dueRooms);
       return 'sent';
     }
-    return 'raced';
+    // Not an outcome: this check may own messages no other check will e-mail (its room's younger
+    // ones), so it fails and Lambda runs it again.
+    throw new Error(`notified marks of ${target.userId} kept changing under ${MAX_ATTEMPTS} attempts`);
   }
 
   /**
@@ -264,17 +269,25 @@ export class NotifyService {
    * After SES failed or refused: each room's mark goes back unless a later check moved it on
    * meanwhile. Room by room, not all or none: a concurrent check that moved one room's mark on (its
    * e-mail listed that room) must not keep the others' marks where no e-mail went (the concurrency
-   * property test found that loss).
+   * property test found that loss). A move back that loses to another check's transaction without
+   * the mark having moved (DynamoDB's TransactionConflict) is tried again.
    */
   private async moveBack(userId: UserId, moves: readonly MarkMove[]): Promise<void> {
-    const results = await Promise.allSettled(
-      moves.map(({ roomId, from, to }) =>
-        this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }]),
-      ),
-    );
-    const movedOn = results.filter((result) => result.status === 'fulfilled' && !result.value).length;
-    if (movedOn > 0)
-      this.logger.warn('notified marks moved on before they could be moved back', { userId, movedOn });
+    const moveBackOne = async ({ roomId, from, to }: MarkMove): Promise<'back' | 'moved-on'> => {
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        if (await this.store.moveNotifiedMarks(userId, [{ roomId, from: to, to: from }])) return 'back';
+        if ((await this.store.notifiedMarks(userId)).get(roomId) !== to) return 'moved-on';
+      }
+      throw new Error(`the notified mark of ${roomId} could not be moved back`);
+    };
+    const results = await Promise.allSettled(moves.map(moveBackOne));
+    const movedOn = results.filter((result) => result.status === 'fulfilled' && result.value === 'moved-on');
+    if (movedOn.length > 0) {
+      this.logger.warn('notified marks moved on before they could be moved back', {
+        userId,
+        movedOn: movedOn.length,
+      });
+    }
     const failed = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     if (failed.length > 0) {
       this.logger.error('notified marks not moved back after a failed e-mail', {

@@ -258,9 +258,9 @@ export interface Mail {
 }
 
 /**
- * `refused`: the provider will never deliver this e-mail to this address (SES MessageRejected, e.g. an
- * unverified recipient while the account is in the SES sandbox), so retrying is pointless. Anything
- * that may pass on a retry (throttling, an outage, an account-wide pause) throws.
+ * `refused`: the provider will never deliver this e-mail to this address (SES MessageRejected naming
+ * the recipient), so retrying is pointless. Anything that may pass on a retry, or that the operator
+ * must hear of (throttling, an outage, an account-wide pause, the sender's identity), throws.
  */
 export type MailResult = 'sent' | 'refused';
 

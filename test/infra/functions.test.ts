@@ -249,6 +249,7 @@ describe('Lambda functions', () => {
           else
             expect(condition, `${definition.functionId} on ${table}`).toEqual({
               'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+              Null: { 'dynamodb:LeadingKeys': 'false' },
             });
         }
       }
@@ -262,6 +263,7 @@ describe('Lambda functions', () => {
     expect(puts).toHaveLength(1);
     expect((puts[0] as { Condition?: unknown }).Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${notifiedMarkKeyPrefix}*`] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
     });
   });
 

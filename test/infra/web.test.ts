@@ -5,15 +5,9 @@ import { runInNewContext } from 'node:vm';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headerCsp, staticCsp } from '../../definitions/web.js';
 import { defaultRepoRoot } from '../../lib/chat-stack.js';
-import {
-  buildSite,
-  cspMarker,
-  headerCsp,
-  spaRewriteCode,
-  staticCsp,
-  withCspMeta,
-} from '../../lib/chat-web.js';
+import { buildSite, cspMarker, spaRewriteCode, withCspMeta } from '../../lib/chat-web.js';
 import {
   type CfnResourceJson,
   findResource,

@@ -6,14 +6,20 @@ import type { Mail, Mailer, MailResult } from '../../domain/ports.js';
 const utf8 = (Data: string) => ({ Data, Charset: 'UTF-8' });
 
 /**
- * SendEmail's errors that no retry of the same e-mail can get past: MessageRejected (in the SES
- * sandbox, every recipient not verified; also content SES will not send) and BadRequestException
- * (an address SES cannot send to). Retried, they would only fill the dead-letter queue and page the
- * operator for each user. Throttling, outages and account-wide states (SendingPausedException,
- * AccountSuspendedException, MailFromDomainNotVerifiedException) still throw: they are the
- * operator's to fix, and the failure alarm is how they hear of it.
+ * Whether SES refused this recipient for good: MessageRejected naming the recipient and not the
+ * sender ("Email address is not verified. The following identities failed the check in region ...:
+ * bob@example.com", an unverified recipient while the account is in the SES sandbox). Retried, it
+ * would only fill the dead-letter queue and page the operator for each such user. Everything else
+ * throws, and the failure alarm is how the operator hears of it: throttling, outages, account-wide
+ * states (SendingPausedException, AccountSuspendedException, MailFromDomainNotVerifiedException),
+ * MessageRejected about the From identity (a lapsed verification stops every e-mail), and
+ * BadRequestException (any invalid request, not only a bad address).
  */
-const REFUSALS = new Set(['MessageRejected', 'BadRequestException']);
+function refusesRecipient(error: unknown, to: string, from: string): boolean {
+  if (!(error instanceof Error) || error.name !== 'MessageRejected') return false;
+  const text = error.message.toLowerCase();
+  return text.includes(to.toLowerCase()) && !text.includes(from.toLowerCase());
+}
 
 export class SesMailer implements Mailer {
   constructor(
@@ -39,7 +45,7 @@ export class SesMailer implements Mailer {
       );
       return 'sent';
     } catch (error) {
-      if (error instanceof Error && REFUSALS.has(error.name)) return 'refused';
+      if (refusesRecipient(error, to, this.from)) return 'refused';
       throw error;
     }
   }

@@ -188,7 +188,7 @@ describe('SES mailer', () => {
       },
     });
   });
-  it('answers refused when SES will never send it to this address (sandbox: unverified recipient; a bad address)', async () => {
+  it('answers refused when SES rejects the recipient for good (sandbox: an unverified recipient)', async () => {
     const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
     const mail = { to: 'bob@example.com', subject: 's', text: 't', html: 'h' };
     ses.on(SendEmailCommand).rejects(
@@ -198,9 +198,6 @@ describe('SES mailer', () => {
           'Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com',
       }),
     );
-    expect(await mailer.send(mail)).toBe('refused');
-    ses.reset();
-    ses.on(SendEmailCommand).rejects(new BadRequestException({ $metadata: {}, message: 'Illegal address' }));
     expect(await mailer.send(mail)).toBe('refused');
     ses.reset();
     ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
@@ -220,10 +217,17 @@ describe('SES mailer', () => {
     expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
   });
 
-  it('throws what a retry may get past or the operator must fix: throttling, a paused or suspended account', async () => {
+  it('throws what a retry may get past or the operator must fix: the From identity rejected, a bad request, throttling, a paused or suspended account', async () => {
     const mailer = new SesMailer(new SESv2Client(REGION), 'chat@example.com');
     const mail = { to: 'bob@example.com', subject: 's', text: 't', html: 'h' };
     for (const error of [
+      // The sender's identity, not the recipient: every e-mail stops, so the operator must hear of it.
+      new MessageRejected({
+        $metadata: {},
+        message:
+          'Email address is not verified. The following identities failed the check in region US-EAST-1: chat@example.com',
+      }),
+      new BadRequestException({ $metadata: {}, message: 'Illegal address' }),
       new TooManyRequestsException({ $metadata: {}, message: 'Too many requests' }),
       new SendingPausedException({ $metadata: {}, message: 'Sending paused' }),
       new AccountSuspendedException({ $metadata: {}, message: 'Suspended' }),

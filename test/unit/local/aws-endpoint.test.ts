@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../local/aws-endpoint.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamo-local.js';
 import type { Log } from '../../../local/log.js';
-import { hmacHex, sha256Hex, signingKey } from '../../../local/sigv4.js';
+import { amzDate, hmacHex, sha256Hex, signingKey } from '../../../local/sigv4.js';
 
 const quiet: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 let endpoint: AwsEndpoint;
@@ -26,12 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await endpoint?.close();
 });
-
-const amzDate = (date: Date) =>
-  date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
 
 /** POSTs `{}` to `/`, signed for `events` at `at`, with `signed` as SignedHeaders. */
 async function post(at: Date, signed: readonly ('host' | 'x-amz-date')[]) {
