@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { appClient, passwordPolicy, tempPasswordValidityDays, tokenValidity } from '../definitions/auth.js';
 import { postConfirmationTrigger } from '../definitions/routes.js';
 import { ChatFunction, waitedOnTimeout } from './chat-function.js';
 import type { ChatTables } from './chat-tables.js';
@@ -34,12 +35,8 @@ export class ChatAuth extends Construct {
       autoVerify: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
+        ...passwordPolicy,
+        tempPasswordValidity: Duration.days(tempPasswordValidityDays),
       },
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
@@ -51,18 +48,20 @@ export class ChatAuth extends Construct {
 
     this.userPoolClient = this.userPool.addClient('UserPoolClient', {
       // A public client (browser, CLI): no secret. USER_PASSWORD_AUTH is the web client's sign-in (over
-      // TLS to Cognito's own endpoint) and the CLI's; SRP stays for apps built on the Amplify libraries.
-      // Both come with REFRESH_TOKEN_AUTH, which the page renews its tokens with.
+      // TLS to Cognito's own endpoint; web/sdk/cognito.ts says why not the managed login) and the CLI's;
+      // SRP stays for apps built on the Amplify libraries. Both come with REFRESH_TOKEN_AUTH, which the
+      // page renews its tokens with. The settings are definitions/auth.ts's, which the local Cognito reads.
       generateSecret: false,
-      authFlows: { userSrp: true, userPassword: true },
+      authFlows: appClient.authFlows,
       disableOAuth: true,
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      // Cognito's defaults, stated: the page refreshes its ID token before the hour is up, and a
-      // person signs in again after 30 days away (or after signing out, which revokes the refresh token).
-      idTokenValidity: Duration.hours(1),
-      accessTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.days(30),
+      preventUserExistenceErrors: appClient.preventUserExistenceErrors,
+      enableTokenRevocation: appClient.enableTokenRevocation,
+      // Cognito's defaults, stated (definitions/auth.ts, so the local emulator issues the same): the
+      // page refreshes its ID token before the hour is up, and a person signs in again after 30 days
+      // away (or after signing out, which revokes the refresh token).
+      idTokenValidity: Duration.minutes(tokenValidity.idTokenMinutes),
+      accessTokenValidity: Duration.minutes(tokenValidity.accessTokenMinutes),
+      refreshTokenValidity: Duration.days(tokenValidity.refreshTokenDays),
     });
 
     Validations.of(this.userPool).acknowledge(

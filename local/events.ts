@@ -72,6 +72,8 @@ export interface LocalEvents {
   readonly deadLetters: DeadLetters;
   events(): readonly BusEvent[];
   emails(): Promise<SentEmail[]>;
+  /** Puts another service's e-mail (Cognito's codes) in the mailbox (ses.ts `deliver`). */
+  deliverEmail(email: { from: string; to: string; subject: string; text: string }): Promise<void>;
   scheduler: LocalScheduler;
   /** Starts the stream mappings (the tables must exist). */
   startStreams(dynamoEndpoint: string): Promise<void>;
@@ -248,6 +250,7 @@ export async function startEvents(options: EventsOptions): Promise<LocalEvents> 
       deadLetters,
       events: () => bridge.events(),
       emails: () => ses.emails(),
+      deliverEmail: (email) => ses.deliver(email),
       scheduler,
       async startStreams(dynamoEndpoint) {
         if (changeConsumer.trigger.kind !== 'streams') throw new Error('changeConsumer must read streams');

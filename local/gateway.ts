@@ -56,6 +56,13 @@ export interface SignInOptions {
     displayName: string,
     email: string | undefined,
   ) => Promise<{ readonly displayName: string }>;
+  /**
+   * More public keys for `/dev/jwks.json` (the local Cognito's): the handlers verify tokens from both
+   * issuers of the same pool through the same code path.
+   */
+  readonly moreKeys?: readonly Readonly<Record<string, string>>[];
+  /** More fields for `/config.json` (the local Cognito's endpoint and ids), read per request. */
+  readonly publicConfig?: () => Readonly<Record<string, string>>;
 }
 
 export interface GatewayOptions {
@@ -209,7 +216,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (method === 'POST' && pathname === '/dev/token') return signInRequest(req, res);
-    if (method === 'GET' && pathname === '/dev/jwks.json') return sendJson(req, res, 200, jwks(signIn.key));
+    if (method === 'GET' && pathname === '/dev/jwks.json') {
+      return sendJson(req, res, 200, { keys: [...jwks(signIn.key).keys, ...(signIn.moreKeys ?? [])] });
+    }
     if (method === 'GET' && pathname === '/dev/users') {
       return sendJson(req, res, 200, { users: signIn.demoUsers });
     }
@@ -221,7 +230,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return sendJson(req, res, 200, { pending: webSocketApi.pendingThrottles() });
     }
     if (method === 'GET' && pathname === '/config.json') {
-      return sendJson(req, res, 200, { restUrl: baseUrl, wsUrl, signInUrl: `${baseUrl}/dev/token` });
+      return sendJson(req, res, 200, {
+        restUrl: baseUrl,
+        wsUrl,
+        signInUrl: `${baseUrl}/dev/token`,
+        ...(signIn.publicConfig?.() ?? {}),
+      });
     }
 
     const match = httpApi.match(method, pathname);

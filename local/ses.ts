@@ -43,6 +43,11 @@ export interface LocalSes {
   readonly mailUrl: string;
   /** Every e-mail sent since this process started. */
   emails(): Promise<SentEmail[]>;
+  /**
+   * Puts an e-mail that another AWS service sends with its own SES account (Cognito's codes) in the
+   * mailbox, past the front: the stack's verified identity does not apply to it.
+   */
+  deliver(email: { from: string; to: string; subject: string; text: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -226,6 +231,19 @@ export async function startLocalSes(options: {
     async emails() {
       const answer = await fetch(`${inner}/store`);
       return ((await answer.json()) as { emails: SentEmail[] }).emails;
+    },
+    async deliver(email) {
+      const answer = await fetch(`${inner}/v2/email/outbound-emails`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'AWS4-HMAC-SHA256 local-cognito' },
+        body: JSON.stringify({
+          FromEmailAddress: email.from,
+          Destination: { ToAddresses: [email.to] },
+          Content: { Simple: { Subject: { Data: email.subject }, Body: { Text: { Data: email.text } } } },
+        }),
+      });
+      if (!answer.ok)
+        throw new Error(`The mailbox refused the e-mail: ${answer.status} ${await answer.text()}`);
     },
     close() {
       closed ??= (async () => {

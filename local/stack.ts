@@ -9,6 +9,7 @@
  * stop()) reuses the same ports so the already-imported handlers still reach it (the S3 and Lambda
  * endpoints' too).
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -16,11 +17,17 @@ import {
   attachmentCheck,
   envVars,
   type HandlerDefinition,
-  postConfirmationTrigger,
   webhookSender,
 } from '../definitions/routes.js';
 import { type TableDefinition, type TableName, tables } from '../definitions/tables.js';
 import { parseMaxUploadBytes } from '../lib/context.js';
+import {
+  COGNITO_SENDER,
+  type CognitoDemoUser,
+  cognitoLocalJwk,
+  type LocalCognito,
+  startLocalCognito,
+} from './cognito.js';
 import type { DeadLetter, DeadLetterQueue } from './dead-letters.js';
 import {
   checkJava,
@@ -74,6 +81,12 @@ export interface LocalStackOptions {
   webhookUrl?: string;
   /** The e-mails' From address (the stack's `emailFrom`, its one verified identity); default `chat@localhost.test`. */
   emailFrom?: string;
+  /**
+   * Lifetime of the local Cognito's ID and access tokens, in seconds; default the app client's (an
+   * hour, definitions/auth.ts). Shorter lets a test see a refresh during a session (Cognito's own
+   * minimum is 5 minutes).
+   */
+  tokenLifetimeSeconds?: number;
 }
 
 export interface LocalStack {
@@ -96,6 +109,16 @@ export interface LocalStack {
   /** The SES endpoint, and the page listing the e-mails sent (aws-ses-v2-local's). */
   sesUrl: string;
   mailUrl: string;
+  /** The local Cognito user pool (Cognito IdP JSON API) and what a client needs to use it. */
+  cognito: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly userPoolId: string;
+    readonly clientId: string;
+    /** The demo accounts (e-mail, `sub`, name) and their shared password. */
+    readonly demoUsers: readonly CognitoDemoUser[];
+    readonly demoPassword: string;
+  };
   /** With `webhookUrl`: where events go and the key that signs them (Secrets Manager's value). */
   webhook?: { readonly url: string; readonly secretArn: string; readonly secret: string };
   /** Every event put on the bus since start, oldest first. */
@@ -130,13 +153,26 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { userId: 'cat', displayName: 'Cat', email: 'cat@example.com' },
 ];
 const TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
+/** The local Cognito demo accounts' password (printed in the banner; it meets definitions/auth.ts). */
+export const DEMO_PASSWORD = 'Local-demo-1234';
+
+/**
+ * A Cognito user's id is its `sub`, a UUID on AWS: the demo accounts get fixed ones (derived from the
+ * address, so they are the same on every machine and start), apart from the /dev/token users' ids.
+ */
+export function demoSub(email: string): string {
+  const hex = createHash('sha256').update(`local-cognito:${email}`).digest('hex');
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+export const COGNITO_DEMO_USERS: readonly CognitoDemoUser[] = DEMO_USERS.flatMap((user) =>
+  user.email === undefined ? [] : [{ sub: demoSub(user.email), email: user.email, name: user.displayName }],
+);
 /** The files bucket's name locally (on AWS it is generated). */
 export const FILES_BUCKET = 'chat-files';
-// The Cognito trigger has no route locally (the local sign-in writes the profile itself), so nothing
-// here would ever call it: it is not imported.
-const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers.filter(
-  (definition) => definition !== postConfirmationTrigger,
-);
+// Every function, the Cognito trigger included: the local Cognito invokes it through the Invoke
+// endpoint on a confirmation, as Cognito does (/dev/token writes the profile itself).
+const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers;
 
 /** On AWS the table names are generated; locally each table is named after its construct id. */
 export const localTableName = (definition: TableDefinition) => definition.constructId;
@@ -150,6 +186,7 @@ let importedWith:
       s3Port: number;
       lambdaPort: number;
       eventPorts: EventPorts;
+      cognitoPort: number;
     }
   | undefined;
 let running = false;
@@ -282,12 +319,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const startedAt = performance.now();
   let gateway: Gateway | undefined;
   let files: Promise<[LocalS3, LambdaInvokeServer, LocalEvents]> | undefined;
+  let cognito: Promise<LocalCognito> | undefined;
   let dynamoStarting: Promise<DynamoLocal> | undefined;
   /** The DynamoDB Local serving now: replaced by stopDynamo/startDynamo. */
   let dynamoNow: Promise<DynamoLocal | undefined> | undefined;
   const cleanUp = async () => {
     await gateway?.close();
     // After the gateway: its last $disconnect handlers are done, so nothing calls these any more.
+    await (await cognito?.catch(() => undefined))?.close();
     const started = await files?.catch(() => undefined);
     await Promise.all([started?.[0].stop(), started?.[1].close(), started?.[2].stop()]);
     const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
@@ -318,6 +357,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await gate;
       return modules(definition);
     };
+    /** What the web client needs of the local Cognito, in /config.json once it runs. */
+    let cognitoConfig: Record<string, string> = {};
     let store: Promise<ProfileStore> | undefined;
     const profileStore = () => {
       if (store === undefined) {
@@ -353,6 +394,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         demoUsers: DEMO_USERS,
         createProfile: async (userId, displayName, email) =>
           createProfile(await profileStore(), userId, displayName, email),
+        moreKeys: [cognitoLocalJwk()],
+        publicConfig: () => cognitoConfig,
       },
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
     });
@@ -391,6 +434,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ]);
     const [s3, lambda, events] = await files;
     if (dataDir === undefined && events.webhook !== undefined) memorySecret = events.webhook.secret;
+    // The local Cognito, once the Invoke endpoint (its trigger) and the mailbox (its codes) are up.
+    cognito = startLocalCognito({
+      host,
+      port: importedWith?.cognitoPort ?? 0,
+      dataDir,
+      region: LOCAL_REGION,
+      userPoolId: LOCAL_USER_POOL_ID,
+      clientId: LOCAL_CLIENT_ID,
+      ...(options.tokenLifetimeSeconds === undefined
+        ? {}
+        : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+      lambdaEndpoint: lambda.endpoint,
+      deliverEmail: (email) => events.deliverEmail({ ...email, from: COGNITO_SENDER }),
+      demoUsers: COGNITO_DEMO_USERS,
+      demoPassword: DEMO_PASSWORD,
+      log,
+    });
+    const localCognito = await cognito;
+    cognitoConfig = {
+      cognitoEndpoint: localCognito.endpoint,
+      region: LOCAL_REGION,
+      userPoolId: LOCAL_USER_POOL_ID,
+      userPoolClientId: LOCAL_CLIENT_ID,
+      mailUrl: events.mailUrl,
+    };
     log.info(`Local S3, Lambda Invoke and the events services ready after ${since(startedAt)}`);
 
     const env = {
@@ -415,6 +483,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3Port: s3.port,
       lambdaPort: lambda.port,
       eventPorts: events.ports,
+      cognitoPort: localCognito.port,
     };
     envReady();
 
@@ -450,6 +519,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       filesUrl: s3.endpoint,
       lambdaUrl: lambda.endpoint,
       env,
+      cognito: {
+        endpoint: localCognito.endpoint,
+        region: LOCAL_REGION,
+        userPoolId: LOCAL_USER_POOL_ID,
+        clientId: LOCAL_CLIENT_ID,
+        demoUsers: COGNITO_DEMO_USERS,
+        demoPassword: DEMO_PASSWORD,
+      },
       schedulerUrl: events.schedulerUrl,
       eventsUrl: events.eventsUrl,
       eventLogUrl: events.eventLogUrl,
@@ -509,6 +586,11 @@ async function seedDemoUsers(profileStore: () => Promise<ProfileStore>, log: Log
   try {
     const store = await profileStore();
     await Promise.all(DEMO_USERS.map((user) => createProfile(store, user.userId, user.displayName)));
+    // The local Cognito's demo accounts exist confirmed from the start, so no trigger ran for them:
+    // their profiles are made here with the same confirmAccount the trigger calls.
+    await Promise.all(
+      COGNITO_DEMO_USERS.map((user) => store.confirmAccount(user.sub, user.name, user.email)),
+    );
   } catch (error) {
     log.warn(`Demo users not seeded (local sign-in answers 500 until this is fixed): ${firstLine(error)}`);
   }

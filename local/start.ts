@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole chat on one machine. Options: --port N (default 3000, 0 = any free port),
  * --host H, --in-memory, --data-dir DIR, --max-upload-bytes N, --notify-delay 30s|2m, --webhook URL,
- * --email-from ADDRESS, --quiet. Ctrl-C (SIGINT) or SIGTERM stops everything, DynamoDB Local and the
+ * --email-from ADDRESS, --token-lifetime 60s|5m, --quiet. Ctrl-C (SIGINT) or SIGTERM stops everything, DynamoDB Local and the
  * local S3 included.
  */
 
@@ -20,7 +20,7 @@ import {
 } from './stack.js';
 
 const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-dir DIR] [--max-upload-bytes N]
-                      [--notify-delay 30s|2m] [--webhook URL] [--email-from ADDRESS] [--quiet]
+                      [--notify-delay 30s|2m] [--webhook URL] [--email-from ADDRESS] [--token-lifetime 60s|5m] [--quiet]
   --port N              port of the web client, REST and WebSocket APIs (default 3000; 0 = any free port)
   --host H              interface to listen on (default 127.0.0.1)
   --in-memory           keep the data in memory and a temporary folder (a throwaway run)
@@ -30,6 +30,8 @@ const USAGE = `Usage: npm start -- [--port N] [--host H] [--in-memory] [--data-d
                         users' preferences (NOTIFY_DELAY_SECONDS)
   --webhook URL         POST every chat event there, signed (https, or http://127.0.0.1 / localhost)
   --email-from ADDRESS  the e-mails' From address (default ${DEFAULT_EMAIL_FROM})
+  --token-lifetime D    the local Cognito's ID and access token lifetime (e.g. 60s, 5m; default 1 hour),
+                        to watch the web client refresh its session
   --quiet               no start-up chatter`;
 
 function parseOptions(argv: string[]): LocalStackOptions {
@@ -44,6 +46,7 @@ function parseOptions(argv: string[]): LocalStackOptions {
       'notify-delay': { type: 'string' },
       webhook: { type: 'string' },
       'email-from': { type: 'string' },
+      'token-lifetime': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,6 +81,15 @@ function parseOptions(argv: string[]): LocalStackOptions {
     }
     options.emailFrom = values['email-from'];
   }
+  if (values['token-lifetime'] !== undefined) {
+    // The same units as --notify-delay.
+    const seconds = /^\d{1,6}[sm]$/.test(values['token-lifetime']) ? parseDelay(values['token-lifetime']) : 0;
+    if (seconds < 1)
+      throw new Error(
+        `--token-lifetime must be seconds or minutes such as 60s or 5m, not ${values['token-lifetime']}`,
+      );
+    options.tokenLifetimeSeconds = seconds;
+  }
   if (values.quiet === true) options.quiet = true;
   return options;
 }
@@ -111,9 +123,14 @@ async function main(): Promise<void> {
       `Web:       ${stack.webUrl}`,
       `REST:      ${stack.restUrl}`,
       `WebSocket: ${stack.wsUrl}`,
-      `Sign-in:   POST ${stack.signInUrl}`,
+      `Sign-in:   ${stack.webUrl} with Cognito (local user pool at ${stack.cognito.endpoint}):`,
+      ...stack.cognito.demoUsers.map(
+        (user) => `             ${user.email} / ${stack.cognito.demoPassword}  (user id ${user.sub})`,
+      ),
+      `           new accounts: the confirmation and reset codes are on the Mail page below`,
+      `Dev token: POST ${stack.signInUrl} (any user id, no password: tests and the developer form)`,
       `Files:     ${stack.filesUrl} (local S3, bucket ${FILES_BUCKET})`,
-      `Mail:      ${stack.mailUrl} (e-mails sent by the notify function, from ${options.emailFrom ?? DEFAULT_EMAIL_FROM})`,
+      `Mail:      ${stack.mailUrl} (the notify function's e-mails, from ${options.emailFrom ?? DEFAULT_EMAIL_FROM}, and Cognito's codes)`,
       `Events:    ${stack.eventLogUrl} (every event put on the bus, as JSON)`,
       ...(stack.webhook === undefined
         ? ['Webhook:   off (--webhook URL to POST every chat event)']
@@ -123,7 +140,7 @@ async function main(): Promise<void> {
           ]),
       `Notify:    ${options.notifyDelaySeconds === undefined ? "after each user's delay preference" : `${options.notifyDelaySeconds} s after a message (--notify-delay)`}; dead letters in ${options.inMemory === true ? 'memory' : join(options.dataDir ?? join(repoRoot, '.local-data'), 'dead-letters')}`,
       '',
-      `Demo users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName}, ${user.email ?? 'no e-mail'})`).join(', ')}`,
+      `Dev token users: ${DEMO_USERS.map((user) => `${user.userId} (${user.displayName}, ${user.email ?? 'no e-mail'})`).join(', ')}`,
       `  curl -s -X POST ${stack.signInUrl} -H 'content-type: application/json' -d '{"userId":"ann","displayName":"Ann"}'`,
       `Data: ${options.inMemory === true ? 'in memory (lost on exit)' : (options.dataDir ?? join(repoRoot, '.local-data'))}`,
       `Started in ${seconds} s. Ctrl-C to stop.`,

@@ -9,6 +9,11 @@ import { buildWeb } from '../../web/build.js';
 import type { E2eEnv } from './support/env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * The local Cognito's ID and access tokens last this long, so that sign-in.test.ts sees a session
+ * refresh and outlive them (the other files sign in through /dev/token, whose tokens last 12 hours).
+ */
+const TOKEN_LIFETIME_SECONDS = 20;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!existsSync(CHROMIUM)) {
@@ -19,13 +24,28 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const { outDir } = await buildWeb();
   const { startLocalStack } = await import('../../local/stack.js');
-  const stack = await startLocalStack({ port: 0, inMemory: true, quiet: true, webRoot: outDir });
+  const stack = await startLocalStack({
+    port: 0,
+    inMemory: true,
+    quiet: true,
+    webRoot: outDir,
+    tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+  });
   const env: E2eEnv = {
     webUrl: stack.webUrl,
     restUrl: stack.restUrl,
     wsUrl: stack.wsUrl,
     signInUrl: stack.signInUrl,
     chromiumPath: CHROMIUM,
+    mailUrl: stack.mailUrl,
+    cognito: {
+      endpoint: stack.cognito.endpoint,
+      region: stack.cognito.region,
+      clientId: stack.cognito.clientId,
+      demoPassword: stack.cognito.demoPassword,
+      demoUsers: stack.cognito.demoUsers,
+      tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+    },
   };
   project.provide('e2e', env);
   return () => stack.stop();

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { passwordPolicy, tokenValidity } from '../../definitions/auth.js';
 import { postConfirmationTrigger } from '../../definitions/routes.js';
 import { functionFor, logicalIdOf, onlyResource, type SynthesizedChat, synthesizeChat } from './helpers.js';
 
@@ -30,6 +31,8 @@ describe('Cognito', () => {
     });
     const policy = (pool.Properties.Policies as { PasswordPolicy: { MinimumLength: number } }).PasswordPolicy;
     expect(policy.MinimumLength).toBeGreaterThanOrEqual(8);
+    // The one declaration the local Cognito and the web client's sign-up form read too.
+    expect(policy.MinimumLength).toBe(passwordPolicy.minLength);
   });
 
   it('runs the post-confirmation trigger, which may write the users table', () => {
@@ -51,7 +54,19 @@ describe('Cognito', () => {
       ExplicitAuthFlows: expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH']),
       AllowedOAuthFlowsUserPoolClient: false,
       PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
     });
+    // The lifetimes the local Cognito issues (definitions/auth.ts), in the units CloudFormation gets.
+    const units = client.Properties.TokenValidityUnits as Record<string, string>;
+    const inMinutes = (value: unknown, unit: string | undefined) =>
+      Number(value) * ({ minutes: 1, hours: 60, days: 1440 }[unit ?? 'hours'] ?? Number.NaN);
+    expect(inMinutes(client.Properties.IdTokenValidity, units.IdToken)).toBe(tokenValidity.idTokenMinutes);
+    expect(inMinutes(client.Properties.AccessTokenValidity, units.AccessToken)).toBe(
+      tokenValidity.accessTokenMinutes,
+    );
+    expect(inMinutes(client.Properties.RefreshTokenValidity, units.RefreshToken)).toBe(
+      tokenValidity.refreshTokenDays * 1440,
+    );
   });
 
   it('outputs what a client needs: REST and WebSocket URLs, pool and client ids, region', () => {

@@ -71,6 +71,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
         schedulerUrl: local.schedulerUrl,
         webhook: { deliveriesUrl: receiver.deliveriesUrl, secret: local.webhook.secret },
       },
+      cognito: {
+        endpoint: local.cognito.endpoint,
+        region: local.cognito.region,
+        clientId: local.cognito.clientId,
+        demoPassword: local.cognito.demoPassword,
+        demoUsers: local.cognito.demoUsers,
+      },
     },
     remoteTokens: [],
   };

@@ -7,6 +7,7 @@ import type {
   ReadPointer,
   Room,
   RoomPage,
+  TokenRequest,
   TokenSource,
   UploadForm,
   UploadRequest,
@@ -77,8 +78,8 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
-export const resolveToken = async (token: TokenSource): Promise<string> =>
-  typeof token === 'string' ? token : token();
+export const resolveToken = async (token: TokenSource, request?: TokenRequest): Promise<string> =>
+  typeof token === 'string' ? token : token(request);
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 const platformFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
@@ -260,15 +261,26 @@ export class ChatApi {
     path: string,
     body?: unknown,
   ): Promise<{ body: T; status: number }> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${await resolveToken(this.options.token)}`,
+    const attempt = async (request?: TokenRequest) => {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${await resolveToken(this.options.token, request)}`,
+      };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      return requestJson<T>(this.fetchImpl, `${this.restUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return requestJson<T>(this.fetchImpl, `${this.restUrl}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    try {
+      return await attempt();
+    } catch (error) {
+      // A token that expired (or was refused) between the provider's check and the server's: one
+      // refresh and one retry. A plain string cannot be refreshed; a second 401 is the answer.
+      if (!(error instanceof ChatApiError) || error.status !== 401 || typeof this.options.token === 'string')
+        throw error;
+      return attempt({ forceRefresh: true });
+    }
   }
 }
 

@@ -8,6 +8,14 @@ export {
   signInLocal,
 } from './api.js';
 export {
+  type CodeDelivery,
+  CognitoClient,
+  CognitoError,
+  type CognitoOptions,
+  type CognitoTokens,
+  cognitoError,
+} from './cognito.js';
+export {
   type AttachmentRef,
   ChatConnection,
   type ChatConnectionOptions,
@@ -18,6 +26,15 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './connection.js';
+export {
+  jwtExpiry,
+  refreshDueAt,
+  SessionEndedError,
+  type StoredTokens,
+  storedTokens,
+  TokenProvider,
+  type TokenProviderOptions,
+} from './token-provider.js';
 export * from './types.js';
 export {
   ATTACHMENT_TYPES,

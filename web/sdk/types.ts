@@ -156,6 +156,15 @@ export type ClientFrame =
   | { readonly action: 'ping' };
 
 /** A JWT, or a function that gives a fresh one (called before every request and every connect). */
-export type TokenSource = string | (() => string | Promise<string>);
+/** What a token function is asked: `forceRefresh` after the server refused the last token (a 401). */
+export interface TokenRequest {
+  readonly forceRefresh?: boolean;
+}
+
+/**
+ * A token, or a function called before every request and every (re)connect: a function may refresh
+ * (see `TokenProvider`), and `ChatApi` calls it again with `forceRefresh` after a 401.
+ */
+export type TokenSource = string | ((request?: TokenRequest) => string | Promise<string>);
 
 export const MAX_CONTENT_LENGTH = 4000;

@@ -8,6 +8,7 @@ import {
   type PresenceEvent,
   type Profile,
   type ReadEvent,
+  type TokenSource,
   type TypingEvent,
 } from '../sdk/index.js';
 import { AvatarControl } from './avatar-control.js';
@@ -58,9 +59,11 @@ export class ChatApp {
     container: HTMLElement,
     private readonly session: Session,
     private readonly signOut: (notice?: string) => void,
+    /** The session's token: fixed, or a provider that refreshes it (session.ts `sessionAuth`). */
+    token: TokenSource,
   ) {
-    this.api = new ChatApi({ restUrl: session.restUrl, token: () => session.token });
-    this.connection = new ChatConnection({ wsUrl: session.wsUrl, token: () => session.token, api: this.api });
+    this.api = new ChatApi({ restUrl: session.restUrl, token });
+    this.connection = new ChatConnection({ wsUrl: session.wsUrl, token, api: this.api });
     window.chat = { api: this.api, connection: this.connection };
 
     this.root = h(

@@ -1,6 +1,6 @@
 /** Boot: read the host's config, resume the session or sign in, then run the chat. */
 import { ChatApp } from './app.js';
-import { loadConfig, type Session, savedSession, saveSession } from './session.js';
+import { loadConfig, type Session, savedSession, saveSession, sessionAuth } from './session.js';
 import { renderSignIn } from './sign-in.js';
 
 async function main(): Promise<void> {
@@ -14,7 +14,21 @@ async function main(): Promise<void> {
   };
   function run(session: Session) {
     saveSession(session);
-    void new ChatApp(root as HTMLElement, session, showSignIn).start();
+    let app: ChatApp | undefined;
+    // A refresh that Cognito refuses ends the session: the chat closes with the reason.
+    const auth = sessionAuth(session, (reason) => app?.close(reason));
+    app = new ChatApp(
+      root as HTMLElement,
+      session,
+      (notice) => {
+        // No notice: the user pressed Sign out, so the refresh token is revoked too.
+        if (notice === undefined) void auth.signOut();
+        else auth.end();
+        showSignIn(notice);
+      },
+      auth.token,
+    );
+    void app.start();
   }
 
   const session = savedSession();

@@ -1,20 +1,44 @@
-/** Where the API is and who is signed in: `config.json` from the host, the session in sessionStorage. */
+/**
+ * Where the API is and who is signed in: `config.json` from the host, the session in sessionStorage.
+ *
+ * sessionStorage, not localStorage, for the refresh token too: two tabs may be two different users,
+ * and a refresh token (30 days) left in localStorage would outlive the tab for any script on the
+ * origin to read. The price: a new tab signs in again.
+ */
+import { CognitoClient, type StoredTokens, TokenProvider, type TokenSource } from '../sdk/index.js';
 
 export interface Config {
   readonly restUrl?: string;
   readonly wsUrl?: string;
-  /** Only on the local stack. */
+  /** The user pool (the stack's outputs `Region`, `UserPoolId`, `UserPoolClientId`). */
+  readonly region?: string;
+  readonly userPoolId?: string;
+  readonly userPoolClientId?: string;
+  /** Only on the local stack: its Cognito emulator (on AWS the endpoint follows from the region). */
+  readonly cognitoEndpoint?: string;
+  /** Only on the local stack: the developer sign-in (`POST /dev/token`). */
   readonly signInUrl?: string;
+  /** Only on the local stack: the mailbox page where Cognito's codes land. */
+  readonly mailUrl?: string;
+}
+
+/** The user pool's app client, as the sign-in talks to it. */
+export interface CognitoSettings {
+  readonly region: string;
+  readonly clientId: string;
+  readonly endpoint?: string;
 }
 
 export interface Session {
   readonly restUrl: string;
   readonly wsUrl: string;
-  readonly token: string;
   readonly userId: string;
+  /** A fixed token: the local stack's developer sign-in. */
+  readonly token?: string;
+  /** A Cognito session, refreshed as it goes. */
+  readonly cognito?: CognitoSettings & { readonly tokens: StoredTokens };
 }
 
-// sessionStorage, not localStorage: two tabs may be two different users.
 const KEY = 'chat.session';
 
 export async function loadConfig(): Promise<Config> {
@@ -25,6 +49,23 @@ export async function loadConfig(): Promise<Config> {
     return {};
   }
 }
+
+/** The app client from the config, if it names one. */
+export function cognitoSettings(config: Config): CognitoSettings | undefined {
+  if (config.region === undefined || config.userPoolClientId === undefined) return undefined;
+  return {
+    region: config.region,
+    clientId: config.userPoolClientId,
+    ...(config.cognitoEndpoint === undefined ? {} : { endpoint: config.cognitoEndpoint }),
+  };
+}
+
+export const cognitoClient = (settings: CognitoSettings) =>
+  new CognitoClient({
+    region: settings.region,
+    clientId: settings.clientId,
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+  });
 
 interface Claims {
   readonly sub?: unknown;
@@ -46,7 +87,7 @@ export function claimsOf(token: string): Claims | undefined {
 
 const isExpired = (claims: Claims) => typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
 
-/** A session for `token`, or an error message saying why the token cannot be used. */
+/** A session for a fixed `token`, or an error message saying why the token cannot be used. */
 export function sessionFor(restUrl: string, wsUrl: string, token: string): Session | string {
   const claims = claimsOf(token.trim());
   if (claims === undefined || typeof claims.sub !== 'string') return 'That is not a JWT with a sub claim.';
@@ -54,11 +95,32 @@ export function sessionFor(restUrl: string, wsUrl: string, token: string): Sessi
   return { restUrl: restUrl.trim(), wsUrl: wsUrl.trim(), token: token.trim(), userId: claims.sub };
 }
 
+/** A session for what a Cognito sign-in gave. */
+export function cognitoSession(
+  config: Config,
+  settings: CognitoSettings,
+  tokens: StoredTokens,
+): Session | string {
+  const claims = claimsOf(tokens.idToken);
+  if (claims === undefined || typeof claims.sub !== 'string') return 'The sign-in gave an unreadable token.';
+  if (config.restUrl === undefined || config.wsUrl === undefined)
+    return 'config.json does not say where the chat API is (restUrl, wsUrl).';
+  return {
+    restUrl: config.restUrl,
+    wsUrl: config.wsUrl,
+    userId: claims.sub,
+    cognito: { ...settings, tokens },
+  };
+}
+
 export function savedSession(): Session | undefined {
   try {
     const session = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null;
-    const claims = session === null ? undefined : claimsOf(session.token);
-    return session !== null && claims !== undefined && !isExpired(claims) ? session : undefined;
+    if (session === null) return undefined;
+    // A Cognito session lives as long as its refresh token: an expired ID token is refreshed.
+    if (session.cognito !== undefined) return session.cognito.tokens.refreshToken ? session : undefined;
+    const claims = session.token === undefined ? undefined : claimsOf(session.token);
+    return claims !== undefined && !isExpired(claims) ? session : undefined;
   } catch {
     return undefined;
   }
@@ -67,4 +129,47 @@ export function savedSession(): Session | undefined {
 export function saveSession(session: Session | undefined): void {
   if (session === undefined) sessionStorage.removeItem(KEY);
   else sessionStorage.setItem(KEY, JSON.stringify(session));
+}
+
+/** The token a session's `ChatApi` and `ChatConnection` use, and how it ends. */
+export interface SessionAuth {
+  readonly token: TokenSource;
+  /** Sign-out: no more tokens; a Cognito session's refresh token is revoked (best effort). */
+  signOut(): Promise<void>;
+  /** The chat closed for another reason (an expired session): no more tokens and no refresh timer. */
+  end(): void;
+}
+
+/**
+ * A developer session's token is fixed; a Cognito session's comes from a `TokenProvider`, which
+ * refreshes it before it expires, keeps each new one in sessionStorage, and calls `onEnded` when the
+ * refresh token stops working.
+ */
+export function sessionAuth(session: Session, onEnded: (reason: string) => void): SessionAuth {
+  const { cognito } = session;
+  if (cognito === undefined) {
+    return { token: session.token ?? '', signOut: async () => {}, end: () => {} };
+  }
+  const client = cognitoClient(cognito);
+  const provider = new TokenProvider({
+    tokens: cognito.tokens,
+    refresh: (refreshToken) => client.refresh(refreshToken),
+    onTokens: (tokens) => saveSession({ ...session, cognito: { ...cognito, tokens } }),
+    onSignedOut: onEnded,
+    // The tab's session stays fresh while idle, and ends promptly if the refresh token is revoked.
+    autoRefresh: true,
+  });
+  return {
+    token: provider.getToken,
+    end: () => provider.end(),
+    async signOut() {
+      provider.end();
+      try {
+        await client.revokeToken(provider.tokens.refreshToken);
+      } catch (error) {
+        // Offline or already revoked: the tab forgets the tokens anyway.
+        console.warn('Token revocation failed', error);
+      }
+    },
+  };
 }

@@ -8,6 +8,17 @@ export interface E2eEnv {
   readonly wsUrl: string;
   readonly signInUrl: string;
   readonly chromiumPath: string;
+  /** The local mailbox page (Cognito's codes land there); its JSON at `<mailUrl>store`. */
+  readonly mailUrl: string;
+  /** The local Cognito, whose ID and access tokens last `tokenLifetimeSeconds`. */
+  readonly cognito: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly clientId: string;
+    readonly demoPassword: string;
+    readonly demoUsers: readonly { readonly sub: string; readonly email: string; readonly name: string }[];
+    readonly tokenLifetimeSeconds: number;
+  };
 }
 
 declare module 'vitest' {

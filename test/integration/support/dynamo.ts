@@ -1,6 +1,6 @@
 /** Direct reads of DynamoDB Local, for what the API cannot show (stored rows, connection records). */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableEnvVars } from '../../../definitions/env.js';
 import type { TableNames } from '../../../lambdas/adapters/dynamo/items.js';
 import { localStack } from './stack-info.js';
@@ -71,4 +71,13 @@ export function connectionRecords(userId: string): Promise<number> {
     KeyConditionExpression: 'userId = :userId',
     ExpressionAttributeValues: { ':userId': userId },
   });
+}
+
+/** A user's item in the users table as stored (profile, kept address), read strongly consistent. */
+export async function storedUser(userId: string): Promise<Record<string, unknown> | undefined> {
+  const { doc, tables } = db();
+  const answer = await doc.send(
+    new GetCommand({ TableName: tables.users, Key: { userId }, ConsistentRead: true }),
+  );
+  return answer.Item;
 }

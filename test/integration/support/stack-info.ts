@@ -15,6 +15,14 @@ export interface LocalExtras {
   readonly maxFrameBytes: number;
   /** The offline e-mails and events of the local stack. */
   readonly notifications: NotificationExtras;
+  /** The local Cognito (cognito-local behind local/cognito.ts's strict layer). */
+  readonly cognito: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly clientId: string;
+    readonly demoPassword: string;
+    readonly demoUsers: readonly { readonly sub: string; readonly email: string; readonly name: string }[];
+  };
 }
 
 export interface NotificationExtras {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChatApi, ChatApiError, signInLocal } from '../../../web/sdk/index.js';
 import { fakeFetch, message, messageId, ROOM } from './fakes.js';
 
@@ -121,5 +121,49 @@ describe('ChatApi', () => {
       token: 'jwt',
     });
     expect(calls[0]?.body).toEqual({ userId: 'ann', displayName: 'Ann' });
+  });
+});
+
+describe('ChatApi with a refreshing token', () => {
+  const me = { userId: 'ann', displayName: 'Ann', avatarUrl: null };
+  const unauthorized = { status: 401, body: { message: 'Unauthorized' } };
+
+  it('refreshes once on a 401 and retries with the new token', async () => {
+    const { fetch, calls } = fakeFetch((call) =>
+      call.headers.authorization === 'Bearer fresh' ? { body: me } : unauthorized,
+    );
+    const token = vi.fn(async (request?: { forceRefresh?: boolean }) =>
+      request?.forceRefresh === true ? 'fresh' : 'stale',
+    );
+    const api = new ChatApi({ restUrl: 'http://chat.test', token, fetch });
+
+    expect(await api.getMe()).toEqual(me);
+    expect(calls.map((call) => call.headers.authorization)).toEqual(['Bearer stale', 'Bearer fresh']);
+    expect(token.mock.calls).toEqual([[undefined], [{ forceRefresh: true }]]);
+  });
+
+  it('gives up after the one retry: a second 401 is the answer', async () => {
+    const { fetch, calls } = fakeFetch(() => unauthorized);
+    const api = new ChatApi({ restUrl: 'http://chat.test', token: async () => 'any', fetch });
+    await expect(api.getMe()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not retry a plain string token, nor other refusals', async () => {
+    const plain = fakeFetch(() => unauthorized);
+    await expect(
+      new ChatApi({ restUrl: 'http://chat.test', token: 'jwt', fetch: plain.fetch }).getMe(),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(plain.calls).toHaveLength(1);
+    const forbidden = fakeFetch(() => ({
+      status: 403,
+      body: { error: { code: 'forbidden', message: 'no' } },
+    }));
+    await expect(
+      new ChatApi({ restUrl: 'http://chat.test', token: async () => 'jwt', fetch: forbidden.fetch }).getMe(),
+    ).rejects.toMatchObject({ status: 403 });
+    expect(forbidden.calls).toHaveLength(1);
   });
 });

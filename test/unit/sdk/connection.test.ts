@@ -6,6 +6,7 @@ import {
   type ChatConnectionOptions,
   type ConnectionState,
   type Message,
+  TokenProvider,
 } from '../../../web/sdk/index.js';
 import { smallestUlidAt, ulidTime } from '../../../web/sdk/ulid-time.js';
 import { type FetchCall, fakeFetch, fakeWebSocket, message, messageId, ROOM } from './fakes.js';
@@ -51,6 +52,36 @@ describe('ChatConnection: connecting and reconnecting', () => {
     expect(ws.last().url).toBe('ws://chat.test/local?token=tok+en');
     expect(states).toEqual(['connecting', 'online']);
     expect(connection.state).toBe('online');
+  });
+
+  it('asks a token provider for a fresh token for every (re)connect URL, refreshed tokens included', async () => {
+    const jwt = (exp: number) => `h.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.s`;
+    const start = Date.now();
+    let n = 0;
+    const provider = new TokenProvider({
+      tokens: {
+        idToken: jwt(0),
+        accessToken: 'a',
+        refreshToken: 'r',
+        issuedAt: start,
+        expiresAt: start + 60_000,
+      },
+      refresh: async () => ({ idToken: jwt(++n), accessToken: 'a', expiresIn: 60 }),
+      now: () => Date.now(),
+    });
+    const { ws, connection } = setup({ token: provider.getToken });
+    connection.connect();
+    await settle();
+    ws.last().accept();
+    expect(new URL(ws.last().url).searchParams.get('token')).toBe(jwt(0));
+
+    // Past 80% of the lifetime, a reconnect's URL carries a refreshed token.
+    await vi.advanceTimersByTimeAsync(50_000);
+    connection.reconnect();
+    await settle();
+    ws.last().accept();
+    expect(new URL(ws.last().url).searchParams.get('token')).toBe(jwt(1));
+    connection.close();
   });
 
   it('reconnects with exponential backoff, capped, and starts over after a success', async () => {
