@@ -15,6 +15,7 @@ import {
   webSocketAuthorizer,
   webSocketRoutes,
 } from '../definitions/routes.js';
+import { headerCsp, pageCsp, serializeCsp, type WebOrigins } from '../definitions/web.js';
 import { ChatError } from '../lambdas/domain/errors.js';
 import { isValidUserId, MAX_DISPLAY_NAME, parseDisplayName } from '../lambdas/domain/validation.js';
 import { createHttpApi } from './http-api.js';
@@ -74,6 +75,12 @@ export interface GatewayOptions {
   readonly log: Log;
   readonly signIn: SignInOptions;
   readonly webRoot?: string;
+  /**
+   * The origins the web client talks to (read per request: the local S3 and Cognito start later), for
+   * its Content-Security-Policy: the deployed site's (definitions/web.ts), with the local origins, so
+   * the client runs here under the policy it gets on AWS. Absent: no policy (unit tests).
+   */
+  readonly webOrigins?: () => Omit<WebOrigins, 'rest' | 'webSocket'> | undefined;
   readonly handlerTimeoutMs?: number;
   readonly httpRoutes?: readonly HttpRouteDefinition[];
   readonly httpAuthorizer?: HandlerDefinition;
@@ -124,6 +131,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.handlerTimeoutMs !== undefined ? { timeoutMs: options.handlerTimeoutMs } : {}),
   });
   const webRoot = options.webRoot !== undefined && existsSync(options.webRoot) ? options.webRoot : undefined;
+  /**
+   * CloudFront's two policies: the header's, and the page's (a `<meta>` in the deployed index.html,
+   * a second header here: a browser enforces both either way).
+   */
+  const webPolicyHeaders = (): Record<string, string[]> => {
+    const origins = options.webOrigins?.();
+    if (origins === undefined) return {};
+    const page = pageCsp({ ...origins, rest: new URL(baseUrl).origin, webSocket: new URL(wsUrl).origin });
+    return { 'content-security-policy': [serializeCsp(headerCsp), serializeCsp(page)] };
+  };
   const managementPrefix = `/${stage}/@connections/`;
   let baseUrl = '';
   let wsUrl = '';
@@ -243,7 +260,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // the API's greedy catch-all route here, but never a route with an exact path.
     const greedy = match?.route.path.includes('+}') ?? false;
     if (match !== undefined && !greedy) return httpApi.serve(req, res, url, match);
-    if (webRoot !== undefined && (await serveStatic(req, res, webRoot, pathname))) return;
+    if (webRoot !== undefined && (await serveStatic(req, res, webRoot, pathname, webPolicyHeaders()))) return;
     if (match !== undefined) return httpApi.serve(req, res, url, match);
     // What an HTTP API answers when no route matches (not the contract's shape: no handler runs).
     sendJson(req, res, 404, { message: 'Not Found' });

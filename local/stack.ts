@@ -359,6 +359,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     /** What the web client needs of the local Cognito, in /config.json once it runs. */
     let cognitoConfig: Record<string, string> = {};
+    /** The local S3's and Cognito's origins, for the web client's Content-Security-Policy. */
+    let clientOrigins: { readonly files: string; readonly cognito: string } | undefined;
     let store: Promise<ProfileStore> | undefined;
     const profileStore = () => {
       if (store === undefined) {
@@ -398,6 +400,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         publicConfig: () => cognitoConfig,
       },
       webRoot: options.webRoot ?? join(repoRoot, 'web', 'dist'),
+      webOrigins: () => clientOrigins,
     });
 
     // The local S3 and the Invoke endpoint start while the JVM warms up. The bucket's CORS allows the
@@ -459,6 +462,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       userPoolClientId: LOCAL_CLIENT_ID,
       mailUrl: events.mailUrl,
     };
+    clientOrigins = { files: new URL(s3.endpoint).origin, cognito: new URL(localCognito.endpoint).origin };
     log.info(`Local S3, Lambda Invoke and the events services ready after ${since(startedAt)}`);
 
     const env = {

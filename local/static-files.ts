@@ -45,6 +45,7 @@ export async function serveStatic(
   res: ServerResponse,
   root: string,
   pathname: string,
+  headers: Readonly<Record<string, string | readonly string[]>> = {},
 ): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   let decoded: string;
@@ -66,6 +67,7 @@ export async function serveStatic(
     'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': info.size,
     'cache-control': 'no-cache',
+    ...headers,
   });
   if (req.method === 'HEAD') {
     res.end();

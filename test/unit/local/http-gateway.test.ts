@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpRouteDefinition } from '../../../definitions/routes.js';
+import { headerCsp, pageCsp, serializeCsp } from '../../../definitions/web.js';
 import { makeHandler as makeTrailingSlashHandler } from '../../../lambdas/http/trailing-slash.js';
 import { makeTokenVerifier } from '../../../lambdas/shared/auth.js';
 import { isTextContentType, makeRouteMatcher } from '../../../local/http-api.js';
@@ -319,6 +320,30 @@ describe('HTTP API emulation', () => {
       wsUrl: gateway.wsUrl,
       signInUrl: `${gateway.baseUrl}/dev/token`,
     });
+  });
+});
+
+describe('the web client’s Content-Security-Policy', () => {
+  it('is sent with the client’s files as CloudFront sends it: the header’s policy and the page’s, naming the local origins', async () => {
+    const webOrigins = { files: 'http://127.0.0.1:4569', cognito: 'http://127.0.0.1:9229' };
+    const gateway = await startTestGateway({}, { webOrigins });
+    try {
+      const response = await fetch(`${gateway.baseUrl}/`);
+      const policies = (response.headers.get('content-security-policy') ?? '').split(/,\s*/);
+      expect(policies).toEqual([
+        serializeCsp(headerCsp),
+        serializeCsp(
+          pageCsp({
+            ...webOrigins,
+            rest: new URL(gateway.baseUrl).origin,
+            webSocket: new URL(gateway.wsUrl).origin,
+          }),
+        ),
+      ]);
+      expect(policies[1]).toContain(`connect-src 'self' ${new URL(gateway.baseUrl).origin}`);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

@@ -61,6 +61,7 @@ export async function startTestGateway(
     signIn?: Partial<SignInOptions>;
     handlerTimeoutMs?: number;
     allowedOrigins?: readonly string[];
+    webOrigins?: { readonly files: string; readonly cognito: string };
   } = {},
 ): Promise<TestGateway> {
   sharedKey ??= generateSigningKey();
@@ -83,6 +84,7 @@ export async function startTestGateway(
     webRoot,
     ...(options.handlerTimeoutMs !== undefined ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.webOrigins !== undefined ? { webOrigins: () => options.webOrigins } : {}),
     signIn: {
       key: sharedKey,
       userPoolId: 'us-east-1_localChat',
