@@ -19,15 +19,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.js';
+import { CHROMIUM_PATH, launchChromium } from '../../test/e2e/support/browser.js';
 import { pdfOfSize } from '../../test/e2e/support/files.js';
 import { humanSize } from '../../web/sdk/index.js';
 import type { BenchConfig } from '../config.js';
 import type { Deadline } from '../lib/deadline.js';
 import { round } from '../lib/stats.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = CHROMIUM_PATH;
 
 export interface TransferRun {
   readonly uploadMs: number;
@@ -133,19 +134,7 @@ export async function measureTransfer(
   const loadBefore = loadavg()[0] ?? 0;
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(CHROMIUM);
     const suffix = Date.now().toString(36);
     const [annId, bobId] = [`bench-xfer-a-${suffix}`, `bench-xfer-b-${suffix}`];
     const ann = await signInPage(browser, stack.webUrl, annId, 'Ann');

@@ -10,16 +10,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Locator,
-  type Page,
-  type Response,
-} from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ATTACHMENT_BYTES, humanSize } from '../../web/sdk/index.js';
+import { launchChromium } from './support/browser.js';
 import { e2eEnv } from './support/env.js';
 import { pdfDocument, pngImage } from './support/files.js';
 
@@ -40,19 +34,7 @@ interface User {
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'chat-e2e-files-'));
-  browser = await chromium.launch({
-    executablePath: env.chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(env.chromiumPath);
 });
 
 afterAll(async () => {

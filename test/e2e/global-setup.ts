@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { buildWeb } from '../../web/build.js';
+import { CHROMIUM_PATH as CHROMIUM } from './support/browser.js';
 import type { E2eEnv } from './support/env.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
  * The local Cognito's ID and access tokens last this long, so that sign-in.test.ts sees a session
  * refresh and outlive them (the other files sign in through /dev/token, whose tokens last 12 hours).

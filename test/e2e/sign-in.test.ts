@@ -6,9 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CognitoClient, CognitoError } from '../../web/sdk/index.js';
+import { launchChromium } from './support/browser.js';
 import { e2eEnv } from './support/env.js';
 
 const env = e2eEnv();
@@ -19,16 +20,7 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: env.chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium(env.chromiumPath);
 });
 
 afterAll(async () => {

@@ -9,10 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatApi, ChatConnection } from '../../web/sdk/index.js';
+import { launchChromium } from './support/browser.js';
 import { e2eEnv } from './support/env.js';
 
 const env = e2eEnv();
@@ -35,10 +36,7 @@ interface Person {
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   console.log(`Screenshots of the list and room views: ${SCREENSHOTS}`);
-  browser = await chromium.launch({
-    executablePath: env.chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium(env.chromiumPath);
 });
 
 afterAll(async () => {

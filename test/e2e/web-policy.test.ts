@@ -15,11 +15,12 @@ import { extname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRepoRoot } from '../../lib/chat-stack.js';
 import { buildSite, cspMarker } from '../../lib/chat-web.js';
 import { onlyResource, synthesizeChat } from '../infra/helpers.js';
+import { launchChromium } from './support/browser.js';
 import { e2eEnv } from './support/env.js';
 
 const env = e2eEnv();
@@ -148,17 +149,9 @@ beforeAll(async () => {
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({
-    executablePath: env.chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(env.chromiumPath, [
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  ]);
 });
 
 afterAll(async () => {
