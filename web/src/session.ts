@@ -73,19 +73,12 @@ export const cognitoClient = (settings: CognitoSettings) =>
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
   });
 
-/** The claims the client reads: `sub` (who is signed in) and `exp`. */
-interface Claims {
-  readonly sub?: unknown;
-  readonly exp?: unknown;
-}
-
-const claimsOf = (token: string): Claims | undefined => jwtClaims(token);
-
-const isExpired = (claims: Claims) => typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
+const isExpired = (claims: Readonly<Record<string, unknown>>) =>
+  typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
 
 /** A session for a fixed `token`, or an error message saying why the token cannot be used. */
 export function sessionFor(restUrl: string, wsUrl: string, token: string): Session | string {
-  const claims = claimsOf(token.trim());
+  const claims = jwtClaims(token.trim());
   if (claims === undefined || typeof claims.sub !== 'string') return 'That is not a JWT with a sub claim.';
   if (isExpired(claims)) return 'That token has expired.';
   return { restUrl: restUrl.trim(), wsUrl: wsUrl.trim(), token: token.trim(), userId: claims.sub };
@@ -97,7 +90,7 @@ export function cognitoSession(
   settings: CognitoSettings,
   tokens: StoredTokens,
 ): Session | string {
-  const claims = claimsOf(tokens.idToken);
+  const claims = jwtClaims(tokens.idToken);
   if (claims === undefined || typeof claims.sub !== 'string') return 'The sign-in gave an unreadable token.';
   if (config.restUrl === undefined || config.wsUrl === undefined)
     return 'config.json does not say where the chat API is (restUrl, wsUrl).';
@@ -138,7 +131,7 @@ export function savedSession(
       return session.cognito.tokens.refreshToken && sameCognito(session.cognito, config)
         ? session
         : undefined;
-    const claims = session.token === undefined ? undefined : claimsOf(session.token);
+    const claims = session.token === undefined ? undefined : jwtClaims(session.token);
     return claims !== undefined && !isExpired(claims) ? session : undefined;
   } catch {
     return undefined;
