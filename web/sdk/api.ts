@@ -261,10 +261,10 @@ export class ChatApi {
     path: string,
     body?: unknown,
   ): Promise<{ body: T; status: number }> {
+    let sent = '';
     const attempt = async (request?: TokenRequest) => {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${await resolveToken(this.options.token, request)}`,
-      };
+      sent = await resolveToken(this.options.token, request);
+      const headers: Record<string, string> = { authorization: `Bearer ${sent}` };
       if (body !== undefined) headers['content-type'] = 'application/json';
       return requestJson<T>(this.fetchImpl, `${this.restUrl}${path}`, {
         method,
@@ -276,10 +276,12 @@ export class ChatApi {
       return await attempt();
     } catch (error) {
       // A token that expired (or was refused) between the provider's check and the server's: one
-      // refresh and one retry. A plain string cannot be refreshed; a second 401 is the answer.
+      // refresh and one retry. A plain string cannot be refreshed; a second 401 is the answer. The
+      // refused token goes with the request: if another call's refresh already replaced it, the
+      // provider gives the new one instead of refreshing again.
       if (!(error instanceof ChatApiError) || error.status !== 401 || typeof this.options.token === 'string')
         throw error;
-      return attempt({ forceRefresh: true });
+      return attempt({ forceRefresh: true, refusedToken: sent });
     }
   }
 }

@@ -152,6 +152,19 @@ export class ChatConnection {
   private socket: WebSocketLike | undefined;
   /** A socket being opened: a reconnect, or the replacement of `socket` before the 2-hour limit. */
   private candidate: WebSocketLike | undefined;
+  /** The token in the candidate's URL. */
+  private candidateToken: string | undefined;
+  /**
+   * The token of the last attempt that closed without ever opening: `$connect` may have refused it
+   * (expired, revoked, signed by a pool that no longer trusts it), so the next attempt asks for a
+   * refreshed one instead of retrying it forever.
+   */
+  private refusedToken: string | undefined;
+  /**
+   * The last token a refresh was forced for: once per token value, or a source that gives the same
+   * token again (a fixed one, a refresh that failed) would be asked on every attempt.
+   */
+  private forcedFor: string | undefined;
   private attempt = 0;
   private reconnectTimer: Timer | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -307,8 +320,17 @@ export class ChatConnection {
     if (!this.running || this.opening || this.candidate) return;
     this.opening = true;
     let url: string;
+    let token: string;
+    const refused = this.refusedToken;
+    this.refusedToken = undefined;
+    const force = refused !== undefined && refused !== this.forcedFor;
+    if (force) this.forcedFor = refused;
     try {
-      url = withToken(this.options.wsUrl, await resolveToken(this.options.token));
+      token = await resolveToken(
+        this.options.token,
+        force ? { forceRefresh: true, refusedToken: refused } : undefined,
+      );
+      url = withToken(this.options.wsUrl, token);
     } catch (error) {
       this.opening = false;
       this.events.emit('error', error instanceof Error ? error : new Error(String(error)));
@@ -327,6 +349,7 @@ export class ChatConnection {
       return;
     }
     this.candidate = socket;
+    this.candidateToken = token;
     socket.onopen = () => this.adopt(socket);
     socket.onclose = () => this.lost(socket);
     // A close event always follows an error event; that is where the reconnect happens.
@@ -367,6 +390,8 @@ export class ChatConnection {
   private lost(socket: WebSocketLike): void {
     if (socket === this.candidate) {
       this.candidate = undefined;
+      // Closed before it opened: the handshake failed, perhaps because `$connect` refused the token.
+      this.refusedToken = this.candidateToken;
       // A failed replacement leaves the current socket serving; it reconnects when it closes.
       if (!this.socket && this.running) this.scheduleReconnect();
       return;

@@ -26,8 +26,8 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './connection.js';
+export { jwtClaims } from './jwt.js';
 export {
-  jwtExpiry,
   refreshDueAt,
   SessionEndedError,
   type StoredTokens,

@@ -2,8 +2,10 @@
  * Keeps a Cognito session's ID token fresh for `ChatApi` and `ChatConnection`: hand them
  * `token: provider.getToken`. The token is refreshed (REFRESH_TOKEN_AUTH) before it expires: once
  * 80% of its lifetime has passed, or 5 minutes before its end if that comes first; parallel callers
- * share one refresh (single flight). A 401 asks for a refresh even before that (`forceRefresh`).
- * A refresh that Cognito refuses (the refresh token expired or was revoked) ends the session:
+ * share one refresh (single flight). A 401 asks for a refresh even before that (`forceRefresh`), once
+ * per refused token. Expiry is reckoned on the local clock from Cognito's `ExpiresIn` (see
+ * `storedTokens`), so a skewed browser clock changes nothing. A refresh that Cognito refuses (the
+ * refresh token expired or was revoked, or the app client is gone) ends the session:
  * `onSignedOut` is called once and every later call throws `SessionEndedError`.
  *
  * The handlers verify ID tokens (lambdas/shared/auth.ts takes either kind; the ID token carries the
@@ -43,36 +45,42 @@ export interface TokenProviderOptions {
   readonly autoRefresh?: boolean;
 }
 
-/** After a refresh that failed for another reason than the refresh token (offline), try again this soon. */
+/**
+ * After a refresh that failed for another reason than the refresh token (offline), try again this
+ * soon; also the shortest wait the refresh timer ever arms, so that no token, however short-lived or
+ * already due, can make the timer refresh in a loop.
+ */
 const RETRY_MS = 30_000;
+
+/**
+ * Cognito's answers to REFRESH_TOKEN_AUTH that no retry fixes, so they end the session: the refresh
+ * token expired or was revoked (NotAuthorizedException), the app client is gone, e.g. after a
+ * redeploy (ResourceNotFoundException), or the request itself is refused (InvalidParameterException).
+ */
+const SESSION_ENDING = new Set([
+  'NotAuthorizedException',
+  'ResourceNotFoundException',
+  'InvalidParameterException',
+]);
 
 /** At most this long before expiry... */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 /** ...and at most this share of the lifetime before it (so a 5-minute token refreshes after 4). */
 const REFRESH_SHARE = 0.2;
 
-/** The JWT's `exp` in epoch ms, unverified (the server verifies; the client only plans ahead). */
-export function jwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes)) as { exp?: unknown };
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Tokens as kept: the ID token's own `exp` when it has one (it is the token sent), else `expiresIn`. */
+/**
+ * Tokens as kept, their expiry on the local clock: receipt time plus Cognito's `ExpiresIn`. Never the
+ * token's `exp` against the local clock: `exp` is on Cognito's clock, and a browser clock an hour fast
+ * would make every new token look due (a refresh loop), one behind would keep sending expired ones.
+ * A session restored from storage keeps the receipt-based expiry it was saved with.
+ */
 export function storedTokens(tokens: CognitoTokens, refreshToken: string, now: number): StoredTokens {
   return {
     idToken: tokens.idToken,
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken ?? refreshToken,
     issuedAt: now,
-    expiresAt: jwtExpiry(tokens.idToken) ?? now + tokens.expiresIn * 1000,
+    expiresAt: now + tokens.expiresIn * 1000,
   };
 }
 
@@ -99,10 +107,16 @@ export class TokenProvider {
     return this.current;
   }
 
-  /** The ID token to send; refreshed first when due, or when `forceRefresh` (after a 401). */
+  /**
+   * The ID token to send; refreshed first when due, or when `forceRefresh` (after a 401) unless the
+   * refused token (`refusedToken`) is no longer the current one: a refresh since already replaced it.
+   */
   readonly getToken = (request?: TokenRequest): Promise<string> => {
     if (this.ended !== undefined) return Promise.reject(new SessionEndedError(this.ended));
-    if (request?.forceRefresh !== true && this.now() < refreshDueAt(this.current)) {
+    const refusedCurrent =
+      request?.forceRefresh === true &&
+      (request.refusedToken === undefined || request.refusedToken === this.current.idToken);
+    if (!refusedCurrent && this.now() < refreshDueAt(this.current)) {
       return Promise.resolve(this.current.idToken);
     }
     // Single flight: every caller while a refresh runs waits for that one.
@@ -128,7 +142,7 @@ export class TokenProvider {
         // A refusal ends the session (onSignedOut); anything else is tried again shortly.
         this.getToken().catch(() => this.schedule(this.now() + RETRY_MS));
       },
-      Math.max(0, at - this.now()),
+      Math.max(RETRY_MS, at - this.now()),
     );
   }
 
@@ -138,9 +152,9 @@ export class TokenProvider {
     try {
       fresh = await this.options.refresh(refreshToken);
     } catch (error) {
-      if (error instanceof CognitoError && error.type === 'NotAuthorizedException') {
-        // The refresh token expired or was revoked (a sign-out elsewhere, a password reset): only a
-        // new sign-in helps.
+      if (error instanceof CognitoError && SESSION_ENDING.has(error.type)) {
+        // The refresh token expired or was revoked (a sign-out elsewhere, a password reset), or the
+        // app client it belongs to is gone: only a new sign-in helps.
         const reason = 'Your session has ended. Sign in again.';
         if (this.ended === undefined) {
           this.ended = reason;

@@ -155,10 +155,14 @@ export type ClientFrame =
   | { readonly action: 'typing'; readonly roomId: string; readonly isTyping: boolean }
   | { readonly action: 'ping' };
 
-/** A JWT, or a function that gives a fresh one (called before every request and every connect). */
-/** What a token function is asked: `forceRefresh` after the server refused the last token (a 401). */
+/**
+ * What a token function is asked: `forceRefresh` after the server refused a token (a 401, or a
+ * WebSocket handshake refused), with `refusedToken`, the token it refused. A provider refreshes only
+ * if that is still its current token: refusals one after another then cost one refresh, not one each.
+ */
 export interface TokenRequest {
   readonly forceRefresh?: boolean;
+  readonly refusedToken?: string;
 }
 
 /**

@@ -18,6 +18,7 @@ import { applyMessage, applyRead, mergeListed, type RoomItem, roomItem } from '.
 import { RoomView } from './room-view.js';
 import { chatLink, LIST_PATH, parseRoute, roomPath } from './route.js';
 import type { Session } from './session.js';
+import { isCaseSensitiveId, normalizeUserId } from './user-ids.js';
 
 const BANNER: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -352,13 +353,13 @@ export class ChatApp {
    * Opens the chat with `userId`, starting it if needed; false (with the reason shown under the
    * start form) when there is no such user.
    *
-   * User ids are matched exactly, as the server does: an id is the token's `sub` (a lowercase UUID
-   * from Cognito, but on the local stack any letters, digits and `_ . @ + -`), the room name is
-   * built from the ids as they are, and nothing on the server folds case, so "Bob" and "bob" may be
-   * two users. Lowercasing here could open a chat with the wrong person; the message says why
-   * instead. A user appears once they have signed in (the profile is made on first use).
+   * An id is the token's `sub`: a UUID-shaped id is lowercased (Cognito's subs are lowercase UUIDs);
+   * any other id (the local stack's: any letters, digits and `_ . @ + -`) is matched exactly, as the
+   * server does, since the room name is built from the ids as they are and "Bob" and "bob" may be two
+   * users (see user-ids.ts). A user appears once they have signed in (the profile is made on first use).
    */
-  private async chatWith(userId: string, how: 'push' | 'replace'): Promise<boolean> {
+  private async chatWith(typed: string, how: 'push' | 'replace'): Promise<boolean> {
+    const userId = normalizeUserId(typed);
     const error = part(this.root, 'start-chat-error');
     error.textContent = '';
     if (userId === '') return false;
@@ -374,7 +375,7 @@ export class ChatApp {
       return true;
     } catch (cause) {
       if (cause instanceof ChatApiError && cause.status === 404) {
-        const caseHint = userId !== userId.toLowerCase() ? ' User ids are case-sensitive.' : '';
+        const caseHint = isCaseSensitiveId(userId) ? ' User ids are case-sensitive.' : '';
         error.textContent = `No user “${userId}”.${caseHint} A user can be found once they have signed in.`;
       } else if (cause instanceof ChatApiError && cause.status !== 401) error.textContent = cause.message;
       else this.onError(cause);

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     void app.start();
   }
 
-  const session = savedSession();
+  const session = savedSession(config);
   if (session) run(session);
   else showSignIn();
 }

@@ -5,7 +5,13 @@
  * and a refresh token (30 days) left in localStorage would outlive the tab for any script on the
  * origin to read. The price: a new tab signs in again.
  */
-import { CognitoClient, type StoredTokens, TokenProvider, type TokenSource } from '../sdk/index.js';
+import {
+  CognitoClient,
+  jwtClaims,
+  type StoredTokens,
+  TokenProvider,
+  type TokenSource,
+} from '../sdk/index.js';
 
 export interface Config {
   readonly restUrl?: string;
@@ -67,29 +73,12 @@ export const cognitoClient = (settings: CognitoSettings) =>
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
   });
 
-interface Claims {
-  readonly sub?: unknown;
-  readonly exp?: unknown;
-}
-
-/** The JWT's claims, unverified: the server verifies; the client only needs to know who it is. */
-export function claimsOf(token: string): Claims | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as Claims;
-  } catch {
-    return undefined;
-  }
-}
-
-const isExpired = (claims: Claims) => typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
+const isExpired = (claims: Readonly<Record<string, unknown>>) =>
+  typeof claims.exp === 'number' && claims.exp * 1000 < Date.now();
 
 /** A session for a fixed `token`, or an error message saying why the token cannot be used. */
 export function sessionFor(restUrl: string, wsUrl: string, token: string): Session | string {
-  const claims = claimsOf(token.trim());
+  const claims = jwtClaims(token.trim());
   if (claims === undefined || typeof claims.sub !== 'string') return 'That is not a JWT with a sub claim.';
   if (isExpired(claims)) return 'That token has expired.';
   return { restUrl: restUrl.trim(), wsUrl: wsUrl.trim(), token: token.trim(), userId: claims.sub };
@@ -101,7 +90,7 @@ export function cognitoSession(
   settings: CognitoSettings,
   tokens: StoredTokens,
 ): Session | string {
-  const claims = claimsOf(tokens.idToken);
+  const claims = jwtClaims(tokens.idToken);
   if (claims === undefined || typeof claims.sub !== 'string') return 'The sign-in gave an unreadable token.';
   if (config.restUrl === undefined || config.wsUrl === undefined)
     return 'config.json does not say where the chat API is (restUrl, wsUrl).';
@@ -113,13 +102,36 @@ export function cognitoSession(
   };
 }
 
-export function savedSession(): Session | undefined {
+/**
+ * Whether a saved Cognito session belongs to the app client `config.json` names now: its refresh
+ * token only works with the client that issued it, so after a redeploy (a new client id) or another
+ * endpoint the saved session is dropped and the user signs in again, rather than sending refreshes
+ * to a client that is gone.
+ */
+export function sameCognito(saved: CognitoSettings, config: Config): boolean {
+  const current = cognitoSettings(config);
+  return (
+    current !== undefined &&
+    current.clientId === saved.clientId &&
+    current.region === saved.region &&
+    current.endpoint === saved.endpoint
+  );
+}
+
+/** The session this tab saved, if it can still be used with `config` (the current config.json). */
+export function savedSession(
+  config: Config,
+  storage: Pick<Storage, 'getItem'> = sessionStorage,
+): Session | undefined {
   try {
-    const session = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null;
+    const session = JSON.parse(storage.getItem(KEY) ?? 'null') as Session | null;
     if (session === null) return undefined;
     // A Cognito session lives as long as its refresh token: an expired ID token is refreshed.
-    if (session.cognito !== undefined) return session.cognito.tokens.refreshToken ? session : undefined;
-    const claims = session.token === undefined ? undefined : claimsOf(session.token);
+    if (session.cognito !== undefined)
+      return session.cognito.tokens.refreshToken && sameCognito(session.cognito, config)
+        ? session
+        : undefined;
+    const claims = session.token === undefined ? undefined : jwtClaims(session.token);
     return claims !== undefined && !isExpired(claims) ? session : undefined;
   } catch {
     return undefined;

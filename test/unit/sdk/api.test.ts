@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ChatApi, ChatApiError, signInLocal } from '../../../web/sdk/index.js';
+import {
+  ChatApi,
+  ChatApiError,
+  signInLocal,
+  TokenProvider,
+  type TokenRequest,
+} from '../../../web/sdk/index.js';
 import { fakeFetch, message, messageId, ROOM } from './fakes.js';
 
 const room = {
@@ -132,14 +138,56 @@ describe('ChatApi with a refreshing token', () => {
     const { fetch, calls } = fakeFetch((call) =>
       call.headers.authorization === 'Bearer fresh' ? { body: me } : unauthorized,
     );
-    const token = vi.fn(async (request?: { forceRefresh?: boolean }) =>
+    const token = vi.fn(async (request?: TokenRequest) =>
       request?.forceRefresh === true ? 'fresh' : 'stale',
     );
     const api = new ChatApi({ restUrl: 'http://chat.test', token, fetch });
 
     expect(await api.getMe()).toEqual(me);
     expect(calls.map((call) => call.headers.authorization)).toEqual(['Bearer stale', 'Bearer fresh']);
-    expect(token.mock.calls).toEqual([[undefined], [{ forceRefresh: true }]]);
+    expect(token.mock.calls).toEqual([[undefined], [{ forceRefresh: true, refusedToken: 'stale' }]]);
+  });
+
+  it('refreshes once for 401s that come one after another for the same token', async () => {
+    // Two requests go out with the same token; the second's 401 arrives after the first's refresh
+    // has finished, so single flight cannot merge them.
+    let answerSecond: () => void = () => {};
+    const secondRefused = new Promise<void>((resolve) => {
+      answerSecond = resolve;
+    });
+    let staleCalls = 0;
+    const { fetch, calls } = fakeFetch(async (call) => {
+      if (call.headers.authorization !== 'Bearer stale') return { body: me };
+      staleCalls += 1;
+      if (staleCalls === 2) await secondRefused;
+      return unauthorized;
+    });
+    let n = 0;
+    const refresh = vi.fn(async () => ({ idToken: `fresh-${++n}`, accessToken: 'a', expiresIn: 3600 }));
+    const provider = new TokenProvider({
+      tokens: {
+        idToken: 'stale',
+        accessToken: 'a',
+        refreshToken: 'r',
+        issuedAt: Date.now(),
+        expiresAt: Date.now() + 3600_000,
+      },
+      refresh,
+    });
+    const api = new ChatApi({ restUrl: 'http://chat.test', token: provider.getToken, fetch });
+
+    const first = api.getMe();
+    const second = api.listRooms();
+    expect(await first).toEqual(me);
+    answerSecond();
+    await second;
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(calls.map((call) => call.headers.authorization)).toEqual([
+      'Bearer stale',
+      'Bearer stale',
+      'Bearer fresh-1',
+      'Bearer fresh-1',
+    ]);
   });
 
   it('gives up after the one retry: a second 401 is the answer', async () => {

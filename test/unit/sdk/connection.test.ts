@@ -7,6 +7,7 @@ import {
   type ConnectionState,
   type Message,
   TokenProvider,
+  type TokenRequest,
 } from '../../../web/sdk/index.js';
 import { smallestUlidAt, ulidTime } from '../../../web/sdk/ulid-time.js';
 import { type FetchCall, fakeFetch, fakeWebSocket, message, messageId, ROOM } from './fakes.js';
@@ -81,6 +82,69 @@ describe('ChatConnection: connecting and reconnecting', () => {
     await settle();
     ws.last().accept();
     expect(new URL(ws.last().url).searchParams.get('token')).toBe(jwt(1));
+    connection.close();
+  });
+
+  it('asks for a refreshed token after a handshake refused, once per token value', async () => {
+    let n = 0;
+    // A token source whose refresh gives `t1` once, then the same `t1` again (its refresh failing).
+    const token = vi.fn(async (request?: TokenRequest) => {
+      if (request?.forceRefresh === true && n < 1) n += 1;
+      return `t${n}`;
+    });
+    const { ws, connection } = setup({ token });
+    const urlToken = () => new URL(ws.last().url).searchParams.get('token');
+    connection.connect();
+    await settle();
+    expect(urlToken()).toBe('t0');
+
+    // `$connect` refuses t0: the socket closes without opening, and the next attempt forces a refresh.
+    ws.last().refuse();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(token.mock.calls.at(-1)).toEqual([{ forceRefresh: true, refusedToken: 't0' }]);
+    expect(urlToken()).toBe('t1');
+
+    // t1 refused: one forced refresh for it (which gives t1 again), then no more for t1.
+    ws.last().refuse();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(token.mock.calls.at(-1)).toEqual([{ forceRefresh: true, refusedToken: 't1' }]);
+    ws.last().refuse();
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(token.mock.calls.at(-1)).toEqual([undefined]);
+    expect(token.mock.calls.filter(([request]) => request?.forceRefresh === true)).toHaveLength(2);
+
+    // A socket that opened and later dropped was not refused: its reconnect asks plainly.
+    ws.last().accept();
+    ws.last().drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(token.mock.calls.at(-1)).toEqual([undefined]);
+    connection.close();
+  });
+
+  it('gets a new token from a TokenProvider when $connect refuses the current one', async () => {
+    let n = 0;
+    const now = Date.now();
+    const provider = new TokenProvider({
+      tokens: {
+        idToken: 'revoked',
+        accessToken: 'a',
+        refreshToken: 'r',
+        issuedAt: now,
+        expiresAt: now + 3600_000,
+      },
+      refresh: async () => ({ idToken: `fresh-${++n}`, accessToken: 'a', expiresIn: 3600 }),
+    });
+    const { ws, connection } = setup({ token: provider.getToken });
+    connection.connect();
+    await settle();
+    ws.last().refuse();
+    await vi.advanceTimersByTimeAsync(1000);
+    ws.last().accept();
+    expect(ws.sockets.map((socket) => new URL(socket.url).searchParams.get('token'))).toEqual([
+      'revoked',
+      'fresh-1',
+    ]);
+    expect(connection.state).toBe('online');
     connection.close();
   });
 

@@ -84,10 +84,16 @@ export interface FetchCall {
   readonly body: unknown;
 }
 
-/** A fetch whose answers come from `respond`; every call is recorded. */
-export function fakeFetch(
-  respond: (call: FetchCall) => { status?: number; body?: unknown } | Promise<never>,
-) {
+interface FakeAnswer {
+  readonly status?: number;
+  readonly body?: unknown;
+}
+
+/**
+ * A fetch whose answers come from `respond` (a promise may hold an answer back, or reject); every
+ * call is recorded.
+ */
+export function fakeFetch(respond: (call: FetchCall) => FakeAnswer | Promise<FakeAnswer>) {
   const calls: FetchCall[] = [];
   const fetch = async (input: string, init?: RequestInit): Promise<Response> => {
     const request: FetchCall = {

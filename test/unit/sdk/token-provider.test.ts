@@ -5,6 +5,7 @@ import {
   refreshDueAt,
   SessionEndedError,
   type StoredTokens,
+  storedTokens,
   TokenProvider,
 } from '../../../web/sdk/index.js';
 
@@ -35,6 +36,16 @@ describe('refreshDueAt', () => {
   it('is 5 minutes before the end of an hour, and at 80% of a short lifetime', () => {
     expect(refreshDueAt(tokens(T0, HOUR))).toBe(T0 + HOUR - 5 * 60_000);
     expect(refreshDueAt(tokens(T0, 60_000))).toBe(T0 + 48_000);
+  });
+});
+
+describe('storedTokens', () => {
+  it('reckons the expiry on the local clock from ExpiresIn, whatever the token’s exp says', () => {
+    // Cognito's clock says the token ends at T0 + 1 h; this browser's clock is 2 hours ahead.
+    const local = T0 + 2 * HOUR;
+    const kept = storedTokens(answer(T0, HOUR, 1), 'refresh', local);
+    expect(kept).toMatchObject({ issuedAt: local, expiresAt: local + HOUR, refreshToken: 'refresh' });
+    expect(refreshDueAt(kept)).toBe(local + HOUR - 5 * 60_000);
   });
 });
 
@@ -110,6 +121,43 @@ describe('TokenProvider', () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
+  it('refreshes a refused token once: a later refusal of the same token gets the new one', async () => {
+    let n = 0;
+    const now = T0 + 1000;
+    const refresh = vi.fn(async () => answer(now, HOUR, ++n));
+    const first = tokens(T0, HOUR);
+    const provider = new TokenProvider({ tokens: first, refresh, now: () => now });
+
+    const fresh = await provider.getToken({ forceRefresh: true, refusedToken: first.idToken });
+    expect(fresh).toBe(answer(now, HOUR, 1).idToken);
+    // Another request sent with the old token was refused after that refresh: no second refresh.
+    expect(await provider.getToken({ forceRefresh: true, refusedToken: first.idToken })).toBe(fresh);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    // The new token refused too: that one is refreshed.
+    expect(await provider.getToken({ forceRefresh: true, refusedToken: fresh })).toBe(
+      answer(now, HOUR, 2).idToken,
+    );
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it.each(['ResourceNotFoundException', 'InvalidParameterException'])(
+    'ends the session when Cognito answers the refresh with %s (no retry fixes it)',
+    async (type) => {
+      const now = T0 + HOUR;
+      const onSignedOut = vi.fn();
+      const refresh = vi.fn(async () => {
+        throw cognitoError(type, 'User pool client 1abc does not exist.');
+      });
+      const provider = new TokenProvider({ tokens: tokens(T0, HOUR), refresh, onSignedOut, now: () => now });
+
+      await expect(provider.getToken()).rejects.toBeInstanceOf(SessionEndedError);
+      await expect(provider.getToken()).rejects.toBeInstanceOf(SessionEndedError);
+      expect(onSignedOut).toHaveBeenCalledTimes(1);
+      expect(onSignedOut).toHaveBeenCalledWith('Your session has ended. Sign in again.');
+      expect(refresh).toHaveBeenCalledTimes(1);
+    },
+  );
+
   it('keeps the current token through a network failure while it lasts, and fails after', async () => {
     let now = T0 + HOUR - 60_000;
     const onSignedOut = vi.fn();
@@ -179,6 +227,53 @@ describe('TokenProvider', () => {
       expect(onSignedOut).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(HOUR);
       expect(refresh).toHaveBeenCalledTimes(2);
+    });
+
+    it.each([
+      ['2 hours ahead of', 2 * HOUR],
+      ['2 hours behind', -2 * HOUR],
+    ])(
+      'with the browser clock %s Cognito’s, refreshes once per token, before Cognito’s expiry',
+      async (_, skew) => {
+        // The browser's clock (Date.now, the fake timers) is `skew` off Cognito's, which sets `exp`.
+        vi.setSystemTime(T0 + skew);
+        const cognitoNow = () => Date.now() - skew;
+        let n = 0;
+        let cognitoExpiry = cognitoNow() + HOUR;
+        /** At each refresh, how long (Cognito's clock) the token being replaced had left. */
+        const marginsMs: number[] = [];
+        const refresh = vi.fn(async () => {
+          marginsMs.push(cognitoExpiry - cognitoNow());
+          cognitoExpiry = cognitoNow() + HOUR;
+          return answer(cognitoNow(), HOUR, ++n);
+        });
+        const provider = new TokenProvider({
+          tokens: storedTokens({ ...answer(cognitoNow(), HOUR, 0), refreshToken: 'refresh' }, '', Date.now()),
+          refresh,
+          autoRefresh: true,
+        });
+
+        await vi.advanceTimersByTimeAsync(3 * HOUR);
+        // Due 5 minutes before each hour-long token ends: at 55, 110 and 165 minutes.
+        expect(refresh).toHaveBeenCalledTimes(3);
+        expect(marginsMs).toEqual([5 * 60_000, 5 * 60_000, 5 * 60_000]);
+        // The token handed out is one Cognito still takes.
+        const last = (await refresh.mock.results[2]?.value) as CognitoTokens | undefined;
+        expect(await provider.getToken()).toBe(last?.idToken);
+        expect(cognitoNow()).toBeLessThan(cognitoExpiry);
+        provider.end();
+      },
+    );
+
+    it('never refreshes on the timer more often than every 30 s, however short the token’s lifetime', async () => {
+      let n = 0;
+      // A token that lasts one second: due at 0.8 s, every time.
+      const refresh = vi.fn(async () => answer(Date.now(), 1000, ++n));
+      const provider = new TokenProvider({ tokens: tokens(T0, 1000), refresh, autoRefresh: true });
+      await vi.advanceTimersByTimeAsync(5 * 60_000);
+      expect(refresh.mock.calls.length).toBeGreaterThanOrEqual(9);
+      expect(refresh.mock.calls.length).toBeLessThanOrEqual(10);
+      provider.end();
     });
   });
 });
