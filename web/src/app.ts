@@ -16,7 +16,7 @@ import { renderChatList } from './chat-list.js';
 import { h, part } from './dom.js';
 import { applyMessage, applyRead, mergeListed, type RoomItem, roomItem } from './model.js';
 import { RoomView } from './room-view.js';
-import { chatLink, LIST_PATH, parseRoute, roomPath } from './route.js';
+import { chatLink, LIST_PATH, parseRoute, peerIn, roomPath } from './route.js';
 import type { Session } from './session.js';
 import { isCaseSensitiveId, normalizeUserId } from './user-ids.js';
 
@@ -358,7 +358,7 @@ export class ChatApp {
    * server does, since the room name is built from the ids as they are and "Bob" and "bob" may be two
    * users (see user-ids.ts). A user appears once they have signed in (the profile is made on first use).
    */
-  private async chatWith(typed: string, how: 'push' | 'replace'): Promise<boolean> {
+  private async chatWith(typed: string, how: 'push' | 'replace' | 'none'): Promise<boolean> {
     const userId = normalizeUserId(typed);
     const error = part(this.root, 'start-chat-error');
     error.textContent = '';
@@ -399,6 +399,9 @@ export class ChatApp {
       this.openRoom(roomId, 'none');
       return;
     }
+    // A room of ours beyond the part of the list that was read (or not started yet): start or get it.
+    const peer = peerIn(roomId, this.session.userId);
+    if (peer !== undefined && (await this.chatWith(peer, 'none'))) return;
     // Not one of ours (another user's link, or signed in as someone else): back to the list.
     if (this.room !== undefined) this.closeRoom('none');
     history.replaceState(null, '', LIST_PATH);

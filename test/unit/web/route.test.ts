@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatLink, parseRoute, roomPath } from '../../../web/src/route.js';
+import { chatLink, parseRoute, peerIn, roomPath } from '../../../web/src/route.js';
 
 describe('client URLs', () => {
   it('reads the list, a room and a chat link', () => {
@@ -21,5 +21,22 @@ describe('client URLs', () => {
     const link = new URL(chatLink('https://chat.example.com', 'ann+work@example.com'));
     expect(link.origin).toBe('https://chat.example.com');
     expect(parseRoute(link.pathname, link.search)).toEqual({ withUser: 'ann+work@example.com' });
+  });
+});
+
+describe('peerIn', () => {
+  it('names the other participant of a room the user is in', () => {
+    expect(peerIn('chat_ann_bob', 'ann')).toBe('bob');
+    expect(peerIn('chat_ann_bob', 'bob')).toBe('ann');
+    expect(peerIn('chat_3c6b0c27-aaaa_c89fa0b2-bbbb', 'c89fa0b2-bbbb')).toBe('3c6b0c27-aaaa');
+  });
+
+  it('is undefined for a room of others, a name that splits two ways, or no room name', () => {
+    expect(peerIn('chat_ann_bob', 'cat')).toBeUndefined();
+    // a with b_c, or a_b with c: which one is not for the client to guess.
+    expect(peerIn('chat_a_b_c', 'a')).toBeUndefined();
+    expect(peerIn('chat_a_b_c', 'c')).toBeUndefined();
+    expect(peerIn('room_ann_bob', 'ann')).toBeUndefined();
+    expect(peerIn('chat_bob_ann', 'ann')).toBeUndefined();
   });
 });
