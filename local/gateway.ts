@@ -136,8 +136,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
    * a second header here: a browser enforces both either way).
    */
   const webPolicyHeaders = (): Record<string, string[]> => {
-    const origins = options.webOrigins?.();
-    if (origins === undefined) return {};
+    if (options.webOrigins === undefined) return {};
+    // Before the local S3 and Cognito run, the page may reach nothing but this origin (fail closed).
+    const origins = options.webOrigins() ?? { files: "'self'", cognito: "'self'" };
     const page = pageCsp({ ...origins, rest: new URL(baseUrl).origin, webSocket: new URL(wsUrl).origin });
     return { 'content-security-policy': [serializeCsp(headerCsp), serializeCsp(page)] };
   };

@@ -161,10 +161,11 @@ export class ChatConnection {
    */
   private refusedToken: string | undefined;
   /**
-   * The last token a refresh was forced for: once per token value, or a source that gives the same
-   * token again (a fixed one, a refresh that failed) would be asked on every attempt.
+   * Whether this run of failed attempts has forced a refresh already: once per run (until a socket
+   * opens). A fresh token that is still refused says the token is not the cause (the API is down, a
+   * proxy blocks WebSockets), and forcing on every attempt would cost a Cognito call per reconnect.
    */
-  private forcedFor: string | undefined;
+  private forcedThisRun = false;
   private attempt = 0;
   private reconnectTimer: Timer | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -323,8 +324,8 @@ export class ChatConnection {
     let token: string;
     const refused = this.refusedToken;
     this.refusedToken = undefined;
-    const force = refused !== undefined && refused !== this.forcedFor;
-    if (force) this.forcedFor = refused;
+    const force = refused !== undefined && !this.forcedThisRun;
+    if (force) this.forcedThisRun = true;
     try {
       token = await resolveToken(
         this.options.token,
@@ -376,6 +377,7 @@ export class ChatConnection {
     }
     this.socket = socket;
     this.attempt = 0;
+    this.forcedThisRun = false;
     clearTimeout(this.reconnectTimer);
     this.setState('online');
     this.heartbeatTimer = setInterval(() => this.heartbeat(socket), this.heartbeatMs);

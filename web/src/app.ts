@@ -358,7 +358,7 @@ export class ChatApp {
    * server does, since the room name is built from the ids as they are and "Bob" and "bob" may be two
    * users (see user-ids.ts). A user appears once they have signed in (the profile is made on first use).
    */
-  private async chatWith(typed: string, how: 'push' | 'replace' | 'none'): Promise<boolean> {
+  private async chatWith(typed: string, how: 'push' | 'replace'): Promise<boolean> {
     const userId = normalizeUserId(typed);
     const error = part(this.root, 'start-chat-error');
     error.textContent = '';
@@ -399,9 +399,30 @@ export class ChatApp {
       this.openRoom(roomId, 'none');
       return;
     }
-    // A room of ours beyond the part of the list that was read (or not started yet): start or get it.
+    // A room of ours beyond the part of the list that was read (or not started yet): start or get it,
+    // the very room the address names. A failure that is no answer about the room (the network, a
+    // 5xx) leaves the address alone, so a reload tries again.
     const peer = peerIn(roomId, this.session.userId);
-    if (peer !== undefined && (await this.chatWith(peer, 'none'))) return;
+    if (peer !== undefined) {
+      try {
+        const { room } = await this.api.startChat(peer);
+        if (room.roomId === roomId) {
+          this.rooms.set(roomId, this.rooms.get(roomId) ?? roomItem(room, this.session.userId));
+          this.openRoom(roomId, 'none');
+          return;
+        }
+      } catch (cause) {
+        if (
+          !(cause instanceof ChatApiError) ||
+          cause.status === 401 ||
+          cause.status >= 500 ||
+          cause.status === 0
+        ) {
+          this.onError(cause);
+          return;
+        }
+      }
+    }
     // Not one of ours (another user's link, or signed in as someone else): back to the list.
     if (this.room !== undefined) this.closeRoom('none');
     history.replaceState(null, '', LIST_PATH);

@@ -6,7 +6,8 @@ import { renderSignIn } from './sign-in.js';
 async function main(): Promise<void> {
   const root = document.getElementById('app');
   if (root === null) throw new Error('index.html has no #app element');
-  const config = await loadConfig();
+  const loaded = await loadConfig();
+  const config = loaded ?? {};
 
   const showSignIn = (notice = '') => {
     saveSession(undefined);
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     void app.start();
   }
 
-  const session = savedSession(config);
+  const session = savedSession(loaded);
   if (session) run(session);
   else showSignIn();
 }

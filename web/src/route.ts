@@ -34,19 +34,20 @@ export const chatLink = (origin: string, userId: string) => `${origin}/?with=${e
 
 /**
  * The other participant of `roomId` when `userId` is one of its two (the room name is
- * `chat_{a}_{b}`, ids sorted as strings), else undefined. Only for a name that splits one way:
- * ids may hold `_`, so `chat_a_b_c` could be a with b_c or a_b with c. Lets a deep link open a room
- * the loaded part of the chat list does not hold.
+ * `chat_{a}_{b}`, ids sorted as strings), else undefined. Ids may hold `_`, so a name may split more
+ * than one way (`chat_a_b_c`: a with b_c, or a_b with c); only the splits with `userId` on one side
+ * count, and the answer is given only when there is exactly one. Lets a deep link open a room the
+ * loaded part of the chat list does not hold.
  */
 export function peerIn(roomId: string, userId: string): string | undefined {
   if (!roomId.startsWith('chat_')) return undefined;
   const rest = roomId.slice('chat_'.length);
-  const splits: [string, string][] = [];
+  const peers: string[] = [];
   for (let i = rest.indexOf('_'); i !== -1; i = rest.indexOf('_', i + 1)) {
     const [a, b] = [rest.slice(0, i), rest.slice(i + 1)];
-    if (a !== '' && b !== '' && a < b) splits.push([a, b]);
+    if (a === '' || b === '' || a >= b) continue;
+    if (a === userId) peers.push(b);
+    else if (b === userId) peers.push(a);
   }
-  const [only] = splits;
-  if (splits.length !== 1 || only === undefined) return undefined;
-  return only[0] === userId ? only[1] : only[1] === userId ? only[0] : undefined;
+  return peers.length === 1 ? peers[0] : undefined;
 }

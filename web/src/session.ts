@@ -47,12 +47,13 @@ export interface Session {
 
 const KEY = 'chat.session';
 
-export async function loadConfig(): Promise<Config> {
+/** The host's config.json; undefined when it could not be read (a network error, a 5xx, a deploy under way). */
+export async function loadConfig(): Promise<Config | undefined> {
   try {
     const response = await fetch('config.json', { cache: 'no-store' });
-    return response.ok ? ((await response.json()) as Config) : {};
+    return response.ok ? ((await response.json()) as Config) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
@@ -118,9 +119,13 @@ export function sameCognito(saved: CognitoSettings, config: Config): boolean {
   );
 }
 
-/** The session this tab saved, if it can still be used with `config` (the current config.json). */
+/**
+ * The session this tab saved, if it can still be used with `config` (the current config.json). When
+ * config.json could not be read (`undefined`), a saved session is resumed as saved: one failed fetch
+ * must not throw away a 30-day refresh token.
+ */
 export function savedSession(
-  config: Config,
+  config: Config | undefined,
   storage: Pick<Storage, 'getItem'> = sessionStorage,
 ): Session | undefined {
   try {
@@ -128,7 +133,8 @@ export function savedSession(
     if (session === null) return undefined;
     // A Cognito session lives as long as its refresh token: an expired ID token is refreshed.
     if (session.cognito !== undefined)
-      return session.cognito.tokens.refreshToken && sameCognito(session.cognito, config)
+      return session.cognito.tokens.refreshToken &&
+        (config === undefined || sameCognito(session.cognito, config))
         ? session
         : undefined;
     const claims = session.token === undefined ? undefined : jwtClaims(session.token);

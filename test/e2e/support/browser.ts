@@ -1,8 +1,8 @@
 /**
  * Debian's Chromium through playwright-core, as every browser test and the transfer bench start it
  * (Playwright's own browsers cannot be downloaded here): headless, no sandbox (root in CI), no GPU,
- * and nothing that reaches the network on its own (background services, QUIC, updates, sync), so a
- * run stays on 127.0.0.1.
+ * and none of Chromium's own traffic (background services, QUIC, updates, sync). A test that must
+ * keep pages off every other host adds `--host-resolver-rules` (web-policy.test.ts).
  */
 import { type Browser, chromium } from 'playwright-core';
 

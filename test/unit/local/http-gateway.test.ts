@@ -341,6 +341,17 @@ describe('the web client’s Content-Security-Policy', () => {
         ),
       ]);
       expect(policies[1]).toContain(`connect-src 'self' ${new URL(gateway.baseUrl).origin}`);
+      // Every file of the client, and a deep link's page, as CloudFront's policy covers every response.
+      for (const [path, accept] of [
+        ['/app.js', '*/*'],
+        ['/rooms/chat_a_b', 'text/html'],
+      ] as const) {
+        const other = await fetch(`${gateway.baseUrl}${path}`, { headers: { accept } });
+        expect(other.status, path).toBe(200);
+        expect(other.headers.get('content-security-policy'), path).toBe(
+          response.headers.get('content-security-policy'),
+        );
+      }
     } finally {
       await gateway.close();
     }

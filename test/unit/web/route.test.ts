@@ -29,13 +29,15 @@ describe('peerIn', () => {
     expect(peerIn('chat_ann_bob', 'ann')).toBe('bob');
     expect(peerIn('chat_ann_bob', 'bob')).toBe('ann');
     expect(peerIn('chat_3c6b0c27-aaaa_c89fa0b2-bbbb', 'c89fa0b2-bbbb')).toBe('3c6b0c27-aaaa');
+    // Ids with `_`: only the splits with the user on one side count (a with b_c, or a_b with c).
+    expect(peerIn('chat_a_b_c', 'a')).toBe('b_c');
+    expect(peerIn('chat_a_b_c', 'c')).toBe('a_b');
+    expect(peerIn('chat_a_b_c', 'a_b')).toBe('c');
   });
 
   it('is undefined for a room of others, a name that splits two ways, or no room name', () => {
     expect(peerIn('chat_ann_bob', 'cat')).toBeUndefined();
-    // a with b_c, or a_b with c: which one is not for the client to guess.
-    expect(peerIn('chat_a_b_c', 'a')).toBeUndefined();
-    expect(peerIn('chat_a_b_c', 'c')).toBeUndefined();
+    expect(peerIn('room_ann_bob', 'ann')).toBeUndefined();
     expect(peerIn('room_ann_bob', 'ann')).toBeUndefined();
     expect(peerIn('chat_bob_ann', 'ann')).toBeUndefined();
   });

@@ -55,6 +55,13 @@ describe('savedSession', () => {
     ).toBeUndefined();
   });
 
+  it('resumes a saved Cognito session as saved when config.json could not be read', () => {
+    // A failed fetch (network, a 5xx, a deploy under way) says nothing about the app client: one
+    // blip must not throw away the refresh token.
+    const saved = cognitoSession('client-2');
+    expect(savedSession(undefined, storageWith(saved))).toEqual(saved);
+  });
+
   it('keeps a developer session while its token lasts, whatever the user pool', () => {
     const token = jwt({ sub: 'ann', exp: Date.now() / 1000 + 600 });
     const session: Session = { restUrl: 'https://api.test', wsUrl: 'wss://ws.test', userId: 'ann', token };
