@@ -196,10 +196,9 @@ export class NotifyService {
 
   /**
    * The rooms whose unread messages include some no e-mail covered and that `isDue`: the others'
-   * messages after both the read pointer and the notified mark. The mark moves to the newest message
-   * seen (in the room or its history, whichever read saw later) when every one of them is due, so
-   * what this e-mail counts is never counted again; otherwise to the newest due one, so the others
-   * are left to their own check.
+   * messages after both the read pointer and the notified mark. The mark moves to the newest due
+   * message seen (in the room or its history, whichever read saw later), so what this e-mail counts
+   * is never counted again, and younger ones are left to their own check.
    */
   private async dueRooms(
     userId: UserId,
@@ -217,21 +216,19 @@ export class NotifyService {
         const lastRead = room.members[userId]?.lastReadMessageId ?? null;
         const bound = [mark, lastRead].reduce<string>((a, b) => (b !== null && b > a ? b : a), '');
         const { messages } = await this.store.listMessages(room.roomId, { limit: MESSAGES_READ });
-        const unseen = messages.filter(({ message }) => message.messageId > bound);
-        const last = room.lastMessage;
-        const allDue =
-          (last === null || isDue(room, last.sentAt)) &&
-          unseen.every(({ message }) => isDue(room, message.sentAt));
-        const fresh = unseen.filter(
-          ({ message }) => message.senderId !== userId && isDue(room, message.sentAt),
+        const fresh = messages.filter(
+          ({ message }) =>
+            message.messageId > bound && message.senderId !== userId && isDue(room, message.sentAt),
         );
         if (fresh.length === 0) return undefined;
-        const newest = (ids: readonly string[]) => ids.reduce((a, b) => (b > a ? b : a), '');
-        const to = allDue
-          ? newest([last?.messageId ?? '', ...messages.map((m) => m.message.messageId)])
-          : newest(
-              unseen.filter(({ message }) => isDue(room, message.sentAt)).map((m) => m.message.messageId),
-            );
+        // The newest due message seen, in the room (its last message) or its history.
+        const due = [
+          ...(room.lastMessage === null ? [] : [room.lastMessage]),
+          ...messages.map((m) => m.message),
+        ]
+          .filter((message) => isDue(room, message.sentAt))
+          .map((message) => message.messageId);
+        const to = due.reduce((a, b) => (b > a ? b : a), '');
         return {
           room,
           unreadCount: unreadCountOf(room, userId),
