@@ -406,8 +406,12 @@ describe('accessibility, screenshots and emoji', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await shoot(page, 'desktop-list-reconnecting');
 
+    // Clicked in the page the moment connections are let through: the client's own backoff timer
+    // reconnects too, and a click that first waits for the button to be stable (as locator.click does)
+    // lost that race once in CI, the button gone before it was pressed.
+    expect(await retry.isVisible()).toBe(true);
     refuse = false;
-    await retry.click();
+    await retry.evaluate((button) => (button as HTMLButtonElement).click());
     await page.locator('[data-testid="connection-banner"][data-state="online"]').waitFor();
     expect(await retry.isVisible()).toBe(false);
   });
