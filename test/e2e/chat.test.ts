@@ -173,6 +173,58 @@ describe('two users chatting', () => {
     await screenshot(ann, 'ann-after-reconnect');
   });
 
+  it('catches up on all it missed when its first message was acknowledged while the room was loading', async () => {
+    const ann = await signIn('annload', 'Ann');
+    const bobId = `bobload${run}`;
+    const { token } = await signInLocal(env.signInUrl, { userId: bobId, displayName: 'Bob' });
+    const bobApi = new ChatApi({ restUrl: env.restUrl, token });
+
+    // The room's first page is read before Ann's message is stored, and reaches her page only after
+    // that message's ack: the order a quick user on a slow network gets.
+    let pageRead = (): void => {};
+    const read = new Promise<void>((resolve) => {
+      pageRead = resolve;
+    });
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await ann.page.route(
+      (url) => url.pathname.startsWith('/chat/messages/') && url.search === '',
+      async (route) => {
+        const response = await route.fetch();
+        pageRead();
+        await released;
+        await route.fulfill({ response });
+      },
+      { times: 1 },
+    );
+    await ann.page.getByTestId('start-chat-input').fill(bobId);
+    await ann.page.getByTestId('start-chat-submit').click();
+    await read;
+    await send(ann, 'Sent while the room loaded');
+    await bubble(ann, 'Sent while the room loaded', 'sent').waitFor();
+    release();
+    await ann.page.getByTestId('history-status').filter({ hasText: 'This is the beginning' }).waitFor();
+
+    // Away for more than a page of Bob's messages.
+    await ann.context.setOffline(true);
+    await banner(ann.page, 'offline');
+    const { room } = await bobApi.startChat(ann.id);
+    const bob = new ChatConnection({ wsUrl: env.wsUrl, token, api: bobApi, WebSocket }).connect();
+    const missed = Array.from({ length: 60 }, (_, n) => `Missed ${n + 1}`);
+    try {
+      for (const text of missed) await bob.send(room.roomId, text).done;
+    } finally {
+      bob.close();
+    }
+
+    await ann.context.setOffline(false);
+    await banner(ann.page, 'online');
+    await bubble(ann, 'Missed 60').waitFor();
+    await expect.poll(() => contents(ann)).toEqual(['Sent while the room loaded', ...missed]);
+  });
+
   it('sends what was typed offline in the order it was typed, without moving a bubble', async () => {
     const ann = await signIn('annq', 'Ann');
     const bob = await signIn('bobq', 'Bob');

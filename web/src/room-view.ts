@@ -329,6 +329,11 @@ export class RoomView {
   /** The newest page; reading it moves our read pointer on the server. */
   async load(): Promise<void> {
     this.historyStatus.textContent = 'Loading…';
+    // Watched before the page is asked for: a message sent and acknowledged while it loads then
+    // moves the catch-up point too. Watched only after, the ack would not count, and with a page read
+    // before that message was stored, the next reconnect would catch up from the newest page only
+    // (missing anything older than it).
+    this.deps.connection.watchRoom(this.roomId);
     try {
       const page = await this.deps.api.getMessages(this.roomId);
       if (this.destroyed) return;
