@@ -177,6 +177,8 @@ const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers;
 /** On AWS the table names are generated; locally each table is named after its construct id. */
 export const localTableName = (definition: TableDefinition) => definition.constructId;
 
+const RUNNING = Symbol.for('chat.localStack.running');
+
 /** What this process's handler modules were imported with; they cannot be re-configured. */
 let importedWith:
   | {
@@ -189,7 +191,15 @@ let importedWith:
       cognitoPort: number;
     }
   | undefined;
-let running = false;
+/**
+ * Whether a stack runs in this process: kept on globalThis, not in this module, because a test runner
+ * may load this file once per module graph (vitest, once per project), while the handlers' AWS clients
+ * all read the one process.env, some lazily inside an invocation. Two stacks at once would send one's
+ * requests to the other's emulators; a second stack runs in its own process (stack-process.ts).
+ */
+const processGlobals = globalThis as { [RUNNING]?: { running: boolean } };
+processGlobals[RUNNING] ??= { running: false };
+const processState = processGlobals[RUNNING];
 /** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
 let memoryKey: SigningKey | undefined;
 
@@ -278,8 +288,11 @@ export function handlerEnv(
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  if (running) throw new Error('A local stack is already running in this process: stop it first');
-  running = true;
+  if (processState.running)
+    throw new Error(
+      'A local stack is already running in this process: stop it first, or start another with startLocalStackProcess',
+    );
+  processState.running = true;
   const log = makeLog(options.quiet ?? false);
   const host = options.host ?? '127.0.0.1';
   let maxUploadBytes: number;
@@ -287,7 +300,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The deployed stack's own rule (lib/context.ts), so a limit it would refuse is refused here too.
     maxUploadBytes = parseMaxUploadBytes(options.maxUploadBytes);
   } catch (error) {
-    running = false;
+    processState.running = false;
     throw error;
   }
   const dataDir = options.inMemory === true ? undefined : (options.dataDir ?? join(repoRoot, '.local-data'));
@@ -299,7 +312,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (options.notifyDelaySeconds !== undefined) {
     const delay = options.notifyDelaySeconds;
     if (!Number.isInteger(delay) || delay < 0) {
-      running = false;
+      processState.running = false;
       throw new Error(`notifyDelaySeconds must be a whole number of seconds, not ${delay}`);
     }
   }
@@ -307,7 +320,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (importedWith !== undefined) {
     if (requestedPort === 0) requestedPort = importedWith.port;
     if (requestedPort !== importedWith.port) {
-      running = false;
+      processState.running = false;
       throw new Error(
         `This process already imported the handlers for port ${importedWith.port}; ` +
           'a second stack in one process must use the same port (handlers read their config once).',
@@ -331,7 +344,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.all([started?.[0].stop(), started?.[1].close(), started?.[2].stop()]);
     const dynamo = await (dynamoNow ?? dynamoStarting?.catch(() => undefined));
     await dynamo?.stop();
-    running = false;
+    processState.running = false;
   };
 
   try {

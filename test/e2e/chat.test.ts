@@ -181,9 +181,9 @@ describe('two users chatting', () => {
 
     // The room's first page is read before Ann's message is stored, and reaches her page only after
     // that message's ack: the order a quick user on a slow network gets.
-    let pageRead = (): void => {};
-    const read = new Promise<void>((resolve) => {
-      pageRead = resolve;
+    let pageRead = (_error?: unknown): void => {};
+    const read = new Promise<void>((resolve, reject) => {
+      pageRead = (error) => (error === undefined ? resolve() : reject(error));
     });
     let release = (): void => {};
     const released = new Promise<void>((resolve) => {
@@ -192,15 +192,20 @@ describe('two users chatting', () => {
     await ann.page.route(
       (url) => url.pathname.startsWith('/chat/messages/') && url.search === '',
       async (route) => {
-        const response = await route.fetch();
-        pageRead();
-        await released;
-        await route.fulfill({ response });
+        try {
+          const response = await route.fetch();
+          pageRead();
+          await released;
+          await route.fulfill({ response });
+        } catch (error) {
+          pageRead(error);
+        }
       },
       { times: 1 },
     );
     await ann.page.getByTestId('start-chat-input').fill(bobId);
     await ann.page.getByTestId('start-chat-submit').click();
+    await ann.page.getByTestId('room-title').filter({ hasText: 'Bob' }).waitFor();
     await read;
     await send(ann, 'Sent while the room loaded');
     await bubble(ann, 'Sent while the room loaded', 'sent').waitFor();

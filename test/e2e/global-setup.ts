@@ -23,8 +23,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   const { outDir } = await buildWeb();
-  const { startLocalStack } = await import('../../local/stack.js');
-  const stack = await startLocalStack({
+  // In a process of its own: the integration project's stack runs in this one (see stack-process.ts).
+  const { startLocalStackProcess } = await import('../../local/stack-process.js');
+  const { stack, stop } = await startLocalStackProcess({
     port: 0,
     inMemory: true,
     quiet: true,
@@ -48,5 +49,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   };
   project.provide('e2e', env);
-  return () => stack.stop();
+  return stop;
 }
