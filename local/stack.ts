@@ -197,9 +197,25 @@ let importedWith:
  * all read the one process.env, some lazily inside an invocation. Two stacks at once would send one's
  * requests to the other's emulators; a second stack runs in its own process (stack-process.ts).
  */
-const processGlobals = globalThis as { [RUNNING]?: { running: boolean } };
-processGlobals[RUNNING] ??= { running: false };
+const processGlobals = globalThis as {
+  [RUNNING]?: { running: boolean; envBefore: Record<string, string | undefined> };
+};
+processGlobals[RUNNING] ??= { running: false, envBefore: {} };
 const processState = processGlobals[RUNNING];
+
+/**
+ * This process's environment as it was before any local stack wrote the handlers' settings into it
+ * (a later stack keeps a key only an earlier one set, such as its webhook's): what a stack started
+ * in another process (stack-process.ts) must begin from.
+ */
+export function envBeforeLocalStacks(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(processState.envBefore)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
 /** In-memory stacks keep one key per process, so tokens stay valid across a restart in the same process. */
 let memoryKey: SigningKey | undefined;
 
@@ -492,6 +508,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         'This process already imported the handlers with another environment; start one stack per process',
       );
     }
+    for (const name of Object.keys(env))
+      if (!(name in processState.envBefore)) processState.envBefore[name] = process.env[name];
     Object.assign(process.env, env);
     importedWith = {
       env,

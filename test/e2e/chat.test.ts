@@ -227,7 +227,11 @@ describe('two users chatting', () => {
     await ann.context.setOffline(false);
     await banner(ann.page, 'online');
     await bubble(ann, 'Missed 60').waitFor();
-    await expect.poll(() => contents(ann)).toEqual(['Sent while the room loaded', ...missed]);
+    // Well before the second catch-up, 11 s after the reconnect (SETTLE_CATCH_UP_MS), which would
+    // fetch from the first one's newest message and hide a first catch-up that missed the older ones.
+    await expect
+      .poll(() => contents(ann), { timeout: 5_000 })
+      .toEqual(['Sent while the room loaded', ...missed]);
   });
 
   it('sends what was typed offline in the order it was typed, without moving a bubble', async () => {

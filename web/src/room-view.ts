@@ -345,6 +345,9 @@ export class RoomView {
       await this.fillScroller();
     } catch (error) {
       if (this.destroyed) return;
+      // Nothing shown, so nothing to catch up from: a reconnect would pour the newest page in live
+      // under "Could not load". Opening the room again loads it.
+      this.deps.connection.unwatchRoom(this.roomId);
       this.historyStatus.textContent = 'Could not load the messages.';
       this.deps.onError(error);
     }
