@@ -177,7 +177,7 @@ const ALL_HANDLERS: readonly HandlerDefinition[] = allHandlers;
 /** On AWS the table names are generated; locally each table is named after its construct id. */
 export const localTableName = (definition: TableDefinition) => definition.constructId;
 
-const RUNNING = Symbol.for('chat.localStack.running');
+const PROCESS_STATE = Symbol.for('chat.localStack.process');
 
 /** What this process's handler modules were imported with; they cannot be re-configured. */
 let importedWith:
@@ -198,10 +198,10 @@ let importedWith:
  * requests to the other's emulators; a second stack runs in its own process (stack-process.ts).
  */
 const processGlobals = globalThis as {
-  [RUNNING]?: { running: boolean; envBefore: Record<string, string | undefined> };
+  [PROCESS_STATE]?: { running: boolean; envBefore: Record<string, string | undefined> };
 };
-processGlobals[RUNNING] ??= { running: false, envBefore: {} };
-const processState = processGlobals[RUNNING];
+processGlobals[PROCESS_STATE] ??= { running: false, envBefore: {} };
+const processState = processGlobals[PROCESS_STATE];
 
 /**
  * This process's environment as it was before any local stack wrote the handlers' settings into it

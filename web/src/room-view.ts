@@ -346,7 +346,7 @@ export class RoomView {
     } catch (error) {
       if (this.destroyed) return;
       // Nothing shown, so nothing to catch up from: a reconnect would pour the newest page in live
-      // under "Could not load". Opening the room again loads it.
+      // under "Could not load". Leaving the room and opening it again (or a reload) loads it.
       this.deps.connection.unwatchRoom(this.roomId);
       this.historyStatus.textContent = 'Could not load the messages.';
       this.deps.onError(error);

@@ -11,7 +11,7 @@ interface ProcessState {
   envBefore: Record<string, string | undefined>;
 }
 const processState = () =>
-  (globalThis as { [key: symbol]: ProcessState | undefined })[Symbol.for('chat.localStack.running')];
+  (globalThis as { [key: symbol]: ProcessState | undefined })[Symbol.for('chat.localStack.process')];
 
 afterEach(() => {
   const state = processState();
