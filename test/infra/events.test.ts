@@ -30,18 +30,12 @@ import {
   findResource,
   logicalIdOf,
   onlyResource,
+  policyStatements,
   resourcesOfType,
+  type StatementJson,
   type SynthesizedChat,
   synthesizeChat,
 } from './helpers.js';
-
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: unknown;
-  readonly Principal?: unknown;
-}
 
 const webhookUrl = 'https://hooks.example.com/chat';
 const emailFrom = 'chat@mail.example.com';
@@ -59,10 +53,10 @@ function inspect(chat: SynthesizedChat) {
     if (resource === undefined) throw new Error(`No function ${definition.functionId}`);
     return resource;
   };
-  const statementsOfRole = (roleId: string): Statement[] =>
+  const statementsOfRole = (roleId: string): StatementJson[] =>
     policies
       .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      .flatMap((policy) => policyStatements(policy));
   const roleOf = (definition: HandlerDefinition): string =>
     (lambdaOf(definition).Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   return {
@@ -79,7 +73,7 @@ function inspect(chat: SynthesizedChat) {
     /** Every statement of every policy in the stack whose actions include one starting with the prefix. */
     allowing: (prefix: string) =>
       policies.flatMap((policy) =>
-        (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter((statement) =>
+        policyStatements(policy).filter((statement) =>
           [statement.Action].flat().some((action) => action.startsWith(prefix)),
         ),
       ),
@@ -87,7 +81,7 @@ function inspect(chat: SynthesizedChat) {
     rolesAllowing: (prefix: string) =>
       policies
         .filter((policy) =>
-          (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((statement) =>
+          policyStatements(policy).some((statement) =>
             [statement.Action].flat().some((action) => action.startsWith(prefix)),
           ),
         )
@@ -97,7 +91,7 @@ function inspect(chat: SynthesizedChat) {
 }
 
 const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attribute] });
-const actionsOf = (statement: Statement) => [statement.Action].flat();
+const actionsOf = (statement: StatementJson) => [statement.Action].flat();
 
 describe('events', () => {
   // Default: no e-mail, no webhook, no demo delay. Full: all three.
@@ -241,7 +235,7 @@ describe('events', () => {
       const [, policy] = findResource(full.template, 'AWS::SQS::QueuePolicy', (candidate) =>
         JSON.stringify(candidate.Properties.Queues).includes(`"${id}"`),
       );
-      expect((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toContainEqual({
+      expect(policyStatements(policy)).toContainEqual({
         Effect: 'Deny',
         Principal: { AWS: '*' },
         Action: 'sqs:*',
@@ -578,7 +572,7 @@ describe('events', () => {
         const [, policy] = findResource(full.template, 'AWS::SQS::QueuePolicy', (candidate) =>
           JSON.stringify(candidate.Properties.Queues).includes(`"${queue}"`),
         );
-        expect((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toContainEqual(
+        expect(policyStatements(policy)).toContainEqual(
           expect.objectContaining({
             Effect: 'Deny',
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },

@@ -17,19 +17,13 @@ import {
   findResource,
   functionFor,
   logicalIdOf,
+  policyStatements,
   resourcesOfType,
+  type StatementJson,
   type SynthesizedChat,
   synthesizeChat,
   webOrigin,
 } from './helpers.js';
-
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Principal?: unknown;
-  readonly Condition?: unknown;
-}
 
 const origins = ['https://chat.example.com', 'http://localhost:5173'];
 
@@ -56,13 +50,13 @@ describe('files', () => {
     if (found === undefined) throw new Error(`No bucket ${logicalId}`);
     return found;
   }
-  function bucketPolicyOf(logicalId: string): Statement[] {
+  function bucketPolicyOf(logicalId: string): StatementJson[] {
     const policies = Object.values(resourcesOfType(chat.template, 'AWS::S3::BucketPolicy')).filter(
       (policy) => (policy.Properties.Bucket as { Ref?: string }).Ref === logicalId,
     );
     const [policy, ...others] = policies;
     if (policy === undefined || others.length > 0) throw new Error(`Expected one policy on ${logicalId}`);
-    return (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    return policyStatements(policy);
   }
   function lambdaOf(definition: HandlerDefinition): CfnResourceJson {
     const resource = resourcesOfType(chat.template, 'AWS::Lambda::Function')[
@@ -74,13 +68,13 @@ describe('files', () => {
   function envOf(definition: HandlerDefinition): Record<string, unknown> {
     return (lambdaOf(definition).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   }
-  function statementsOf(definition: HandlerDefinition): Statement[] {
+  function statementsOf(definition: HandlerDefinition): StatementJson[] {
     const roleId = (lambdaOf(definition).Properties.Role as { 'Fn::GetAtt': [string, string] })[
       'Fn::GetAtt'
     ][0];
     return Object.values(resourcesOfType(chat.template, 'AWS::IAM::Policy'))
       .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      .flatMap((policy) => policyStatements(policy));
   }
   /** The actions a function may perform on the files bucket, each with the resources it names. */
   function bucketGrantsOf(definition: HandlerDefinition): { actions: string[]; resources: string[] }[] {
@@ -293,9 +287,7 @@ describe('files', () => {
       const ofChat = (policy: CfnResourceJson) =>
         (policy.Properties.Roles as { Ref: string }[]).some((role) => chatRoles.has(role.Ref));
       const statementsOfPolicies = (chosen: CfnResourceJson[]) =>
-        chosen.flatMap(
-          (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
-        );
+        chosen.flatMap((policy) => policyStatements(policy));
       // The web site's deployment handler writes its own bucket, never this one.
       for (const statement of statementsOfPolicies(policies.filter((policy) => !ofChat(policy)))) {
         expect(JSON.stringify(statement.Resource)).not.toContain(filesBucketId);

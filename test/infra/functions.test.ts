@@ -26,7 +26,9 @@ import {
   functionFor,
   logicalIdOf,
   onlyResource,
+  policyStatements,
   resourcesOfType,
+  type StatementJson,
   type SynthesizedChat,
   siteFunctionIds,
   synthesizeChat,
@@ -45,11 +47,6 @@ const definitions: HandlerDefinition[] = [
 ];
 const cases = definitions.map((definition) => [definition.functionId, definition] as const);
 const baseEnv = ['NODE_OPTIONS'];
-
-interface Statement {
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-}
 
 describe('Lambda functions', () => {
   let chat: SynthesizedChat;
@@ -70,13 +67,13 @@ describe('Lambda functions', () => {
     return (lambdaOf(definition).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   }
   /** Every statement of the execution role's policies. */
-  function statementsOf(definition: HandlerDefinition): Statement[] {
+  function statementsOf(definition: HandlerDefinition): StatementJson[] {
     const roleId = (lambdaOf(definition).Properties.Role as { 'Fn::GetAtt': [string, string] })[
       'Fn::GetAtt'
     ][0];
     return policies
       .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      .flatMap((policy) => policyStatements(policy));
   }
   function tableArn(table: TableName): string {
     const logicalId = Object.keys(resourcesOfType(chat.template, 'AWS::DynamoDB::Table')).find((id) =>
@@ -121,9 +118,7 @@ describe('Lambda functions', () => {
       expect(fn.Properties.TracingConfig).toBeUndefined();
     }
     const actions = policies.flatMap((policy) =>
-      (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.flatMap((statement) => [
-        statement.Action,
-      ]),
+      policyStatements(policy).flatMap((statement) => [statement.Action]),
     );
     expect(actions.flat().filter((action) => action.startsWith('xray:'))).toEqual([]);
   });

@@ -84,6 +84,19 @@ export interface CfnResourceJson {
   readonly UpdateReplacePolicy?: string;
 }
 
+/** An IAM policy statement as the template holds it. */
+export interface StatementJson {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: unknown;
+}
+
+/** The statements of an `AWS::IAM::Policy` or a bucket policy. */
+export const policyStatements = (policy: CfnResourceJson): StatementJson[] =>
+  (policy.Properties.PolicyDocument as { Statement: StatementJson[] }).Statement;
+
 export function resourcesOfType(template: Template, type: string): Record<string, CfnResourceJson> {
   return template.findResources(type) as Record<string, CfnResourceJson>;
 }

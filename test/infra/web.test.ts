@@ -12,18 +12,11 @@ import {
   type CfnResourceJson,
   findResource,
   onlyResource,
+  policyStatements,
   type SynthesizedChat,
   synthesizeChat,
   webOrigin,
 } from './helpers.js';
-
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Principal?: unknown;
-  readonly Condition?: unknown;
-}
 
 /**
  * A template value as one readable string: `Fn::Join` joined, `Ref` as `<Id>`, `Fn::GetAtt` as
@@ -158,7 +151,7 @@ describe('web client hosting', () => {
         'AWS::S3::BucketPolicy',
         (candidate) => flat(candidate.Properties.Bucket) === `<${bucketId}>`,
       );
-      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      const statements = policyStatements(policy);
       expect(statements).toContainEqual(
         expect.objectContaining({
           Effect: 'Deny',
