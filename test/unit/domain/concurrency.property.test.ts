@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { ChatService } from '../../../lambdas/domain/chat-service.js';
 import { noFileAccess } from '../../../lambdas/domain/files.js';
 import type { Message, MessageOut, RoomId, UserId } from '../../../lambdas/domain/model.js';
-import type { ChatStore } from '../../../lambdas/domain/ports.js';
 import { activityBucket, unreadCountOf } from '../../../lambdas/domain/room-commit.js';
 import { FixedClock, sequentialUlids } from '../../fakes/clock.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 import { MemoryChatStore } from '../../fakes/memory-store.js';
 import { RecordingNotifier } from '../../fakes/notifier.js';
+import { scheduled } from './scheduled.js';
 
 const USERS = ['ann', 'bob'] as const;
 const DEVICES: Record<UserId, readonly string[]> = { ann: ['a1', 'a2'], bob: ['b1', 'b2'] };
@@ -47,22 +47,6 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 600_000 }) }),
   },
 );
-
-/** Every store method, delayed twice by the scheduler: before it takes effect and before it answers. */
-function scheduled(store: MemoryChatStore, s: fc.Scheduler): ChatStore {
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await s.schedule(Promise.resolve(), `${String(property)} starts`);
-        const result: unknown = await value.apply(target, args);
-        await s.schedule(Promise.resolve(), `${String(property)} answers`);
-        return result;
-      };
-    },
-  });
-}
 
 async function run(s: fc.Scheduler, waves: Operation[][]) {
   // Seconds before an hour ends: sends after a tick carry the room into the next hour of the chat list.

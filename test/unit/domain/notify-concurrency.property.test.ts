@@ -16,11 +16,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RoomId } from '../../../lambdas/domain/model.js';
 import { planCheck } from '../../../lambdas/domain/notifications.js';
-import { NotifyService, type NotifyStore } from '../../../lambdas/domain/notify-check.js';
+import { NotifyService } from '../../../lambdas/domain/notify-check.js';
 import type { PlannedCheck } from '../../../lambdas/domain/ports.js';
 import { type ChatWorld, makeWorld } from '../../fakes/chat-world.js';
 import { RecordingLogger } from '../../fakes/logger.js';
 import { RecordingMailer, RecordingPublisher, RecordingScheduler } from '../../fakes/notifications.js';
+import { scheduled } from './scheduled.js';
 
 const DELAY_MS = 5 * 60_000;
 const SENDERS = ['ann', 'carol'] as const;
@@ -47,27 +48,6 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: DELAY_MS }) }),
   },
 );
-
-/**
- * The checks' store: every call delayed by the scheduler before it takes effect and before it
- * answers; a marks' write may lose to another transaction (answers false, changes nothing), as
- * DynamoDB's TransactionConflict does.
- */
-function scheduled(store: NotifyStore, s: fc.Scheduler, conflicts: () => boolean): NotifyStore {
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await s.schedule(Promise.resolve(), `${String(property)} starts`);
-        const result: unknown =
-          property === 'moveNotifiedMarks' && conflicts() ? false : await value.apply(target, args);
-        await s.schedule(Promise.resolve(), `${String(property)} answers`);
-        return result;
-      };
-    },
-  });
-}
 
 /** The lines an e-mail quotes, as "Sender: content". */
 const quotedLines = (text: string) =>
@@ -105,7 +85,11 @@ async function run(s: fc.Scheduler, waves: Operation[][], conflictFlags: boolean
     const mailer = new RecordingMailer();
     if (sesFails) mailer.failNext();
     const notify = new NotifyService(
-      scheduled(world.store, s, conflicts),
+      // A marks' write may lose to another transaction (answers false, changes nothing), as
+      // DynamoDB's TransactionConflict does.
+      scheduled(world.store, s, (method) =>
+        method === 'moveNotifiedMarks' && conflicts() ? { answer: false } : undefined,
+      ),
       {
         send: async (mail) => {
           const result = await mailer.send(mail);
