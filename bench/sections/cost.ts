@@ -168,6 +168,11 @@ export function computeNotifyCost(inputs: NotifyCostInputs): NotifyCostResult {
     perMillion: round(perMessage * million, 0),
     usd: round(perMessage * usdPerMillionUnits, 4),
   });
+  /** A function's billed time, counted in its invocations. */
+  const duration = (invocationsPerMessage: number, billedMsPerMessage: number) => ({
+    perMillion: round(invocationsPerMessage * million, 0),
+    usd: round(durationUsd(billedMsPerMessage), 4),
+  });
   const consumer = mix((p) => p.consumerInvocations);
   const notify = mix((p) => p.notifyInvocations);
   const items = {
@@ -176,10 +181,10 @@ export function computeNotifyCost(inputs: NotifyCostInputs): NotifyCostResult {
       PRICES.dynamoDbStreams.usdPerMillionReadsByLambdaTriggers,
     ),
     changeConsumerRequests: item(consumer, PRICES.lambda.usdPerMillionRequests),
-    changeConsumerDuration: {
-      perMillion: round(consumer * million, 0),
-      usd: round(durationUsd(mix((p) => p.consumerBilledMs)), 4),
-    },
+    changeConsumerDuration: duration(
+      consumer,
+      mix((p) => p.consumerBilledMs),
+    ),
     eventBridgeEvents: item(
       mix((p) => p.eventEntries),
       PRICES.eventBridge.usdPerMillionCustomEvents,
@@ -190,10 +195,10 @@ export function computeNotifyCost(inputs: NotifyCostInputs): NotifyCostResult {
       PRICES.eventBridgeScheduler.usdPerMillionInvocations,
     ),
     notifyRequests: item(notify, PRICES.lambda.usdPerMillionRequests),
-    notifyDuration: {
-      perMillion: round(notify * million, 0),
-      usd: round(durationUsd(mix((p) => p.notifyBilledMs)), 4),
-    },
+    notifyDuration: duration(
+      notify,
+      mix((p) => p.notifyBilledMs),
+    ),
     dynamoDbReads: item(
       mix((p) => p.readUnits),
       PRICES.dynamoDbOnDemand.usdPerMillionReadRequestUnits,
