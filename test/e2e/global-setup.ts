@@ -39,14 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     signInUrl: stack.signInUrl,
     chromiumPath: CHROMIUM,
     mailUrl: stack.mailUrl,
-    cognito: {
-      endpoint: stack.cognito.endpoint,
-      region: stack.cognito.region,
-      clientId: stack.cognito.clientId,
-      demoPassword: stack.cognito.demoPassword,
-      demoUsers: stack.cognito.demoUsers,
-      tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
-    },
+    cognito: { ...stack.cognito, tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS },
   };
   project.provide('e2e', env);
   return stop;

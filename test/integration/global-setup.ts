@@ -71,13 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         schedulerUrl: local.schedulerUrl,
         webhook: { deliveriesUrl: receiver.deliveriesUrl, secret: local.webhook.secret },
       },
-      cognito: {
-        endpoint: local.cognito.endpoint,
-        region: local.cognito.region,
-        clientId: local.cognito.clientId,
-        demoPassword: local.cognito.demoPassword,
-        demoUsers: local.cognito.demoUsers,
-      },
+      cognito: local.cognito,
     },
     remoteTokens: [],
   };

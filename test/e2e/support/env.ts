@@ -1,5 +1,6 @@
 /** What the e2e global setup hands to the test files. */
 import { inject } from 'vitest';
+import type { LocalStack } from '../../../local/stack.js';
 
 export interface E2eEnv {
   /** The web client, served by the local stack. */
@@ -11,14 +12,7 @@ export interface E2eEnv {
   /** The local mailbox page (Cognito's codes land there); its JSON at `<mailUrl>store`. */
   readonly mailUrl: string;
   /** The local Cognito, whose ID and access tokens last `tokenLifetimeSeconds`. */
-  readonly cognito: {
-    readonly endpoint: string;
-    readonly region: string;
-    readonly clientId: string;
-    readonly demoPassword: string;
-    readonly demoUsers: readonly { readonly sub: string; readonly email: string; readonly name: string }[];
-    readonly tokenLifetimeSeconds: number;
-  };
+  readonly cognito: LocalStack['cognito'] & { readonly tokenLifetimeSeconds: number };
 }
 
 declare module 'vitest' {

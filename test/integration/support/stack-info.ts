@@ -3,6 +3,7 @@
  * the extras that only a local run can offer (sign-in for fresh users, DynamoDB Local, short limits).
  */
 import { inject } from 'vitest';
+import type { LocalStack } from '../../../local/stack.js';
 
 export interface LocalExtras {
   /** `POST` here with `{userId, displayName}` for a token. */
@@ -16,13 +17,7 @@ export interface LocalExtras {
   /** The offline e-mails and events of the local stack. */
   readonly notifications: NotificationExtras;
   /** The local Cognito (cognito-local behind local/cognito.ts's strict layer). */
-  readonly cognito: {
-    readonly endpoint: string;
-    readonly region: string;
-    readonly clientId: string;
-    readonly demoPassword: string;
-    readonly demoUsers: readonly { readonly sub: string; readonly email: string; readonly name: string }[];
-  };
+  readonly cognito: LocalStack['cognito'];
 }
 
 export interface NotificationExtras {
