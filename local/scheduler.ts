@@ -44,6 +44,7 @@ import { type DeadLetterQueue, type DeadLetters, deadLetterQueues } from './dead
 import { LOCAL_REGION } from './dynamo-local.js';
 import { type HandlerResolver, localFunctionArn } from './lambda.js';
 import type { Log } from './log.js';
+import { exactUtcDate } from './utc.js';
 
 export interface SchedulerOptions {
   readonly log: Log;
@@ -342,27 +343,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<LocalSc
     }
     if (!validTimeZone(timezone)) throw validationError(`Invalid time zone: ${timezone}.`);
     const parts = at.slice(1).map(Number);
-    const [year, month, day, hour, minute, second] = parts as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    // A real calendar date (no 31 April, no 29 February outside leap years), not one Date.UTC would roll over.
-    const calendar = new Date(Date.UTC(year, month - 1, day));
-    if (
-      month < 1 ||
-      month > 12 ||
-      calendar.getUTCMonth() !== month - 1 ||
-      calendar.getUTCDate() !== day ||
-      hour > 23 ||
-      minute > 59 ||
-      second > 59
-    ) {
+    if (exactUtcDate(parts) === undefined)
       throw validationError(`Invalid Schedule Expression ${expression}.`);
-    }
     const window = body.FlexibleTimeWindow as
       | { Mode?: unknown; MaximumWindowInMinutes?: unknown }
       | undefined;

@@ -8,6 +8,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { exactUtcDate } from './utc.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /**
@@ -107,17 +108,7 @@ export const amzDate = (date: Date): string =>
 export function parseAmzDate(value: string | undefined): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? '');
   if (match === null) return undefined;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return Number.isNaN(date.getTime()) || date.getUTCDate() !== d ? undefined : date;
+  return exactUtcDate(match.slice(1).map(Number));
 }
 
 /** `AK/yyyyMMdd/region/service/aws4_request`. */
