@@ -301,7 +301,10 @@ export class ChatConnection {
 
   /**
    * Catch up `roomId` after every reconnect, from the newest of `held` (the messages already shown).
-   * Held messages also count as seen, so they are never emitted again.
+   * Held messages also count as seen, so they are never emitted again. Call it before reading the
+   * room's first page, and again with that page: a message acknowledged or received in between then
+   * moves the catch-up point too. Watched only after, it would not, and with a page read before that
+   * message was stored, a catch-up would start from the newest page and miss older messages.
    */
   watchRoom(roomId: string, held: readonly Message[] = []): void {
     if (!this.watched.has(roomId)) this.watched.set(roomId, undefined);

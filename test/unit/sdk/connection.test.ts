@@ -641,6 +641,39 @@ describe('ChatConnection: catching up', () => {
     expect(messages.map((m) => m.messageId)).toEqual([messageId(2)]);
   });
 
+  it('counts a message acknowledged between watchRoom() and the page it then holds', async () => {
+    // The page was read before the message was stored, and arrives after its ack.
+    const margin = smallestUlidAt(ulidTime(messageId(5)) - 30_000);
+    const { ws, connection, calls } = catchUpSetup(() => ({ body: { messages: [], hasMore: false } }));
+    connection.connect();
+    await settle();
+    ws.last().accept();
+    connection.watchRoom(ROOM);
+    connection.send(ROOM, 'sent while the page loads');
+    ws.last().push({
+      type: 'ack',
+      clientMessageId: 'client-1',
+      message: message(5, {
+        senderId: 'ann',
+        content: 'sent while the page loads',
+        clientMessageId: 'client-1',
+      }),
+    });
+    connection.watchRoom(ROOM, []);
+    await settle();
+    calls.length = 0;
+
+    ws.last().drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    ws.last().accept();
+    await settle();
+
+    // From the ack's message, not the newest page (which would miss anything older than it).
+    expect(calls.map(({ url }) => `${url.pathname}${url.search}`)).toEqual([
+      `/chat/messages/${ROOM}?after=${margin}&limit=100`,
+    ]);
+  });
+
   it('does not catch up rooms it stopped watching', async () => {
     const { ws, connection, calls } = catchUpSetup(() => ({ body: { messages: [], hasMore: false } }));
     connection.watchRoom(ROOM, [message(1)]);
